@@ -1,0 +1,165 @@
+"""Checks for exercise 1: creating tensors, reading their properties, basic operations.
+
+Inputs come from the check's seeded ``rng``; the reference runs here on the same inputs.
+Functions named ``probe_*`` run in the sandbox child, on the student's module.
+"""
+
+import re
+
+import torch
+
+from grader.compare import expect_same, expect_tensor, fail
+from grader.plugin import check
+
+
+def floats(rng, *shape) -> torch.Tensor:
+    """Random values with two decimals, so a message shows them readably."""
+    return (torch.randn(shape, generator=rng) * 10).round(decimals=2)
+
+
+def size(rng, low=2, high=6) -> int:
+    return int(torch.randint(low, high + 1, (), generator=rng))
+
+
+@check(points=1, hint="torch.tensor(value, dtype=torch.float32) makes a 0-d tensor; its shape is torch.Size([]).")
+def test_make_scalar(student, reference, rng):
+    value = floats(rng).item()
+    expect_tensor(student.call("make_scalar", value), reference.make_scalar(value), f"make_scalar({value})")
+
+
+@check(points=1, hint="Pass dtype=torch.float32 to torch.tensor: a list of ints would otherwise give int64.")
+def test_make_vector(student, reference, rng):
+    values = floats(rng, size(rng)).tolist()
+    ints = torch.randint(-9, 10, (size(rng),), generator=rng).tolist()
+    for given in (values, ints):
+        expect_tensor(student.call("make_vector", given), reference.make_vector(given), f"make_vector({given})")
+
+
+@check(points=1, hint="torch.tensor(rows, dtype=torch.float32): the dtype matters when the rows hold ints.")
+def test_make_matrix(student, reference, rng):
+    rows = torch.randint(-9, 10, (size(rng), size(rng)), generator=rng).tolist()
+    expect_tensor(student.call("make_matrix", rows), reference.make_matrix(rows), f"make_matrix({rows})")
+
+
+def probe_random_matrix(module, seed, rows, cols):
+    torch.manual_seed(seed)
+    return module.random_matrix(rows, cols)
+
+
+@check(points=2, hint="torch.rand(rows, cols) draws from [0, 1) with torch's global generator; don't create your own generator or reseed.")
+def test_random_matrix(student, reference, rng, seed):
+    rows, cols = size(rng), size(rng)
+    got = student.run(probe_random_matrix, seed, rows, cols)
+    call = f"random_matrix({rows}, {cols})"
+    if isinstance(got, torch.Tensor) and got.is_floating_point() and got.numel() and not (0 <= got.min() and got.max() < 1):
+        fail(f"{call} has values outside [0, 1): min {got.min().item():.4g}, max {got.max().item():.4g}")
+    torch.manual_seed(seed)
+    expect_tensor(got, reference.random_matrix(rows, cols), f"{call} after torch.manual_seed({seed})")
+
+
+@check(points=1, hint="torch.zeros(rows, cols) is float32 by default.")
+def test_zeros_matrix(student, reference, rng):
+    rows, cols = size(rng), size(rng)
+    expect_tensor(student.call("zeros_matrix", rows, cols), reference.zeros_matrix(rows, cols), f"zeros_matrix({rows}, {cols})")
+
+
+@check(points=1, hint="torch.ones(rows, cols) is float32 by default.")
+def test_ones_matrix(student, reference, rng):
+    rows, cols = size(rng), size(rng)
+    expect_tensor(student.call("ones_matrix", rows, cols), reference.ones_matrix(rows, cols), f"ones_matrix({rows}, {cols})")
+
+
+@check(points=1, hint="Return a tuple: (t.shape, t.dtype).")
+def test_describe(student, reference, rng):
+    for dtype in (torch.float64, torch.int32):
+        t = torch.zeros(size(rng, 1, 4), size(rng, 1, 4), size(rng, 1, 4), dtype=dtype)
+        expect_same(student.call("describe", t), reference.describe(t), f"describe(a tensor of shape {tuple(t.shape)}, dtype {dtype})")
+
+
+@check(points=1, hint="a + b adds tensors of the same shape element by element.")
+def test_elementwise_sum(student, reference, rng):
+    shape = (size(rng), size(rng))
+    a, b = floats(rng, *shape), floats(rng, *shape)
+    expect_tensor(student.call("elementwise_sum", a, b), reference.elementwise_sum(a, b), "elementwise_sum(a, b)")
+
+
+@check(points=1, hint="a * b multiplies element by element; a @ b would be the matrix product.")
+def test_elementwise_product(student, reference, rng):
+    n = size(rng)
+    a, b = floats(rng, n, n), floats(rng, n, n)  # square, so that a @ b has the right shape and fails on values
+    expect_tensor(student.call("elementwise_product", a, b), reference.elementwise_product(a, b), "elementwise_product(a, b)")
+
+
+@check(points=2, hint="a @ b or torch.matmul(a, b) multiplies an (n, k) matrix by a (k, m) one.")
+def test_matmul(student, reference, rng):
+    n, k, m = size(rng), size(rng), size(rng)
+    a, b = floats(rng, n, k), floats(rng, k, m)
+    expect_tensor(student.call("matmul", a, b), reference.matmul(a, b), f"matmul(a {n}x{k}, b {k}x{m})", atol=1e-3)
+
+
+def probe_error(module, name, *args):
+    """Call a function that should raise, and return what it raised as data."""
+    try:
+        value = getattr(module, name)(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the check wants to see any exception
+        return {"type": type(exc).__name__, "message": str(exc)}
+    return {"type": None, "message": f"returned {type(value).__name__}"}
+
+
+def expect_error_naming(got: dict, numbers, call: str) -> None:
+    """The message must hold every number asked for; its spelling is the student's own."""
+    if got["type"] != "ValueError":
+        raised = f"raised {got['type']}" if got["type"] else got["message"]
+        fail(f"{call} {raised}; expected it to raise ValueError")
+    found = re.findall(r"\d+", got["message"])
+    missing = [n for n in numbers if str(n) not in found]
+    if missing:
+        fail(f"{call} raised ValueError({got['message']!r}), but the message does not mention {', '.join(map(str, missing))}")
+
+
+@check(points=1, hint="Compare a.shape[1] with b.shape[0] and raise ValueError(f'... {a.shape} ... {b.shape}') before multiplying.")
+def test_matmul_shape_error(student, rng):
+    n, k, m = size(rng, 2, 4), size(rng, 5, 7), size(rng, 8, 9)
+    a, b = torch.ones(n, k), torch.ones(m, n + k)
+    got = student.run(probe_error, "matmul", a, b)
+    expect_error_naming(got, (n, k, m, n + k), f"matmul(a {n}x{k}, b {m}x{n + k})")
+
+
+class ForbiddenCall(RuntimeError):
+    """Raised in the child when matmul_by_hand reaches for a matrix-product function."""
+
+
+def probe_matmul_by_hand(module, a, b):
+    """Call matmul_by_hand with the matrix-product functions made to raise, only for this call."""
+    banned = [(torch, "matmul"), (torch, "mm"), (torch, "einsum"), (torch, "bmm"), (torch, "tensordot"),
+              (torch.Tensor, "__matmul__"), (torch.Tensor, "__rmatmul__"), (torch.Tensor, "matmul"), (torch.Tensor, "mm")]
+    saved = [(owner, name, getattr(owner, name)) for owner, name in banned]
+
+    def forbid(name):
+        def refuse(*args, **kwargs):
+            raise ForbiddenCall(f"matmul_by_hand used {name}, which this exercise asks you to do by hand")
+        return refuse
+
+    for owner, name, _ in saved:
+        setattr(owner, name, forbid("@" if "matmul__" in name else f"torch.{name}"))
+    try:
+        return module.matmul_by_hand(a, b)
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+@check(points=3, hint="Loop over rows i and columns j: result[i, j] = (a[i, :] * b[:, j]).sum(). No @, torch.matmul, torch.mm or einsum.")
+def test_matmul_by_hand(student, reference, rng):
+    n, k, m = size(rng, 3, 8), size(rng, 3, 8), size(rng, 3, 8)
+    a, b = floats(rng, n, k), floats(rng, k, m)
+    expect_tensor(student.run(probe_matmul_by_hand, a, b), reference.matmul(a, b), f"matmul_by_hand(a {n}x{k}, b {k}x{m})", atol=1e-3)
+
+
+@check(points=1, hint="matmul_by_hand must give float32 results for float32 inputs and work for a 1x1 product too.")
+def test_matmul_by_hand_edge(student, reference, rng):
+    k = size(rng)
+    a, b = floats(rng, 1, k), floats(rng, k, 1)
+    expect_tensor(student.run(probe_matmul_by_hand, a, b), reference.matmul(a, b), f"matmul_by_hand(a 1x{k}, b {k}x1)", atol=1e-3)

@@ -1,0 +1,71 @@
+"""Checks for exercise 2: changing a tensor's shape.
+
+Shapes are drawn from the check's seeded ``rng`` with unequal sizes, so that a transpose
+where a permute was meant, or an unsqueeze at the wrong place, shows in the shape.
+"""
+
+import pytest
+import torch
+
+from grader.checks.test_exercise1_tensors import expect_error_naming, probe_error
+from grader.compare import expect_tensor
+from grader.plugin import check
+
+
+def distinct_sizes(rng, count: int, low: int = 2, high: int = 9) -> list[int]:
+    return [int(n) + low for n in torch.randperm(high - low + 1, generator=rng)[:count]]
+
+
+@check(points=1, hint="torch.arange(n, dtype=torch.float32): without the dtype, arange gives int64.")
+def test_arange_float(student, reference, rng):
+    n = int(torch.randint(5, 40, (), generator=rng))
+    expect_tensor(student.call("arange_float", n), reference.arange_float(n), f"arange_float({n})")
+
+
+@check(points=1, hint="x.reshape(rows, cols) (or x.view) keeps the elements in order.")
+def test_to_matrix(student, reference, rng):
+    rows, cols = distinct_sizes(rng, 2)
+    x = torch.randn(rows * cols, generator=rng)
+    expect_tensor(student.call("to_matrix", x, rows, cols), reference.to_matrix(x, rows, cols), f"to_matrix(x of {rows * cols} elements, {rows}, {cols})")
+
+
+@check(points=1, hint="Compare rows * cols with x.numel() and raise ValueError(f'x has {x.numel()} elements, cannot make ({rows}, {cols})').")
+def test_to_matrix_error(student, rng):
+    rows, cols, n = distinct_sizes(rng, 3, 2, 9)
+    n = rows * cols + n  # never a product of rows and cols
+    got = student.run(probe_error, "to_matrix", torch.zeros(n), rows, cols)
+    expect_error_naming(got, (n, rows, cols), f"to_matrix(x of {n} elements, {rows}, {cols})")
+
+
+@check(points=1, hint="x.unsqueeze(0) adds the new dimension in front: (3, 4) becomes (1, 3, 4).")
+def test_add_batch_dim(student, reference, rng):
+    x = torch.randn(*distinct_sizes(rng, 2), generator=rng)
+    expect_tensor(student.call("add_batch_dim", x), reference.add_batch_dim(x), f"add_batch_dim(x of shape {tuple(x.shape)})")
+
+
+@check(points=1, hint="x.unsqueeze(-1) adds the new dimension at the end: (3, 4) becomes (3, 4, 1).")
+def test_add_trailing_dim(student, reference, rng):
+    x = torch.randn(*distinct_sizes(rng, 2), generator=rng)
+    expect_tensor(student.call("add_trailing_dim", x), reference.add_trailing_dim(x), f"add_trailing_dim(x of shape {tuple(x.shape)})")
+
+
+def flatten_input(kind: str, rng) -> torch.Tensor:
+    n, h, w = 2 * int(torch.randint(8, 33, (), generator=rng)), *distinct_sizes(rng, 2, 3, 9)
+    if kind == "NHW":
+        return torch.randn(n, h, w, generator=rng)
+    if kind == "NCHW":
+        return torch.randn(n, 1, h, w, generator=rng)
+    return torch.randn(n, w, h, generator=rng).transpose(1, 2)  # non-contiguous: .view would fail
+
+
+@pytest.mark.parametrize("kind", ["NHW", "NCHW", "non-contiguous"])
+@check(points=1, hint="images.reshape(images.shape[0], -1) keeps the batch size and works for non-contiguous tensors, unlike .view.")
+def test_flatten_batch(student, reference, rng, kind):
+    images = flatten_input(kind, rng)
+    expect_tensor(student.call("flatten_batch", images), reference.flatten_batch(images), f"flatten_batch({kind} images of shape {tuple(images.shape)})")
+
+
+@check(points=2, hint="image.permute(2, 0, 1) moves channels first; transpose(0, 2) would swap height and width too.")
+def test_hwc_to_chw(student, reference, rng):
+    image = torch.randn(*distinct_sizes(rng, 3, 2, 9), generator=rng)
+    expect_tensor(student.call("hwc_to_chw", image), reference.hwc_to_chw(image), f"hwc_to_chw(image of shape {tuple(image.shape)})")

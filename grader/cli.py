@@ -1,0 +1,153 @@
+"""The ``grade`` command: ``grade exercise3``, ``grade all --format json``, ``grade list``.
+
+Exit codes: 0 every check passed, 1 a check failed, 2 a usage error, 3 the grader itself failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from grader import registry
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+class DefaultToRun(click.Group):
+    """``grade 3`` means ``grade run 3``: exercise names are the common case, subcommands the rare one."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names and args[0] != "--version"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+def parse_size(text: str) -> int | None:
+    """``4G``, ``512M``, ``4GiB`` or a byte count; ``none`` or ``0`` lifts the limit."""
+    if text.strip().lower() in ("none", "0", "off"):
+        return None
+    match = SIZE.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size; write it like 4G, 512M or 4GiB")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "bkmgt".index(unit.lower() or "b"))
+
+
+def resolve_targets(words: tuple[str, ...]):
+    if not words or any(w.lower() == "all" for w in words):
+        return list(registry.EXERCISES)
+    try:
+        chosen = [registry.resolve(w) for w in words]
+    except registry.UnknownExercise as exc:
+        raise click.UsageError(f"{exc} (see 'grade list')") from None
+    return list(dict.fromkeys(chosen))
+
+
+@click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pytorch-exercise-kit", prog_name="grade")
+def main():
+    """Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same."""
+
+
+@main.command("run")
+@click.argument("exercises", nargs=-1)
+@click.option("--submission", type=click.Path(path_type=Path), help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text for people, json for programs (only the document on stdout).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True, help="Where the training checks run; auto takes CUDA when it is there.")
+@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), default=1.0, show_default=True, help="Multiply every time limit, for slow machines.")
+@click.option("--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="GRADER_DATA", help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]")
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir):
+    """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
+    chosen = resolve_targets(exercises)
+    from grader import engine  # imported here so that `grade list` and usage errors stay fast
+
+    engine.warm_up(chosen)
+    submission = (submission or engine.default_submission()).resolve()
+    if not submission.is_dir():
+        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
+    try:
+        memory = parse_size(memory_limit)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
+    from grader.plugin import Settings
+
+    settings = Settings(submission=submission, seed=engine.new_seed() if seed is None else seed,
+                        device=resolve_device(device), timeout_scale=timeout_scale, memory=memory,
+                        data_dir=data_dir.resolve() if data_dir else None)
+    if fmt == "text":
+        click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
+    try:
+        doc, internal = engine.grade(settings, chosen)
+    except engine.GraderError as exc:
+        click.echo(f"grade: internal error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        from grader.report import render
+
+        click.echo(render(doc))
+    if internal:
+        click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_PASSED if engine.passed(doc) else EXIT_FAILED)
+
+
+def resolve_device(choice: str) -> str:
+    """Decide the device in a sandbox child, so this process never initialises CUDA."""
+    if choice == "cpu":
+        return "cpu"
+    from grader import sandbox
+    from grader.plugin import cuda_available
+
+    outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
+    available = outcome.status == "ok" and outcome.value is True
+    if choice == "cuda" and not available:
+        raise click.UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return "cuda" if available else "cpu"
+
+
+@main.command("list")
+def list_command():
+    """Show the exercises, their titles and their maximum points."""
+    from grader.engine import collect
+
+    checks = collect(registry.EXERCISES)
+    for exercise in registry.EXERCISES:
+        total = sum(points for stem, _, points, _ in checks if stem == exercise.stem)
+        click.echo(f"{exercise.number}  {exercise.name:<10} {exercise.topics[0]:<9} {exercise.title}  ({total:g} points)")
+
+
+def entry():
+    """The console script: click handles usage errors (exit 2); anything unexpected is the grader's fault (exit 3)."""
+    from grader.data import DataError
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except DataError as exc:
+        click.echo(f"grade: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a grader bug into exit 3
+        click.echo(f"grade: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,116 @@
+"""Grade one submission: run the checks of some exercises under the plugin and build the result document."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from grader import registry, sandbox
+from grader.plugin import Grading, Settings, as_dict, find_module
+
+SCHEMA = 1
+
+
+class GraderError(RuntimeError):
+    """The grader itself failed (a broken check file, say): exit code 3, never the student's fault."""
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def warm_up(exercises) -> None:
+    """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself."""
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises)))
+
+
+def grade(settings: Settings, exercises) -> tuple[dict, int]:
+    """Grade ``exercises`` of ``settings.submission``: the document ``grade --format json`` prints,
+    and how many checks broke inside the grader itself."""
+    exercises = list(exercises)
+    warm_up(exercises)
+    plugin = Grading(settings)
+    args = [str(e.check_file) for e in exercises] + [
+        "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),
+        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+        "--timeout-method=signal", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    if plugin.collect_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        detail = plugin.collect_errors[0] if plugin.collect_errors else f"pytest exit code {int(code)}"
+        raise GraderError(f"the checks could not run: {detail}")
+    return document(settings, exercises, plugin), sum(r.internal for r in plugin.results)
+
+
+class _Collector:
+    def __init__(self):
+        self.items = []
+
+    def pytest_collection_modifyitems(self, items):
+        self.items.extend(items)
+
+
+def collect(exercises) -> list[tuple[str, str, float, str]]:
+    """Every check of ``exercises`` as (stem, name, points, hint), without running any."""
+    collector = _Collector()
+    pytest.main([str(e.check_file) for e in exercises] + [
+        "--collect-only", "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),
+        "-p", "no:cacheprovider", "-p", "no:terminal"], plugins=[collector])
+    found = []
+    for item in collector.items:
+        marker = item.get_closest_marker("check")
+        stem = item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+        found.append((stem, item.name.removeprefix("test_"), marker.kwargs.get("points", 0) if marker else 0,
+                      marker.kwargs.get("hint", "") if marker else ""))
+    return found
+
+
+def max_points(exercise) -> float:
+    return sum(points for _, _, points, _ in collect([exercise]))
+
+
+def document(settings: Settings, exercises, plugin: Grading) -> dict:
+    parts = []
+    for exercise in exercises:
+        results = [r for r in plugin.results if r.exercise == exercise.stem]
+        preflight = plugin.preflights.get(exercise.stem)
+        if find_module(settings.submission, exercise.stem) is None:
+            status = "missing"
+        elif preflight is not None:
+            status = "error"
+        else:
+            status = "graded"
+        parts.append({
+            "exercise": exercise.stem,
+            "title": exercise.title,
+            "score": sum(r.score for r in results),
+            "max_score": sum(r.max_score for r in results),
+            "status": status,
+            "checks": [as_dict(r) for r in results],
+        })
+    return {
+        "schema": SCHEMA,
+        "submission": str(settings.submission),
+        "seed": settings.seed,
+        "device": settings.device,
+        "score": sum(p["score"] for p in parts),
+        "max_score": sum(p["max_score"] for p in parts),
+        "exercises": parts,
+    }
+
+
+def passed(doc: dict) -> bool:
+    return all(c["status"] == "passed" for e in doc["exercises"] for c in e["checks"]) and all(
+        e["status"] == "graded" for e in doc["exercises"])
+
+
+def default_submission(cwd: Path | None = None) -> Path:
+    """The kit's own ``exercises/`` folder: found from the current directory, else next to the grader."""
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "exercises").is_dir() and (folder / "grader").is_dir():
+            return folder / "exercises"
+    return registry.KIT_ROOT / "exercises"

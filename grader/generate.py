@@ -1,0 +1,60 @@
+"""Write the student stubs from the reference solutions, so the two can never drift apart.
+
+Each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes the stub body, as
+nbgrader's ClearSolutions does: ``# YOUR CODE HERE`` and ``raise NotImplementedError()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE / ВАШ КОД ЗДЕСЬ", "raise NotImplementedError()")
+
+
+class MarkerError(ValueError):
+    """A solution file whose markers do not pair up; the message names the file and the line."""
+
+
+def strip_solutions(source: str, name: str = "<source>") -> str:
+    out, begin_line = [], None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin_line is not None:
+                raise MarkerError(f"{name}:{number}: BEGIN SOLUTION inside the region opened at line {begin_line}")
+            begin_line = number
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(f"{indent}{stub}\n" for stub in STUB)
+        elif marker == END:
+            if begin_line is None:
+                raise MarkerError(f"{name}:{number}: END SOLUTION without a BEGIN SOLUTION")
+            begin_line = None
+        elif begin_line is None:
+            out.append(line)
+    if begin_line is not None:
+        raise MarkerError(f"{name}:{begin_line}: BEGIN SOLUTION is never closed by END SOLUTION")
+    return "".join(out)
+
+
+def stub_text(solution: Path) -> str:
+    return strip_solutions(solution.read_text(encoding="utf-8"), str(solution))
+
+
+def generate(solutions: Path, exercises: Path, stems) -> list[Path]:
+    """Write ``exercises/<stem>.py`` for every stem; return the files that changed."""
+    changed = []
+    for stem in stems:
+        target = exercises / f"{stem}.py"
+        text = stub_text(solutions / f"{stem}.py")
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            changed.append(target)
+    return changed
+
+
+if __name__ == "__main__":
+    from grader import registry
+
+    for path in generate(registry.KIT_ROOT / "solutions", registry.KIT_ROOT / "exercises", [e.stem for e in registry.EXERCISES]):
+        print(f"wrote {path}")

@@ -1,0 +1,259 @@
+"""The pytest plugin that turns the checks in ``grader/checks`` into graded results.
+
+Checks run here, in the trusted process, next to the reference solutions; the fixtures below
+give them the student's module only through :mod:`grader.sandbox`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pytest
+
+from grader import registry, sandbox
+
+STATUSES = ("passed", "failed", "error", "timeout", "memory", "crashed", "skipped")
+GRACE = 10.0  # the outer pytest-timeout guard waits this long past a check's own limit
+
+
+def check(points: float, hint: str):
+    """Mark a test as a graded check worth ``points``, with the hint a student sees when it fails."""
+    if not points > 0 or not hint.strip():
+        raise ValueError("a check needs positive points and a hint")
+    return pytest.mark.check(points=points, hint=hint)
+
+
+class StudentFailure(Exception):
+    """Student code did not give a value: it raised, hung, ran out of memory or crashed."""
+
+    def __init__(self, status: str, message: str, output: str = ""):
+        super().__init__(message)
+        self.status, self.message, self.output = status, message, output
+
+
+@dataclass(frozen=True)
+class Settings:
+    submission: Path
+    seed: int
+    device: str = "cpu"
+    timeout_scale: float = 1.0
+    memory: int | None = sandbox.DEFAULT_MEMORY
+    data_dir: Path | None = None
+    threads: int | None = None
+
+
+@dataclass
+class Result:
+    exercise: str
+    name: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+    hint: str
+    output: str = ""
+    internal: bool = field(default=False, repr=False)
+
+
+def find_module(submission: Path, stem: str) -> Path | None:
+    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``."""
+    for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _import_only(module):
+    """Load the student's module and nothing else: the preflight of an exercise."""
+    return None
+
+
+def cuda_available(module) -> bool:
+    """Asked in a child, so the trusted process never initialises CUDA."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def call(module, name: str, args: tuple = (), kwargs: dict | None = None):
+    """The plainest probe: call one of the student's functions and return what it returns."""
+    return getattr(module, name)(*args, **(kwargs or {}))
+
+
+class Student:
+    """One exercise of the submission, reachable only through the sandbox."""
+
+    def __init__(self, path: Path, settings: Settings, budget: float):
+        self.path, self.settings = path, settings
+        self.budget = budget
+        self.output = ""
+        self._spent = 0.0
+
+    def run(self, probe, *args):
+        """Run ``probe(student_module, *args)`` in a child and return its plain-data result."""
+        left = max(self.budget - self._spent, 0.5)
+        limits = sandbox.Limits(timeout=left, memory=self.settings.memory, threads=self.settings.threads)
+        outcome = sandbox.run(probe, *args, module=self.path, limits=limits)
+        self._spent += outcome.seconds
+        self.output = outcome.output
+        if outcome.status == "ok":
+            return outcome.value
+        raise failure(outcome, self.path)
+
+    def call(self, name: str, *args, **kwargs):
+        return self.run(call, name, args, kwargs)
+
+
+def failure(outcome: sandbox.Outcome, path: Path) -> StudentFailure:
+    """Turn a child's bad ending into the failure a student reads."""
+    error = outcome.error
+    if outcome.status == "raised":
+        kind, message = error.get("type", "Exception"), error.get("message", "")
+        if kind == "NotImplementedError":
+            return StudentFailure("failed", f"not implemented yet{': ' + message if message else ''}", outcome.output)
+        where = f" at line {error['line']} of {path.name}" if error.get("line") else ""
+        text = f"your code raised {kind}{where}: {message}"
+        if error.get("traceback"):
+            text += "\n" + error["traceback"].rstrip()
+        return StudentFailure("error", text, outcome.output)
+    status = "memory" if outcome.status == "memory" else outcome.status
+    return StudentFailure(status, error.get("message", status), outcome.output)
+
+
+class Credit:
+    """Partial credit: a check may award a fraction of its points before it fails."""
+
+    def __init__(self):
+        self.fraction = 0.0
+
+    def award(self, fraction: float) -> None:
+        self.fraction = min(max(float(fraction), 0.0), 1.0)
+
+
+class Grading:
+    """The plugin object of one grading run; it holds the run's settings and results."""
+
+    def __init__(self, settings: Settings):
+        self.options = settings
+        self.results: list[Result] = []
+        self.preflights: dict[str, StudentFailure | None] = {}
+        self.collect_errors: list[str] = []
+
+    # -- configuration
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "check(points, hint): a graded check and what it is worth")
+        for exercise in registry.EXERCISES:
+            config.addinivalue_line("markers", f"{exercise.name}: the checks of {exercise.stem}")
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            exercise = registry.by_stem(item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
+            if exercise:
+                item.add_marker(exercise.name)
+            limit = item.get_closest_marker("timeout")
+            budget = (limit.args[0] if limit and limit.args else sandbox.DEFAULT_TIMEOUT) * self.options.timeout_scale
+            item.stash[_BUDGET] = budget
+            item.add_marker(pytest.mark.timeout(budget + GRACE), append=False)
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collect_errors.append(str(report.longrepr))
+
+    # -- fixtures
+    @pytest.fixture
+    def student(self, request) -> Student:
+        stem = _stem(request.node)
+        path = find_module(self.options.submission, stem)
+        if path is None:
+            raise StudentFailure("failed", f"no {stem}.py in {self.options.submission} (looked for exercises/{stem}.py and {stem}.py)")
+        if stem not in self.preflights:
+            self.preflights[stem] = self._preflight(path)
+        if self.preflights[stem] is not None:
+            raise self.preflights[stem]
+        return Student(path, self.options, request.node.stash[_BUDGET])
+
+    def _preflight(self, path: Path) -> StudentFailure | None:
+        limits = sandbox.Limits(timeout=sandbox.DEFAULT_TIMEOUT * self.options.timeout_scale, memory=self.options.memory)
+        outcome = sandbox.run(_import_only, module=path, limits=limits)
+        if outcome.status == "ok":
+            return None
+        found = failure(outcome, path)
+        found.message = f"could not import {path.name}: {found.message}"
+        found.status = "error" if found.status == "failed" else found.status
+        return found
+
+    @pytest.fixture
+    def reference(self, request):
+        return importlib.import_module(f"solutions.{_stem(request.node)}")
+
+    @pytest.fixture
+    def seed(self, request) -> int:
+        """Each check draws its inputs from the run's seed and its own name, so a replay is exact."""
+        return zlib.crc32(f"{self.options.seed}:{request.node.name}".encode())
+
+    @pytest.fixture
+    def rng(self, seed):
+        import torch
+
+        return torch.Generator().manual_seed(seed)
+
+    @pytest.fixture
+    def credit(self) -> Credit:
+        return Credit()
+
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return self.options
+
+    # -- results
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, call, report))
+        return report
+
+    def _result(self, item, call, report) -> Result:
+        marker = item.get_closest_marker("check")
+        points = float(marker.kwargs["points"]) if marker else 0.0
+        hint = marker.kwargs["hint"] if marker else ""
+        result = Result(_stem(item), item.name.removeprefix("test_"), 0.0, points, "passed", "", hint)
+        if report.passed:
+            result.score = points
+            return result
+        if report.skipped:
+            result.status, result.message = "skipped", str(call.excinfo.value) if call.excinfo else "skipped"
+            return result
+        error = call.excinfo.value
+        credit = item.funcargs.get("credit") if hasattr(item, "funcargs") else None
+        result.score = points * credit.fraction if credit else 0.0
+        student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
+        result.output = student.output if isinstance(student, Student) else ""
+        if isinstance(error, StudentFailure):
+            result.status, result.message, result.output = error.status, error.message, error.output or result.output
+        elif isinstance(error, AssertionError):
+            result.status, result.message = "failed", str(error) or "the check failed"
+        elif "Timeout" in str(error) and type(error).__name__ == "Failed":
+            result.status, result.message = "timeout", f"the check ran past {item.stash[_BUDGET] + GRACE:g} s"
+        else:
+            result.status, result.internal = "error", True
+            result.message = f"internal error in the grader's check: {type(error).__name__}: {error}"
+        return result
+
+
+_BUDGET = pytest.StashKey[float]()
+
+
+def _stem(node) -> str:
+    return node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
+
+def as_dict(result: Result) -> dict:
+    """A check in the JSON document's shape; what the student's code printed joins the message."""
+    data = asdict(result)
+    if result.output and result.status != "passed":
+        data["message"] += f"\n--- your code printed ---\n{result.output}"
+    return {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint")}

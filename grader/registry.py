@@ -1,0 +1,57 @@
+"""The one list of exercises: the CLI, the pytest markers and the kit's tests all read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    number: int
+    stem: str
+    topics: tuple[str, ...]
+    title: str
+
+    @property
+    def name(self) -> str:
+        """The short name students type and the pytest marker, e.g. ``exercise3``."""
+        return f"exercise{self.number}"
+
+    @property
+    def check_file(self) -> Path:
+        return CHECKS_DIR / f"test_{self.stem}.py"
+
+    @property
+    def check_module(self) -> str:
+        return f"grader.checks.test_{self.stem}"
+
+    def words(self) -> set[str]:
+        return {str(self.number), self.name, self.stem, *self.topics}
+
+
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise(1, "exercise1_tensors", ("tensors",), "Tensors: creation, properties and basic operations"),
+    Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
+)
+
+
+class UnknownExercise(LookupError):
+    """Raised for a word that names no exercise; the message lists the choices."""
+
+
+def resolve(word: str) -> Exercise:
+    """Find an exercise by number, short name, stem or topic: ``3``, ``exercise3``, ``autograd``."""
+    key = word.strip().lower()
+    for exercise in EXERCISES:
+        if key in exercise.words():
+            return exercise
+    choices = ", ".join(f"{e.number} ({e.name}, {e.topics[0]})" for e in EXERCISES)
+    raise UnknownExercise(f"unknown exercise {word!r}; choose one of {choices}, or 'all'")
+
+
+def by_stem(stem: str) -> Exercise | None:
+    return next((e for e in EXERCISES if e.stem == stem), None)

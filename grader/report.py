@@ -1,0 +1,34 @@
+"""Render a result document for people: per check a mark, the points, the message and the hint."""
+
+from __future__ import annotations
+
+import click
+
+MARKS = {"passed": ("✓", "green"), "skipped": ("-", "yellow")}
+
+
+def points(value: float) -> str:
+    """Points as people write them: 2, 1.5, 0.25 (never rounded away)."""
+    return f"{value:g}"
+
+
+def render(doc: dict, color: bool | None = None) -> str:
+    lines = [f"Submission {doc['submission']}  ·  seed {doc['seed']} (replay with --seed {doc['seed']})  ·  device {doc['device']}", ""]
+    for exercise in doc["exercises"]:
+        head = f"{exercise['exercise']} — {exercise['title']}"
+        lines.append(click.style(head, bold=True))
+        if exercise["status"] == "missing":
+            lines.append(click.style("  missing: no file for this exercise in the submission", fg="red"))
+        for item in exercise["checks"]:
+            mark, colour = MARKS.get(item["status"], ("✗", "red"))
+            label = "" if item["status"] in ("passed", "failed") else f" [{item['status']}]"
+            score = f"{points(item['score'])}/{points(item['max_score'])}"
+            lines.append(click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}")
+            if item["status"] != "passed":
+                lines.extend("      " + line for line in item["message"].splitlines())
+                if item["hint"] and item["status"] != "skipped":
+                    lines.append(click.style(f"      hint: {item['hint']}", fg="cyan"))
+        lines.append(f"  {points(exercise['score'])}/{points(exercise['max_score'])} points")
+        lines.append("")
+    lines.append(click.style(f"Total: {points(doc['score'])}/{points(doc['max_score'])} points", bold=True))
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Plain data across the sandbox boundary: ``torch.save`` bytes one way, ``weights_only`` loads the other.
+
+The child may be hostile, so the trusted side never unpickles what it sends: only tensors,
+numbers, strings, None, torch.Size, dtypes, devices and lists, tuples and dicts of these.
+"""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+PLAIN_SCALARS = (bool, int, float, str, bytes, type(None), torch.dtype, torch.device)
+
+
+class NotPlainData(TypeError):
+    """A value that cannot cross the boundary; the message names where it sits."""
+
+
+def plain(value, where: str = "the result"):
+    """Return ``value`` as exact built-in types, or raise NotPlainData naming the culprit.
+
+    Exact types matter: a subclass of ``tuple`` or ``Tensor`` could carry a forged ``__eq__``.
+    """
+    kind = type(value)
+    if kind in PLAIN_SCALARS:
+        return value
+    if kind is torch.Size:
+        return torch.Size(tuple(int(n) for n in value))
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            raise NotPlainData(f"{where} is a tensor on the meta device, which holds no values")
+        # Parameters and other subclasses become plain tensors; a probe reports the device itself if it matters.
+        return value.detach().cpu().as_subclass(torch.Tensor)
+    if kind in (list, tuple):
+        return kind(plain(item, f"{where}[{i}]") for i, item in enumerate(value))
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) not in (str, int):
+                raise NotPlainData(f"{where} has a key of type {type(key).__name__}; use str or int keys")
+            out[key] = plain(item, f"{where}[{key!r}]")
+        return out
+    raise NotPlainData(f"{where} is a {kind.__module__}.{kind.__qualname__}, not plain data (a tensor, a number, a string, or a list, tuple or dict of these)")
+
+
+def encode(value) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+def decode(data: bytes):
+    """Load what a child sent, allowing plain data only and never touching a GPU here."""
+    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")

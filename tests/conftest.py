@@ -1,0 +1,47 @@
+"""Shared helpers for the kit's tests: grade a folder in-process and look up checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import engine, registry
+from grader.plugin import Settings
+
+KIT = registry.KIT_ROOT
+
+
+def grade(submission: Path, exercises=None, seed: int = 1234, **options) -> tuple[dict, int]:
+    chosen = list(exercises or registry.EXERCISES)
+    return engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen)
+
+
+def checks(doc: dict) -> dict[str, dict]:
+    """Every check of a document by 'stem::name'."""
+    return {f"{e['exercise']}::{c['name']}": c for e in doc["exercises"] for c in e["checks"]}
+
+
+def submission_from(tmp_path: Path, stem: str, source: str) -> Path:
+    folder = tmp_path / "submission"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{stem}.py").write_text(source, encoding="utf-8")
+    return folder
+
+
+def solution_with(stem: str, override: str) -> str:
+    """The reference solution with some definitions replaced: a realistic mistake."""
+    return (KIT / "solutions" / f"{stem}.py").read_text(encoding="utf-8") + "\n\n" + override
+
+
+@pytest.fixture
+def kit() -> Path:
+    return KIT
+
+
+@pytest.fixture
+def solutions_copy(tmp_path) -> Path:
+    target = tmp_path / "solutions"
+    shutil.copytree(KIT / "solutions", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target

@@ -1,0 +1,33 @@
+"""For every registered exercise: the reference gets full marks, the untouched stub gets zero."""
+
+import pytest
+
+from grader import registry
+from tests.conftest import KIT, grade
+
+EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_solution_gets_full_marks(exercise):
+    doc, internal = grade(KIT / "solutions", [exercise])
+    part = doc["exercises"][0]
+    failed = [(c["name"], c["message"]) for c in part["checks"] if c["status"] != "passed"]
+    assert (internal, failed, part["status"]) == (0, [], "graded")
+    assert part["score"] == part["max_score"] > 0
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_stub_gets_zero_without_grader_errors(exercise):
+    doc, internal = grade(KIT / "exercises", [exercise])
+    part = doc["exercises"][0]
+    assert internal == 0
+    assert part["score"] == 0 and part["max_score"] > 0
+    assert {c["status"] for c in part["checks"]} == {"failed"}
+    assert all(c["message"].startswith("not implemented yet") for c in part["checks"])
+
+
+def test_same_seed_same_inputs_and_results():
+    first, _ = grade(KIT / "solutions", registry.EXERCISES[:1], seed=7)
+    second, _ = grade(KIT / "solutions", registry.EXERCISES[:1], seed=7)
+    assert first == second

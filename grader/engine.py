@@ -32,6 +32,10 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
     and how many checks broke inside the grader itself."""
     exercises = list(exercises)
     warm_up(exercises)
+    if any(e.needs_mnist for e in exercises):
+        from grader.data import ensure_mnist
+
+        ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
     plugin = Grading(settings)
     args = [str(e.check_file) for e in exercises] + [
         "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),

@@ -208,6 +208,18 @@ class Grading:
     def settings(self) -> Settings:
         return self.options
 
+    @pytest.fixture
+    def device(self) -> str:
+        """Where training checks run: ``cpu`` or ``cuda``, decided once per run (never probed here)."""
+        return self.options.device
+
+    @pytest.fixture
+    def mnist_root(self) -> str:
+        """The verified MNIST folder (``<root>/MNIST/raw``), as a string a child can use."""
+        from grader.data import ensure_mnist
+
+        return str(ensure_mnist(self.options.data_dir))
+
     # -- results
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):

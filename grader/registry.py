@@ -15,6 +15,7 @@ class Exercise:
     stem: str
     topics: tuple[str, ...]
     title: str
+    needs_mnist: bool = False
 
     @property
     def name(self) -> str:

@@ -1,0 +1,35 @@
+"""Does every realistic mistake lose points on the check meant to catch it, and only there?"""
+
+import importlib
+
+import pytest
+
+from grader import registry
+from tests.conftest import checks, grade, solution_with, submission_from
+
+
+def all_mistakes():
+    for exercise in registry.EXERCISES:
+        try:
+            module = importlib.import_module(f"tests.mistakes.{exercise.stem}")
+        except ModuleNotFoundError:
+            continue
+        for mistake in module.MISTAKES:
+            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
+
+
+@pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)
+def test_every_exercise_has_at_least_three_mistakes(exercise):
+    module = importlib.import_module(f"tests.mistakes.{exercise.stem}")
+    assert len(module.MISTAKES) >= 3
+
+
+@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+def test_mistake_loses_points_on_its_check(tmp_path, exercise, mistake):
+    folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
+    doc, internal = grade(folder, [exercise], seed=99)
+    found = checks(doc)
+    assert internal == 0
+    caught = [name for name in mistake.catches if found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"]]
+    assert caught, f"none of {mistake.catches} lost points"
+    assert doc["score"] < doc["max_score"]

@@ -6,6 +6,7 @@ Exit codes: 0 every check passed, 1 a check failed, 2 a usage error, 3 the grade
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -66,9 +67,12 @@ def main():
 def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir):
     """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
     chosen = resolve_targets(exercises)
+    from grader import sandbox
+
+    # The forkserver imports torch in its own process while this one imports pytest and the checks.
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in chosen)))
     from grader import engine  # imported here so that `grade list` and usage errors stay fast
 
-    engine.warm_up(chosen)
     submission = (submission or engine.default_submission()).resolve()
     if not submission.is_dir():
         raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
@@ -127,26 +131,35 @@ def list_command():
 
 def entry():
     """The console script: click handles usage errors (exit 2); anything unexpected is the grader's fault (exit 3)."""
+    code = _main()
+    # Skip the interpreter's teardown of torch (~0.5 s): everything worth keeping is written and flushed.
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
+def _main() -> int:
     from grader.data import DataError
 
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        return 130
     except DataError as exc:
         click.echo(f"grade: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except SystemExit:
-        raise
+        return EXIT_USAGE
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as exc:  # noqa: BLE001 - the one place that turns a grader bug into exit 3
         click.echo(f"grade: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
+        return EXIT_INTERNAL
+    return EXIT_PASSED
 
 
 if __name__ == "__main__":

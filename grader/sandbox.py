@@ -26,8 +26,6 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import wire
-
 GiB = 1 << 30
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY = 4 * GiB
@@ -69,7 +67,7 @@ def start(preload: tuple[str, ...] = ()) -> None:
     global _started
     if _started:
         return
-    modules = ["torch", __name__, *preload]
+    modules = ["torch", __name__, "grader.wire", *preload]
     _context.set_forkserver_preload(list(dict.fromkeys(modules)))
     from multiprocessing import forkserver
 
@@ -164,6 +162,8 @@ def _settle(stopped: str | None, exitcode: int | None, data: bytes | None, limit
         return Outcome("memory", error={"message": f"used more than {_size(limits.memory)} of memory, so it was stopped"})
     if data is not None:
         try:
+            from grader import wire
+
             payload = wire.decode(data)
             status = payload["status"]
             if status not in ("ok", "raised", "memory"):
@@ -272,6 +272,8 @@ def _child_main(target, args, module_path, limits, workdir, result_w, out_w, err
     for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
         del sys.modules[name]
     sys.meta_path.insert(0, _Blocker())
+    from grader import wire
+
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     try:
         module = _load(module_path) if module_path else None

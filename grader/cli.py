@@ -1,6 +1,7 @@
 """The ``grade`` command: ``grade exercise3``, ``grade all --format json``, ``grade list``.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 a usage error, 3 the grader itself failed.
+With --min-score or --min-percent, 0 and 1 say only whether the score reached that minimum.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from grader import registry
+from grader import formats, policy, registry
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+MIN_SCORE_HELP = "Exit 0 when the score reaches these points and 1 below them, whatever single checks did."
+MIN_PERCENT_HELP = "Exit 0 when the score reaches this percentage of the maximum and 1 below it."
 
 
 class DefaultToRun(click.Group):
@@ -58,15 +62,18 @@ def main():
 @main.command("run")
 @click.argument("exercises", nargs=-1)
 @click.option("--submission", type=click.Path(path_type=Path), help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text for people, json for programs (only the document on stdout).")
+@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="text", show_default=True, help="text for people; json, junit, github or gradescope for programs (only the document on stdout).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True, help="Where the training checks run; auto takes CUDA when it is there.")
 @click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), default=1.0, show_default=True, help="Multiply every time limit, for slow machines.")
 @click.option("--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="GRADER_DATA", help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]")
-def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir):
+@click.option("--min-score", type=float, help=MIN_SCORE_HELP)
+@click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent):
     """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
     chosen = resolve_targets(exercises)
+    check_policy(min_score, min_percent)
     from grader import sandbox
 
     # The forkserver imports torch in its own process while this one imports pytest and the checks.
@@ -85,23 +92,65 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
     settings = Settings(submission=submission, seed=engine.new_seed() if seed is None else seed,
                         device=resolve_device(device), timeout_scale=timeout_scale, memory=memory,
                         data_dir=data_dir.resolve() if data_dir else None)
-    if fmt == "text":
+    if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
+    began = time.monotonic()
     try:
         doc, internal = engine.grade(settings, chosen)
     except engine.GraderError as exc:
         click.echo(f"grade: internal error: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
-    if fmt == "json":
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        from grader.report import render
-
-        click.echo(render(doc))
+    formats.emit(doc, fmt, seconds=time.monotonic() - began)
     if internal:
         click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
         sys.exit(EXIT_INTERNAL)
-    sys.exit(EXIT_PASSED if engine.passed(doc) else EXIT_FAILED)
+    sys.exit(policy.exit_code(doc, min_score, min_percent))
+
+
+def check_policy(min_score, min_percent) -> None:
+    try:
+        policy.check(min_score, min_percent)
+    except policy.PolicyError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command("render")
+@click.argument("document", type=click.File("r", encoding="utf-8"))
+@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="text", show_default=True, help="The format to print the saved document in.")
+@click.option("--min-score", type=float, help=MIN_SCORE_HELP)
+@click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
+def render_command(document, fmt, min_score, min_percent):
+    """Print a saved result DOCUMENT (from --format json; '-' reads stdin) in another format, without grading again."""
+    check_policy(min_score, min_percent)
+    try:
+        doc = json.load(document)
+        if doc.get("schema") != 1:
+            raise ValueError(f"its schema is {doc.get('schema')!r}, not 1")
+    except (ValueError, AttributeError) as exc:
+        raise click.UsageError(f"{document.name} is not a result document of grade --format json ({exc})") from None
+    formats.emit(doc, fmt)
+    sys.exit(policy.exit_code(doc, min_score, min_percent))
+
+
+@main.command("gradescope-bundle")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("exercises", nargs=-1)
+@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), help="Multiply every time limit on Gradescope's machines.")
+@click.option("--memory-limit", help="Memory for student code per check on Gradescope, e.g. 2G.")
+def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
+    """Write OUT (a .zip) for a Gradescope programming assignment grading EXERCISES (all when none)."""
+    from grader import gradescope_bundle
+
+    chosen = resolve_targets(exercises) if exercises else []
+    options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
+    if memory_limit:
+        parse_size(memory_limit)
+        options += ["--memory-limit", memory_limit]
+    try:
+        gradescope_bundle.build(out, chosen, tuple(options))
+    except gradescope_bundle.BundleError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
 
 
 def resolve_device(choice: str) -> str:

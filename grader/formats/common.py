@@ -1,0 +1,63 @@
+"""What several formats share: exact numbers, and where in the student's file a check went wrong."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+RAISED_AT = re.compile(r"your code raised [\w.]+ at line (\d+) of ")  # written by grader.plugin.failure
+BAD_STATUSES = ("error", "timeout", "memory", "crashed")  # the student's code did not give a value at all
+# XML 1.0 cannot hold these even escaped, and a terminal obeys them; a student's output may print them.
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """Control characters spelled out (``\\x1b``), so that no format carries them raw."""
+    return CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def number(value: float) -> str:
+    """A score exactly as it is: 17, 0.5, 0.3333333333333333; never rounded to a few digits."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def checks(doc: dict):
+    """Every (exercise, check) pair of a document, in order."""
+    for exercise in doc["exercises"]:
+        for item in exercise["checks"]:
+            yield exercise, item
+
+
+def details(item: dict) -> str:
+    """A check's message and hint, as a student should read them."""
+    text = item["message"] or item["status"]
+    if item["hint"] and item["status"] != "skipped":
+        text += f"\nhint: {item['hint']}"
+    return text
+
+
+def student_file(doc: dict, stem: str) -> Path:
+    """The file the submission holds for ``stem`` (``exercises/<stem>.py`` or ``<stem>.py``), or where it belongs."""
+    submission = Path(doc["submission"])
+    for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
+        if candidate.is_file():
+            return candidate
+    return submission / "exercises" / f"{stem}.py" if (submission / "exercises").is_dir() else submission / f"{stem}.py"
+
+
+def failing_line(item: dict, source: str | None) -> int | None:
+    """The line to point at: where the traceback says the student's code raised, else the ``def``
+    of the function the check is named after (``matmul_shape_error`` tries ``matmul_shape``, then ``matmul``)."""
+    found = RAISED_AT.search(item["message"]) if item["status"] == "error" else None
+    if found:
+        return int(found.group(1))
+    if not source:
+        return None
+    words = item["name"].split("_")
+    for end in range(len(words), 0, -1):
+        name = "_".join(words[:end])
+        found = list(re.finditer(rf"^def {re.escape(name)}\s*\(", source, re.MULTILINE))
+        if found:  # the last definition is the one Python keeps
+            return source.count("\n", 0, found[-1].start()) + 1
+    return None

@@ -1,0 +1,106 @@
+"""GitHub Actions: workflow commands that annotate the student's file, a step summary, the points.
+
+stdout gets one ``::error file=…,line=…,title=…::message`` per check that did not pass (a
+``::warning`` for a skipped one), pointing at the line where the student's code raised, else at
+the ``def`` the check is named after; then ``::notice title=Autograding::Points X/Y``. The
+markdown table goes to ``$GITHUB_STEP_SUMMARY`` when that variable is set.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from grader.formats.common import checks, details, failing_line, number, student_file, visible
+
+LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
+ICONS = {"passed": "✅", "skipped": "⏭️"}
+
+
+def escape_data(text: str) -> str:
+    return visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(kind: str, message: str, **properties) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
+    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def render(doc: dict, seconds: float | None = None) -> str:
+    lines = []
+    for exercise in doc["exercises"]:
+        path = student_file(doc, exercise["exercise"])
+        source = _read(path)
+        shown = repo_path(path)
+        items = [c for c in exercise["checks"] if c["status"] != "passed"]
+        if exercise["status"] in ("missing", "error") and items:
+            # Every check failed the same way (no file, or it does not import): say it once.
+            first = items[0]
+            title = f"{exercise['exercise']}: {number(exercise['score'])}/{number(exercise['max_score'])} points ({exercise['status']})"
+            lines.append(command("error", _short(details(first)), file=shown, line=failing_line(first, source), title=title))
+            continue
+        for item in items:
+            kind = "warning" if item["status"] == "skipped" else "error"
+            title = f"{exercise['exercise']} {item['name']}: {number(item['score'])}/{number(item['max_score'])} points ({item['status']})"
+            lines.append(command(kind, _short(details(item)), file=shown, line=failing_line(item, source), title=title))
+    lines.append(command("notice", f"Points {number(doc['score'])}/{number(doc['max_score'])}", title="Autograding"))
+    return "\n".join(lines)
+
+
+def summary(doc: dict) -> str:
+    """The markdown table for ``$GITHUB_STEP_SUMMARY``."""
+    rows = [
+        f"### Autograding: {number(doc['score'])}/{number(doc['max_score'])} points",
+        "",
+        f"Seed {doc['seed']} (replay with `grade --seed {doc['seed']}`) · device {doc['device']}",
+        "",
+        "| | exercise | check | points | what happened |",
+        "|---|---|---|---|---|",
+    ]
+    for exercise, item in checks(doc):
+        icon = ICONS.get(item["status"], "❌")
+        said = "" if item["status"] == "passed" else f"**{item['status']}**: {_cell(details(item))}"
+        rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
+    for exercise in doc["exercises"]:
+        rows.append(f"| | **{exercise['exercise']}** | **total** ({exercise['status']}) | **{number(exercise['score'])}/{number(exercise['max_score'])}** | |")
+    return "\n".join(rows) + "\n"
+
+
+def append_summary(doc: dict) -> Path | None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    with open(target, "a", encoding="utf-8") as out:
+        out.write(summary(doc))
+    return Path(target)
+
+
+def repo_path(path: Path) -> str:
+    """The path GitHub matches annotations against: relative to the git checkout holding the file."""
+    path = path.resolve()
+    for folder in path.parents:
+        if (folder / ".git").exists():
+            return path.relative_to(folder).as_posix()
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LIMIT else text[:LIMIT] + "\n… (cut here; the JSON result holds the rest)"
+
+
+def _cell(text: str, limit: int = 300) -> str:
+    text = text if len(text) <= limit else text[:limit] + " …"
+    return html.escape(visible(text), quote=False).replace("|", "\\|").replace("\r", "").replace("\n", "<br>")

@@ -37,6 +37,7 @@ class Exercise:
 EXERCISES: tuple[Exercise, ...] = (
     Exercise(1, "exercise1_tensors", ("tensors",), "Tensors: creation, properties and basic operations"),
     Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
+    Exercise(3, "exercise3_autograd", ("autograd",), "Autograd and gradient descent by hand"),
 )
 
 

@@ -1,0 +1,206 @@
+"""Checks for exercise 3: gradients with autograd and gradient descent by hand.
+
+The values are compared with the reference on seeded inputs; when a trajectory is wrong,
+the message says which classic mistake (a forgotten zero_grad, a wrong update sign, losses
+taken after the update) reproduces it. Whether autograd did the work is seen in the child
+by counting the backward passes of autograd's engine during the call.
+"""
+
+import math
+
+import torch
+
+from grader.compare import CheckFailed, expect_number, expect_same, fail
+from grader.plugin import check
+
+AUTOGRAD_HONESTY = ("The grader sees only whether a backward pass ran during your call (loss.backward() or "
+                    "torch.autograd.grad): a correct hand-written formula gives the very same numbers, so "
+                    "the values alone cannot tell the two apart.")
+
+
+def rounded(rng, scale: float, low: float = 0.0, decimals: int = 2) -> float:
+    """A seeded number with a few decimals, at least ``low`` away from zero, so a message shows it readably."""
+    value = float(torch.randn((), generator=rng)) * scale
+    value = math.copysign(max(abs(value), low), value)
+    return round(value, decimals)
+
+
+# ------------------------------------------------------------------ in the child
+
+
+class _CountingEngine:
+    """Stands in for autograd's engine during one call: counts backward passes and runs them."""
+
+    def __init__(self, engine):
+        self.engine, self.runs = engine, 0
+
+    def run_backward(self, *args, **kwargs):
+        self.runs += 1
+        return self.engine.run_backward(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def probe_watching_autograd(module, name, args):
+    """Call ``name(*args)`` and report the backward passes it ran and the optimizers it made.
+
+    Both ``Tensor.backward`` and ``torch.autograd.grad`` end in ``Variable._execution_engine``,
+    however the student imported them, so that is where the counting happens.
+    """
+    from torch.autograd.variable import Variable
+
+    engine, init = Variable._execution_engine, torch.optim.Optimizer.__init__
+    counter, optimizers = _CountingEngine(engine), []
+
+    def watched_init(self, *a, **k):
+        optimizers.append(type(self).__name__)
+        return init(self, *a, **k)
+
+    Variable._execution_engine, torch.optim.Optimizer.__init__ = counter, watched_init
+    try:
+        getattr(module, name)(*args)
+    finally:
+        Variable._execution_engine, torch.optim.Optimizer.__init__ = engine, init
+    return {"backward_runs": counter.runs, "optimizers": optimizers}
+
+
+# ------------------------------------------------------------------ in the judge
+
+
+def descent_variant(w0, x, target, lr, steps, *, zero_grad=True, sign=-1.0, after=False):
+    """The tutorial's loop in plain floats, with a classic mistake switched on, to name what a student did."""
+    w, grad, losses = w0, 0.0, []
+    for _ in range(steps):
+        loss = (w * x - target) ** 2
+        grad = (grad if not zero_grad else 0.0) + 2 * x * (w * x - target)
+        w = w + sign * lr * grad
+        losses.append((w * x - target) ** 2 if after else loss)
+    return w, losses
+
+
+MISTAKES = (
+    ("the gradients add up from step to step: zero w.grad after each update (w.grad.zero_())", {"zero_grad": False}),
+    ("w moves up the gradient: the update is w -= lr * w.grad, with a minus", {"sign": 1.0}),
+    ("each loss is taken after the update: record loss.item() before changing w", {"after": True}),
+)
+
+
+def diagnose(got, args) -> str:
+    """Which classic mistake gives exactly what the student returned, if any."""
+    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], list)):
+        return ""
+    w, losses = got
+    for why, switch in MISTAKES:
+        try:
+            w_bad, losses_bad = descent_variant(*args, **switch)
+        except OverflowError:
+            continue
+        same = len(losses) == len(losses_bad) and all(
+            isinstance(a, float) and math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(losses, losses_bad))
+        if same and isinstance(w, float) and math.isclose(w, w_bad, rel_tol=1e-3, abs_tol=1e-4):
+            return f"; this is what happens when {why}"
+    return ""
+
+
+def expect_descent(got, expected, args, call: str) -> None:
+    try:
+        expect_same(got, expected, call)
+    except CheckFailed as exc:
+        fail(f"{exc}{diagnose(got, args)}")
+
+
+def expect_autograd(watched: dict, steps: int, call: str) -> None:
+    runs = watched["backward_runs"]
+    if watched.get("optimizers"):
+        fail(f"{call} created a torch.optim.{watched['optimizers'][0]}; this exercise asks for the update written by hand")
+    if runs == 0:
+        fail(f"{call} never ran autograd's backward pass; compute the loss and call loss.backward() instead of writing the derivative yourself")
+    if runs < steps:
+        fail(f"{call} ran {runs} backward pass{'es' * (runs != 1)} for {steps} steps; call loss.backward() once in every step")
+
+
+# ------------------------------------------------------------------ square_loss_grad
+
+
+@check(points=2, hint="w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item().")
+def test_square_loss_grad(student, reference, rng):
+    cases = [(1.0, 2.0, 6.0)] + [(rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)) for _ in range(3)]
+    for w, x, target in cases:
+        call = f"square_loss_grad({w}, {x}, {target})"
+        expect_number(student.call("square_loss_grad", w, x, target), reference.square_loss_grad(w, x, target), call)
+
+
+@check(points=1, hint="Let autograd find the derivative: call loss.backward() and read w.grad. " + AUTOGRAD_HONESTY)
+def test_square_loss_grad_uses_autograd(student, rng):
+    w, x, target = rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)
+    call = f"square_loss_grad({w}, {x}, {target})"
+    expect_autograd(student.run(probe_watching_autograd, "square_loss_grad", (w, x, target)), 1, call)
+
+
+# ------------------------------------------------------------------ gradient_descent
+
+
+def descent_args(rng) -> tuple:
+    """Seeded arguments for which the descent converges slowly, so every step shows in the trajectory."""
+    x = rounded(rng, 1.5, 0.5)
+    lr = round((0.05 + 0.3 * float(torch.rand((), generator=rng))) / (x * x), 3)
+    steps = int(torch.randint(5, 16, (), generator=rng))
+    return rounded(rng, 2), x, rounded(rng, 5, 1.0), lr, steps
+
+
+@check(points=1, hint="With the defaults (w0=1, x=2, target=6, lr=0.1, steps=10) w approaches 3; the first loss is (1*2 - 6)**2 = 16.")
+def test_gradient_descent_tutorial(student, reference):
+    expect_descent(student.call("gradient_descent"), reference.gradient_descent(), (1.0, 2.0, 6.0, 0.1, 10), "gradient_descent()")
+
+
+@check(points=3, hint="Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
+                      "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument.")
+def test_gradient_descent(student, reference, rng):
+    for _ in range(2):
+        args = descent_args(rng)
+        call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
+        expect_descent(student.call("gradient_descent", *args), reference.gradient_descent(*args), args, call)
+
+
+@check(points=1, hint="Each step must call loss.backward() and use w.grad. " + AUTOGRAD_HONESTY)
+def test_gradient_descent_uses_autograd(student, rng):
+    args = descent_args(rng)
+    call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
+    expect_autograd(student.run(probe_watching_autograd, "gradient_descent", args), args[-1], call)
+
+
+# ------------------------------------------------------------------ fit_line
+
+
+def line_data(rng) -> tuple[torch.Tensor, torch.Tensor, str]:
+    n = int(torch.randint(20, 51, (), generator=rng))
+    xs = (torch.rand(n, generator=rng) * 4 - 2).round(decimals=2)
+    w, b = rounded(rng, 2, 0.5), rounded(rng, 2, 0.5)
+    ys = (w * xs + b + 0.1 * torch.randn(n, generator=rng)).round(decimals=3)
+    return xs, ys, f"xs, ys ({n} points near y = {w} * x + {b})"
+
+
+@check(points=3, hint="w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
+                      "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item()).")
+def test_fit_line(student, reference, rng):
+    xs, ys, what = line_data(rng)
+    expect_same(student.call("fit_line", xs, ys), reference.fit_line(xs, ys), f"fit_line({what})", atol=1e-4)
+
+
+@check(points=2, hint="Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
+                      "of the squared errors, and zero both gradients every step.")
+def test_fit_line_few_steps(student, reference, rng):
+    xs, ys, what = line_data(rng)
+    lr = round(0.01 + 0.09 * float(torch.rand((), generator=rng)), 3)
+    steps = int(torch.randint(3, 21, (), generator=rng))
+    got = student.call("fit_line", xs, ys, lr, steps)
+    expect_same(got, reference.fit_line(xs, ys, lr, steps), f"fit_line({what}, lr={lr}, steps={steps})", atol=1e-4)
+
+
+@check(points=1, hint="Call loss.backward() in every step and update w and b yourself, without torch.optim. " + AUTOGRAD_HONESTY)
+def test_fit_line_uses_autograd(student, rng):
+    xs, ys, what = line_data(rng)
+    steps = int(torch.randint(5, 21, (), generator=rng))
+    call = f"fit_line({what}, lr=0.05, steps={steps})"
+    expect_autograd(student.run(probe_watching_autograd, "fit_line", (xs, ys, 0.05, steps)), steps, call)

@@ -38,6 +38,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(1, "exercise1_tensors", ("tensors",), "Tensors: creation, properties and basic operations"),
     Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
     Exercise(3, "exercise3_autograd", ("autograd",), "Autograd and gradient descent by hand"),
+    Exercise(4, "exercise4_modules", ("modules",), "nn.Module: SimpleNetwork, an MLP, parameters and predict"),
 )
 
 

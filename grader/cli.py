@@ -126,6 +126,9 @@ def render_command(document, fmt, min_score, min_percent):
         doc = json.load(document)
         if doc.get("schema") != 1:
             raise ValueError(f"its schema is {doc.get('schema')!r}, not 1")
+        missing = {"submission", "seed", "device", "score", "max_score", "exercises"} - doc.keys()
+        if missing:
+            raise ValueError(f"it has no {', '.join(sorted(missing))}")
     except (ValueError, AttributeError) as exc:
         raise click.UsageError(f"{document.name} is not a result document of grade --format json ({exc})") from None
     formats.emit(doc, fmt)

@@ -156,6 +156,37 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
 
 
+@main.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("grades"), show_default=True, help="Folder for grades.csv, results.jsonl, feedback/ and summary.md; a rerun resumes there.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once. [default: the CPU count, fewer when memory is short]")
+@click.option("--exercises", "words", default="all", show_default=True, help="Exercises by number, name or topic, separated by commas, e.g. 1,3,6.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a batch: every student's inputs are drawn from this seed. [default: the one in --out, else a fresh one]")
+@click.option("--force", is_flag=True, help="Regrade every student, replacing the results in --out (also when they are of another seed or exercise set).")
+@click.option("--format", "fmts", multiple=True, type=click.Choice(formats.NAMES), help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True, help="Where the training checks run; auto takes CUDA when it is there.")
+@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), default=1.0, show_default=True, help="Multiply every time limit, for slow machines.")
+@click.option("--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="GRADER_DATA", help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]")
+def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory_limit, data_dir):
+    """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
+    from grader.batch import gradebook, layouts, runner
+
+    chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
+    try:
+        memory = parse_size(memory_limit)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
+    options = runner.Options(submissions=submissions.resolve(), out=out.resolve(), exercises=chosen, jobs=jobs, seed=seed,
+                             device=device, force=force, formats=tuple(dict.fromkeys(fmts)), timeout_scale=timeout_scale,
+                             memory=memory, data_dir=data_dir.resolve() if data_dir else None)
+    try:
+        code = runner.run(options)
+    except (layouts.LayoutError, gradebook.Refused) as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(code)
+
+
 def resolve_device(choice: str) -> str:
     """Decide the device in a sandbox child, so this process never initialises CUDA."""
     if choice == "cpu":

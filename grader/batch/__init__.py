@@ -1,0 +1,7 @@
+"""``grade batch``: grade a whole class of submissions in parallel, resumably, into a gradebook.
+
+One module per job: :mod:`.layouts` finds the students and reads their files safely,
+:mod:`.worker` grades them in trusted worker processes, :mod:`.pool` drives those workers,
+:mod:`.records` turns a document into a student's status, :mod:`.gradebook` writes the files,
+:mod:`.summary` and :mod:`.copies` the class statistics, and :mod:`.runner` ties them together.
+"""

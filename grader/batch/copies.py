@@ -1,0 +1,165 @@
+"""Copy detection: groups of students whose code for an exercise is identical or nearly so.
+
+Code is compared as tokens, after dropping comments, docstrings and blank lines and renaming
+identifiers in the order they appear (attribute names such as ``torch.zeros`` are kept), so
+renaming variables or reformatting changes nothing. Only the student's own work counts: a
+function identical to the stub's or to the reference solution's proves nothing, because
+everyone starts from the stub and a correct one-line answer is often the same for everybody.
+A group is a flag for a person to look at; nothing is ever deducted.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import io
+import keyword
+import tokenize
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import registry
+
+MIN_TOKENS = 20  # less own work than this is too little to call a copy
+SIMILAR = 0.9  # difflib's ratio from which two submissions count as nearly identical
+MAX_SOURCE = 256 * 1024  # larger files are not compared (parsing them costs too much)
+DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
+
+
+@dataclass(frozen=True)
+class Group:
+    exercise: str
+    students: tuple[str, ...]
+    similarity: float  # 1.0 when identical; else the lowest ratio of a flagged pair
+
+    @property
+    def identical(self) -> bool:
+        return self.similarity == 1.0
+
+
+def normalise(source: str) -> list[str]:
+    """The tokens of ``source`` with comments, docstrings and layout gone and names renamed in order."""
+    names: dict[str, str] = {}
+    out: list[str] = []
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in DROPPED]
+    skip_newline = False
+    for i, token in enumerate(tokens):
+        before = out[-1] if out else "\n"
+        after = tokens[i + 1].string if i + 1 < len(tokens) else "\n"
+        if token.type == tokenize.STRING and before in ("\n", "<in>", "<out>", ":") and after in ("\n", ""):
+            skip_newline = True  # a docstring, or a string standing alone as a statement: gone with its line end
+            continue
+        if skip_newline and token.type == tokenize.NEWLINE:
+            skip_newline = False
+            continue
+        skip_newline = False
+        if token.type == tokenize.NAME and not keyword.iskeyword(token.string) and before != ".":
+            out.append(names.setdefault(token.string, f"v{len(names)}"))
+        elif token.type == tokenize.INDENT:
+            out.append("<in>")
+        elif token.type == tokenize.DEDENT:
+            out.append("<out>")
+        elif token.type == tokenize.NEWLINE:
+            out.append("\n")
+        else:
+            out.append(token.string)
+    return out
+
+
+def units(source: str) -> dict[str, list[str]]:
+    """Each top-level function or class by name (the last definition wins, as in Python), and the
+    rest of the module as ``<module>``, normalised; the whole file as ``<module>`` if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {"<module>": _tokens(source)}
+    lines = source.splitlines(keepends=True)
+    found, rest = {}, []
+    for node in tree.body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+        text = "".join(lines[start:node.end_lineno])
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = _tokens(text)
+        else:
+            rest.append(text if text.endswith("\n") else text + "\n")
+    found["<module>"] = _tokens("".join(rest))
+    return found
+
+
+def _tokens(source: str) -> list[str]:
+    try:
+        return normalise(source)
+    except (tokenize.TokenError, IndentationError, SyntaxError, RecursionError, MemoryError):
+        return source.split()  # broken beyond tokens: compare the words
+
+
+def own_work(source: str, base: list[dict[str, list[str]]]) -> list[str]:
+    """The tokens of the units that differ from the same unit in every ``base`` (the stub, the reference)."""
+    kept = []
+    for name, tokens in sorted(units(source).items()):
+        if all(b.get(name) != tokens for b in base) and tokens:
+            kept += [f"§{name}", *tokens]
+    return kept
+
+
+def bases(stem: str, kit: Path = registry.KIT_ROOT) -> list[dict[str, list[str]]]:
+    found = []
+    for folder in ("exercises", "solutions"):
+        path = kit / folder / f"{stem}.py"
+        if path.is_file():
+            found.append(units(path.read_text(encoding="utf-8")))
+    return found
+
+
+def groups(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Group]:
+    """Copy groups from ``sources[student][stem]`` (source text), exercise by exercise."""
+    found = []
+    for stem in stems:
+        base = bases(stem)
+        work = {}
+        for student, files in sorted(sources.items()):
+            text = files.get(stem)
+            if text is not None and len(text) <= MAX_SOURCE:
+                tokens = own_work(text, base)
+                if len([t for t in tokens if not t.startswith("§")]) >= MIN_TOKENS:
+                    work[student] = tokens
+        found += _group(stem, work)
+    return found
+
+
+def _group(stem: str, work: dict[str, list[str]]) -> list[Group]:
+    students = sorted(work)
+    counts = {s: Counter(work[s]) for s in students}
+    parent = {s: s for s in students}
+    lowest: dict[tuple[str, str], float] = {}
+
+    def root(s: str) -> str:
+        while parent[s] != s:
+            s = parent[s]
+        return s
+
+    for i, a in enumerate(students):
+        for b in students[i + 1:]:
+            if work[a] == work[b]:
+                ratio = 1.0
+            else:
+                size = len(work[a]) + len(work[b])
+                if 2 * min(len(work[a]), len(work[b])) < SIMILAR * size:  # upper bounds of the ratio first, cheapest first
+                    continue
+                if 2 * sum((counts[a] & counts[b]).values()) < SIMILAR * size:
+                    continue
+                ratio = difflib.SequenceMatcher(None, work[a], work[b], autojunk=False).ratio()
+                if ratio < SIMILAR:
+                    continue
+            lowest[(a, b)] = ratio
+            parent[root(b)] = root(a)
+    members: dict[str, list[str]] = {}
+    for s in students:
+        members.setdefault(root(s), []).append(s)
+    result = []
+    for group in members.values():
+        if len(group) > 1:
+            ratios = [r for (a, b), r in lowest.items() if a in group and b in group]
+            result.append(Group(stem, tuple(group), min(ratios)))
+    return sorted(result, key=lambda g: (g.exercise, g.students))

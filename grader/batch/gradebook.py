@@ -1,0 +1,158 @@
+"""The files of a batch in ``--out``: ``results.jsonl``, ``grades.csv``, ``feedback/<student>.md``, ``summary.md``.
+
+``results.jsonl`` is the truth: one record per line (:mod:`.records`), appended, flushed and
+fsynced as each student finishes, so a kill loses at most the student being written; a
+truncated last line is dropped and that student graded again. Everything else is rebuilt
+from it, so no student is ever missing or counted twice (the last record of a student wins).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+
+import click
+
+from grader import formats, registry
+from grader.batch import records
+from grader.report import points, render
+
+RESULTS, GRADES, SUMMARY, FEEDBACK, LOG = "results.jsonl", "grades.csv", "summary.md", "feedback", "batch.log"
+
+
+class Refused(ValueError):
+    """``--out`` holds another batch; the message says how to finish it or start over."""
+
+
+class Gradebook:
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.results = self.out / RESULTS
+        self.records: dict[str, dict] = {}
+        self.dropped = 0  # lines of results.jsonl that could not be read (a kill mid-write)
+
+    def path(self, name: str) -> Path:
+        return self.out / name
+
+    def open(self, seed: int | None, stems: list[str], force: bool) -> int:
+        """Load what earlier runs graded and return the batch's seed; refuse a different batch unless ``force``."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.records = self._load()
+        old = next(iter(self.records.values()), None)
+        if old is not None and not force:
+            old_stems = [part["exercise"] for part in old["exercises"]]
+            if old_stems != stems or (seed is not None and seed != old["seed"]):
+                words = ",".join(str(e.number) if (e := registry.by_stem(s)) else s for s in old_stems)
+                raise Refused(f"{self.out} holds results of another batch (seed {old['seed']}, exercises {words}); rerun with "
+                              f"--seed {old['seed']} --exercises {words} to finish it, --force to regrade everyone, or choose another --out")
+        if force:
+            self._reset()
+        if seed is None:
+            seed = old["seed"] if old is not None else secrets.randbelow(2**31)  # as grader.engine.new_seed draws it
+        return seed
+
+    def _load(self) -> dict[str, dict]:
+        if not self.results.exists():
+            return {}
+        data = self.results.read_bytes()
+        found, end = {}, 0
+        for line in data.splitlines(keepends=True):
+            try:
+                record = json.loads(line)
+                found[record["batch"]["student"]] = record
+            except (ValueError, KeyError, TypeError):
+                self.dropped += 1
+                if line.endswith(b"\n"):
+                    end += len(line)
+                continue
+            end += len(line)
+        if end < len(data) or (data and not data.endswith(b"\n")):
+            with open(self.results, "r+b") as file:  # drop a half-written last line; end the last good one
+                file.truncate(end)
+                if end and not data[:end].endswith(b"\n"):
+                    file.seek(0, os.SEEK_END)
+                    file.write(b"\n")
+        return found
+
+    def _reset(self) -> None:
+        self.records = {}
+        self.results.write_bytes(b"")
+        for old in self.path(FEEDBACK).glob("*.md"):
+            old.unlink()
+
+    def add(self, record: dict, fmts: tuple[str, ...] = ()) -> None:
+        """Keep one student's record: its feedback and format files first, then its line in results.jsonl, then the CSV."""
+        student = record["batch"]["student"]
+        self.write_feedback(record)
+        for fmt in fmts:
+            write_format(self.out, record, fmt)
+        with open(self.results, "a", encoding="utf-8") as file:
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        self.records[student] = record
+        self.write_csv()
+
+    def sorted_records(self) -> list[dict]:
+        return [self.records[s] for s in sorted(self.records)]
+
+    def write_csv(self) -> None:
+        rows = self.sorted_records()
+        stems = [part["exercise"] for part in rows[0]["exercises"]] if rows else []
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["student", *stems, "total", "max", "status", "note", "seed"])
+        for record in rows:
+            scores = {part["exercise"]: points(part["score"]) for part in record["exercises"]}
+            batch = record["batch"]
+            writer.writerow([_cell(batch["student"]), *(scores.get(s, "") for s in stems), points(record["score"]),
+                             points(record["max_score"]), batch["status"], _cell(batch["note"]), record["seed"]])
+        _write_atomic(self.path(GRADES), buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
+
+    def write_feedback(self, record: dict) -> None:
+        folder = self.path(FEEDBACK)
+        folder.mkdir(exist_ok=True)
+        _write_atomic(folder / f"{record['batch']['student']}.md", feedback(record))
+
+    def write_summary(self, text: str) -> None:
+        _write_atomic(self.path(SUMMARY), text)
+
+
+def feedback(record: dict) -> str:
+    """What a student reads: their score, why it could not be graded if so, then ``grade``'s own report."""
+    batch = record["batch"]
+    text = click.unstyle(render(records.document(record)))
+    fence = "`" * max(3, 1 + max(map(len, re.findall("`+", text)), default=0))  # longer than any run the text holds
+    lines = [f"# Feedback for {batch['student']}", "",
+             f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}"]
+    if batch["note"]:
+        lines += ["", f"Note: {batch['note']}"]
+    return "\n".join([*lines, "", fence + "text", text, fence, ""])
+
+
+def write_format(out: Path, record: dict, fmt: str) -> Path:
+    """The one place ``--format`` writes a student's file: ``<out>/<format>/<student><suffix>``,
+    rendered by :mod:`grader.formats` from the plain document, exactly as ``grade --format`` prints it."""
+    path = format_path(out, record["batch"]["student"], fmt)
+    path.parent.mkdir(exist_ok=True)
+    return formats.write(records.document(record), fmt, path, seconds=record["batch"]["seconds"])
+
+
+def format_path(out: Path, student: str, fmt: str) -> Path:
+    return Path(out) / fmt / f"{student}{formats.FORMATS[fmt].suffix}"
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet must not run a cell as a formula: a leading = + - @ gets a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding=encoding)
+    os.replace(temporary, path)

@@ -1,0 +1,286 @@
+"""Find the students in a folder of submissions and read their exercise files safely.
+
+Three layouts are recognised: one folder per student, one ``.zip`` per student (both may be
+mixed), and nbgrader's ``submitted/<student>/<assignment>/`` tree. Inside a student's folder or
+zip, ``<stem>.py`` (or a notebook ``<stem>.ipynb``) is found at any depth, ``exercises/`` first.
+
+Nothing from a zip is ever extracted under its own name: only the exercise files are read,
+into memory, with caps on sizes and ratios, so paths with ``..``, absolute paths, links and
+bombs cannot reach the disk. Every problem with one student's files is a :class:`BadInput`
+(or a note next to the files that were fine) for that student alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tokenize
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+
+MiB = 1 << 20
+MAX_FILE = 2 * MiB  # one exercise file
+MAX_ZIP = 512 * MiB  # one student's .zip on disk
+MAX_UNPACKED = 256 * MiB  # everything one zip says it holds
+MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
+MAX_MEMBERS = 20_000  # files in one zip or one student folder
+MAX_DEPTH = 6
+SKIPPED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv"}
+
+
+class LayoutError(ValueError):
+    """SUBMISSIONS cannot be read as a class; the message says what to pass instead."""
+
+
+class BadInput(Exception):
+    """One student's submission cannot be graded at all: ``status`` for the gradebook, ``message`` for people."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Entry:
+    student: str
+    kind: str  # "folder" or "zip"
+    path: Path
+
+
+@dataclass
+class Layout:
+    kind: str
+    root: Path
+    entries: list[Entry]
+    ignored: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        counts = {kind: sum(e.kind == kind for e in self.entries) for kind in ("folder", "zip")}
+        text = {"folders": f"one folder per student ({counts['folder']} students)",
+                "zips": f"one .zip per student ({counts['zip']} students)",
+                "mixed": f"one folder or .zip per student ({counts['folder']} folder(s), {counts['zip']} zip(s))",
+                "nbgrader": f"nbgrader's submitted/<student>/<assignment>/ ({len(self.entries)} students)"}[self.kind]
+        if self.ignored:
+            text += f"; ignored {len(self.ignored)} other file(s): {', '.join(self.ignored[:5])}"
+        return text
+
+
+@dataclass
+class Sources:
+    """The exercise files of one student: ``files`` maps a stem to its source bytes."""
+
+    files: dict[str, bytes]
+    notes: list[str] = field(default_factory=list)
+    problem: BadInput | None = None  # a file that could not be used, though others were
+
+
+def discover(root: Path) -> Layout:
+    """The students under ``root``, sorted by id."""
+    root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".zip":
+        raise LayoutError(f"{root} is one zip file; put one .zip or folder per student in a folder and pass that folder")
+    if not root.is_dir():
+        raise LayoutError(f"{root} is not a folder; pass the folder that holds one folder or .zip per student")
+    if (root / "submitted").is_dir():
+        root = root / "submitted"
+    nbgrader = root.name == "submitted"
+    entries, ignored, folders = [], [], set()
+    for path in sorted(root.iterdir()):
+        if path.name.startswith(".") or path.name in SKIPPED_DIRS:
+            continue
+        if path.is_dir():
+            entries.append(Entry(path.name, "folder", path))
+            folders.add(path.name)
+        elif path.is_file() and path.suffix.lower() == ".zip" and not nbgrader:
+            entries.append(Entry(path.stem, "zip", path))
+        else:
+            ignored.append(path.name)
+    # a zip named like a folder keeps its suffix, so that no two students share an id
+    entries = [Entry(e.path.name, e.kind, e.path) if e.kind == "zip" and e.student in folders else e for e in entries]
+    if not entries:
+        if any(name.endswith(".py") for name in ignored):
+            raise LayoutError(f"{root} holds .py files itself, like one student's submission; grade it with "
+                              f"'grade all --submission {root}', or pass the folder that holds one folder or .zip per student")
+        raise LayoutError(f"{root} holds no student folders or .zip files; pass the folder that holds one per student")
+    kinds = {e.kind for e in entries}
+    kind = "nbgrader" if nbgrader else "mixed" if len(kinds) == 2 else f"{kinds.pop()}s"
+    return Layout(kind, root, sorted(entries, key=lambda e: e.student), ignored)
+
+
+def read_sources(entry: Entry, stems: list[str]) -> Sources:
+    """The files of ``stems`` in one student's folder or zip; raises BadInput when none can be used."""
+    reader = _read_zip if entry.kind == "zip" else _read_folder
+    return reader(entry.path, stems)
+
+
+def _preference(path: PurePosixPath):
+    """``exercises/<stem>.py`` first (as ``grade`` looks), then the shallowest, then by name."""
+    return (path.suffix != ".py", path.parent.name != "exercises", len(path.parts), str(path))
+
+
+def _choose(names: list[PurePosixPath], stems: list[str], where: str) -> tuple[dict[str, PurePosixPath], list[str]]:
+    chosen, notes = {}, []
+    for stem in stems:
+        found = sorted((n for n in names if n.name in (f"{stem}.py", f"{stem}.ipynb")), key=_preference)
+        if found:
+            chosen[stem] = found[0]
+            if len(found) > 1:
+                notes.append(f"{len(found)} files for {stem} in {where}; graded {found[0]}")
+    return chosen, notes
+
+
+def _nothing_found(names: list[PurePosixPath], stems: list[str]) -> BadInput:
+    shown = ", ".join(str(n) for n in names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    wanted = ", ".join(f"{s}.py" for s in stems)
+    return BadInput("no_exercise_files", f"no exercise file found (looked for {wanted}); found {shown}")
+
+
+def _finish(files: dict[str, bytes], problems: list[BadInput], notes: list[str]) -> Sources:
+    if not files:
+        first = problems[0]
+        raise BadInput(first.status, "; ".join(p.message for p in problems))
+    problem = None
+    if problems:
+        problem = BadInput(problems[0].status, "; ".join(p.message for p in problems))
+    return Sources(files, notes, problem)
+
+
+def _read_folder(root: Path, stems: list[str]) -> Sources:
+    names = []
+    try:
+        for folder, dirs, files in os.walk(root, onerror=_raise):
+            depth = len(Path(folder).relative_to(root).parts)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS and depth < MAX_DEPTH)
+            names += [PurePosixPath(Path(folder, f).relative_to(root).as_posix()) for f in sorted(files) if not f.startswith(".")]
+            if len(names) > MAX_MEMBERS:
+                raise BadInput("too_large", f"the folder holds more than {MAX_MEMBERS} files")
+    except OSError as exc:
+        raise BadInput("unreadable", f"the folder cannot be read: {exc.strerror or exc}") from None
+    if not names:
+        raise BadInput("empty", "the folder is empty")
+    chosen, notes = _choose(names, stems, "the folder")
+    if not chosen:
+        raise _nothing_found(names, stems)
+    files, problems = {}, []
+    for stem, name in chosen.items():
+        try:
+            files[stem] = python_source(name.name, _read_file(root, root / name))
+        except BadInput as exc:
+            problems.append(exc)
+    return _finish(files, problems, notes)
+
+
+def _raise(error: OSError):
+    raise error
+
+
+def _read_file(root: Path, path: Path) -> bytes:
+    """A regular file inside ``root``, at most MAX_FILE bytes; never blocks on a FIFO, never follows a link out."""
+    name = path.relative_to(root).as_posix()
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            raise BadInput("unreadable", f"{name} is a link to a file outside the submission")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise BadInput("unreadable", f"{name} is not a regular file")
+            data = file.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise BadInput("unreadable", f"{name} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE:
+        raise BadInput("too_large", f"{name} is larger than {MAX_FILE // MiB} MiB")
+    return data
+
+
+def _read_zip(path: Path, stems: list[str]) -> Sources:
+    try:
+        if path.stat().st_size > MAX_ZIP:
+            raise BadInput("bad_zip", f"{path.name} is larger than {MAX_ZIP // MiB} MiB")
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _check_members(path.name, members)
+            files_only = [m for m in members if not m.is_dir()]
+            if not files_only:
+                raise BadInput("empty", f"{path.name} is empty")
+            by_name = {PurePosixPath(m.filename): m for m in files_only if not _hidden(m.filename)}
+            chosen, notes = _choose(list(by_name), stems, path.name)
+            if not chosen:
+                raise _nothing_found(list(by_name), stems)
+            files, problems = {}, []
+            for stem, name in chosen.items():
+                try:
+                    files[stem] = python_source(name.name, _read_member(archive, by_name[name]))
+                except BadInput as exc:
+                    problems.append(exc)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise BadInput("bad_zip", f"{path.name} is not a readable zip file ({exc})") from None
+    return _finish(files, problems, notes)
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part in SKIPPED_DIRS for part in PurePosixPath(name).parts[:-1]) or PurePosixPath(name).name.startswith(".")
+
+
+def _check_members(zip_name: str, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse the whole zip when it is a bomb or names a path outside itself: nothing in it is used."""
+    if len(members) > MAX_MEMBERS:
+        raise BadInput("bad_zip", f"{zip_name} holds more than {MAX_MEMBERS} files")
+    total = 0
+    for member in members:
+        name = member.filename.replace("\\", "/")
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
+            raise BadInput("bad_zip", f"{zip_name} holds an unsafe path {member.filename!r}; it was not unpacked")
+        total += member.file_size
+        if member.file_size > MiB and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise BadInput("bad_zip", f"{zip_name} compresses {member.filename!r} more than {MAX_RATIO}:1 (a zip bomb?); it was not unpacked")
+    if total > MAX_UNPACKED:
+        raise BadInput("bad_zip", f"{zip_name} would unpack to more than {MAX_UNPACKED // MiB} MiB (a zip bomb?); it was not unpacked")
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    if stat.S_ISLNK(member.external_attr >> 16):
+        raise BadInput("unreadable", f"{member.filename} is a link inside the zip; links are not followed")
+    if member.flag_bits & 0x1:
+        raise BadInput("unreadable", f"{member.filename} is encrypted")
+    if member.file_size > MAX_FILE:
+        raise BadInput("too_large", f"{member.filename} is larger than {MAX_FILE // MiB} MiB")
+    with archive.open(member) as file:
+        data = file.read(MAX_FILE + 1)  # the size in the header may lie; the read is capped anyway
+    if len(data) > MAX_FILE:
+        raise BadInput("too_large", f"{member.filename} is larger than {MAX_FILE // MiB} MiB")
+    return data
+
+
+def python_source(name: str, data: bytes) -> bytes:
+    """``data`` as UTF-8 Python source: a notebook becomes its code cells; binary or undecodable text is refused."""
+    if name.endswith(".ipynb"):
+        return _notebook_code(name, data)
+    if b"\0" in data:
+        raise BadInput("not_python", f"{name} is not Python source (it holds binary data)")
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        raise BadInput("not_python", f"{name} is not UTF-8 text (saved in another encoding?); save it as UTF-8") from None
+    return text.encode("utf-8") if encoding not in ("utf-8", "utf-8-sig") else data
+
+
+def _notebook_code(name: str, data: bytes) -> bytes:
+    """The code cells of a notebook in order, less nbgrader's autograder cells (the batch grades by itself);
+    IPython's ``%magic`` and ``!shell`` lines become comments."""
+    try:
+        cells = json.loads(data.decode("utf-8"))["cells"]
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells
+                   if c.get("cell_type") == "code" and not _autograder_cell(c)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BadInput("not_python", f"{name} is not a Jupyter notebook (its JSON cannot be read)") from None
+    lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for source in sources for line in source.splitlines()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _autograder_cell(cell: dict) -> bool:
+    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+    return bool(meta.get("grade")) and not meta.get("solution")

@@ -1,0 +1,153 @@
+"""Drive ``jobs`` trusted worker processes (:mod:`grader.batch.worker`), each grading one student at a time.
+
+The workers are started by :func:`grader.sandbox.start_worker`, the one place that starts
+processes. Each is driven by a thread here that hands it the next student and waits for the
+answer. A worker that dies is started again and its student retried once; a student whose
+grading kills the worker twice gets a ``crashed`` record, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from typing import Iterator
+
+from grader import registry, sandbox
+from grader.batch import records
+from grader.batch.layouts import Entry
+
+MODULE = "grader.batch.worker"
+
+
+class Fatal(RuntimeError):
+    """No student can be graded (MNIST missing, a broken check, no CUDA): stop the batch with ``code``."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+class _Lost(Exception):
+    """The worker process ended without answering."""
+
+
+class _Handle:
+    def __init__(self, config: dict, log):
+        self.process = sandbox.start_worker(MODULE, json.dumps(config), stderr=log)
+
+    def ask(self, message: dict | None = None) -> dict:
+        try:
+            if message is not None:
+                self.process.stdin.write(json.dumps(message) + "\n")
+                self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except (OSError, ValueError):  # a broken pipe, or a pipe closed by Pool.close
+            raise _Lost() from None
+        if not line:
+            raise _Lost()
+        return json.loads(line)
+
+
+class Pool:
+    """``with Pool(jobs, config, log) as pool: for record in pool.grade(entries): ...``"""
+
+    def __init__(self, jobs: int, config: dict, log, log_name: str):
+        self.jobs, self.config, self.log, self.log_name = jobs, config, log, log_name
+        self.handles: list[_Handle] = []
+        self.lock = threading.Lock()
+        self.closing = False
+        self.hello: dict | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def grade(self, entries: list[Entry]) -> Iterator[dict]:
+        """The records of ``entries``, in the order they finish; raises Fatal when no student can be graded."""
+        tasks: queue.Queue = queue.Queue()
+        for entry in entries:
+            tasks.put(entry)
+        results: queue.Queue = queue.Queue()
+        for _ in range(min(self.jobs, len(entries))):
+            threading.Thread(target=self._drive, args=(tasks, results), daemon=True).start()
+        for _ in entries:
+            while True:
+                try:
+                    kind, payload = results.get(timeout=0.2)  # a timeout, so that Ctrl-C gets through
+                    break
+                except queue.Empty:
+                    continue
+            if kind == "fatal":
+                raise Fatal(*payload)
+            yield payload
+
+    def _start(self) -> _Handle:
+        handle = _Handle(self.config, self.log)
+        with self.lock:
+            self.handles.append(handle)
+            if self.closing:
+                raise _Lost()
+        hello = handle.ask()
+        if "fatal" in hello:
+            raise Fatal(hello["fatal"], hello["code"])
+        self.hello = hello
+        return handle
+
+    def _drive(self, tasks: queue.Queue, results: queue.Queue) -> None:
+        handle = None
+        try:
+            while not self.closing:
+                try:
+                    entry = tasks.get_nowait()
+                except queue.Empty:
+                    return
+                record, handle = self._grade(entry, handle)
+                results.put(("record", record))
+        except Fatal as exc:
+            results.put(("fatal", (str(exc), exc.code)))
+        except _Lost:
+            if not self.closing:
+                results.put(("fatal", (f"a grading process stopped before it was ready; see {self.log_name}", 3)))
+        except Exception as exc:  # noqa: BLE001 - a thread that died silently would leave the batch waiting forever
+            results.put(("fatal", (f"internal error while driving a grading process: {type(exc).__name__}: {exc}", 3)))
+        finally:
+            if handle is not None:
+                sandbox.stop_worker(handle.process)  # this thread is done: free the worker's memory now
+
+    def _grade(self, entry: Entry, handle: _Handle | None) -> tuple[dict, _Handle | None]:
+        job = {"student": entry.student, "kind": entry.kind, "path": str(entry.path)}
+        for _ in range(2):
+            handle = handle or self._start()
+            try:
+                answer = handle.ask(job)
+            except _Lost:
+                sandbox.stop_worker(handle.process)
+                handle = None
+                if self.closing:
+                    raise
+                continue
+            if "fatal" in answer:
+                raise Fatal(answer["fatal"], answer["code"])
+            return answer["record"], handle
+        message = f"the grading process died twice while grading this submission (does it kill processes?); see {self.log_name}"
+        hello = self.hello or {"catalog": [], "device": self.config["device"]}
+        stems = self.config["exercises"]
+        titles = {stem: registry.by_stem(stem).title for stem in stems}
+        doc = records.blank(str(entry.path), self.config["seed"], hello["device"], hello["catalog"], stems, titles, message)
+        return records.record(doc, entry.student, "crashed", message, 0.0), None
+
+    def close(self) -> None:
+        """Stop every worker: closing its stdin makes it interrupt its check, clean up and exit."""
+        with self.lock:
+            self.closing = True
+            handles = list(self.handles)
+        for handle in handles:
+            try:
+                handle.process.stdin.close()
+            except OSError:
+                pass
+        for handle in handles:
+            sandbox.stop_worker(handle.process)

@@ -1,0 +1,70 @@
+"""One student's line of ``results.jsonl``: the ``grade --format json`` document plus a ``batch`` part.
+
+The ``batch`` part holds the student's id, a one-word status for the gradebook, a one-line
+note saying why, and the grading time. The status is, by precedence:
+
+- ``grader_error``: a check broke inside the grader (the grader's fault, retried on a rerun);
+- a problem with the files: ``empty``, ``unreadable``, ``too_large``, ``bad_zip``,
+  ``no_exercise_files``, ``not_python`` (see :mod:`grader.batch.layouts`);
+- what the student's code did worst: ``timeout``, ``memory``, ``crashed``, ``error``;
+- ``missing`` (an exercise file is absent), else ``graded``.
+"""
+
+from __future__ import annotations
+
+TROUBLE = ("timeout", "memory", "crashed", "error")  # worst first
+INPUT_PROBLEMS = ("empty", "unreadable", "too_large", "bad_zip", "no_exercise_files", "not_python")
+NOTE_LENGTH = 300
+
+
+def record(doc: dict, student: str, status: str, note: str, seconds: float) -> dict:
+    return {**doc, "batch": {"student": student, "status": status, "note": note, "seconds": round(seconds, 3)}}
+
+
+def document(record: dict) -> dict:
+    """The plain ``grade --format json`` document of a record."""
+    return {key: value for key, value in record.items() if key != "batch"}
+
+
+def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = None) -> tuple[str, str]:
+    """The student's (status, note) from the graded document and a problem with the files, if any."""
+    notes, statuses = [], []
+    if internal:
+        statuses.append("grader_error")
+        notes.append(f"{internal} check(s) failed inside the grader; rerun the batch to grade this student again")
+    if problem:
+        statuses.append(problem[0])
+        notes.append(problem[1])
+    for part in doc["exercises"]:
+        if part["status"] == "error" and part["checks"]:
+            first = part["checks"][0]
+            statuses.append(first["status"] if first["status"] in TROUBLE else "error")
+            notes.append(f"{part['exercise']}: {first['message'].splitlines()[0] if first['message'] else first['status']}")
+            continue
+        for item in part["checks"]:
+            if item["status"] in TROUBLE:
+                statuses.append(item["status"])
+                notes.append(f"{part['exercise']}::{item['name']} {item['status']}")
+    missing = [p["exercise"] for p in doc["exercises"] if p["status"] == "missing"]
+    if missing and not problem:
+        statuses.append("missing")
+        notes.append(f"missing {', '.join(missing)}")
+    order = ("grader_error", *INPUT_PROBLEMS, *TROUBLE, "missing")
+    status = min(statuses, key=order.index) if statuses else "graded"
+    note = "; ".join(notes)
+    return status, note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "…"
+
+
+def blank(submission: str, seed: int, device: str, catalog: list, stems: list[str], titles: dict[str, str], message: str) -> dict:
+    """The document of a submission that could not be graded at all: every check failed with ``message``.
+
+    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them.
+    """
+    parts = []
+    for stem in stems:
+        checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint}
+                  for s, name, points, hint in catalog if s == stem]
+        parts.append({"exercise": stem, "title": titles[stem], "score": 0.0, "max_score": sum(c["max_score"] for c in checks),
+                      "status": "missing", "checks": checks})
+    return {"schema": 1, "submission": submission, "seed": seed, "device": device, "score": 0.0,
+            "max_score": sum(p["max_score"] for p in parts), "exercises": parts}

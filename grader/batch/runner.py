@@ -1,0 +1,176 @@
+"""Run a batch: find the students, grade those not graded yet in parallel, write the gradebook, sum up.
+
+Exit codes: 0 the batch is complete, 2 a usage error (bad SUBMISSIONS, another batch in
+``--out``, MNIST missing), 3 the grader failed (a check broke inside it), 130 interrupted
+(rerun the same command to grade the rest).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from grader.batch import copies, gradebook, layouts, summary
+from grader.batch.pool import Fatal, Pool
+from grader.report import points
+
+EXIT_DONE, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+@dataclass(frozen=True)
+class Options:
+    submissions: Path
+    out: Path
+    exercises: list  # of registry.Exercise
+    jobs: int | None = None
+    seed: int | None = None
+    device: str = "cpu"
+    force: bool = False
+    formats: tuple[str, ...] = ()
+    timeout_scale: float = 1.0
+    memory: int | None = 4 << 30
+    data_dir: Path | None = None
+
+
+JOB_MEMORY = 1 << 30  # a worker and its forkserver keep ~0.6 GiB each job, and checks need room too
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """The CPU count, fewer where memory would not hold that many workers."""
+    try:
+        with open("/proc/meminfo") as file:
+            available = next(int(line.split()[1]) * 1024 for line in file if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return cpu_count()
+    return max(1, min(cpu_count(), available // JOB_MEMORY))
+
+
+def run(options: Options) -> int:
+    """Grade the batch; raises LayoutError or Refused (usage errors) before anything is graded."""
+    layout = layouts.discover(options.submissions)
+    stems = [e.stem for e in options.exercises]
+    book = gradebook.Gradebook(options.out)
+    seed = book.open(options.seed, stems, options.force)
+    say(f"Layout: {layout.describe()}")
+    if book.dropped:
+        say(f"{book.results}: {book.dropped} unreadable line(s) dropped (a kill mid-write); those students are graded again")
+    todo = [e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == "grader_error"]
+    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+    say(f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
+        f"with seed {seed}, {jobs} at a time ...")
+    config = {"exercises": stems, "seed": seed, "device": options.device, "timeout_scale": options.timeout_scale,
+              "memory": options.memory, "data_dir": str(options.data_dir) if options.data_dir else None,
+              "threads": max(1, cpu_count() // jobs)}
+    began = time.monotonic()
+    try:
+        if todo:
+            with open(book.path(gradebook.LOG), "a", encoding="utf-8") as log, Pool(jobs, config, log, str(book.path(gradebook.LOG))) as pool:
+                progress = Progress(len(todo))
+                for record in pool.grade(todo):
+                    book.add(record, options.formats)
+                    progress.step(record)
+                progress.close()
+    except KeyboardInterrupt:
+        say(f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
+            "rerun the same command to grade the rest.")
+        return EXIT_INTERRUPTED
+    except Fatal as exc:
+        say(f"grade batch: {exc}")
+        return exc.code
+    finish(book, layout, stems, options.formats)
+    report(book, options.out, len(todo), time.monotonic() - began, jobs)
+    return EXIT_INTERNAL if any(r["batch"]["status"] == "grader_error" for r in book.records.values()) else EXIT_DONE
+
+
+def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], formats: tuple[str, ...]) -> None:
+    """Fill in what an earlier, interrupted run may have left out, then write the CSV and the summary."""
+    for student, record in book.records.items():
+        if not (book.path(gradebook.FEEDBACK) / f"{student}.md").exists():
+            book.write_feedback(record)
+        for fmt in formats:
+            if not gradebook.format_path(book.out, student, fmt).exists():
+                gradebook.write_format(book.out, record, fmt)
+    book.write_csv()
+    sources = {}
+    for entry in layout.entries:
+        if entry.student in book.records:
+            try:
+                found = layouts.read_sources(entry, stems).files
+            except layouts.BadInput:
+                continue
+            sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
+    book.write_summary(summary.render(book.sorted_records(), copies.groups(sources, stems)))
+
+
+def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jobs: int) -> None:
+    """The class mean per exercise and where the files are, on stdout."""
+    records = book.sorted_records()
+    if not records:
+        return
+    stems = [part["exercise"] for part in records[0]["exercises"]]
+    width = max(len(s) for s in [*stems, "exercise"])
+    rows = [(stem, [p for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
+    lines = [f"{'exercise':<{width}}  {'mean':>6}  {'max':>5}"]
+    for stem, parts in rows:
+        lines.append(f"{stem:<{width}}  {sum(p['score'] for p in parts) / len(parts):>6.2f}  {points(parts[0]['max_score']):>5}")
+    lines.append(f"{'total':<{width}}  {sum(r['score'] for r in records) / len(records):>6.2f}  {points(records[0]['max_score']):>5}")
+    statuses = Counter(r["batch"]["status"] for r in records)
+    each = f" ({seconds / graded:.1f} s each, {jobs} at a time)" if graded else ""
+    lines += ["", f"{len(records)} students, {graded} graded in this run in {_clock(seconds)}{each}; seed {records[0]['seed']}",
+              "status: " + ", ".join(f"{n} {s}" for s, n in statuses.most_common()), ""]
+    for name, label in ((gradebook.GRADES, "grades"), (gradebook.RESULTS, "results"), (gradebook.FEEDBACK, "feedback"),
+                        (gradebook.SUMMARY, "summary")):
+        lines.append(f"{label:<9} {out / name}{'/' if name == gradebook.FEEDBACK else ''}")
+    click.echo("\n".join(lines))
+
+
+def say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Students done / total, the time so far and an ETA, on stderr: one line redrawn on a terminal,
+    a line per student elsewhere (a log, CI)."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.began = total, 0, time.monotonic()
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self._draw("")
+
+    def step(self, record: dict) -> None:
+        self.done += 1
+        batch = record["batch"]
+        self._draw(f"{batch['student']}: {points(record['score'])}/{points(record['max_score'])} {batch['status']}")
+
+    def _draw(self, last: str) -> None:
+        elapsed = time.monotonic() - self.began
+        eta = _clock(elapsed / self.done * (self.total - self.done)) if self.done else "?"
+        width = len(str(self.total))
+        head = f"{self.done:>{width}}/{self.total} students · {_clock(elapsed)} elapsed · ETA {eta}"
+        if self.live:
+            filled = 20 * self.done // max(self.total, 1)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {head}  {last[:40]:<40}")
+        elif last:
+            self.stream.write(f"{head} · {last}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()

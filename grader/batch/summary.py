@@ -1,0 +1,112 @@
+"""``summary.md``: what the class did, for the teacher.
+
+Per exercise the score distribution; per check the pass rate, hardest first; the students whose
+code hit errors or timeouts or whose files could not be graded; and the copy groups.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from grader.batch.copies import Group
+from grader.batch.records import TROUBLE
+from grader.report import points
+
+BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", "full")
+
+
+def band(score: float, maximum: float) -> str:
+    if maximum <= 0 or score <= 0:
+        return "0" if score <= 0 < maximum else "full"
+    share = score / maximum
+    if share >= 1:
+        return "full"
+    return BANDS[1 + min(int(share * 4), 3)]
+
+
+def render(records: list[dict], groups: list[Group]) -> str:
+    if not records:
+        return "# Batch summary\n\nNo student has been graded yet.\n"
+    stems = [part["exercise"] for part in records[0]["exercises"]]
+    seeds = sorted({r["seed"] for r in records})
+    lines = ["# Batch summary", "",
+             f"{len(records)} students · seed {', '.join(map(str, seeds))} · exercises {', '.join(stems)} · "
+             f"{points(records[0]['max_score'])} points in all", ""]
+    lines += _distribution(records, stems) + [""] + _checks(records) + [""] + _troubled(records) + [""] + _copies(groups)
+    return "\n".join(lines) + "\n"
+
+
+def _distribution(records: list[dict], stems: list[str]) -> list[str]:
+    lines = ["## Scores per exercise", "",
+             "| exercise | max | mean | median | lowest | highest | " + " | ".join(BANDS) + " |",
+             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(BANDS)]
+    rows = [(stem, [(p["score"], p["max_score"]) for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
+    rows.append(("**total**", [(r["score"], r["max_score"]) for r in records]))
+    for name, pairs in rows:
+        scores = [s for s, _ in pairs]
+        maximum = max(m for _, m in pairs)
+        bands = [sum(band(s, m) == b for s, m in pairs) for b in BANDS]
+        lines.append(f"| {name} | {points(maximum)} | {statistics.fmean(scores):.2f} | {points(statistics.median(scores))} | "
+                     f"{points(min(scores))} | {points(max(scores))} | " + " | ".join(map(str, bands)) + " |")
+    lines += ["", "The band columns count students by their share of the exercise's points."]
+    return lines
+
+
+def _checks(records: list[dict]) -> list[str]:
+    """Pass rates among the students who handed the exercise in, lowest first."""
+    table: dict[str, dict] = {}
+    for record in records:
+        for part in record["exercises"]:
+            for item in part["checks"]:
+                row = table.setdefault(f"{part['exercise']}::{item['name']}", {"points": item["max_score"], "handed_in": 0, "passed": 0, "other": {}})
+                if part["status"] == "missing":
+                    continue
+                row["handed_in"] += 1
+                if item["status"] == "passed":
+                    row["passed"] += 1
+                else:
+                    row["other"][item["status"]] = row["other"].get(item["status"], 0) + 1
+    lines = ["## Checks, hardest first", "",
+             "Pass rates among the students who handed the exercise in.", "",
+             "| check | points | passed | pass rate | other outcomes |", "|---|---:|---:|---:|---|"]
+    rate = {name: row["passed"] / row["handed_in"] if row["handed_in"] else None for name, row in table.items()}
+    for name in sorted(table, key=lambda n: (rate[n] is None, rate[n] or 0.0, n)):
+        row = table[name]
+        shown = "–" if rate[name] is None else f"{100 * rate[name]:.0f}%"
+        other = ", ".join(f"{count} {status}" for status, count in sorted(row["other"].items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(f"| {name} | {points(row['points'])} | {row['passed']}/{row['handed_in']} | {shown} | {other} |")
+    return lines
+
+
+def _troubled(records: list[dict]) -> list[str]:
+    lines = ["## Students with errors or timeouts", ""]
+    shown = [r for r in records if r["batch"]["status"] not in ("graded", "missing") or _has_trouble(r)]
+    if not shown:
+        return lines + ["None: every submission was read and every check ran to an answer."]
+    lines += ["| student | status | what happened |", "|---|---|---|"]
+    for record in shown:
+        batch = record["batch"]
+        lines.append(f"| {_escape(batch['student'])} | {batch['status']} | {_escape(batch['note'])} |")
+    return lines
+
+
+def _has_trouble(record: dict) -> bool:
+    return any(item["status"] in TROUBLE for part in record["exercises"] for item in part["checks"])
+
+
+def _copies(groups: list[Group]) -> list[str]:
+    lines = ["## Possible copies", "",
+             "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
+             "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
+             "solution are left out, since matching on them proves nothing.", ""]
+    if not groups:
+        return lines + ["None found."]
+    lines += ["| exercise | students | how close |", "|---|---|---|"]
+    for group in groups:
+        close = "identical" if group.identical else f"{100 * group.similarity:.0f}% similar"
+        lines.append(f"| {group.exercise} | {', '.join(map(_escape, group.students))} | {close} |")
+    return lines
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -212,6 +212,60 @@ def list_command():
         click.echo(f"{exercise.number}  {exercise.name:<10} {exercise.topics[0]:<9} {exercise.title}  ({total:g} points)")
 
 
+class BadInput(click.ClickException):
+    """A teacher's file the kit cannot use (unpaired solution markers): one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+@main.command("generate")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when a stub differs from its solution.")
+def generate_command(check_only):
+    """Teacher: write exercises/ from solutions/ (each solution region becomes raise NotImplementedError())."""
+    from grader import generate
+
+    solutions, exercises = registry.KIT_ROOT / "solutions", registry.KIT_ROOT / "exercises"
+    stems = [e.stem for e in registry.EXERCISES]
+    absent = [str(solutions / f"{stem}.py") for stem in stems if not (solutions / f"{stem}.py").is_file()]
+    if absent:
+        raise BadInput(f"no solution file {absent[0]}: grade generate writes the stubs from the kit's solutions/")
+    try:
+        if check_only:
+            stale = generate.outdated(solutions, exercises, stems)
+            for path in stale:
+                click.echo(f"out of date: {path} (run grade generate)")
+            if stale:
+                sys.exit(EXIT_FAILED)
+            click.echo(f"{exercises}: all {len(stems)} stubs match their solutions")
+            return
+        exercises.mkdir(exist_ok=True)
+        changed = generate.generate(solutions, exercises, stems)
+    except generate.MarkerError as exc:
+        raise BadInput(str(exc)) from None
+    for path in changed:
+        click.echo(f"wrote {path}")
+    click.echo(f"{exercises}: {len(changed)} of {len(stems)} stubs written, the others were up to date")
+
+
+@main.command("notebooks")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("exercises", nargs=-1)
+def notebooks_command(out, exercises):
+    """Teacher: write an nbgrader course's source/ tree into OUT, one assignment per exercise (EXERCISES, all when none)."""
+    from grader import generate, notebooks
+
+    chosen = resolve_targets(exercises)
+    try:
+        written = notebooks.write_course(out, chosen)
+    except generate.MarkerError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"cannot write the course into {out}: {exc.strerror or exc}") from None
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: cd {out} && nbgrader generate_assignment {chosen[0].stem}  (see the README's Jupyter section)")
+
+
 def entry():
     """The console script: click handles usage errors (exit 2); anything unexpected is the grader's fault (exit 3)."""
     code = _main()

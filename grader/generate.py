@@ -2,6 +2,13 @@
 
 Each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes the stub body, as
 nbgrader's ClearSolutions does: ``# YOUR CODE HERE`` and ``raise NotImplementedError()``.
+
+Why not nbgrader itself: ClearSolutions is a notebook preprocessor (it has no path for a .py
+file), its errors name neither the file nor the line, and it accepts a stray END. This
+stripper is the same algorithm made strict; ``tests/test_notebooks.py`` proves that
+ClearSolutions, given the kit's stub, turns every solution file into exactly the same text.
+Notebooks (``grade notebooks``) are stripped by nbgrader's own ClearSolutions at
+``nbgrader generate_assignment``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
             if begin_line is None:
                 raise MarkerError(f"{name}:{number}: END SOLUTION without a BEGIN SOLUTION")
             begin_line = None
+        elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+            # nbgrader takes any line holding these words for a marker; the kit would not: refuse both readings
+            raise MarkerError(f"{name}:{number}: a marker must stand alone on its line as {BEGIN!r} or {END!r}")
         elif begin_line is None:
             out.append(line)
     if begin_line is not None:
@@ -51,6 +61,13 @@ def generate(solutions: Path, exercises: Path, stems) -> list[Path]:
             target.write_text(text, encoding="utf-8")
             changed.append(target)
     return changed
+
+
+def outdated(solutions: Path, exercises: Path, stems) -> list[Path]:
+    """The stubs that differ from what :func:`generate` would write; nothing is written."""
+    return [exercises / f"{stem}.py" for stem in stems
+            if not (exercises / f"{stem}.py").is_file()
+            or (exercises / f"{stem}.py").read_text(encoding="utf-8") != stub_text(solutions / f"{stem}.py")]
 
 
 if __name__ == "__main__":

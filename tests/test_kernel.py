@@ -1,0 +1,82 @@
+"""The check cells' side: the notebook's code as one module, graded once, reported as nbgrader reads it."""
+
+import importlib.util
+import os
+import warnings
+
+import pytest
+
+from grader import kernel, registry
+from grader.engine import collect
+from tests.conftest import KIT
+
+EXERCISE = registry.EXERCISES[0]
+HINTS = {name: hint for _, name, _, hint in collect([EXERCISE])}
+
+
+def namespace_from(tmp_path, source: str) -> dict:
+    """The globals a kernel would hold after running ``source``, defined from a file as IPython does from a cell."""
+    path = tmp_path / "cells.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("notebook_cells", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return vars(module)
+
+
+def solution() -> str:
+    return (KIT / "solutions" / f"{EXERCISE.stem}.py").read_text(encoding="utf-8")
+
+
+def test_module_is_the_locked_cells_and_the_cells_that_defined_the_functions(tmp_path):
+    cells = solution() + "\n\ndef helper():\n    return 1\n"
+    source, missing = kernel.module_source(EXERCISE.stem, namespace_from(tmp_path, cells))
+    assert missing == []
+    assert source.count(cells.strip("\n")) == 1  # one file defined them all: taken once
+    assert source.startswith(next(p.source for p in kernel.layout(EXERCISE.stem).parts if not p.solution))
+
+
+def test_functions_imported_from_the_kits_solutions_are_not_the_notebooks(tmp_path):
+    reference = importlib.import_module(f"solutions.{EXERCISE.stem}")
+    source, missing = kernel.module_source(EXERCISE.stem, dict(vars(reference)))
+    definitions = [n for p in kernel.layout(EXERCISE.stem).parts if p.solution for n in p.definitions]
+    assert missing == definitions
+    assert "### BEGIN SOLUTION" not in source
+
+
+def test_a_passed_check_prints_one_line_and_a_failed_one_raises_with_message_and_hint(tmp_path, capsys):
+    wrong = solution() + "\n\ndef make_vector(values):\n    return torch.tensor(values)\n"
+    namespace = namespace_from(tmp_path, wrong)
+    assert kernel.check(EXERCISE.stem, "make_scalar", namespace) is None
+    with pytest.raises(kernel.CheckFailed) as failed:
+        kernel.check(EXERCISE.stem, "make_vector", namespace)
+    shown = failed.value._render_traceback_()
+    assert shown[0] == "✗ make_vector  0/1"
+    assert any("torch.int64" in line for line in shown) and shown[-1] == f"    hint: {HINTS['make_vector']}"
+    out = capsys.readouterr()
+    assert out.out.count("(graded this notebook's code") == 1  # the second check read the first one's run
+    assert out.out.endswith("✓ make_scalar  1/1\n") and out.err == ""
+
+
+def test_partial_credit_is_shown_as_the_cells_value(monkeypatch, capsys):
+    doc = {"exercises": [{"checks": [{"name": "fit", "score": 1.5, "max_score": 3.0, "status": "failed",
+                                      "message": "trained, but the accuracy is 0.91", "hint": "train longer"}]}]}
+    monkeypatch.setattr(kernel, "grade_source", lambda stem, source: doc)
+    assert kernel.check(EXERCISE.stem, "fit", {}) == 1.5
+    printed = capsys.readouterr().out
+    assert printed.startswith("✗ fit  1.5/3\n    trained, but the accuracy is 0.91\n    hint: train longer\n")
+    assert "not defined in this notebook: make_scalar, make_vector" in printed
+
+
+def test_an_unknown_check_asks_for_a_fresh_notebook(monkeypatch):
+    monkeypatch.setattr(kernel, "grade_source", lambda stem, source: {"exercises": [{"checks": []}]})
+    with pytest.raises(LookupError, match="no check named 'gone'.*grade notebooks"):
+        kernel.check(EXERCISE.stem, "gone", {})
+
+
+def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):
+    with kernel._quiet():
+        os.write(2, b"forkserver noise\n")
+        warnings.warn("a deprecation")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"

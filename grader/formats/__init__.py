@@ -31,15 +31,14 @@ def _text(doc: dict, seconds: float | None = None) -> str:
 class Format:
     render: Callable[..., str]  # render(doc, seconds=None) -> str
     suffix: str  # how ``grade batch`` names one student's file: <student><suffix>
-    help: str
 
 
 FORMATS: dict[str, Format] = {
-    "text": Format(_text, ".txt", "for people"),
-    "json": Format(_json, ".json", "the result document, schema 1"),
-    "junit": Format(junit.render, ".junit.xml", "JUnit XML for CI test reports"),
-    "github": Format(github.render, ".github.txt", "GitHub workflow commands and $GITHUB_STEP_SUMMARY"),
-    "gradescope": Format(gradescope.render, ".gradescope.json", "Gradescope's results.json"),
+    "text": Format(_text, ".txt"),
+    "json": Format(_json, ".json"),
+    "junit": Format(junit.render, ".junit.xml"),
+    "github": Format(github.render, ".github.txt"),
+    "gradescope": Format(gradescope.render, ".gradescope.json"),
 }
 NAMES = tuple(FORMATS)
 

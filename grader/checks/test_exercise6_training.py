@@ -1,0 +1,449 @@
+"""Checks for exercise 6: the MNIST training loop, checkpoints, and the accuracy goal.
+
+The small checks build the tutorial's network themselves (``tutorial_net``) with weights drawn
+from the check's seed, so that a check of ``train_epoch`` tests ``train_epoch`` alone; the
+reference runs here on the same weights, batches and dropout seed. The accuracy check trains
+the student's own ``MNISTClassifier`` with the student's ``fit`` in the child, and this
+process scores the weights that come back with the reference architecture.
+
+The teacher sets the accuracy goal with two environment variables:
+``GRADER_MNIST_EPOCHS`` (default 5) and ``GRADER_MNIST_THRESHOLD`` (percent, default 97.0).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+import pytest
+import torch
+import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optimizer is built (2 s or more);
+                      # the forkserver preloads check modules, so its children get it for free
+from torch import nn
+
+from grader import mnist_tensors
+from grader.compare import describe, expect_number, expect_same, expect_tensor, fail
+from grader.plugin import check
+from grader.probing import few_threads, plain_view, recording_load, state_of
+
+EPOCHS_ENV, THRESHOLD_ENV = "GRADER_MNIST_EPOCHS", "GRADER_MNIST_THRESHOLD"
+DEFAULT_EPOCHS, DEFAULT_THRESHOLD = 5, 97.0
+BATCH_SIZE = 64  # the tutorial's
+SHAPES = {"network.0.weight": (128, 784), "network.0.bias": (128,), "network.3.weight": (10, 128), "network.3.bias": (10,)}
+
+
+def mnist_goal() -> tuple[int, float]:
+    """(epochs, threshold in percent) for the accuracy check, from the environment."""
+    epochs, threshold = os.environ.get(EPOCHS_ENV, ""), os.environ.get(THRESHOLD_ENV, "")
+    if epochs and not (epochs.strip().isdigit() and 1 <= int(epochs) <= 100):
+        raise ValueError(f"{EPOCHS_ENV}={epochs!r} is not a whole number of epochs from 1 to 100; unset it for the default {DEFAULT_EPOCHS}")
+    try:
+        percent = float(threshold) if threshold else DEFAULT_THRESHOLD
+    except ValueError:
+        percent = math.nan
+    if not 0 <= percent <= 100:
+        raise ValueError(f"{THRESHOLD_ENV}={threshold!r} is not a percentage from 0 to 100; unset it for the default {DEFAULT_THRESHOLD:g}")
+    return (int(epochs) if epochs else DEFAULT_EPOCHS), percent
+
+
+def _training_limit() -> int:
+    """Seconds for the accuracy check: about 2 s an epoch on one CPU core, given ample room."""
+    try:
+        epochs = int(os.environ.get(EPOCHS_ENV, DEFAULT_EPOCHS))
+    except ValueError:
+        epochs = DEFAULT_EPOCHS  # the check itself reports the bad value
+    return 40 + 20 * max(epochs, 1)
+
+
+# ----------------------------------------------------------------- inputs and the grader's own network
+
+def tutorial_net(state: dict | None = None) -> nn.Module:
+    """The tutorial's network, built by the grader: same layers and state_dict keys as MNISTClassifier."""
+    net = nn.Sequential(OrderedDict(flatten=nn.Flatten(), network=nn.Sequential(
+        nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))))
+    if state is not None:
+        net.load_state_dict(state)
+    return net
+
+
+def initial_state(rng) -> dict:
+    """Seeded weights drawn like nn.Linear's own: uniform in ±1/sqrt(fan_in)."""
+    return {key: (torch.rand(shape, generator=rng) * 2 - 1) / math.sqrt(784 if key.startswith("network.0") else 128)
+            for key, shape in SHAPES.items()}
+
+
+def images(rng, count: int) -> torch.Tensor:
+    return torch.randn(count, 1, 28, 28, generator=rng)
+
+
+def labels(rng, count: int) -> torch.Tensor:
+    return torch.randint(0, 10, (count,), generator=rng)
+
+
+def reference_net(reference, state: dict) -> nn.Module:
+    net = reference.MNISTClassifier()
+    net.load_state_dict(state)
+    return net
+
+
+class Trace:
+    """Records, at each forward pass, whether the model was in training mode and whether autograd was on."""
+
+    def __init__(self, model: nn.Module):
+        self.modes, self.grad = [], []
+        model.register_forward_pre_hook(self._record)
+
+    def _record(self, module, args):
+        self.modes.append(module.training)
+        self.grad.append(torch.is_grad_enabled())
+
+
+class WatchedSGD(torch.optim.SGD):
+    """SGD that remembers, at each step, whether any parameter had a gradient yet."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.had_grad: list[bool] = []
+
+    def step(self, closure=None):
+        self.had_grad.append(any(p.grad is not None for group in self.param_groups for p in group["params"]))
+        return super().step(closure)
+
+
+def adam_step(model, optimizer, inputs, targets) -> None:
+    """One training step done by the grader, so that an optimizer has state to save; in eval
+    mode, so that no dropout mask makes two runs of it differ."""
+    model.eval()
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(inputs), targets).backward()
+    optimizer.step()
+
+
+def expect_state(got, expected: dict, call: str) -> None:
+    if not isinstance(got, dict):
+        fail(f"{call} is {describe(got)}; expected a state_dict")
+    expect_same(got, expected, call)
+
+
+# ----------------------------------------------------------------- the model
+
+def probe_model(module, state, inputs, seed):
+    few_threads()
+    model = module.MNISTClassifier()
+    keys = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    if keys != {key: tuple(value.shape) for key, value in state.items()}:
+        return {"keys": keys}
+    model.load_state_dict(state)
+    model.eval()
+    with torch.no_grad():
+        evaluation = model(inputs)
+    model.train()
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        training = model(inputs)
+    return {"keys": keys, "eval": evaluation, "train": training}
+
+
+@check(points=2, hint="self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
+                      "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax.")
+def test_model(student, reference, rng, seed):
+    state, inputs = initial_state(rng), images(rng, 8)
+    got = student.run(probe_model, state, inputs, seed)
+    expected = {key: tuple(shape) for key, shape in SHAPES.items()}
+    if got["keys"] != expected:
+        fail(f"MNISTClassifier().state_dict() has keys and shapes {got['keys']}; expected {expected}")
+    net = reference_net(reference, state)
+    net.eval()
+    with torch.no_grad():
+        expect_tensor(got["eval"], net(inputs), "MNISTClassifier in eval mode, on 8 images of shape (1, 28, 28),")
+    net.train()
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        expect_tensor(got["train"], net(inputs), f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)")
+
+
+# ----------------------------------------------------------------- train_epoch
+
+def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
+    few_threads()
+    model = tutorial_net(state)
+    model.eval()  # train_epoch must switch training mode on itself
+    trace, optimizer = Trace(model), WatchedSGD(model.parameters(), lr)
+    loader = mnist_tensors.batch_loader(inputs, targets, batch_size)
+    torch.manual_seed(seed)
+    loss = module.train_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
+    return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "had_grad": optimizer.had_grad}
+
+
+@check(points=3, hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
+                      "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().")
+def test_train_epoch(student, reference, rng, seed):
+    batches, lr = 3, 0.05
+    state, inputs, targets = initial_state(rng), images(rng, batches * BATCH_SIZE), labels(rng, batches * BATCH_SIZE)
+    got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
+    call = f"train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))"
+    if len(got["modes"]) < batches:
+        fail(f"{call} ran the model on {len(got['modes'])} of the {batches} batches: does the loop end early (a return or break inside it)?")
+    if not all(got["modes"]):
+        fail(f"{call} ran the model in eval mode: call model.train() at the start (Dropout is on only in training mode)")
+    if got["had_grad"] and not got["had_grad"][0]:
+        fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() before optimizer.step()")
+    net = reference_net(reference, state)
+    net.eval()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        expected = reference.train_epoch(net, mnist_tensors.batch_loader(inputs, targets, BATCH_SIZE), nn.CrossEntropyLoss(),
+                                         torch.optim.SGD(net.parameters(), lr=lr), "cpu")
+    expect_state(got["state"], state_of(net), f"the weights after {call}")
+    expect_number(got["loss"], expected, f"{call} (the mean of the batch losses)")
+
+
+# ----------------------------------------------------------------- evaluate
+
+def probe_evaluate(module, state, inputs, targets, batch_size):
+    few_threads()
+    model = tutorial_net(state)
+    model.train()  # evaluate must switch to eval mode itself
+    trace = Trace(model)
+    result = module.evaluate(model, mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
+    return {"result": plain_view(result), "modes": trace.modes, "grad": trace.grad, "state": state_of(model)}
+
+
+@check(points=2, hint="model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
+                      "with correct counted by (outputs.argmax(dim=1) == targets).sum().item().")
+def test_evaluate(student, reference, rng):
+    count, batch_size = 100, 32  # the last batch holds 4: accuracy is over samples, not a mean over batches
+    state, inputs = initial_state(rng), images(rng, count)
+    net = reference_net(reference, state).eval()
+    with torch.no_grad():
+        predicted = net(inputs).argmax(dim=1)
+    targets = torch.where(torch.rand(count, generator=rng) < 0.5, predicted, labels(rng, count))
+    got = student.run(probe_evaluate, state, inputs, targets, batch_size)
+    call = f"evaluate(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss())"
+    if any(got["modes"]):
+        fail(f"{call} ran the model in training mode: call model.eval() first (Dropout stays on otherwise)")
+    if any(got["grad"]):
+        fail(f"{call} ran the model with gradients on: put the loop inside `with torch.no_grad():`")
+    expect_state(got["state"], state, f"the weights after {call}")
+    loss, accuracy = reference.evaluate(net, mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
+    result = got["result"]
+    if type(result) not in (tuple, list) or len(result) != 2:
+        fail(f"{call} returned {describe(result)}; expected a tuple (mean batch loss, accuracy in percent)")
+    if isinstance(result[1], (int, float)) and not isinstance(result[1], bool) and math.isclose(result[1] * 100, accuracy, abs_tol=1e-3):
+        fail(f"{call} returned accuracy {result[1]:.6g}; expected {accuracy:.6g}: give it in percent (100 * correct / total)")
+    expect_number(result[1], accuracy, f"the accuracy from {call}")
+    expect_number(result[0], loss, f"the loss from {call} (the mean of the batch losses)")
+
+
+# ----------------------------------------------------------------- checkpoints
+
+def probe_checkpoint_contents(module, state, inputs, targets, epoch, loss):
+    few_threads()
+    model = tutorial_net(state)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    adam_step(model, optimizer, inputs, targets)
+    module.save_checkpoint("checkpoint.pt", model, optimizer, epoch, loss)
+    if not Path("checkpoint.pt").is_file():
+        return {"saved": None}
+    saved = torch.load("checkpoint.pt", map_location="cpu", weights_only=False)
+    return {"saved": plain_view(saved), "model": state_of(model), "optimizer": plain_view(optimizer.state_dict())}
+
+
+@check(points=1, hint="torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
+                      "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume.")
+def test_checkpoint_contents(student, rng):
+    state, inputs, targets = initial_state(rng), images(rng, 16), labels(rng, 16)
+    epoch, loss = int(torch.randint(1, 20, (), generator=rng)), round(torch.rand((), generator=rng).item(), 4)
+    got = student.run(probe_checkpoint_contents, state, inputs, targets, epoch, loss)
+    call = f"save_checkpoint('checkpoint.pt', model, optimizer, epoch={epoch}, loss={loss})"
+    saved = got["saved"]
+    if saved is None:
+        fail(f"{call} did not write checkpoint.pt")
+    if not isinstance(saved, dict):
+        fail(f"{call} saved {describe(saved)}; expected a dict with the keys model_state, optimizer_state, epoch and loss")
+    missing = [key for key in ("model_state", "optimizer_state", "epoch", "loss") if key not in saved]
+    if missing:
+        fail(f"{call} saved a dict with keys {sorted(map(str, saved))}; it lacks {', '.join(map(repr, missing))}")
+    expect_state(saved["model_state"], got["model"], f"checkpoint['model_state'] from {call}")
+    expect_same(saved["optimizer_state"], got["optimizer"], f"checkpoint['optimizer_state'] from {call}")
+    expect_same(saved["epoch"], epoch, f"checkpoint['epoch'] from {call}")
+    expect_number(saved["loss"], loss, f"checkpoint['loss'] from {call}")
+
+
+def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
+    few_threads()
+    model = tutorial_net(state)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    adam_step(model, optimizer, inputs[0], targets[0])
+    module.save_checkpoint("round_trip.pt", model, optimizer, epoch, loss)
+    restored = tutorial_net(other)
+    restored_optimizer = torch.optim.Adam(restored.parameters(), lr=1e-3)
+    with recording_load(module) as recorder:
+        returned = module.load_checkpoint("round_trip.pt", restored, restored_optimizer, "cpu")
+    # Restored exactly means the next step matches too: Adam's moments and step count came back.
+    adam_step(model, optimizer, inputs[1], targets[1])
+    adam_step(restored, restored_optimizer, inputs[1], targets[1])
+    alone = tutorial_net(other)
+    module.load_checkpoint("round_trip.pt", alone)
+    return {"returned": plain_view(returned), "locations": recorder.devices(),
+            "model": state_of(model), "restored": state_of(restored), "alone": state_of(alone),
+            "optimizer": plain_view(optimizer.state_dict()), "restored_optimizer": plain_view(restored_optimizer.state_dict())}
+
+
+@check(points=2, hint="checkpoint = torch.load(path, map_location=device); model.load_state_dict(checkpoint['model_state']); "
+                      "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
+                      "return checkpoint['epoch'], checkpoint['loss'].")
+def test_checkpoint_round_trip(student, rng):
+    state, other = initial_state(rng), initial_state(rng)
+    inputs, targets = images(rng, 32).view(2, 16, 1, 28, 28), labels(rng, 32).view(2, 16)
+    epoch, loss = int(torch.randint(1, 20, (), generator=rng)), round(torch.rand((), generator=rng).item(), 4)
+    got = student.run(probe_round_trip, state, other, inputs, targets, epoch, loss)
+    call = "load_checkpoint(path, model, optimizer, 'cpu')"
+    expect_same(got["returned"], (epoch, loss), f"{call} after save_checkpoint(path, model, optimizer, {epoch}, {loss})")
+    for location in got["locations"]:
+        if location != torch.device("cpu"):
+            fail(f"{call} called torch.load with map_location={location}; expected map_location=device, here 'cpu'")
+    expect_state(got["restored"], got["model"], f"the weights one Adam step after {call}")
+    expect_same(got["restored_optimizer"], got["optimizer"], f"the optimizer's state one Adam step after {call}")
+    model = tutorial_net(state)
+    adam_step(model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs[0], targets[0])
+    expect_state(got["alone"], state_of(model), "the weights after load_checkpoint(path, model) with no optimizer")
+
+
+# ----------------------------------------------------------------- fit
+
+def small_loaders(train, test, seed: int):
+    return (mnist_tensors.batch_loader(*train, 32, shuffle=True, seed=seed), mnist_tensors.batch_loader(*test, 32))
+
+
+def grader_evaluate(model, loader) -> tuple[float, float]:
+    model.eval()
+    losses, correct, count = [], 0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            outputs = model(inputs)
+            losses.append(nn.functional.cross_entropy(outputs, targets).item())
+            correct += int((outputs.argmax(dim=1) == targets).sum())
+            count += len(targets)
+    return sum(losses) / len(losses), 100.0 * correct / count
+
+
+def probe_fit_history(module, state, train, test, seed):
+    few_threads()
+    model = tutorial_net(state)
+    train_loader, test_loader = small_loaders(train, test, seed)
+    torch.manual_seed(seed)
+    history = module.fit(model, train_loader, test_loader, epochs=2, lr=1e-3, device="cpu", checkpoint_dir="runs/first")
+    last = Path("runs/first/last.pt")
+    saved = torch.load(last, map_location="cpu", weights_only=False) if last.is_file() else None
+    return {"history": plain_view(history), "final": grader_evaluate(model, test_loader),
+            "checkpoint": plain_view({key: saved.get(key) for key in ("epoch", "loss")}) if isinstance(saved, dict) else plain_view(saved)}
+
+
+@check(points=2, hint="For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
+                      "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
+                      "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch.")
+def test_fit_history(student, rng, seed):
+    state, train, test = initial_state(rng), (images(rng, 96), labels(rng, 96)), (images(rng, 64), labels(rng, 64))
+    got = student.run(probe_fit_history, state, train, test, seed)
+    call = "fit(model, train_loader, test_loader, epochs=2, checkpoint_dir='runs/first')"
+    history = got["history"]
+    if type(history) is not list or len(history) != 2 or not all(isinstance(entry, dict) for entry in history):
+        fail(f"{call} returned {describe(history)}; expected a list of 2 dicts, one per epoch")
+    for entry in history:
+        missing = [key for key in ("epoch", "train_loss", "test_loss", "accuracy") if key not in entry]
+        if missing:
+            fail(f"{call} returned a history entry with keys {sorted(map(str, entry))}; it lacks {', '.join(map(repr, missing))}")
+    expect_same([entry["epoch"] for entry in history], [1, 2], f"the 'epoch' values in the history from {call} (epochs count from 1)")
+    for index, entry in enumerate(history):
+        for key in ("train_loss", "test_loss", "accuracy"):
+            if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
+                fail(f"history[{index}][{key!r}] from {call} is {describe(entry[key])}; expected a Python number (use .item())")
+    test_loss, accuracy = got["final"]
+    expect_number(history[-1]["test_loss"], test_loss, f"history[-1]['test_loss'] from {call}, against evaluate of the trained model", atol=1e-4)
+    expect_number(history[-1]["accuracy"], accuracy, f"history[-1]['accuracy'] from {call}, against evaluate of the trained model", atol=1e-4)
+    saved = got["checkpoint"]
+    if saved is None:
+        fail(f"{call} did not save runs/first/last.pt")
+    if not isinstance(saved, dict):
+        fail(f"{call} saved {describe(saved)} in runs/first/last.pt; expected the dict from save_checkpoint")
+    expect_same(saved["epoch"], 2, f"the epoch in runs/first/last.pt after {call} (the last finished epoch)")
+    expect_number(saved["loss"], history[-1]["train_loss"], f"the loss in runs/first/last.pt after {call} (the epoch's train loss)")
+
+
+def probe_resume(module, state, other, train, test, seed):
+    few_threads()
+    straight, first_half, resumed = tutorial_net(state), tutorial_net(state), tutorial_net(other)
+    train_loader, test_loader = small_loaders(train, test, seed)
+    torch.manual_seed(seed)
+    whole = module.fit(straight, train_loader, test_loader, epochs=3, checkpoint_dir="straight", resume=True)
+    train_loader, test_loader = small_loaders(train, test, seed)  # the same shuffles again
+    torch.manual_seed(seed)
+    before = module.fit(first_half, train_loader, test_loader, epochs=2, checkpoint_dir="interrupted")
+    after = module.fit(resumed, train_loader, test_loader, epochs=3, checkpoint_dir="interrupted", resume=True)
+
+    def epochs(history):
+        return [entry.get("epoch") if isinstance(entry, dict) else entry for entry in history] if isinstance(history, list) else history
+
+    return {"whole": plain_view(epochs(whole)), "before": plain_view(epochs(before)), "after": plain_view(epochs(after)),
+            "straight": state_of(straight), "resumed": state_of(resumed)}
+
+
+@check(points=3, hint="With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
+                      "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1.")
+def test_resume(student, rng, seed, credit):
+    state, other = initial_state(rng), initial_state(rng)
+    train, test = (images(rng, 96), labels(rng, 96)), (images(rng, 32), labels(rng, 32))
+    got = student.run(probe_resume, state, other, train, test, seed)
+    expect_same(got["whole"], [1, 2, 3], "the epochs of fit(..., epochs=3, resume=True) with no checkpoint yet")
+    expect_same(got["before"], [1, 2], "the epochs of fit(..., epochs=2, checkpoint_dir='interrupted')")
+    expect_same(got["after"], [3], "the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs")
+    credit.award(0.5)
+    expect_state(got["resumed"], got["straight"],
+                 "the weights after 2 epochs + resume + 1 epoch, against 3 epochs without a break (the optimizer's state must be restored too),")
+
+
+# ----------------------------------------------------------------- the accuracy goal
+
+def probe_fit_mnist(module, root, epochs, seed, device, threads):
+    few_threads(threads)
+    torch.manual_seed(seed)
+    model = module.MNISTClassifier()
+    train_images, train_labels = mnist_tensors.load(root, train=True)
+    test_images, test_labels = mnist_tensors.load(root, train=False)
+    # The student's own evaluate sees a small slice of the test set; the score is computed by the grader.
+    history = module.fit(model, mnist_tensors.batch_loader(train_images, train_labels, BATCH_SIZE, shuffle=True, seed=seed),
+                         mnist_tensors.batch_loader(test_images[:1000], test_labels[:1000], 1000), epochs=epochs, device=device)
+    return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None}
+
+
+def measured_accuracy(reference, state: dict, root: str) -> float:
+    """Test accuracy in percent of the reference architecture with ``state``, on all 10,000 test images."""
+    net = reference_net(reference, state).eval()
+    test_images, test_labels = mnist_tensors.load(root, train=False)
+    with torch.no_grad():
+        correct = sum(int((net(x).argmax(dim=1) == y).sum()) for x, y in zip(test_images.split(2000), test_labels.split(2000)))
+    return 100.0 * correct / len(test_labels)
+
+
+@check(points=5, hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
+                      "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
+                      "learning rate than Adam(lr=1e-3); inputs not moved to the device.")
+@pytest.mark.timeout(_training_limit())
+def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
+    epochs, threshold = mnist_goal()
+    got = student.run(probe_fit_mnist, mnist_root, epochs, seed, device, settings.threads)
+    state = got["state"]
+    expected = {key: tuple(shape) for key, shape in SHAPES.items()}
+    shapes = {key: tuple(value.shape) for key, value in state.items()} if isinstance(state, dict) else state
+    if shapes != expected:
+        fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
+    if not all(torch.isfinite(value).all() for value in state.values()):
+        fail(f"after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged")
+    accuracy = measured_accuracy(reference, state, mnist_root)
+    if accuracy < threshold:
+        ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
+        fail(f"after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
+             f"{accuracy:.2f}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold:g}%{ran}")

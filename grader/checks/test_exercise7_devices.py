@@ -1,0 +1,343 @@
+"""Checks for exercise 7: picking a device, moving data and models, loading across devices.
+
+Without a GPU, the probes simulate one in the child: they patch ``torch.cuda.is_available``
+and ``device_count``, record the ``map_location`` given to ``torch.load``, and use the
+``meta`` device (shapes, no values) wherever a second device is needed. The ``cuda_*``
+checks run real CUDA when the run's device is cuda (``grade 7 --device cuda``); elsewhere
+they are skipped and say why. This process never touches CUDA itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optimizer is built (2 s or more);
+                      # the forkserver preloads check modules, so its children get it for free
+from torch import nn
+
+from grader.compare import describe, expect_number, expect_same, fail
+from grader.plugin import check
+from grader.probing import few_threads, plain_view, recording_load, replaced, state_of
+
+META = torch.device("meta")
+NO_GPU = ("this run's device is cpu (no GPU here, or --device cpu): the real CUDA checks run with "
+          "`grade exercise7 --device cuda` on a machine with an NVIDIA GPU")
+
+
+def small_net(state: dict | None = None) -> nn.Module:
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 4))
+    if state is not None:
+        net.load_state_dict(state)
+    return net
+
+
+def random_state(rng) -> dict:
+    return {key: torch.randn(value.shape, generator=rng) * 0.3 for key, value in small_net().state_dict().items()}
+
+
+def batch(rng, count: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.randn(count, 6, generator=rng), torch.randint(0, 4, (count,), generator=rng)
+
+
+def expect_device(got, expected: torch.device, call: str) -> None:
+    """A torch.device of the expected type; cuda and cuda:0 both name the first GPU."""
+    if not isinstance(got, torch.device):
+        fail(f"{call} returned {describe(got)}; expected torch.device({str(expected)!r})")
+    if got.type != expected.type or (got.index or 0) != (expected.index or 0):
+        fail(f"{call} returned torch.device({str(got)!r}); expected torch.device({str(expected)!r})")
+
+
+# ----------------------------------------------------------------- pick_device
+
+def probe_pick_device(module):
+    picked = {}
+    for available in (True, False):
+        with replaced(module, torch.cuda, "is_available", lambda available=available: available):
+            picked[available] = module.pick_device()
+    return {"with_gpu": plain_view(picked[True]), "without_gpu": plain_view(picked[False])}
+
+
+@check(points=2, hint="return torch.device('cuda' if torch.cuda.is_available() else 'cpu'): ask torch every time, don't assume.")
+def test_pick_device(student):
+    got = student.run(probe_pick_device)
+    expect_device(got["with_gpu"], torch.device("cuda"), "pick_device() when torch.cuda.is_available() is True")
+    expect_device(got["without_gpu"], torch.device("cpu"), "pick_device() when torch.cuda.is_available() is False")
+
+
+# ----------------------------------------------------------------- move_to
+
+class Marker:
+    """An object move_to must hand back as it is."""
+
+
+def nested(tensors: list[torch.Tensor]) -> dict:
+    a, b, c, d = tensors
+    return {"inputs": a, "pair": (b, [c, 3]), "meta": {"name": "batch", "weights": d, "marker": Marker()}, "step": 7, "none": None}
+
+
+def layout(value, original, with_values: bool):
+    """What move_to made of ``original``: container types and keys, tensor devices, and
+    whether other objects came back as the very same object."""
+    if isinstance(original, torch.Tensor):
+        if not isinstance(value, torch.Tensor):
+            return f"<{type(value).__name__} instead of a tensor>"
+        return ["tensor", value.device.type, value if with_values else tuple(value.shape)]
+    if type(original) in (list, tuple, dict):
+        if type(value) is not type(original) or len(value) != len(original):
+            return f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'} items>"
+        if isinstance(original, dict):
+            if set(value) != set(original):
+                return f"<dict with keys {sorted(map(str, value))}>"
+            return {key: layout(value[key], original[key], with_values) for key in original}
+        return type(original)(layout(v, o, with_values) for v, o in zip(value, original))
+    return "same object" if value is original else f"<another {type(value).__name__}>"
+
+
+def probe_move_to(module, tensors):
+    found = {}
+    for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
+        original = nested(tensors)
+        found[name] = layout(module.move_to(original, device), original, with_values)
+    return found
+
+
+def first_difference(got, expected, where: str) -> str | None:
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"{where} is {got}; expected a dict with keys {sorted(expected)}"
+        return next((d for key in expected if (d := first_difference(got[key], expected[key], f"{where}[{key!r}]"))), None)
+    if isinstance(expected, list) and expected and expected[0] == "tensor":
+        if not isinstance(got, list):
+            return f"{where} is {got}; expected a tensor on {expected[1]}"
+        if got[1] != expected[1]:
+            return f"{where} is a tensor on {got[1]}; expected it on {expected[1]}"
+        if isinstance(expected[2], torch.Tensor) and not torch.equal(got[2], expected[2]):
+            return f"{where} has other values than the tensor given"
+        return None
+    if isinstance(expected, (list, tuple)):
+        if type(got) is not type(expected):
+            return f"{where} is {got if isinstance(got, str) else 'a ' + type(got).__name__}; expected a {type(expected).__name__} (keep the container's type)"
+        return next((d for i, (g, e) in enumerate(zip(got, expected)) if (d := first_difference(g, e, f"{where}[{i}]"))), None)
+    if got != expected:
+        return f"{where} came back as {got}; expected the same object, unchanged"
+    return None
+
+
+@check(points=2, hint="Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
+                      "tuple: tuple(...) (not a list); anything else: return obj unchanged.")
+def test_move_to(student, reference, rng):
+    tensors = [torch.randn(3, 2, generator=rng), torch.randn(4, generator=rng), torch.randn(2, 2, generator=rng), torch.randn(5, generator=rng)]
+    got = student.run(probe_move_to, tensors)
+    for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
+        original = nested(tensors)
+        expected = layout(reference.move_to(original, device), original, with_values)
+        problem = first_difference(got[name], expected, f"move_to(obj, {device!r})")
+        if problem:
+            fail(f"{problem}, where obj = {{'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
+                 f"'meta': {{'name': 'batch', 'weights': tensor, 'marker': an object}}, 'step': 7, 'none': None}}")
+
+
+# ----------------------------------------------------------------- model_device
+
+def probe_model_device(module, state):
+    model = small_net(state)
+    on_cpu = plain_view(module.model_device(model))
+    return on_cpu, plain_view(module.model_device(model.to(META)))
+
+
+@check(points=1, hint="next(model.parameters()).device: a model has no .device of its own, its parameters do.")
+def test_model_device(student, rng):
+    on_cpu, on_meta = student.run(probe_model_device, random_state(rng))
+    expect_device(on_cpu, torch.device("cpu"), "model_device(a model on the CPU)")
+    expect_device(on_meta, META, "model_device(a model moved with .to('meta'))")
+
+
+# ----------------------------------------------------------------- load_to_device
+
+def probe_load_to_device(module, state, other):
+    torch.save(small_net(state).state_dict(), "weights.pt")
+    model = small_net(other)
+    # meta stands in for a GPU: the load itself goes to the CPU, so the weights have values to copy.
+    with recording_load(module, onto="cpu") as to_meta:
+        returned = module.load_to_device("weights.pt", model, META)
+    on_meta = {"module": isinstance(returned, nn.Module), "same": returned is model,
+               "devices": sorted({p.device.type for p in returned.parameters()}) if isinstance(returned, nn.Module) else []}
+    model = small_net(other)
+    with recording_load(module) as to_cpu:
+        returned = module.load_to_device("weights.pt", model, "cpu")
+    return {"meta": on_meta, "meta_locations": to_meta.devices(), "cpu_locations": to_cpu.devices(),
+            "cpu": state_of(returned) if isinstance(returned, nn.Module) else plain_view(returned)}
+
+
+@check(points=3, hint="state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
+                      "Without map_location, weights saved on a GPU fail to load on a machine without one.")
+def test_load_to_device(student, rng):
+    state, other = random_state(rng), random_state(rng)
+    got = student.run(probe_load_to_device, state, other)
+    for device, locations in ((META, got["meta_locations"]), (torch.device("cpu"), got["cpu_locations"])):
+        call = f"load_to_device(path, model, {str(device)!r})"
+        if not locations:
+            fail(f"{call} never called torch.load")
+        if locations[0] is None:
+            fail(f"{call} called torch.load without map_location; pass map_location=device")
+        if locations[0] != device:
+            fail(f"{call} called torch.load with map_location={locations[0]}; expected map_location=device, here {str(device)!r}")
+    on_meta = got["meta"]
+    if not on_meta["module"]:
+        fail("load_to_device(path, model, 'meta') did not return the model")
+    if on_meta["devices"] != ["meta"]:
+        fail(f"load_to_device(path, model, 'meta') returned a model with parameters on {on_meta['devices']}; expected all on meta: use model.to(device)")
+    if not isinstance(got["cpu"], dict):
+        fail(f"load_to_device(path, model, 'cpu') returned {got['cpu']}; expected the model")
+    expect_same(got["cpu"], state, "the weights of the model from load_to_device(path, model, 'cpu')")
+
+
+# ----------------------------------------------------------------- parallelize
+
+class FakeDataParallel(nn.DataParallel):
+    """nn.DataParallel without its device checks, for a machine that only pretends to have GPUs."""
+
+    def __init__(self, module, *args, **kwargs):
+        nn.Module.__init__(self)
+        self.module = module
+
+
+def probe_parallelize(module, state):
+    found = []
+    for available, count in ((True, 2), (True, 4), (True, 1), (False, 0)):
+        model = small_net(state)
+        with replaced(module, torch.cuda, "is_available", lambda: available), \
+                replaced(module, torch.cuda, "device_count", lambda: count), \
+                replaced(module, nn, "DataParallel", FakeDataParallel), \
+                replaced(None, nn.parallel, "DataParallel", FakeDataParallel):
+            result = module.parallelize(model)
+        wrapped = isinstance(result, nn.DataParallel)
+        found.append({"gpus": count, "wrapped": wrapped, "same": result is model,
+                      "inner": getattr(result, "module", None) is model if wrapped else False})
+    return found
+
+
+@check(points=2, hint="if torch.cuda.device_count() > 1: return nn.DataParallel(model); otherwise return model itself.")
+def test_parallelize(student, rng):
+    for case in student.run(probe_parallelize, random_state(rng)):
+        call = f"parallelize(model) with torch.cuda.device_count() == {case['gpus']}"
+        if case["gpus"] > 1 and not (case["wrapped"] and case["inner"]):
+            fail(f"{call} did not return nn.DataParallel(model)")
+        if case["gpus"] <= 1 and not case["same"]:
+            fail(f"{call} did not return the model itself")
+
+
+# ----------------------------------------------------------------- train_step
+
+class WatchedSGD(torch.optim.SGD):
+    """SGD that remembers, at each step, whether any parameter had a gradient yet."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.had_grad: list[bool] = []
+
+    def step(self, closure=None):
+        self.had_grad.append(any(p.grad is not None for group in self.param_groups for p in group["params"]))
+        return super().step(closure)
+
+
+def probe_train_step(module, state, batches, lr, device):
+    few_threads()
+    model = small_net(state).to(device)
+    optimizer = WatchedSGD(model.parameters(), lr)
+    losses = [plain_view(module.train_step(model, batch, nn.CrossEntropyLoss(), optimizer, device)) for batch in batches]
+    return {"losses": losses, "state": state_of(model), "had_grad": optimizer.had_grad}
+
+
+def expected_steps(reference, state, batches, lr):
+    model = small_net(state)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = [reference.train_step(model, batch, nn.CrossEntropyLoss(), optimizer, "cpu") for batch in batches]
+    return losses, state_of(model)
+
+
+def expect_steps(got, reference, state, batches, lr, call, atol=1e-5):
+    if got["had_grad"] and not got["had_grad"][0]:
+        fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() first")
+    losses, weights = expected_steps(reference, state, batches, lr)
+    if len(got["losses"]) != len(losses):
+        fail(f"{call} gave {len(got['losses'])} losses; expected {len(losses)}")
+    for index, (loss, expected) in enumerate(zip(got["losses"], losses)):
+        expect_number(loss, expected, f"the loss from step {index + 1} of {call}", atol=atol)
+    expect_same(got["state"], weights, f"the weights after {call}", atol=atol)
+
+
+@check(points=3, hint="inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
+                      "loss.backward(); optimizer.step(); return loss.item().")
+def test_train_step(student, reference, rng):
+    state, batches, lr = random_state(rng), [batch(rng), batch(rng)], 0.1
+    got = student.run(probe_train_step, state, batches, lr, "cpu")
+    expect_steps(got, reference, state, batches, lr, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')")
+
+
+# ----------------------------------------------------------------- real CUDA, where the run has it
+
+def retarget(found, device_type: str):
+    """A layout from the meta device, as it should look on ``device_type``."""
+    if isinstance(found, dict):
+        return {key: retarget(value, device_type) for key, value in found.items()}
+    if isinstance(found, list) and found and found[0] == "tensor":
+        return ["tensor", device_type, found[2]]
+    if isinstance(found, (list, tuple)):
+        return type(found)(retarget(value, device_type) for value in found)
+    return found
+
+
+def probe_cuda_devices(module, state, tensors):
+    few_threads()
+    picked = plain_view(module.pick_device())
+    model = small_net(state).cuda()
+    original = nested(tensors)
+    return {"picked": picked, "model": plain_view(module.model_device(model)),
+            "moved": layout(module.move_to(original, torch.device("cuda")), original, False),
+            "gpus": torch.cuda.device_count(), "parallel": isinstance(module.parallelize(model), nn.DataParallel)}
+
+
+@check(points=2, hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
+                      "and parallelize wraps the model only with more than one GPU.")
+def test_cuda_devices(student, reference, rng, device):
+    if device != "cuda":
+        pytest.skip(NO_GPU)
+    state, tensors = random_state(rng), [torch.randn(3, 2, generator=rng) for _ in range(4)]
+    got = student.run(probe_cuda_devices, state, tensors)
+    expect_device(got["picked"], torch.device("cuda"), "pick_device() on a machine with a GPU")
+    expect_device(got["model"], torch.device("cuda:0"), "model_device(model.cuda())")
+    original = nested(tensors)
+    expected = retarget(layout(reference.move_to(original, META), original, False), "cuda")
+    problem = first_difference(got["moved"], expected, "move_to(obj, torch.device('cuda'))")
+    if problem:
+        fail(problem)
+    if got["parallel"] != (got["gpus"] > 1):
+        fail(f"parallelize(model) on a machine with {got['gpus']} GPU(s) {'did not wrap' if got['gpus'] > 1 else 'wrapped'} the model in nn.DataParallel")
+
+
+def probe_cuda_training(module, state, other, batches, lr):
+    result = probe_train_step(module, state, batches, lr, "cuda")
+    torch.save(small_net(state).cuda().state_dict(), "saved_on_gpu.pt")
+    on_cpu = module.load_to_device("saved_on_gpu.pt", small_net(other), "cpu")
+    torch.save(small_net(state).state_dict(), "saved_on_cpu.pt")
+    on_gpu = module.load_to_device("saved_on_cpu.pt", small_net(other), "cuda")
+    return {**result, "on_cpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_cpu.state_dict().items()},
+            "on_gpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_gpu.state_dict().items()}}
+
+
+@check(points=3, hint="train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
+                      "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways.")
+@pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
+def test_cuda_training(student, reference, rng, device):
+    if device != "cuda":
+        pytest.skip(NO_GPU)
+    state, other, batches, lr = random_state(rng), random_state(rng), [batch(rng), batch(rng)], 0.1
+    got = student.run(probe_cuda_training, state, other, batches, lr)
+    expect_steps(got, reference, state, batches, lr, "two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')", atol=1e-4)
+    for name, where, call in (("on_cpu", "cpu", "load_to_device(weights saved on cuda, model, 'cpu')"),
+                              ("on_gpu", "cuda", "load_to_device(weights saved on the CPU, model, 'cuda')")):
+        for key, (place, value) in got[name].items():
+            if place != where:
+                fail(f"{call} left {key} on {place}; expected {where}")
+        expect_same({k: v for k, (_, v) in got[name].items()}, state, f"the weights from {call}")

@@ -1,0 +1,99 @@
+"""Tools for probes: the check code that runs in the sandbox child, next to the student's code.
+
+A probe may patch torch for the length of one call (to simulate a GPU, or to record what
+the student passed to ``torch.load``) and must turn whatever the student built into plain
+data before it crosses back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+
+import torch
+
+
+def few_threads(threads: int | None = None) -> None:
+    """Run the rest of this child on ``threads`` CPU threads, one by default. The checks' models
+    are small, so more threads gain little, while OpenMP threads spinning on a busy machine
+    slow training several-fold (measured on 2 loaded cores: 0.17 s on one thread, 0.5-1.1 s on two)."""
+    torch.set_num_threads(threads or 1)
+
+
+def plain_view(value, depth: int = 0):
+    """``value`` as plain data: mappings become dicts, lists and tuples keep their type,
+    tensors stay tensors (detached, on the CPU), and any other object becomes the string
+    ``'<TypeName>'``, so a student's odd return value is described rather than refused."""
+    if depth > 20:
+        return "<too deeply nested>"
+    if isinstance(value, (bool, int, float, str, type(None), torch.dtype, torch.device)):
+        return value
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            return f"<tensor on meta of shape {tuple(value.shape)}>"
+        return value.detach().cpu()
+    if isinstance(value, Mapping):
+        return {(k if isinstance(k, (str, int)) else repr(k)): plain_view(v, depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(plain_view(v, depth + 1) for v in value)
+    return f"<{type(value).__name__}>"
+
+
+def state_of(model: torch.nn.Module) -> dict:
+    """A model's state_dict as a plain dict of CPU tensors."""
+    return {key: tensor.detach().cpu() for key, tensor in model.state_dict().items()}
+
+
+@contextlib.contextmanager
+def replaced(module, owner, name: str, replacement):
+    """Replace ``owner.name`` for the block, and every alias of it in the student's
+    ``module`` (``from torch import load`` binds its own name), then put them back."""
+    original = getattr(owner, name)
+    aliases = [alias for alias, value in vars(module).items() if value is original] if module is not None else []
+    setattr(owner, name, replacement)
+    for alias in aliases:
+        setattr(module, alias, replacement)
+    try:
+        yield original
+    finally:
+        setattr(owner, name, original)
+        for alias in aliases:
+            setattr(module, alias, original)
+
+
+class LoadRecorder:
+    """Stands in for ``torch.load`` and records the ``map_location`` of each call.
+
+    ``onto`` makes the real load use that location instead of the one asked for, so a probe
+    can ask for the meta device (a stand-in for a GPU) and still get weights with values.
+    """
+
+    def __init__(self, real_load, onto=None):
+        self.real_load, self.onto = real_load, onto
+        self.locations: list = []
+
+    def __call__(self, f, map_location=None, *args, **kwargs):
+        self.locations.append(map_location)
+        return self.real_load(f, self.onto if self.onto is not None else map_location, *args, **kwargs)
+
+    def devices(self) -> list:
+        """Each recorded map_location as a torch.device (None when none was given, or a
+        description when it was something else, such as a function or a dict)."""
+        found = []
+        for location in self.locations:
+            if location is None:
+                found.append(None)
+                continue
+            try:
+                found.append(torch.device(location))
+            except (TypeError, RuntimeError, ValueError):
+                found.append(f"<{type(location).__name__}>")
+        return found
+
+
+@contextlib.contextmanager
+def recording_load(module, onto=None):
+    """Record every ``torch.load`` the student's code makes in the block (see LoadRecorder)."""
+    recorder = LoadRecorder(torch.load, onto)
+    with replaced(module, torch, "load", recorder), replaced(None, torch.serialization, "load", recorder):
+        yield recorder

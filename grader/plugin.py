@@ -236,8 +236,9 @@ class Grading:
         if report.passed:
             result.score = points
             return result
-        if report.skipped:
+        if report.skipped:  # a check that cannot run here (a CUDA check on a CPU run) is not graded: 0 of 0 points
             result.status, result.message = "skipped", str(call.excinfo.value) if call.excinfo else "skipped"
+            result.max_score = 0.0
             return result
         error = call.excinfo.value
         credit = item.funcargs.get("credit") if hasattr(item, "funcargs") else None

@@ -25,7 +25,9 @@ def test_every_exercise_has_at_least_three_mistakes(exercise):
 
 
 @pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
-def test_mistake_loses_points_on_its_check(tmp_path, exercise, mistake):
+def test_mistake_loses_points_on_its_check(tmp_path, monkeypatch, exercise, mistake):
+    for name, value in mistake.env.items():
+        monkeypatch.setenv(name, value)
     folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
     doc, internal = grade(folder, [exercise], seed=99)
     found = checks(doc)

@@ -6,7 +6,7 @@ ones; grading it must cost points on the check meant to catch it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -14,3 +14,4 @@ class Mistake:
     name: str
     code: str  # appended to the reference solution, replacing definitions
     catches: tuple[str, ...]  # check names that must lose points (any one is enough)
+    env: dict[str, str] = field(default_factory=dict)  # set while grading it, e.g. a shorter MNIST training

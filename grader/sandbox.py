@@ -35,6 +35,11 @@ BLOCKED_PACKAGES = ("solutions",)
 
 _context = multiprocessing.get_context("forkserver")
 _started = False
+# In the forkserver's environment, so in every child and in every process below one, even after
+# setsid, orphaning or exec: how _kill_tree finds what a child left behind.
+MARK = "GRADER_SANDBOX"
+_mark = f"{os.getpid()}-{time.time_ns()}"
+_active: set[int] = set()  # children running now (other threads' runs), which a sweep must spare
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,14 @@ def start(preload: tuple[str, ...] = ()) -> None:
         return
     modules = ["torch", __name__, "grader.wire", *preload]
     _context.set_forkserver_preload(list(dict.fromkeys(modules)))
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
-    forkserver.ensure_running()
+    resource_tracker.ensure_running()  # started first, so that it does not carry the mark
+    os.environ[MARK] = _mark
+    try:
+        forkserver.ensure_running()
+    finally:
+        del os.environ[MARK]
     _started = True
 
 
@@ -93,18 +103,22 @@ def run(target, *args, module: Path | None = None, limits: Limits = Limits(), wo
         args=(target, args, str(module) if module else None, limits, str(workdir), result_w, out_w, err_w),
         daemon=False,
     )
-    began = time.monotonic()
     try:
         for reader in readers:
             reader.start()
         with _main_hidden():
             child.start()
+        began = time.monotonic()  # not before: the first start waits for the forkserver to import torch
+        _active.add(child.pid)
         for end in (result_w, out_w, err_w):
             end.close()
         status = _watch(child, limits, began)
+        status = status or ("too big" if readers[0].too_big else None)
     finally:
+        _active.discard(child.pid)
         _kill_tree(child.pid)
-        child.join(5)
+        if child.pid:
+            child.join(5)
         for end in (result_w, out_w, err_w):
             end.close()
         for reader in readers:
@@ -160,6 +174,8 @@ def _settle(stopped: str | None, exitcode: int | None, data: bytes | None, limit
         return Outcome("timeout", error={"message": f"still running after {limits.timeout:g} s, so it was stopped"})
     if stopped == "memory":
         return Outcome("memory", error={"message": f"used more than {_size(limits.memory)} of memory, so it was stopped"})
+    if stopped == "too big":
+        return Outcome("crashed", error={"message": f"returned more than {_size(RESULT_CAP)} of data; return something smaller"})
     if data is not None:
         try:
             from grader import wire
@@ -191,20 +207,50 @@ def _rss(pid: int) -> int:
 
 
 def _kill_tree(pid: int | None) -> None:
-    """Kill the child's process group and every process left in its session: no process outlives its check."""
+    """Kill the child and every process it left: in its group or session, below it, or carrying the
+    forkserver's mark (which outlives setsid and orphaning). No process outlives its check.
+
+    Sweeps until one finds nothing, so that a process forked during a sweep is caught by the next.
+    Only a process that both cleared its environment and lost its parent could slip through.
+    """
     if not pid:
         return
     for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError, ProcessLookupError):
-            stat = (proc / "stat").read_text()
-            session = int(stat.rsplit(")", 1)[1].split()[4])
-            if session == pid:
-                os.kill(int(proc.name), signal.SIGKILL)
+    me, needle = os.getpid(), f"\0{MARK}={_mark}\0".encode()
+    for _ in range(20):
+        table = {}  # pid -> (parent, group, session) of every live process
+        for name in os.listdir("/proc"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+                if fields[0] not in (b"Z", b"X"):
+                    table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]))
+        below, grew = {pid}, True
+        while grew:
+            grew = False
+            for proc, (parent, _, _) in table.items():
+                if parent in below and proc not in below:
+                    below.add(proc)
+                    grew = True
+        doomed = [proc for proc, (parent, group, session) in table.items() if proc != me and (
+            proc in below or pid in (group, session)
+            or (parent != me and proc not in _active and _marked(proc, needle)))]
+        if not doomed:
+            return
+        for proc in doomed:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc, signal.SIGKILL)
+
+
+def _marked(pid: int, needle: bytes) -> bool:
+    """Whether a process's environment carries this forkserver's mark (only ours can be read)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return needle in b"\0" + f.read()
+    except OSError:
+        return False
 
 
 class _Reader(threading.Thread):
@@ -212,11 +258,15 @@ class _Reader(threading.Thread):
 
     def __init__(self, receive):
         super().__init__(daemon=True)
-        self.receive, self.data = receive, None
+        self.receive, self.data, self.too_big = receive, None, False
 
     def run(self):
-        with contextlib.suppress(EOFError, OSError):
+        try:
             self.data = self.receive(RESULT_CAP)
+        except OSError as exc:  # multiprocessing's "bad message length": over RESULT_CAP
+            self.too_big = "length" in str(exc)
+        except EOFError:
+            pass
 
 
 class _Capped(threading.Thread):
@@ -310,7 +360,10 @@ def _load(path: str):
 
 def _describe(exc: BaseException, module_path: str | None) -> dict:
     """An exception as data: type, message, the student's frames, and whether it was memory."""
-    message = str(exc)
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a hostile __str__ must not take the report down with it
+        message = f"(the {type(exc).__name__} could not be shown: its __str__ failed)"
     if isinstance(exc, SyntaxError):
         message = f"{exc.msg} (line {exc.lineno}: {(exc.text or '').strip()})"
     elif isinstance(exc, SystemExit):

@@ -1,0 +1,124 @@
+"""What the sandbox tests run in a child: module-level functions, so the child imports them by reference.
+
+Kept light (no pytest, no torch at import) because every child imports this module afresh.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def nothing(module):
+    return None
+
+
+def echo(module, value):
+    return value
+
+
+def raises(module, message):
+    raise ValueError(message)
+
+
+def speak(module, out, err):
+    print(out)
+    print(err, file=sys.stderr)
+    return "spoke"
+
+
+def flood(module, megabytes):
+    line = "y" * 1023 + "\n"
+    for _ in range(megabytes * 1024):
+        sys.stdout.write(line)
+        sys.stderr.write(line)
+    return "flooded"
+
+
+def hang(module):
+    while True:
+        time.sleep(0.1)
+
+
+def spin(module):
+    while True:
+        pass
+
+
+def hoard(module):
+    kept = []
+    while True:
+        kept.append(bytearray(32 << 20))
+
+
+def big_tensor(module, megabytes):
+    import torch
+
+    return torch.zeros(megabytes << 18)  # float32: 4 bytes each
+
+
+def kill_self(module, signum):
+    os.kill(os.getpid(), signum)
+    time.sleep(5)
+
+
+def hard_exit(module, code):
+    os._exit(code)
+
+
+def soft_exit(module, code):
+    sys.exit(code)
+
+
+def read_stdin(module):
+    return sys.stdin.read()
+
+
+def where_am_i(module):
+    Path("left-behind.txt").write_text("written by the child")
+    return os.getcwd()
+
+
+def import_solutions(module):
+    import solutions.exercise1_tensors  # noqa: F401
+
+
+def not_plain(module):
+    return {"fine": 1, "bad": [1, object()]}
+
+
+def threads(module):
+    import torch
+
+    return torch.get_num_threads()
+
+
+def student_function(module, name, *args):
+    return getattr(module, name)(*args)
+
+
+def spawn_sleepers(module, marker, count, then_hang):
+    """Start ``count`` exec'd sleepers (half in new sessions) and ``count`` bare forks (half setsid)."""
+    env = {**os.environ, "HOSTILE_MARKER": marker}
+    for i in range(count):
+        subprocess.Popen(["sleep", "120"], env=env, start_new_session=i % 2 == 1)
+    pids = Path(tempfile.gettempdir()) / marker
+    pids.mkdir(exist_ok=True)
+    for i in range(count):
+        if os.fork() == 0:
+            if i % 2:
+                os.setsid()
+            (pids / str(os.getpid())).write_text("")
+            time.sleep(120)
+            os._exit(0)
+    if then_hang:
+        hang(module)
+    return "spawned"
+
+
+def sigterm_ignored(module):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    hang(module)

@@ -1,0 +1,359 @@
+"""Does hostile student code cost only its own check, with the right status and no unearned points?
+
+Two levels: ``sandbox.run`` itself (how a child ends becomes an Outcome), and whole gradings of
+the modules in ``tests/hostile/``, each appended to the reference solution of exercise 1 so that
+exactly the functions it redefines misbehave and every other check must still pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader import registry, sandbox
+from tests import sandbox_targets as targets
+from tests.conftest import KIT, checks, grade, solution_with, submission_from
+
+HOSTILE = Path(__file__).parent / "hostile"
+EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")
+FAST = {"timeout_scale": 0.2, "memory": 256 << 20}  # 2 s and 256 MiB per check keep this file quick
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def survivors(marker: str, settle: float = 0.5) -> list[int]:
+    """Live processes a hostile run started: exec'd ones carry ``marker`` in their environment,
+    forked ones wrote their pid into a folder named after it."""
+    time.sleep(settle)  # a forked child that escaped has long written its pid by now
+    pids = set()
+    folder = Path(tempfile.gettempdir()) / marker
+    if folder.is_dir():
+        pids |= {int(p.name) for p in folder.iterdir()}
+    needle = f"HOSTILE_MARKER={marker}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if needle in (proc / "environ").read_bytes():
+                    pids.add(int(proc.name))
+    return sorted(pid for pid in pids if _alive(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.fixture
+def marker():
+    """A unique marker; whatever still runs under it at the end is killed, by pid, and the folder removed."""
+    name = f"grader-hostile-{uuid.uuid4().hex[:12]}"
+    yield name
+    for pid in survivors(name):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    folder = Path(tempfile.gettempdir()) / name
+    for path in (folder.glob("*") if folder.is_dir() else ()):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def hostile_source(name: str, marker: str = "") -> str:
+    return (HOSTILE / f"{name}.py").read_text(encoding="utf-8").replace("MARKER", marker)
+
+
+def hostile_submission(folder: Path, name: str, marker: str = "") -> Path:
+    """The reference solution of exercise 1 with the hostile module appended to it."""
+    return submission_from(folder, EX1.stem, solution_with(EX1.stem, hostile_source(name, marker)))
+
+
+def grade_fast(submission: Path, exercises=(EX1,), **options) -> tuple[dict, dict]:
+    doc, internal = grade(submission, list(exercises), **{**FAST, **options})
+    assert internal == 0, "a hostile submission must never look like a grader bug"
+    return doc, {key.split("::")[1]: c for key, c in checks(doc).items() if key.startswith(EX1.stem)}
+
+
+# ---------------------------------------------------------------- sandbox.run itself
+
+
+def test_plain_values_come_back_intact():
+    value = {"t": torch.arange(6.0).reshape(2, 3), "size": torch.Size([2, 3]), "dtype": torch.float16,
+             "device": torch.device("cpu"), "items": [1, 2.5, None, "text", (True, b"raw")], 7: -1}
+    outcome = sandbox.run(targets.echo, value)
+    assert outcome.status == "ok", outcome.error
+    assert outcome.value.keys() == value.keys()
+    assert torch.equal(outcome.value["t"], value["t"])
+    assert {k: v for k, v in outcome.value.items() if k != "t"} == {k: v for k, v in value.items() if k != "t"}
+    assert type(outcome.value["items"][4]) is tuple and type(outcome.value["size"]) is torch.Size
+
+
+def test_exception_comes_back_as_data():
+    outcome = sandbox.run(targets.raises, "bad value 42")
+    assert outcome.status == "raised"
+    assert (outcome.error["type"], outcome.error["message"]) == ("ValueError", "bad value 42")
+    assert "raise ValueError(message)" in outcome.error["traceback"]
+    assert outcome.error["line"] > 0
+
+
+def test_output_is_captured_separately():
+    outcome = sandbox.run(targets.speak, "to stdout", "to stderr")
+    assert (outcome.status, outcome.value) == ("ok", "spoke")
+    assert (outcome.stdout, outcome.stderr) == ("to stdout\n", "to stderr\n")
+    assert outcome.output == "to stdout\n\nto stderr\n"
+
+
+def test_output_flood_is_capped_at_64_kib_with_a_note():
+    outcome = sandbox.run(targets.flood, 8)  # 8 MiB on each stream
+    assert (outcome.status, outcome.value) == ("ok", "flooded")
+    for text in (outcome.stdout, outcome.stderr):
+        kept, note = text[:sandbox.OUTPUT_CAP], text[sandbox.OUTPUT_CAP:]
+        assert kept == ("y" * 1023 + "\n") * 64
+        assert note == f"\n[... {8 * 2**20 - sandbox.OUTPUT_CAP} more bytes of output cut]"
+
+
+def test_output_cap_is_a_limit():
+    outcome = sandbox.run(targets.speak, "x" * 5000, "", limits=sandbox.Limits(output=100))
+    assert outcome.stdout.startswith("x" * 100 + "\n[... ")
+    assert "cut]" in outcome.stdout and len(outcome.stdout) < 200
+
+
+def test_stdin_is_closed():
+    outcome = sandbox.run(targets.read_stdin, limits=sandbox.Limits(timeout=5))
+    assert (outcome.status, outcome.value) == ("ok", "")
+
+
+def test_child_has_its_own_working_directory_and_it_is_removed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outcome = sandbox.run(targets.where_am_i)
+    assert outcome.status == "ok"
+    assert Path(outcome.value) != tmp_path and not Path(outcome.value).exists()
+    assert not (tmp_path / "left-behind.txt").exists()
+
+
+def test_a_given_working_directory_is_kept(tmp_path):
+    outcome = sandbox.run(targets.where_am_i, workdir=tmp_path)
+    assert Path(outcome.value) == tmp_path
+    assert (tmp_path / "left-behind.txt").read_text() == "written by the child"
+
+
+def test_timeout_stops_a_child_that_ignores_sigterm():
+    began = time.monotonic()
+    outcome = sandbox.run(targets.sigterm_ignored, limits=sandbox.Limits(timeout=1))
+    assert outcome.status == "timeout"
+    assert "1 s" in outcome.error["message"]
+    assert time.monotonic() - began < 5
+
+
+def test_busy_loop_times_out():
+    outcome = sandbox.run(targets.spin, limits=sandbox.Limits(timeout=1))
+    assert outcome.status == "timeout" and outcome.seconds < 5
+
+
+def test_memory_limit():
+    outcome = sandbox.run(targets.hoard, limits=sandbox.Limits(timeout=20, memory=256 << 20))
+    assert outcome.status == "memory", outcome.error
+    assert outcome.seconds < 20
+
+
+@pytest.mark.parametrize("signum, name", [(signal.SIGSEGV, "SIGSEGV"), (signal.SIGABRT, "SIGABRT"), (signal.SIGKILL, "SIGKILL")])
+def test_death_by_signal_is_a_crash(signum, name):
+    outcome = sandbox.run(targets.kill_self, int(signum), limits=sandbox.Limits(timeout=10))
+    assert outcome.status == "crashed"
+    assert name in outcome.error["message"]
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_os_exit_is_a_crash_with_its_code(code):
+    outcome = sandbox.run(targets.hard_exit, code)
+    assert outcome.status == "crashed"
+    assert f"code {code}" in outcome.error["message"]
+
+
+@pytest.mark.parametrize("code", [0, 5])
+def test_sys_exit_is_an_exception(code):
+    outcome = sandbox.run(targets.soft_exit, code)
+    assert (outcome.status, outcome.error["type"]) == ("raised", "SystemExit")
+    assert f"sys.exit({code})" in outcome.error["message"]
+
+
+def test_solutions_cannot_be_imported():
+    outcome = sandbox.run(targets.import_solutions)
+    assert (outcome.status, outcome.error["type"]) == ("raised", "ImportError")
+    assert "not available to submissions" in outcome.error["message"]
+
+
+def test_a_value_that_is_not_plain_data_is_refused_naming_where():
+    outcome = sandbox.run(targets.not_plain)
+    assert (outcome.status, outcome.error["type"]) == ("raised", "NotPlainData")
+    assert "result['bad'][1]" in outcome.error["message"] and "builtins.object" in outcome.error["message"]
+
+
+def test_a_result_over_the_cap_is_refused(monkeypatch):
+    monkeypatch.setattr(sandbox, "RESULT_CAP", 1 << 20)
+    outcome = sandbox.run(targets.big_tensor, 2, limits=sandbox.Limits(timeout=10))
+    assert outcome.status == "crashed"
+    assert "1 MiB" in outcome.error["message"]
+    small = sandbox.run(targets.big_tensor, 0)
+    assert small.status == "ok" and small.value.shape == (0,)
+
+
+def test_thread_limit():
+    assert sandbox.run(targets.threads, limits=sandbox.Limits(threads=1)).value == 1
+
+
+def test_student_module_is_loaded_by_path(tmp_path):
+    (tmp_path / "mine.py").write_text("def double(x):\n    return 2 * x\n")
+    outcome = sandbox.run(targets.student_function, "double", 21, module=tmp_path / "mine.py")
+    assert (outcome.status, outcome.value) == ("ok", 42)
+
+
+def test_syntax_error_names_its_line(tmp_path):
+    (tmp_path / "broken.py").write_text("x = 1\n\ndef f(:\n    pass\n")
+    outcome = sandbox.run(targets.nothing, module=tmp_path / "broken.py")
+    assert (outcome.status, outcome.error["type"]) == ("raised", "SyntaxError")
+    assert "line 3" in outcome.error["message"]
+
+
+@pytest.mark.parametrize("then_hang", [True, False], ids=["hangs", "returns"])
+def test_no_process_outlives_its_run(marker, then_hang):
+    """Sleepers in the child's group, in new sessions and bare forks: all gone, whether the child
+    was killed at its time limit or returned on its own."""
+    outcome = sandbox.run(targets.spawn_sleepers, marker, 10, then_hang, limits=sandbox.Limits(timeout=3))
+    assert outcome.status == ("timeout" if then_hang else "ok"), outcome.error
+    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) > 0, "the test spawned nothing"
+    assert survivors(marker) == []
+
+
+def test_a_run_after_a_bad_one_is_unaffected():
+    assert sandbox.run(targets.spin, limits=sandbox.Limits(timeout=0.5)).status == "timeout"
+    assert sandbox.run(targets.echo, [1, 2]).value == [1, 2]
+
+
+# ---------------------------------------------------------------- whole gradings of hostile modules
+
+# module -> the checks it ruins and the status each must get; every other check must pass
+HOSTILE_CHECKS = {
+    "loop_in_function": {"make_vector": "timeout"},
+    "memory_bomb": {"make_vector": "memory", "zeros_matrix": "memory"},
+    "sys_exit": {"make_vector": "error"},
+    "os_exit": {"make_vector": "crashed"},
+    "segfault": {"make_vector": "crashed"},
+    "print_flood": {"make_vector": "failed"},
+    "monkeypatch_judge": {"make_vector": "failed"},
+    "fake_results": {"make_vector": "failed"},
+    "import_solutions": {"make_vector": "error", "zeros_matrix": "error"},
+    "always_equal": {"make_vector": "error", "describe": "error", "zeros_matrix": "failed"},
+    "evil_exception": {"make_vector": "error", "ones_matrix": "timeout"},
+    "spawn_sleepers": {"make_vector": "timeout"},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade each hostile module once for all the tests of this file that look at it."""
+    done = {}
+
+    def get(name: str):
+        if name not in done:
+            marker = f"grader-hostile-{uuid.uuid4().hex[:12]}"
+            folder = tmp_path_factory.mktemp(name)
+            done[name] = (*grade_fast(hostile_submission(folder, name, marker)), folder, marker)
+        return done[name]
+
+    yield get
+    for *_, marker in done.values():  # whatever escaped is killed, so a failure here stays contained
+        for pid in survivors(marker, settle=0):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_every_hostile_module_is_covered():
+    assert {p.stem for p in HOSTILE.glob("*.py")} == set(HOSTILE_CHECKS) | {"loop_at_import", "import_solutions_at_import"}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CHECKS))
+def test_hostile_check_gets_its_status_and_the_others_still_pass(graded, name):
+    doc, found, *_ = graded(name)
+    expected = {check: ("passed" if check not in HOSTILE_CHECKS[name] else HOSTILE_CHECKS[name][check]) for check in found}
+    assert {check: c["status"] for check, c in found.items()} == expected
+    for check, c in found.items():
+        assert c["score"] == (c["max_score"] if check not in HOSTILE_CHECKS[name] else 0.0), check
+    lost = sum(found[check]["max_score"] for check in HOSTILE_CHECKS[name])
+    assert doc["score"] == doc["max_score"] - lost
+    assert doc["exercises"][0]["status"] == "graded"
+
+
+def test_sys_exit_and_os_exit_are_explained(graded):
+    assert "sys.exit(0) was called" in graded("sys_exit")[1]["make_vector"]["message"]
+    assert "exited with code 0" in graded("os_exit")[1]["make_vector"]["message"]
+
+
+def test_segfault_is_named(graded):
+    assert "SIGSEGV" in graded("segfault")[1]["make_vector"]["message"]
+
+
+def test_flood_reaches_the_feedback_capped(graded):
+    message = graded("print_flood")[1]["make_vector"]["message"]
+    assert message.startswith("make_vector(") and "int64" in message.splitlines()[0]
+    assert message.count("more bytes of output cut]") == 2  # stdout and stderr, 64 KiB each
+    assert len(message) < 3 * sandbox.OUTPUT_CAP
+
+
+def test_patched_judge_still_compares(graded):
+    assert "got 42" in graded("monkeypatch_judge")[1]["make_vector"]["message"]
+
+
+def test_fake_results_are_ignored(graded):
+    doc, found, folder, marker = graded("fake_results")
+    submission = folder / "submission"
+    assert (submission / f"{marker}.json").exists(), "the hostile module did not run"
+    assert doc["score"] == doc["max_score"] - found["make_vector"]["max_score"]
+    for leftover in (submission / f"{marker}.json", Path(tempfile.gettempdir()) / f"{marker}.json"):
+        leftover.unlink(missing_ok=True)
+
+
+def test_solutions_import_is_refused_with_a_reason(graded):
+    for check in ("make_vector", "zeros_matrix"):
+        assert "not available to submissions" in graded("import_solutions")[1][check]["message"]
+
+
+def test_forged_equality_is_caught(graded):
+    found = graded("always_equal")[1]
+    assert "AlwaysEqual, not plain data" in found["make_vector"]["message"]
+    assert "EqualTuple, not plain data" in found["describe"]["message"]
+    assert "got 7, expected 0" in found["zeros_matrix"]["message"]
+
+
+def test_unprintable_exception_is_still_reported(graded):
+    message = graded("evil_exception")[1]["make_vector"]["message"]
+    assert "Unprintable" in message and "grader/sandbox.py" not in message
+
+
+def test_sleepers_are_all_gone(graded):
+    *_, marker = graded("spawn_sleepers")
+    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) > 0, "the hostile module spawned nothing"
+    assert survivors(marker) == []
+
+
+@pytest.mark.parametrize("name, status", [("loop_at_import", "timeout"), ("import_solutions_at_import", "error")])
+def test_a_module_that_cannot_be_imported_costs_only_its_exercise(tmp_path, name, status):
+    folder = hostile_submission(tmp_path, name)
+    (folder / f"{EX2.stem}.py").write_text((KIT / "solutions" / f"{EX2.stem}.py").read_text(encoding="utf-8"))
+    doc, found = grade_fast(folder, exercises=(EX1, EX2))
+    first, second = doc["exercises"]
+    assert (first["status"], first["score"]) == ("error", 0.0)
+    assert {c["status"] for c in first["checks"]} == {status}
+    assert all(c["message"].startswith(f"could not import {EX1.stem}.py") for c in first["checks"])
+    assert (second["status"], second["score"]) == ("graded", second["max_score"])

@@ -8,8 +8,9 @@ MARKS = {"passed": ("✓", "green"), "skipped": ("-", "yellow")}
 
 
 def points(value: float) -> str:
-    """Points as people write them: 2, 1.5, 0.25 (never rounded away)."""
-    return f"{value:g}"
+    """Points as people write them: 2, 1.5, 0.25, 0.3333333333333333 (never rounded away)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def render(doc: dict, color: bool | None = None) -> str:

@@ -158,7 +158,7 @@ FRACTIONS = {
 }
 
 
-@pytest.mark.parametrize("fmt", DOCUMENTS)
+@pytest.mark.parametrize("fmt", formats.NAMES)
 def test_fractional_points_are_never_rounded(fmt):
     text = formats.render(FRACTIONS, fmt)
     assert "0.3333333333333333" in text and "0.5833333333333333" in text and "0.25" in text

@@ -58,6 +58,10 @@ def default_jobs() -> int:
 def run(options: Options) -> int:
     """Grade the batch; raises LayoutError or Refused (usage errors) before anything is graded."""
     layout = layouts.discover(options.submissions)
+    if any(e.needs_mnist for e in options.exercises):
+        from grader.data import ensure_mnist
+
+        ensure_mnist(options.data_dir)  # a DataError here is a usage error (exit 2), before any worker starts
     stems = [e.stem for e in options.exercises]
     book = gradebook.Gradebook(options.out)
     seed = book.open(options.seed, stems, options.force)

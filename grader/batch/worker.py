@@ -42,6 +42,10 @@ class Worker:
         from grader import engine
 
         engine.warm_up(self.exercises)  # the forkserver imports torch while this process imports the checks
+        if any(e.needs_mnist for e in self.exercises):
+            from grader.data import ensure_mnist
+
+            ensure_mnist(self.config["data_dir"])  # missing or damaged data stops the batch, not each student
         import torch
 
         torch.set_num_threads(self.config["threads"])  # the reference solutions run here, next to the other jobs

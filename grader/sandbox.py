@@ -40,6 +40,7 @@ _started = False
 MARK = "GRADER_SANDBOX"
 _mark = f"{os.getpid()}-{time.time_ns()}"
 _active: set[int] = set()  # children running now (other threads' runs), which a sweep must spare
+_since = 0  # when this process started, in clock ticks since boot: nothing older can carry the mark
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,11 @@ class Outcome:
 def start(preload: tuple[str, ...] = ()) -> None:
     """Start the forkserver now, importing torch and ``preload`` there, so that it warms up
     while the caller imports its own modules. Later calls change nothing."""
-    global _started
+    global _started, _since
     if _started:
         return
+    with contextlib.suppress(OSError, IndexError, ValueError), open("/proc/self/stat", "rb") as f:
+        _since = int(f.read().rsplit(b")", 1)[1].split()[19])
     modules = ["torch", __name__, "grader.wire", *preload]
     _context.set_forkserver_preload(list(dict.fromkeys(modules)))
     from multiprocessing import forkserver, resource_tracker
@@ -220,23 +223,23 @@ def _kill_tree(pid: int | None) -> None:
             kill()
     me, needle = os.getpid(), f"\0{MARK}={_mark}\0".encode()
     for _ in range(20):
-        table = {}  # pid -> (parent, group, session) of every live process
+        table = {}  # pid -> (parent, group, session, whether it may carry the mark) of every live process
         for name in os.listdir("/proc"):
             with contextlib.suppress(OSError, ValueError, IndexError):
                 with open(f"/proc/{name}/stat", "rb") as f:
                     fields = f.read().rsplit(b")", 1)[1].split()
                 if fields[0] not in (b"Z", b"X"):
-                    table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]))
+                    table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]) >= _since)
         below, grew = {pid}, True
         while grew:
             grew = False
-            for proc, (parent, _, _) in table.items():
+            for proc, (parent, *_) in table.items():
                 if parent in below and proc not in below:
                     below.add(proc)
                     grew = True
-        doomed = [proc for proc, (parent, group, session) in table.items() if proc != me and (
+        doomed = [proc for proc, (parent, group, session, young) in table.items() if proc != me and (
             proc in below or pid in (group, session)
-            or (parent != me and proc not in _active and _marked(proc, needle)))]
+            or (young and parent != me and proc not in _active and _marked(proc, needle)))]
         if not doomed:
             return
         for proc in doomed:

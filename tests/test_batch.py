@@ -336,3 +336,30 @@ def test_a_folder_that_is_not_a_class_is_a_usage_error(tmp_path):
 def test_gradebook_names_match_the_files_written(graded):
     out = graded[1]
     assert {gradebook.GRADES, gradebook.RESULTS, gradebook.SUMMARY, gradebook.FEEDBACK, gradebook.LOG} <= {p.name for p in out.iterdir()}
+
+
+def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
+    root = tmp_path / "class"
+    write(root / "a" / f"{E2}.py", solution(E2))
+    write(root / "b" / f"{E2}.py", solution(E2, "def arange_float(n):\n    while True:\n        pass\n"))
+    write(root / "c" / f"{E2}.py", solution(E2))
+    out, mark = tmp_path / "grades", uuid.uuid4().hex
+    command = [sys.executable, "-m", "grader.cli", "batch", str(root), "--out", str(out), "--exercises", "2", "--jobs", "1",
+               "--seed", "1", "--timeout-scale", "2"]
+    process = subprocess.Popen(command, env={**os.environ, "BATCH_TEST_MARK": mark}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while not (out / "results.jsonl").exists() or not (out / "results.jsonl").read_bytes():
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    time.sleep(1)  # b is hanging in its 20 s check now
+    began = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - began < 10
+    assert process.returncode == 130
+    assert stderr.rstrip().endswith("Interrupted: 1 of 3 graded this run; rerun the same command to grade the rest.")
+    assert wait_until_gone(mark, 10) == []
+    rerun = subprocess.run(command[:-2], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Grading 2 of 3 students (1 already graded" in rerun.stderr
+    assert [r["batch"]["student"] for r in results(out)] == ["a", "b", "c"]

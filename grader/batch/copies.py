@@ -24,6 +24,7 @@ from grader import registry
 MIN_TOKENS = 20  # less own work than this is too little to call a copy
 SIMILAR = 0.9  # difflib's ratio from which two submissions count as nearly identical
 MAX_SOURCE = 256 * 1024  # larger files are not compared (parsing them costs too much)
+MAX_FUZZY = 20_000  # tokens; longer work is only compared for equality (difflib is quadratic)
 DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
 
 
@@ -145,6 +146,8 @@ def _group(stem: str, work: dict[str, list[str]]) -> list[Group]:
                 ratio = 1.0
             else:
                 size = len(work[a]) + len(work[b])
+                if max(len(work[a]), len(work[b])) > MAX_FUZZY:
+                    continue
                 if 2 * min(len(work[a]), len(work[b])) < SIMILAR * size:  # upper bounds of the ratio first, cheapest first
                     continue
                 if 2 * sum((counts[a] & counts[b]).values()) < SIMILAR * size:

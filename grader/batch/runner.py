@@ -58,6 +58,7 @@ def default_jobs() -> int:
 def run(options: Options) -> int:
     """Grade the batch; raises LayoutError or Refused (usage errors) before anything is graded."""
     layout = layouts.discover(options.submissions)
+    layout.entries = [e for e in layout.entries if e.path.resolve() != options.out.resolve()]  # `grade batch . --out grades`
     if any(e.needs_mnist for e in options.exercises):
         from grader.data import ensure_mnist
 

@@ -36,9 +36,10 @@ import warnings
 from pathlib import Path
 
 from grader import registry
-from grader.notebooks import Part, layout
+from grader.notebooks import Part, layout, prelude
 from grader.report import points
 
+DEVICE_ENV = "GRADER_DEVICE"
 _graded: dict[tuple[str, str], dict] = {}
 
 
@@ -64,10 +65,12 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
         print(head)
         return None
     lines = [head, *("    " + line for line in item["message"].splitlines())]
-    if item["hint"]:
+    if item["hint"] and item["status"] != "skipped":
         lines.append(f"    hint: {item['hint']}")
     if missing:
         lines.append(f"    not defined in this notebook: {', '.join(missing)} (run the cells that define them)")
+    if item["status"] == "skipped":  # the kit leaves it out of the total; an nbgrader cell cannot be left out
+        lines.append("    nbgrader counts a check that could not run here as 0 points")
     if item["score"] > 0:
         print("\n".join(lines))
         return item["score"]
@@ -76,7 +79,7 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
 
 def module_source(stem: str, namespace: dict) -> tuple[str, list[str]]:
     """The notebook's code as one module's text, and the names of the solution cells it could not find."""
-    pieces, missing, seen = [], [], set()
+    pieces, missing, seen = [prelude(stem)], [], set()
     for part in layout(stem).parts:
         if not part.solution:
             pieces.append(part.source)
@@ -87,7 +90,7 @@ def module_source(stem: str, namespace: dict) -> tuple[str, list[str]]:
         elif found[0] not in seen:
             seen.add(found[0])
             pieces.append(found[1].strip("\n"))
-    return "\n\n\n".join(pieces) + "\n", missing
+    return "\n\n\n".join(p for p in pieces if p) + "\n", missing
 
 
 def _cell_text(part: Part, namespace: dict) -> tuple[str, str] | None:
@@ -138,11 +141,32 @@ def grade_source(stem: str, source: str) -> dict:
         from grader.plugin import Settings
 
         with tempfile.TemporaryDirectory(prefix="notebook-") as folder, _quiet():
+            engine.warm_up([exercise])
             Path(folder, f"{stem}.py").write_text(source, encoding="utf-8")
-            doc, _ = engine.grade(Settings(submission=Path(folder), seed=engine.new_seed()), [exercise])
+            settings = Settings(submission=Path(folder), seed=engine.new_seed(), device=_device())
+            doc, _ = engine.grade(settings, [exercise])
         _graded[key] = doc
-        print(f"(graded this notebook's code for {exercise.name} with seed {doc['seed']})")
+        print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']})")
     return _graded[key]
+
+
+def _device() -> str:
+    """Where training checks run: ``$GRADER_DEVICE`` (auto, cpu or cuda; auto by default), asked
+    in a sandbox child so that the kernel never initialises CUDA for the grader."""
+    choice = os.environ.get(DEVICE_ENV, "auto").strip().lower()
+    if choice not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"{DEVICE_ENV}={choice!r}: set it to auto, cpu or cuda")
+    if choice == "cpu":
+        return "cpu"
+    from grader import sandbox
+    from grader.plugin import cuda_available
+
+    outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
+    if outcome.status == "ok" and outcome.value is True:
+        return "cuda"
+    if choice == "cuda":
+        raise RuntimeError(f"{DEVICE_ENV}=cuda, but this machine has no CUDA device: set {DEVICE_ENV}=auto or cpu")
+    return "cpu"
 
 
 @contextlib.contextmanager

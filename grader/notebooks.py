@@ -73,6 +73,17 @@ def layout(stem: str) -> Layout:
     return split(path.read_text(encoding="utf-8"), str(path))
 
 
+def prelude(stem: str) -> str:
+    """Code the notebook runs before the exercise's own: a kernel has no ``__file__``, so a
+    module that uses it gets the path where the kit keeps the exercise, and paths next to it
+    (the kit's ``data/``) resolve as they do in the kit."""
+    if "__file__" not in solution_path(stem).read_text(encoding="utf-8"):
+        return ""
+    return (f"# A notebook has no __file__: this is where the kit keeps {stem}.py / путь к упражнению в наборе\n"
+            f"from grader.registry import KIT_ROOT as _KIT_ROOT\n\n"
+            f"__file__ = str(_KIT_ROOT / \"exercises\" / \"{stem}.py\")")
+
+
 def split(source: str, name: str = "<source>") -> Layout:
     generate.strip_solutions(source, name)  # a missing END or a nested region stops here, naming file and line
     tree = ast.parse(source, filename=name)
@@ -181,6 +192,8 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
     plan = layout(exercise.stem)
     ids: set[str] = set()
     cells = [_cell(nbformat.v4.new_markdown_cell, task_text(exercise, plan), "task", ids, locked=True)]
+    if prelude(exercise.stem):
+        cells.append(_cell(nbformat.v4.new_code_cell, prelude(exercise.stem), "prelude", ids, locked=True))
     for part in plan.parts:
         label = part.definitions[0] if part.definitions else "setup"
         if part.solution:

@@ -80,3 +80,27 @@ def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):
         warnings.warn("a deprecation")
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"
+
+
+def test_a_skipped_check_scores_zero_and_says_why(monkeypatch):
+    doc = {"exercises": [{"checks": [{"name": "cuda", "score": 0.0, "max_score": 0.0, "status": "skipped",
+                                      "message": "this run's device is cpu", "hint": "move the batch"}]}]}
+    monkeypatch.setattr(kernel, "grade_source", lambda stem, source: doc)
+    with pytest.raises(kernel.CheckFailed) as failed:
+        kernel.check(EXERCISE.stem, "cuda", {})
+    shown = failed.value._render_traceback_()
+    assert shown[:2] == ["✗ cuda [skipped]  0/0", "    this run's device is cpu"]
+    assert shown[-1] == "    nbgrader counts a check that could not run here as 0 points"
+    assert not any("hint" in line for line in shown)
+
+
+@pytest.mark.parametrize("value, expected", [("cpu", "cpu"), (" CPU ", "cpu")])
+def test_grader_device_cpu_asks_nothing(monkeypatch, value, expected):
+    monkeypatch.setenv(kernel.DEVICE_ENV, value)
+    assert kernel._device() == expected
+
+
+def test_a_bad_grader_device_says_what_to_set(monkeypatch):
+    monkeypatch.setenv(kernel.DEVICE_ENV, "gpu")
+    with pytest.raises(ValueError, match="GRADER_DEVICE='gpu': set it to auto, cpu or cuda"):
+        kernel._device()

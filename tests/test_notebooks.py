@@ -148,3 +148,14 @@ def test_grade_notebooks_writes_the_same_files_twice(tmp_path):
 def test_grade_notebooks_rejects_an_unknown_exercise(tmp_path):
     result = CliRunner().invoke(cli.main, ["notebooks", str(tmp_path), "nosuch"])
     assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.output
+
+
+def test_a_module_that_uses_file_gets_the_kits_path_in_a_notebook(tmp_path, monkeypatch):
+    """A kernel has no __file__: the prelude cell gives the one the exercise has in the kit."""
+    assert notebooks.prelude(registry.EXERCISES[0].stem) == ""  # exercise 1 does not use __file__
+    path = tmp_path / "exercise9_paths.py"
+    path.write_text('"""Doc."""\nfrom pathlib import Path\n\nDATA = Path(__file__).resolve().parent.parent / "data"\n')
+    monkeypatch.setattr(notebooks, "solution_path", lambda stem: path)
+    namespace = {}
+    exec(notebooks.prelude("exercise9_paths") + "\n" + notebooks.layout("exercise9_paths").parts[0].source, namespace)
+    assert namespace["DATA"] == (registry.KIT_ROOT / "data").resolve()

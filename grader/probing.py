@@ -61,6 +61,37 @@ def replaced(module, owner, name: str, replacement):
             setattr(module, alias, original)
 
 
+class Trace:
+    """Records, at each forward pass, whether the model was in training mode and whether autograd
+    was on; and, as each backward pass reaches the model, whether gradients from before were
+    still there (zero_grad forgotten)."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.modes, self.grad, self.stale = [], [], []
+        model.register_forward_pre_hook(self._forward)
+        model.register_full_backward_pre_hook(self._backward)
+
+    def _forward(self, module, args):
+        self.modes.append(module.training)
+        self.grad.append(torch.is_grad_enabled())
+
+    def _backward(self, module, grad_output):
+        self.stale.append(any(p.grad is not None and bool(p.grad.any()) for p in module.parameters()))
+
+
+class WatchedSGD(torch.optim.SGD):
+    """SGD that remembers, at each step, whether any parameter had a gradient yet: a step taken
+    before loss.backward() has none."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.had_grad: list[bool] = []
+
+    def step(self, closure=None):
+        self.had_grad.append(any(p.grad is not None for group in self.param_groups for p in group["params"]))
+        return super().step(closure)
+
+
 class LoadRecorder:
     """Stands in for ``torch.load`` and records the ``map_location`` of each call.
 

@@ -24,9 +24,9 @@ import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optim
 from torch import nn
 
 from grader import mnist_tensors
-from grader.compare import describe, expect_number, expect_same, expect_tensor, fail
+from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.plugin import check
-from grader.probing import few_threads, plain_view, recording_load, state_of
+from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
 
 EPOCHS_ENV, THRESHOLD_ENV = "GRADER_MNIST_EPOCHS", "GRADER_MNIST_THRESHOLD"
 DEFAULT_EPOCHS, DEFAULT_THRESHOLD = 5, 97.0
@@ -88,30 +88,6 @@ def reference_net(reference, state: dict) -> nn.Module:
     return net
 
 
-class Trace:
-    """Records, at each forward pass, whether the model was in training mode and whether autograd was on."""
-
-    def __init__(self, model: nn.Module):
-        self.modes, self.grad = [], []
-        model.register_forward_pre_hook(self._record)
-
-    def _record(self, module, args):
-        self.modes.append(module.training)
-        self.grad.append(torch.is_grad_enabled())
-
-
-class WatchedSGD(torch.optim.SGD):
-    """SGD that remembers, at each step, whether any parameter had a gradient yet."""
-
-    def __init__(self, params, lr):
-        super().__init__(params, lr=lr)
-        self.had_grad: list[bool] = []
-
-    def step(self, closure=None):
-        self.had_grad.append(any(p.grad is not None for group in self.param_groups for p in group["params"]))
-        return super().step(closure)
-
-
 def adam_step(model, optimizer, inputs, targets) -> None:
     """One training step done by the grader, so that an optimizer has state to save; in eval
     mode, so that no dropout mask makes two runs of it differ."""
@@ -121,10 +97,14 @@ def adam_step(model, optimizer, inputs, targets) -> None:
     optimizer.step()
 
 
-def expect_state(got, expected: dict, call: str) -> None:
+def expect_state(got, expected: dict, context: str, why: str = "", name: str = "model.state_dict()") -> None:
+    """Compare weights, saying when they were taken (``context``) and what usually causes a difference (``why``)."""
     if not isinstance(got, dict):
-        fail(f"{call} is {describe(got)}; expected a state_dict")
-    expect_same(got, expected, call)
+        fail(f"{context}, {name} is {describe(got)}; expected a dict")
+    try:
+        expect_same(got, expected, name)
+    except CheckFailed as exc:
+        fail(f"{context}, {exc}{f' ({why})' if why else ''}")
 
 
 # ----------------------------------------------------------------- the model
@@ -174,7 +154,8 @@ def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
     loader = mnist_tensors.batch_loader(inputs, targets, batch_size)
     torch.manual_seed(seed)
     loss = module.train_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
-    return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "had_grad": optimizer.had_grad}
+    return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "stale": trace.stale,
+            "had_grad": optimizer.had_grad}
 
 
 @check(points=3, hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
@@ -190,13 +171,16 @@ def test_train_epoch(student, reference, rng, seed):
         fail(f"{call} ran the model in eval mode: call model.train() at the start (Dropout is on only in training mode)")
     if got["had_grad"] and not got["had_grad"][0]:
         fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() before optimizer.step()")
+    if any(got["stale"]):
+        fail(f"{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
+             f"call optimizer.zero_grad() for every batch")
     net = reference_net(reference, state)
     net.eval()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         expected = reference.train_epoch(net, mnist_tensors.batch_loader(inputs, targets, BATCH_SIZE), nn.CrossEntropyLoss(),
                                          torch.optim.SGD(net.parameters(), lr=lr), "cpu")
-    expect_state(got["state"], state_of(net), f"the weights after {call}")
+    expect_state(got["state"], state_of(net), f"after {call}")
     expect_number(got["loss"], expected, f"{call} (the mean of the batch losses)")
 
 
@@ -226,7 +210,7 @@ def test_evaluate(student, reference, rng):
         fail(f"{call} ran the model in training mode: call model.eval() first (Dropout stays on otherwise)")
     if any(got["grad"]):
         fail(f"{call} ran the model with gradients on: put the loop inside `with torch.no_grad():`")
-    expect_state(got["state"], state, f"the weights after {call}")
+    expect_state(got["state"], state, f"after {call}", "evaluate must not change the weights")
     loss, accuracy = reference.evaluate(net, mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
     result = got["result"]
     if type(result) not in (tuple, list) or len(result) != 2:
@@ -266,8 +250,8 @@ def test_checkpoint_contents(student, rng):
     missing = [key for key in ("model_state", "optimizer_state", "epoch", "loss") if key not in saved]
     if missing:
         fail(f"{call} saved a dict with keys {sorted(map(str, saved))}; it lacks {', '.join(map(repr, missing))}")
-    expect_state(saved["model_state"], got["model"], f"checkpoint['model_state'] from {call}")
-    expect_same(saved["optimizer_state"], got["optimizer"], f"checkpoint['optimizer_state'] from {call}")
+    expect_state(saved["model_state"], got["model"], f"in the file from {call}", name="checkpoint['model_state']")
+    expect_state(saved["optimizer_state"], got["optimizer"], f"in the file from {call}", name="checkpoint['optimizer_state']")
     expect_same(saved["epoch"], epoch, f"checkpoint['epoch'] from {call}")
     expect_number(saved["loss"], loss, f"checkpoint['loss'] from {call}")
 
@@ -305,11 +289,11 @@ def test_checkpoint_round_trip(student, rng):
     for location in got["locations"]:
         if location != torch.device("cpu"):
             fail(f"{call} called torch.load with map_location={location}; expected map_location=device, here 'cpu'")
-    expect_state(got["restored"], got["model"], f"the weights one Adam step after {call}")
-    expect_same(got["restored_optimizer"], got["optimizer"], f"the optimizer's state one Adam step after {call}")
+    expect_state(got["restored"], got["model"], f"one Adam step after {call}", "the saved model took the same step: restore both the model and the optimizer exactly")
+    expect_state(got["restored_optimizer"], got["optimizer"], f"one Adam step after {call}", name="optimizer.state_dict()")
     model = tutorial_net(state)
     adam_step(model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs[0], targets[0])
-    expect_state(got["alone"], state_of(model), "the weights after load_checkpoint(path, model) with no optimizer")
+    expect_state(got["alone"], state_of(model), "after load_checkpoint(path, model) with no optimizer")
 
 
 # ----------------------------------------------------------------- fit
@@ -401,8 +385,8 @@ def test_resume(student, rng, seed, credit):
     expect_same(got["before"], [1, 2], "the epochs of fit(..., epochs=2, checkpoint_dir='interrupted')")
     expect_same(got["after"], [3], "the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs")
     credit.award(0.5)
-    expect_state(got["resumed"], got["straight"],
-                 "the weights after 2 epochs + resume + 1 epoch, against 3 epochs without a break (the optimizer's state must be restored too),")
+    expect_state(got["resumed"], got["straight"], "after fit(epochs=2) then fit(a fresh model, epochs=3, resume=True)",
+                 "expected the weights of 3 epochs without a break: restore the optimizer's state too")
 
 
 # ----------------------------------------------------------------- the accuracy goal
@@ -437,7 +421,9 @@ def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
     got = student.run(probe_fit_mnist, mnist_root, epochs, seed, device, settings.threads)
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}
-    shapes = {key: tuple(value.shape) for key, value in state.items()} if isinstance(state, dict) else state
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        fail(f"the trained MNISTClassifier's state_dict came back as {describe(state)}; expected a dict of tensors")
+    shapes = {key: tuple(value.shape) for key, value in state.items()}
     if shapes != expected:
         fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
     if not all(torch.isfinite(value).all() for value in state.values()):

@@ -17,7 +17,7 @@ from torch import nn
 
 from grader.compare import describe, expect_number, expect_same, fail
 from grader.plugin import check
-from grader.probing import few_threads, plain_view, recording_load, replaced, state_of
+from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 
 META = torch.device("meta")
 NO_GPU = ("this run's device is cpu (no GPU here, or --device cpu): the real CUDA checks run with "
@@ -131,7 +131,7 @@ def test_move_to(student, reference, rng):
     for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
         original = nested(tensors)
         expected = layout(reference.move_to(original, device), original, with_values)
-        problem = first_difference(got[name], expected, f"move_to(obj, {device!r})")
+        problem = first_difference(got[name], expected, f"move_to(obj, {str(device)!r})")
         if problem:
             fail(f"{problem}, where obj = {{'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
                  f"'meta': {{'name': 'batch', 'weights': tensor, 'marker': an object}}, 'step': 7, 'none': None}}")
@@ -229,24 +229,12 @@ def test_parallelize(student, rng):
 
 # ----------------------------------------------------------------- train_step
 
-class WatchedSGD(torch.optim.SGD):
-    """SGD that remembers, at each step, whether any parameter had a gradient yet."""
-
-    def __init__(self, params, lr):
-        super().__init__(params, lr=lr)
-        self.had_grad: list[bool] = []
-
-    def step(self, closure=None):
-        self.had_grad.append(any(p.grad is not None for group in self.param_groups for p in group["params"]))
-        return super().step(closure)
-
-
 def probe_train_step(module, state, batches, lr, device):
     few_threads()
     model = small_net(state).to(device)
-    optimizer = WatchedSGD(model.parameters(), lr)
+    trace, optimizer = Trace(model), WatchedSGD(model.parameters(), lr)
     losses = [plain_view(module.train_step(model, batch, nn.CrossEntropyLoss(), optimizer, device)) for batch in batches]
-    return {"losses": losses, "state": state_of(model), "had_grad": optimizer.had_grad}
+    return {"losses": losses, "state": state_of(model), "had_grad": optimizer.had_grad, "stale": trace.stale}
 
 
 def expected_steps(reference, state, batches, lr):
@@ -259,6 +247,8 @@ def expected_steps(reference, state, batches, lr):
 def expect_steps(got, reference, state, batches, lr, call, atol=1e-5):
     if got["had_grad"] and not got["had_grad"][0]:
         fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() first")
+    if any(got["stale"]):
+        fail(f"{call} ran loss.backward() while the previous step's gradients were still there: call optimizer.zero_grad() first")
     losses, weights = expected_steps(reference, state, batches, lr)
     if len(got["losses"]) != len(losses):
         fail(f"{call} gave {len(got['losses'])} losses; expected {len(losses)}")
@@ -300,6 +290,7 @@ def probe_cuda_devices(module, state, tensors):
 
 @check(points=2, hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
                       "and parallelize wraps the model only with more than one GPU.")
+@pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_devices(student, reference, rng, device):
     if device != "cuda":
         pytest.skip(NO_GPU)

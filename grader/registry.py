@@ -39,6 +39,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
     Exercise(3, "exercise3_autograd", ("autograd",), "Autograd and gradient descent by hand"),
     Exercise(4, "exercise4_modules", ("modules",), "nn.Module: SimpleNetwork, an MLP, parameters and predict"),
+    Exercise(5, "exercise5_data", ("data",), "Dataset and DataLoader: a dataset of squares, MNIST and batches", needs_mnist=True),
     Exercise(6, "exercise6_training", ("training",), "The MNIST training loop: checkpoints and an accuracy goal", needs_mnist=True),
     Exercise(7, "exercise7_devices", ("devices",), "Devices: the same code on a CPU and on a GPU"),
 )

@@ -1,0 +1,249 @@
+"""Checks for exercise 5: SquaresDataset, the MNIST transform and dataset, make_loader, pixel_mean_std.
+
+Datasets and loaders never cross the sandbox: the probes read items and batches from them
+in the child and send back tensors. MNIST stays cheap to grade (see bench/bench_mnist_loading.py):
+a check reads a few seeded items, never a whole split, and the judge builds each
+reference split once per run (kept in ``config.stash``).
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
+from torchvision import datasets, transforms  # imported here so the sandbox's forkserver preloads it (~2 s a child otherwise)
+
+from grader.compare import expect_same, expect_tensor, fail
+from grader.plugin import check
+
+MNIST_SIZES = {True: 60000, False: 10000}
+_REFERENCE_MNIST = pytest.StashKey[dict]()
+
+
+def reference_mnist(request, reference, root: str, train: bool):
+    """The reference's MNIST split, built once per grading run."""
+    cache = request.config.stash.setdefault(_REFERENCE_MNIST, {})
+    if (root, train) not in cache:
+        cache[root, train] = reference.load_mnist(root, train)
+    return cache[root, train]
+
+
+def split(train: bool) -> str:
+    return "train" if train else "test"
+
+
+def seeded_indices(rng, count: int, size: int) -> list[int]:
+    return [int(i) for i in torch.randint(0, size, (count,), generator=rng)]
+
+
+def as_plain(value):
+    """A tensor, a number or a tuple/list of them as is; anything else as a '<TypeName>' string to report."""
+    if isinstance(value, (torch.Tensor, int, float)) and not isinstance(value, bool):
+        return value
+    if type(value) in (tuple, list):
+        return type(value)(as_plain(v) for v in value)
+    return f"<{type(value).__name__}>"
+
+
+def shapes(batches) -> list:
+    """The shapes of each batch's parts, for a message about sizes before one about values."""
+    return [[tuple(x.shape) if isinstance(x, torch.Tensor) else x for x in batch] if isinstance(batch, (list, tuple)) else batch
+            for batch in batches]
+
+
+def tutorial_transform():
+    return transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+
+
+# ------------------------------------------------------------------ in the child
+
+
+def probe_squares(module, n, indices):
+    dataset = module.SquaresDataset(n)
+    return {"type": type(dataset).__name__, "is_dataset": isinstance(dataset, Dataset), "len": len(dataset),
+            "items": [as_plain(dataset[i]) for i in indices]}
+
+
+def probe_squares_batches(module, n, batch_size):
+    dataset = module.SquaresDataset(n)
+    if not isinstance(dataset, Dataset):
+        return {"type": type(dataset).__name__}
+    return {"batches": [as_plain(batch) for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False)]}
+
+
+def probe_transform(module, images):
+    from PIL import Image
+
+    transform = module.mnist_transform()
+    if not callable(transform):
+        return {"type": type(transform).__name__}
+    return {"outputs": [as_plain(transform(Image.fromarray(image.numpy()))) for image in images]}
+
+
+def probe_load_mnist(module, roots, indices):
+    """Build both splits with the student's load_mnist (a str root for train, a Path for test) and read a few items."""
+    found = {}
+    for train, root in zip((True, False), roots):
+        dataset = module.load_mnist(root, train)
+        found[split(train)] = {"type": type(dataset).__name__, "is_dataset": isinstance(dataset, Dataset),
+                               "len": len(dataset), "items": [as_plain(dataset[i]) for i in indices[train]]}
+    return found
+
+
+def probe_mnist_batches(module, root, subset, batch_size, seed):
+    """The student's make_loader over MNIST test (built here with the tutorial's transform, so only make_loader is graded)."""
+    dataset = datasets.MNIST(root, train=False, download=False, transform=tutorial_transform())
+    loader = module.make_loader(dataset, generator=torch.Generator().manual_seed(seed))
+    small = module.make_loader(Subset(dataset, range(subset)), batch_size=batch_size, shuffle=False)
+    return {"first": as_plain(next(iter(loader))), "batches": len(loader), "small": [as_plain(batch) for batch in small]}
+
+
+def probe_shuffle(module, n, batch_size, seed):
+    dataset = TensorDataset(torch.arange(n))
+    return {
+        "shuffled": [batch[0] for batch in module.make_loader(dataset, batch_size, True, 0, torch.Generator().manual_seed(seed))],
+        "in_order": [batch[0] for batch in module.make_loader(dataset, batch_size=batch_size, shuffle=False)],
+    }
+
+
+def probe_pixel_mean_std_mnist(module, root):
+    return module.pixel_mean_std(datasets.MNIST(root, train=True, download=False).data)
+
+
+# ------------------------------------------------------------------ SquaresDataset
+
+
+def expect_dataset(got: dict, call: str, length: int) -> None:
+    if not got["is_dataset"]:
+        fail(f"{call} is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
+    expect_same(got["len"], length, f"len({call})")
+
+
+@check(points=2, hint="Keep n in __init__; __len__ returns n; __getitem__(i) returns (torch.tensor(float(i)), torch.tensor(float(i * i))).")
+def test_squares_dataset(student, reference, rng):
+    n = int(torch.randint(5, 200, (), generator=rng))
+    indices = [0, n - 1, *seeded_indices(rng, 3, n)]
+    got = student.run(probe_squares, n, indices)
+    call = f"SquaresDataset({n})"
+    expect_dataset(got, call, n)
+    expected = reference.SquaresDataset(n)
+    for i, item in zip(indices, got["items"]):
+        expect_same(item, expected[i], f"{call}[{i}]")
+
+
+@check(points=2, hint="Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
+                      "batch tensors; Python floats would become float64.")
+def test_squares_dataset_batches(student, reference, rng):
+    n, batch_size = int(torch.randint(20, 100, (), generator=rng)), int(torch.randint(3, 9, (), generator=rng))
+    got = student.run(probe_squares_batches, n, batch_size)
+    call = f"DataLoader(SquaresDataset({n}), batch_size={batch_size})"
+    if "type" in got:
+        fail(f"SquaresDataset({n}) is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
+    expect_same(got["batches"], [list(batch) for batch in DataLoader(reference.SquaresDataset(n), batch_size=batch_size)],
+                f"the batches of {call}")
+
+
+# ------------------------------------------------------------------ mnist_transform and load_mnist
+
+
+@check(points=2, hint="transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
+                      "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std.")
+def test_mnist_transform(student, reference, rng):
+    from PIL import Image
+
+    images = torch.randint(0, 256, (3, 28, 28), generator=rng, dtype=torch.uint8)
+    images[0] = 0  # an all-black image shows the mean directly: (0 - 0.1307) / 0.3081
+    got = student.run(probe_transform, images)
+    if "type" in got:
+        fail(f"mnist_transform() returned a {got['type']}, which cannot be called on an image")
+    transform = reference.mnist_transform()
+    for i, (output, image) in enumerate(zip(got["outputs"], images)):
+        expect_tensor(output, transform(Image.fromarray(image.numpy())), f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)")
+
+
+@check(points=3, hint="datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
+                      "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label).")
+def test_load_mnist(student, reference, rng, mnist_root, request):
+    indices = {train: [0, *seeded_indices(rng, 3, size)] for train, size in MNIST_SIZES.items()}
+    got = student.run(probe_load_mnist, (mnist_root, Path(mnist_root)), indices)
+    for train, size in MNIST_SIZES.items():
+        part, call = got[split(train)], f"load_mnist(root, train={train})"
+        if not part["is_dataset"]:
+            fail(f"{call} returned a {part['type']}; expected a torch.utils.data.Dataset such as datasets.MNIST")
+        expect_same(part["len"], size, f"len({call})")
+        expected = reference_mnist(request, reference, mnist_root, train)
+        for i, item in zip(indices[train], part["items"]):
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+                fail(f"{call}[{i}] gave an image of type {item[0].strip('<>')}; expected a tensor: pass transform=mnist_transform()")
+            expect_same(item, expected[i], f"{call}[{i}]")
+
+
+# ------------------------------------------------------------------ make_loader
+
+
+def is_permutation(got: list, expected: list, ordered: bool = False) -> bool:
+    """Do the student's batches hold 0..n-1 in batches of the expected sizes (and, if ``ordered``, in order)?"""
+    if not all(isinstance(b, torch.Tensor) and b.dtype == torch.int64 and b.dim() == 1 for b in got):
+        return False
+    if [len(b) for b in got] != [len(b) for b in expected]:
+        return False
+    items = torch.cat(got) if got else torch.zeros(0, dtype=torch.int64)
+    return bool(torch.equal(items if ordered else items.sort().values, torch.arange(len(items))))
+
+
+@check(points=2, hint="DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
+                      "pass every argument on, so the grader's generator decides the shuffled order.")
+def test_make_loader_shuffle(student, reference, rng, seed):
+    n, batch_size = int(torch.randint(20, 60, (), generator=rng)), int(torch.randint(4, 11, (), generator=rng))
+    got = student.run(probe_shuffle, n, batch_size, seed)
+    dataset = TensorDataset(torch.arange(n))
+    call = f"make_loader(a dataset of 0..{n - 1}, batch_size={batch_size}"
+    in_order = [batch[0] for batch in reference.make_loader(dataset, batch_size=batch_size, shuffle=False)]
+    if is_permutation(got["in_order"], in_order) and not is_permutation(got["in_order"], in_order, ordered=True):
+        fail(f"the batches of {call}, shuffle=False) came out shuffled; shuffle=False must keep the dataset's order")
+    expect_same(got["in_order"], in_order, f"the batches of {call}, shuffle=False)")
+    shuffled = [batch[0] for batch in reference.make_loader(dataset, batch_size, True, 0, torch.Generator().manual_seed(seed))]
+    call = f"the batches of {call}, shuffle=True, generator=torch.Generator().manual_seed({seed}))"
+    if is_permutation(got["shuffled"], shuffled, ordered=True):
+        fail(f"{call} kept the items in order; expected them shuffled")
+    expect_same(got["shuffled"], shuffled, call)
+
+
+@check(points=2, hint="The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
+                      "(10,000 test images make 156 batches of 64 and one of 16).")
+@pytest.mark.timeout(20)
+def test_mnist_batches(student, reference, rng, seed, mnist_root, request):
+    # Few items are read: the first shuffled batch and a small subset for the partial batch (see bench/).
+    batch_size = int(torch.randint(4, 9, (), generator=rng))
+    subset = 2 * batch_size + int(torch.randint(1, batch_size, (), generator=rng))
+    got = student.run(probe_mnist_batches, mnist_root, subset, batch_size, seed)
+    test = reference_mnist(request, reference, mnist_root, False)
+    call = f"make_loader(MNIST test, generator=torch.Generator().manual_seed({seed}))"
+    first = next(iter(reference.make_loader(test, generator=torch.Generator().manual_seed(seed))))
+    expect_same(shapes([got["first"]]), shapes([first]), f"the shapes of the first batch of {call}")
+    expect_same(got["first"], first, f"the first batch of {call}")
+    expect_same(got["batches"], math.ceil(len(test) / 64), f"len({call})")
+    small = list(reference.make_loader(Subset(test, range(subset)), batch_size=batch_size, shuffle=False))
+    call = f"make_loader(the first {subset} MNIST test images, batch_size={batch_size}, shuffle=False)"
+    expect_same(shapes(got["small"]), shapes(small), f"the batch shapes of {call}")
+    expect_same(got["small"], small, f"the batches of {call}")
+
+
+# ------------------------------------------------------------------ pixel_mean_std
+
+
+@check(points=2, hint="pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
+                      "torch's std divides by n - 1, and .item() gives Python floats.")
+def test_pixel_mean_std(student, reference, rng):
+    images = torch.randint(0, 256, (int(torch.randint(2, 6, (), generator=rng)), 4, 4), generator=rng, dtype=torch.uint8)
+    expect_same(student.call("pixel_mean_std", images), reference.pixel_mean_std(images), f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})")
+
+
+@check(points=1, hint="On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
+                      "scale to [0, 1] before taking the mean and std.")
+@pytest.mark.timeout(20)
+def test_pixel_mean_std_mnist(student, reference, mnist_root, request):
+    got = student.run(probe_pixel_mean_std_mnist, mnist_root)
+    expected = reference.pixel_mean_std(reference_mnist(request, reference, mnist_root, True).data)
+    expect_same(got, expected, "pixel_mean_std(the MNIST training images)")

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.checks import test_exercise6_training as checks  # noqa: E402
+from grader import mnist_tensors  # noqa: E402
 from grader.data import ensure_mnist  # noqa: E402
 from solutions import exercise6_training as reference  # noqa: E402
 
@@ -30,8 +31,8 @@ from solutions import exercise6_training as reference  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=checks.DEFAULT_EPOCHS)
-    parser.add_argument("--threshold", type=float, default=checks.DEFAULT_THRESHOLD)
+    parser.add_argument("--epochs", type=int, default=mnist_tensors.DEFAULT_EPOCHS)
+    parser.add_argument("--threshold", type=float, default=mnist_tensors.DEFAULT_THRESHOLD)
     args = parser.parse_args()
     root = str(ensure_mnist())
     accuracies = []

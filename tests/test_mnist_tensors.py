@@ -1,9 +1,11 @@
-"""The preloaded MNIST the training check feeds a student's fit: right values, fast whole batches."""
+"""The preloaded MNIST the training check feeds a student's fit (right values, fast whole batches),
+and the teacher's knobs for its goal: GRADER_MNIST_EPOCHS and GRADER_MNIST_THRESHOLD."""
 
 import pytest
 import torch
 
 from grader import mnist_tensors
+from grader.mnist_tensors import EPOCHS_ENV, THRESHOLD_ENV
 from grader.data import ensure_mnist
 
 
@@ -54,3 +56,38 @@ def test_a_file_that_is_not_mnist_is_refused(tmp_path):
     (raw / "t10k-images-idx3-ubyte").write_bytes(b"\x00" * 32)
     with pytest.raises(ValueError, match="not an MNIST images file"):
         mnist_tensors.load(str(tmp_path), train=False)
+
+
+def test_defaults_are_the_tutorials_five_epochs_and_97_percent(monkeypatch):
+    monkeypatch.delenv(EPOCHS_ENV, raising=False)
+    monkeypatch.delenv(THRESHOLD_ENV, raising=False)
+    assert mnist_tensors.goal() == (5, 97.0)
+
+
+def test_the_environment_sets_both(monkeypatch):
+    monkeypatch.setenv(EPOCHS_ENV, "3")
+    monkeypatch.setenv(THRESHOLD_ENV, "95.5")
+    assert mnist_tensors.goal() == (3, 95.5)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    (EPOCHS_ENV, "five", "whole number of epochs"),
+    (EPOCHS_ENV, "0", "whole number of epochs"),
+    (THRESHOLD_ENV, "0.97x", "percentage from 0 to 100"),
+    (THRESHOLD_ENV, "197", "percentage from 0 to 100"),
+])
+def test_a_bad_value_names_the_variable_and_what_to_write(monkeypatch, name, value, words):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name}='{value}' is not a {words}"):
+        mnist_tensors.goal()
+
+
+def test_grading_stops_on_a_bad_goal_before_any_check(monkeypatch):
+    """A DataError, which `grade` turns into its one-line usage error (exit code 2)."""
+    from grader import registry
+    from grader.data import DataError
+    from tests.conftest import KIT, grade
+
+    monkeypatch.setenv(EPOCHS_ENV, "many")
+    with pytest.raises(DataError, match=EPOCHS_ENV):
+        grade(KIT / "solutions", [registry.resolve("training")])

@@ -6,14 +6,13 @@ reference runs here on the same weights, batches and dropout seed. The accuracy 
 the student's own ``MNISTClassifier`` with the student's ``fit`` in the child, and this
 process scores the weights that come back with the reference architecture.
 
-The teacher sets the accuracy goal with two environment variables:
+The teacher sets the accuracy goal with two environment variables (see ``mnist_tensors.goal``):
 ``GRADER_MNIST_EPOCHS`` (default 5) and ``GRADER_MNIST_THRESHOLD`` (percent, default 97.0).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections import OrderedDict
 from pathlib import Path
 
@@ -28,33 +27,8 @@ from grader.compare import CheckFailed, describe, expect_number, expect_same, ex
 from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
 
-EPOCHS_ENV, THRESHOLD_ENV = "GRADER_MNIST_EPOCHS", "GRADER_MNIST_THRESHOLD"
-DEFAULT_EPOCHS, DEFAULT_THRESHOLD = 5, 97.0
 BATCH_SIZE = 64  # the tutorial's
 SHAPES = {"network.0.weight": (128, 784), "network.0.bias": (128,), "network.3.weight": (10, 128), "network.3.bias": (10,)}
-
-
-def mnist_goal() -> tuple[int, float]:
-    """(epochs, threshold in percent) for the accuracy check, from the environment."""
-    epochs, threshold = os.environ.get(EPOCHS_ENV, ""), os.environ.get(THRESHOLD_ENV, "")
-    if epochs and not (epochs.strip().isdigit() and 1 <= int(epochs) <= 100):
-        raise ValueError(f"{EPOCHS_ENV}={epochs!r} is not a whole number of epochs from 1 to 100; unset it for the default {DEFAULT_EPOCHS}")
-    try:
-        percent = float(threshold) if threshold else DEFAULT_THRESHOLD
-    except ValueError:
-        percent = math.nan
-    if not 0 <= percent <= 100:
-        raise ValueError(f"{THRESHOLD_ENV}={threshold!r} is not a percentage from 0 to 100; unset it for the default {DEFAULT_THRESHOLD:g}")
-    return (int(epochs) if epochs else DEFAULT_EPOCHS), percent
-
-
-def _training_limit() -> int:
-    """Seconds for the accuracy check: about 2 s an epoch on one CPU core, given ample room."""
-    try:
-        epochs = int(os.environ.get(EPOCHS_ENV, DEFAULT_EPOCHS))
-    except ValueError:
-        epochs = DEFAULT_EPOCHS  # the check itself reports the bad value
-    return 40 + 20 * max(epochs, 1)
 
 
 # ----------------------------------------------------------------- inputs and the grader's own network
@@ -415,9 +389,9 @@ def measured_accuracy(reference, state: dict, root: str) -> float:
 @check(points=5, hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
                       "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
                       "learning rate than Adam(lr=1e-3); inputs not moved to the device.")
-@pytest.mark.timeout(_training_limit())
+@pytest.mark.timeout(mnist_tensors.training_limit())
 def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
-    epochs, threshold = mnist_goal()
+    epochs, threshold = mnist_tensors.goal()
     got = student.run(probe_fit_mnist, mnist_root, epochs, seed, device, settings.threads)
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}

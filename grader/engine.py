@@ -34,8 +34,10 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
     warm_up(exercises)
     if any(e.needs_mnist for e in exercises):
         from grader.data import ensure_mnist
+        from grader.mnist_tensors import goal
 
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
+        goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
     plugin = Grading(settings)
     args = [str(e.check_file) for e in exercises] + [
         "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),

@@ -359,7 +359,17 @@ def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
     assert process.returncode == 130
     assert stderr.rstrip().endswith("Interrupted: 1 of 3 graded this run; rerun the same command to grade the rest.")
     assert wait_until_gone(mark, 10) == []
-    rerun = subprocess.run(command[:-2], capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run([*command[:-1], "0.3"], capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert "Grading 2 of 3 students (1 already graded" in rerun.stderr
     assert [r["batch"]["student"] for r in results(out)] == ["a", "b", "c"]
+
+
+def test_missing_mnist_is_a_usage_error_before_any_worker_starts(tmp_path):
+    write(tmp_path / "class" / "amy" / "x.py", "x = 1\n")
+    (tmp_path / "empty").mkdir()
+    process = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "class"), "--out", str(tmp_path / "g"),
+                              "--exercises", "5", "--data-dir", str(tmp_path / "empty")], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr.startswith(f"grade: MNIST file {tmp_path / 'empty'}/")
+    assert not (tmp_path / "g" / "results.jsonl").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry, sandbox
+from grader import sandbox
 from grader.batch.layouts import Entry
 from grader.batch.pool import Fatal, Pool
 from tests.conftest import KIT
@@ -75,18 +75,6 @@ def marked(mark: str) -> list[int]:
             if f"{sandbox.WORKER_MARK}={mark}".encode() in environ.split(b"\0"):
                 found.append(int(proc.name))
     return found
-
-
-def test_missing_mnist_stops_the_batch_with_a_usage_error(tmp_path):
-    mnist = [e for e in registry.EXERCISES if e.needs_mnist]
-    if not mnist:
-        pytest.skip("no MNIST exercise is registered")
-    (tmp_path / "empty").mkdir()
-    settings = config(exercises=[mnist[0].stem], data_dir=str(tmp_path / "empty"))
-    with open(tmp_path / "log", "w") as log, Pool(1, settings, log, "log") as pool:
-        with pytest.raises(Fatal) as raised:
-            list(pool.grade([Entry("amy", "folder", tmp_path)]))
-    assert raised.value.code == 2 and "MNIST" in str(raised.value)
 
 
 def test_an_unavailable_cuda_device_stops_the_batch_with_a_usage_error(tmp_path):

@@ -25,6 +25,8 @@ import time
 import traceback
 from pathlib import Path
 
+import click
+
 from grader import registry, sandbox
 from grader.batch import layouts, records
 
@@ -92,8 +94,6 @@ def _replace_path(doc: dict, staging: str, original: str) -> dict:
 def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:
     from grader import engine
     from grader.data import DataError
-
-    import click
 
     try:
         hello = worker.start()

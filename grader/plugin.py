@@ -86,16 +86,18 @@ def call(module, name: str, args: tuple = (), kwargs: dict | None = None):
 class Student:
     """One exercise of the submission, reachable only through the sandbox."""
 
-    def __init__(self, path: Path, settings: Settings, budget: float):
+    def __init__(self, path: Path, settings: Settings, budget: float, cuda: bool = False):
         self.path, self.settings = path, settings
         self.budget = budget
+        self.cuda = cuda  # the check trains on CUDA: its children watch memory use but cannot cap the address space
         self.output = ""
         self._spent = 0.0
 
     def run(self, probe, *args):
         """Run ``probe(student_module, *args)`` in a child and return its plain-data result."""
         left = max(self.budget - self._spent, 0.5)
-        limits = sandbox.Limits(timeout=left, memory=self.settings.memory, threads=self.settings.threads)
+        limits = sandbox.Limits(timeout=left, memory=self.settings.memory, threads=self.settings.threads,
+                                address_space=not self.cuda)
         outcome = sandbox.run(probe, *args, module=self.path, limits=limits)
         self._spent += outcome.seconds
         self.output = outcome.output
@@ -173,7 +175,8 @@ class Grading:
             self.preflights[stem] = self._preflight(path)
         if self.preflights[stem] is not None:
             raise self.preflights[stem]
-        return Student(path, self.options, request.node.stash[_BUDGET])
+        cuda = self.options.device == "cuda" and "device" in request.fixturenames
+        return Student(path, self.options, request.node.stash[_BUDGET], cuda=cuda)
 
     def _preflight(self, path: Path) -> StudentFailure | None:
         limits = sandbox.Limits(timeout=sandbox.DEFAULT_TIMEOUT * self.options.timeout_scale, memory=self.options.memory)

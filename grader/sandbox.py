@@ -49,6 +49,7 @@ class Limits:
     memory: int | None = DEFAULT_MEMORY
     output: int = OUTPUT_CAP
     threads: int | None = None
+    address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
 
 
 @dataclass
@@ -316,7 +317,7 @@ def _child_main(target, args, module_path, limits, workdir, result_w, out_w, err
     err_w.close()
     os.chdir(workdir)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits.memory:
+    if limits.memory and limits.address_space:
         _limit_address_space(limits.memory)
     import torch
 

@@ -186,3 +186,12 @@ def test_summary_lists_hardest_checks_first_and_only_troubled_students():
 
 def test_summary_of_nothing_says_so():
     assert summary.render([], []) == "# Batch summary\n\nNo student has been graded yet.\n"
+
+
+def test_a_check_skipped_on_this_machine_is_not_the_hardest():
+    skipped = [check("make_scalar", 0, 0, "skipped", "needs CUDA"), check("matmul", 0, 2, "failed")]
+    text = summary.render([record("amy", doc(skipped)), record("bob", doc(skipped))], [])
+    table = text.split("|---|---:|---:|---:|---|\n")[1].split("\n\n")[0].splitlines()
+    assert table == ["| exercise1_tensors::matmul | 2 | 0/2 | 0% | 2 failed |",
+                     "| exercise2_reshape::to_matrix | 1 | 2/2 | 100% |  |",
+                     "| exercise1_tensors::make_scalar | 0 | 0/0 | – | 2 skipped |"]

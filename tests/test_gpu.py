@@ -5,6 +5,7 @@ in a sandbox child: this process never initialises CUDA.
 """
 
 import functools
+import resource
 
 import pytest
 
@@ -26,6 +27,18 @@ def has_cuda() -> bool:
 def cuda():
     if not has_cuda():
         pytest.skip("no CUDA device here: torch.cuda.is_available() is False in a sandbox child")
+
+
+def address_limit(module) -> int:
+    return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
+def test_a_cuda_child_keeps_its_address_space_uncapped():
+    """The CUDA driver reserves far more virtual memory than it uses, so a cap breaks its start;
+    such a child still has its resident memory watched."""
+    capped = sandbox.run(address_limit, limits=sandbox.Limits(memory=1 << 30))
+    uncapped = sandbox.run(address_limit, limits=sandbox.Limits(memory=1 << 30, address_space=False))
+    assert capped.value != resource.RLIM_INFINITY and uncapped.value == resource.RLIM_INFINITY
 
 
 def test_cuda_checks_skip_with_a_reason_on_a_cpu_run():

@@ -21,7 +21,7 @@ def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
         with torch.no_grad():
             w.sub_(lr * w.grad)
         w.grad = None
-    return float(w), history
+    return float(w.detach()), history
 
 
 def fit_line(xs, ys, lr=0.05, steps=200):

@@ -12,6 +12,10 @@ from grader import registry, sandbox
 from grader.plugin import Grading, Settings, as_dict, find_module
 
 SCHEMA = 1
+# Only the plugins grading needs: other installed plugins would change how checks run, and loading
+# every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
+PYTEST_ARGS = ("-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR), "--disable-plugin-autoload",
+               "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:unraisableexception")
 
 
 class GraderError(RuntimeError):
@@ -39,9 +43,7 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
         goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
     plugin = Grading(settings)
-    args = [str(e.check_file) for e in exercises] + [
-        "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),
-        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+    args = [str(e.check_file) for e in exercises] + [*PYTEST_ARGS,
         "--timeout-method=signal", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
     code = pytest.main(args, plugins=[plugin])
@@ -62,9 +64,7 @@ class _Collector:
 def collect(exercises) -> list[tuple[str, str, float, str]]:
     """Every check of ``exercises`` as (stem, name, points, hint), without running any."""
     collector = _Collector()
-    pytest.main([str(e.check_file) for e in exercises] + [
-        "--collect-only", "-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR),
-        "-p", "no:cacheprovider", "-p", "no:terminal"], plugins=[collector])
+    pytest.main([str(e.check_file) for e in exercises] + ["--collect-only", *PYTEST_ARGS], plugins=[collector])
     found = []
     for item in collector.items:
         marker = item.get_closest_marker("check")

@@ -9,6 +9,7 @@ except the bytes it sends, which :mod:`grader.wire` loads with ``weights_only=Tr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.abc
 import importlib.util
@@ -39,8 +40,9 @@ _started = False
 # setsid, orphaning or exec: how _kill_tree finds what a child left behind.
 MARK = "GRADER_SANDBOX"
 _mark = f"{os.getpid()}-{time.time_ns()}"
-_active: set[int] = set()  # children running now (other threads' runs), which a sweep must spare
+_active: set[int] = set()  # children running now (other threads' runs), which a sweep must spare with their own children
 _since = 0  # when this process started, in clock ticks since boot: nothing older can carry the mark
+_server: int | None = None  # the forkserver's pid
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Outcome:
 def start(preload: tuple[str, ...] = ()) -> None:
     """Start the forkserver now, importing torch and ``preload`` there, so that it warms up
     while the caller imports its own modules. Later calls change nothing."""
-    global _started, _since
+    global _started, _since, _server
     if _started:
         return
     with contextlib.suppress(OSError, IndexError, ValueError), open("/proc/self/stat", "rb") as f:
@@ -86,54 +88,123 @@ def start(preload: tuple[str, ...] = ()) -> None:
         forkserver.ensure_running()
     finally:
         del os.environ[MARK]
+    # Its children are ours alone (a student's process can never become one), and a spare being born
+    # in another thread is among them before its pid is known: a sweep must spare them.
+    _server = getattr(forkserver._forkserver, "_forkserver_pid", None)
     _started = True
 
 
-def run(target, *args, module: Path | None = None, limits: Limits = Limits(), workdir: Path | None = None) -> Outcome:
+def run(target, *args, module: Path | None = None, limits: Limits = Limits(), workdir: Path | None = None,
+        cancel: threading.Event | None = None) -> Outcome:
     """Call ``target(student_module, *args)`` in a fresh child and return how it went.
 
     ``target`` must be importable by reference (a module-level function). ``module`` is the
-    student's file, loaded by path in the child; without it ``target`` gets None.
+    student's file, loaded by path in the child; without it ``target`` gets None. Setting
+    ``cancel`` (from another thread) stops the child early.
     """
     start()
     own_dir = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="grade-")) if own_dir else workdir
-    result_r, result_w = _context.Pipe(duplex=False)
-    out_r, out_w = _context.Pipe(duplex=False)
-    err_r, err_w = _context.Pipe(duplex=False)
-    readers = [_Reader(result_r.recv_bytes), _Capped(out_r, limits.output), _Capped(err_r, limits.output)]
-    child = _context.Process(
-        target=_child_main,
-        args=(target, args, str(module) if module else None, limits, str(workdir), result_w, out_w, err_w),
-        daemon=False,
-    )
+    task = (target, args, str(module) if module else None, limits, str(workdir))
+    child = _take_spare()
     try:
-        for reader in readers:
-            reader.start()
-        with _main_hidden():
-            child.start()
-        began = time.monotonic()  # not before: the first start waits for the forkserver to import torch
-        _active.add(child.pid)
-        for end in (result_w, out_w, err_w):
-            end.close()
-        status = _watch(child, limits, began)
-        status = status or ("too big" if readers[0].too_big else None)
+        try:
+            child.give(task, limits)
+        except OSError:  # the spare died while it waited: start another
+            child.close()
+            child = _Child()
+            child.give(task, limits)
+        began = time.monotonic()
+        _make_spare_soon()  # forks while this child works, so that the next run need not wait for a fork
+        status = _watch(child.process, child.readers[0], limits, began, cancel)
+        status = status or ("too big" if child.readers[0].too_big else None)
     finally:
-        _active.discard(child.pid)
-        _kill_tree(child.pid)
-        if child.pid:
-            child.join(5)
-        for end in (result_w, out_w, err_w):
-            end.close()
-        for reader in readers:
-            reader.join(2)
-        result_r.close()
+        child.close()
         if own_dir:
             shutil.rmtree(workdir, ignore_errors=True)
-    outcome = _settle(status, child.exitcode, readers[0].data, limits)
-    outcome.stdout, outcome.stderr = readers[1].text(), readers[2].text()
+    result, out, err = child.readers
+    outcome = _settle(status, child.process.exitcode, result.data, limits)
+    outcome.stdout, outcome.stderr = out.text(), err.text()
     outcome.seconds = time.monotonic() - began
     return outcome
+
+
+class _Child:
+    """A child forked ahead of its task: it waits, already set up, for what to run."""
+
+    def __init__(self):
+        task_r, self.task_w = _context.Pipe(duplex=False)
+        result_r, result_w = _context.Pipe(duplex=False)
+        out_r, out_w = _context.Pipe(duplex=False)
+        err_r, err_w = _context.Pipe(duplex=False)
+        self.readers = [_Reader(result_r), _Capped(out_r, OUTPUT_CAP), _Capped(err_r, OUTPUT_CAP)]
+        self.process = _context.Process(target=_child_main, args=(task_r, result_w, out_w, err_w), daemon=False)
+        try:
+            with _main_hidden():
+                self.process.start()
+            _active.add(self.process.pid)
+        finally:
+            for end in (task_r, result_w, out_w, err_w):
+                end.close()
+        for reader in self.readers[1:]:
+            reader.start()
+
+    def give(self, task: tuple, limits: Limits) -> None:
+        for reader in self.readers[1:]:
+            reader.cap = limits.output
+        self.readers[0].start()  # now, so that it reads under the cap of now
+        self.task_w.send(task)
+
+    def close(self) -> None:
+        """Kill it and all it left behind, and collect what it sent."""
+        pid = self.process.pid
+        self.task_w.close()
+        _active.discard(pid)
+        _kill_tree(pid)
+        if pid:  # with a result in hand, its exit status is not worth the forkserver's relay
+            self.process.join(0 if self.readers[0].data is not None else 5)
+        for reader in self.readers:
+            if reader.ident is not None:  # started
+                reader.join(2)
+            else:  # a spare that never got a task
+                reader.end.close()
+
+
+_spare: _Child | None = None
+_spare_lock = threading.Lock()
+_exiting = False
+
+
+def _take_spare() -> _Child:
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    return child or _Child()
+
+
+def _make_spare_soon() -> None:
+    threading.Thread(target=_make_spare, daemon=True).start()
+
+
+def _make_spare() -> None:
+    global _spare
+    if _spare is not None:
+        return
+    child = _Child()
+    with _spare_lock:
+        child, _spare = (child, None) if _spare is not None or _exiting else (None, child)
+    if child is not None:  # another thread made one first, or this process is exiting
+        child.close()
+
+
+@atexit.register
+def _drop_spare() -> None:
+    """Before multiprocessing's own exit handler, which would wait for the spare forever."""
+    global _spare, _exiting
+    with _spare_lock:
+        child, _spare, _exiting = _spare, None, True
+    if child is not None:
+        child.close()
 
 
 _main_lock = threading.Lock()
@@ -155,17 +226,23 @@ def _main_hidden():
             sys.modules["__main__"] = main
 
 
-def _watch(child, limits: Limits, began: float) -> str | None:
-    """Wait for the child; return 'timeout' or 'memory' if it had to be stopped."""
+def _watch(child, result: _Reader, limits: Limits, began: float, cancel: threading.Event | None) -> str | None:
+    """Wait for the child's result or its end; return 'timeout', 'memory' or 'cancelled' if it had to be stopped.
+
+    The result is enough: waiting for the exit as well would add the teardown of a process that
+    maps torch, relayed by the forkserver, to every check.
+    """
     deadline = began + limits.timeout
     baseline = None  # what the child shares with the forkserver (torch) is not its own use
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return "timeout"
-        child.join(min(left, 0.05))
-        if child.exitcode is not None:
+        result.join(min(left, 0.05))
+        if not result.is_alive() or child.exitcode is not None:
             return None
+        if cancel is not None and cancel.is_set():
+            return "cancelled"
         if limits.memory:
             rss = _rss(child.pid)
             baseline = rss if baseline is None else baseline
@@ -178,6 +255,8 @@ def _settle(stopped: str | None, exitcode: int | None, data: bytes | None, limit
         return Outcome("timeout", error={"message": f"still running after {limits.timeout:g} s, so it was stopped"})
     if stopped == "memory":
         return Outcome("memory", error={"message": f"used more than {_size(limits.memory)} of memory, so it was stopped"})
+    if stopped == "cancelled":
+        return Outcome("crashed", error={"message": "stopped because grading ended before this check ran"})
     if stopped == "too big":
         return Outcome("crashed", error={"message": f"returned more than {_size(RESULT_CAP)} of data; return something smaller"})
     if data is not None:
@@ -223,6 +302,7 @@ def _kill_tree(pid: int | None) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill()
     me, needle = os.getpid(), f"\0{MARK}={_mark}\0".encode()
+    killed = {pid}  # a process with SIGKILL pending can no longer fork, so a sweep that finds none new ends it
     for _ in range(20):
         table = {}  # pid -> (parent, group, session, whether it may carry the mark) of every live process
         for name in os.listdir("/proc"):
@@ -231,21 +311,29 @@ def _kill_tree(pid: int | None) -> None:
                     fields = f.read().rsplit(b")", 1)[1].split()
                 if fields[0] not in (b"Z", b"X"):
                     table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]) >= _since)
-        below, grew = {pid}, True
-        while grew:
-            grew = False
-            for proc, (parent, *_) in table.items():
-                if parent in below and proc not in below:
-                    below.add(proc)
-                    grew = True
+        below, spared = _descendants(table, {pid}), _descendants(table, _active)
         doomed = [proc for proc, (parent, group, session, young) in table.items() if proc != me and (
             proc in below or pid in (group, session)
-            or (young and parent != me and proc not in _active and _marked(proc, needle)))]
+            or (young and parent not in (me, _server) and proc not in spared and _marked(proc, needle)))]
+        doomed = [proc for proc in doomed if proc not in killed]
         if not doomed:
             return
+        killed.update(doomed)
         for proc in doomed:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(proc, signal.SIGKILL)
+
+
+def _descendants(table: dict, roots) -> set[int]:
+    """``roots`` and every process below them in ``table``."""
+    below, grew = set(roots), True
+    while grew:
+        grew = False
+        for proc, (parent, *_) in table.items():
+            if parent in below and proc not in below:
+                below.add(proc)
+                grew = True
+    return below
 
 
 def _marked(pid: int, needle: bytes) -> bool:
@@ -260,17 +348,19 @@ def _marked(pid: int, needle: bytes) -> bool:
 class _Reader(threading.Thread):
     """Read one message in the background, so a large result cannot block the child."""
 
-    def __init__(self, receive):
+    def __init__(self, end):
         super().__init__(daemon=True)
-        self.receive, self.data, self.too_big = receive, None, False
+        self.end, self.data, self.too_big = end, None, False
 
     def run(self):
         try:
-            self.data = self.receive(RESULT_CAP)
+            self.data = self.end.recv_bytes(RESULT_CAP)
         except OSError as exc:  # multiprocessing's "bad message length": over RESULT_CAP
             self.too_big = "length" in str(exc)
         except EOFError:
             pass
+        finally:
+            self.end.close()
 
 
 class _Capped(threading.Thread):
@@ -308,26 +398,32 @@ class _Blocker(importlib.abc.MetaPathFinder):
         return None
 
 
-def _child_main(target, args, module_path, limits, workdir, result_w, out_w, err_w):
+def _child_main(task_r, result_w, out_w, err_w):
     os.setsid()
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(out_w.fileno(), 1)
     os.dup2(err_w.fileno(), 2)
     out_w.close()
     err_w.close()
-    os.chdir(workdir)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits.memory and limits.address_space:
-        _limit_address_space(limits.memory)
     import torch
 
-    if limits.threads:
-        torch.set_num_threads(limits.threads)
-    for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
-        del sys.modules[name]
+    if any(name in sys.modules for name in BLOCKED_PACKAGES):
+        for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
+            del sys.modules[name]
     sys.meta_path.insert(0, _Blocker())
     from grader import wire
 
+    try:
+        target, args, module_path, limits, workdir = task_r.recv()
+    except (EOFError, OSError):  # a spare that was not needed: the grader has closed its end
+        os._exit(0)
+    task_r.close()
+    os.chdir(workdir)
+    if limits.memory and limits.address_space:
+        _limit_address_space(limits.memory)
+    if limits.threads:
+        torch.set_num_threads(limits.threads)
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     try:
         module = _load(module_path) if module_path else None
@@ -341,6 +437,9 @@ def _child_main(target, args, module_path, limits, workdir, result_w, out_w, err
         data = save(payload)
     except BaseException as exc:  # noqa: BLE001
         data = save(_describe(exc, module_path))
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # the output ends here, so the grader need not wait for this process to exit to read it
+    os.dup2(quiet, 2)
     result_w.send_bytes(data)
     os._exit(0)
 

@@ -53,3 +53,6 @@ def encode(value) -> bytes:
 def decode(data: bytes):
     """Load what a child sent, allowing plain data only and never touching a GPU here."""
     return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+
+
+encode(None)  # torch.save imports more on its first call: once here (in the forkserver too), not in every child

@@ -122,3 +122,12 @@ def spawn_sleepers(module, marker, count, then_hang):
 def sigterm_ignored(module):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     hang(module)
+
+
+def pid(module, *_):
+    return os.getpid()
+
+
+def wait_for_sleeper(module, seconds):
+    """Start a ``sleep`` below this child and wait for it: its return code is -9 if anything killed it."""
+    return subprocess.run(["sleep", str(seconds)]).returncode

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -234,6 +235,40 @@ def test_no_process_outlives_its_run(marker, then_hang):
     assert outcome.status == ("timeout" if then_hang else "ok"), outcome.error
     assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) > 0, "the test spawned nothing"
     assert survivors(marker) == []
+
+
+def test_cancel_stops_a_running_child():
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    began = time.monotonic()
+    outcome = sandbox.run(targets.hang, limits=sandbox.Limits(timeout=30), cancel=cancel)
+    assert outcome.status == "crashed" and "grading ended" in outcome.error["message"]
+    assert time.monotonic() - began < 10
+
+
+def test_runs_in_other_threads_keep_their_own_processes():
+    """Ending one run sweeps what its child left behind, but never the processes of a run still going
+    (a training child with DataLoader workers, started early in another thread)."""
+    outcomes = []
+    waiting = threading.Thread(target=lambda: outcomes.append(sandbox.run(targets.wait_for_sleeper, 3)))
+    waiting.start()
+    time.sleep(1)
+    for _ in range(5):
+        assert sandbox.run(targets.echo, 1).value == 1
+    waiting.join()
+    assert (outcomes[0].status, outcomes[0].value) == ("ok", 0), "the other run's sleeper was killed"
+
+
+def test_a_spare_child_that_died_while_waiting_is_replaced():
+    """Children are forked ahead of their run; one that is gone by then costs nothing."""
+    sandbox.run(targets.nothing)
+    deadline = time.monotonic() + 10
+    while sandbox._spare is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox._spare is not None, "no spare child was forked ahead"
+    os.kill(sandbox._spare.process.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert sandbox.run(targets.echo, "fine").value == "fine"
 
 
 def test_a_run_after_a_bad_one_is_unaffected():

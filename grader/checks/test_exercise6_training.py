@@ -23,6 +23,7 @@ import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optim
 from torch import nn
 
 from grader import mnist_tensors
+from grader.data import ensure_mnist
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
@@ -386,13 +387,21 @@ def measured_accuracy(reference, state: dict, root: str) -> float:
     return 100.0 * correct / len(test_labels)
 
 
+def mnist_training(settings, seed) -> tuple:
+    """The child that the accuracy check runs; the grader starts it as the run begins (``head_start``)."""
+    epochs, _ = mnist_tensors.goal()
+    return probe_fit_mnist, (str(ensure_mnist(settings.data_dir)), epochs, seed, settings.device, settings.threads)
+
+
 @check(points=5, hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
                       "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
                       "learning rate than Adam(lr=1e-3); inputs not moved to the device.")
 @pytest.mark.timeout(mnist_tensors.training_limit())
+@pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
 def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
     epochs, threshold = mnist_tensors.goal()
-    got = student.run(probe_fit_mnist, mnist_root, epochs, seed, device, settings.threads)
+    probe, args = mnist_training(settings, seed)
+    got = student.run(probe, *args)
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):

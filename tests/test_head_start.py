@@ -1,0 +1,48 @@
+"""A check's longest child can start when the run begins; its check then collects that very outcome."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.plugin import HeadStart, Settings, Student, StudentFailure
+from tests import sandbox_targets as targets
+
+
+def student(tmp_path, budget: float = 30.0) -> Student:
+    module = tmp_path / "exercise6_training.py"
+    module.write_text("VALUE = 1\n")
+    return Student(module, Settings(submission=tmp_path, seed=1), budget)
+
+
+def test_the_check_gets_the_child_started_early(tmp_path):
+    pupil = student(tmp_path)
+    pupil.head_start = HeadStart(pupil, targets.pid, (7,))
+    early = pupil.head_start.outcome().value
+    assert pupil.run(targets.pid, 7) == early
+    assert pupil.run(targets.pid, 7) != early, "a head start is used once"
+
+
+def test_another_call_runs_afresh(tmp_path):
+    pupil = student(tmp_path)
+    pupil.head_start = HeadStart(pupil, targets.pid, (7,))
+    early = pupil.head_start.outcome().value
+    assert pupil.run(targets.pid, 8) != early
+
+
+def test_an_uncollected_head_start_is_stopped(tmp_path):
+    pupil = student(tmp_path)
+    began = time.monotonic()
+    head_start = HeadStart(pupil, targets.hang, ())
+    head_start.cancel()
+    assert head_start.outcome().status == "crashed"
+    assert time.monotonic() - began < 10, "cancel waited for the child's time limit"
+
+
+def test_a_head_start_past_its_limit_fails_its_check_as_a_timeout(tmp_path):
+    pupil = student(tmp_path, budget=1.0)
+    pupil.head_start = HeadStart(pupil, targets.hang, ())
+    with pytest.raises(StudentFailure) as failed:
+        pupil.run(targets.hang)
+    assert failed.value.status == "timeout"

@@ -32,6 +32,18 @@ class DefaultToRun(click.Group):
         return super().parse_args(ctx, args)
 
 
+class BareContext(click.Context):
+    """Usage lines say ``grade [OPTIONS] [EXERCISES]...``, as students type it, not ``grade run``."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class RunCommand(click.Command):
+    context_class = BareContext
+
+
 def parse_size(text: str) -> int | None:
     """``4G``, ``512M``, ``4GiB`` or a byte count; ``none`` or ``0`` lifts the limit."""
     if text.strip().lower() in ("none", "0", "off"):
@@ -56,10 +68,13 @@ def resolve_targets(words: tuple[str, ...]):
 @click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pytorch-exercise-kit", prog_name="grade")
 def main():
-    """Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same."""
+    """Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same.
+
+    `grade run --help` lists the grading options (--submission, --format, --seed, ...).
+    """
 
 
-@main.command("run")
+@main.command("run", cls=RunCommand)
 @click.argument("exercises", nargs=-1)
 @click.option("--submission", type=click.Path(path_type=Path), help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]")
 @click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="text", show_default=True, help="text for people; json, junit, github or gradescope for programs (only the document on stdout).")

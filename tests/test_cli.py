@@ -198,6 +198,9 @@ def test_usage_errors_exit_2_with_one_clear_line(args, says):
     assert result.exit_code == 2, result.output
     assert says in result.stderr and result.stdout == ""
     assert "Traceback" not in result.output
+    usage = result.stderr.splitlines()[0]
+    assert usage.endswith(" [OPTIONS] [EXERCISES]...") and " run " not in usage, \
+        f"the usage line shows the command as students type it, without the hidden 'run': {usage}"
 
 
 @pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("512M", 512 << 20), ("1.5GiB", 3 << 29), ("100", 100), ("none", None)])
@@ -263,6 +266,7 @@ def test_real_usage_error_exit_2():
     result = real_grade("nosuch")
     assert result.returncode == 2
     assert "unknown exercise 'nosuch'" in result.stderr and result.stdout == ""
+    assert result.stderr.startswith("Usage: grade [OPTIONS] [EXERCISES]...\nTry 'grade --help' for help.")
     assert [line for line in result.stderr.splitlines() if line.startswith("Error")] == [result.stderr.strip().splitlines()[-1]]
 
 

@@ -52,6 +52,7 @@ class Limits:
     output: int = OUTPUT_CAP
     threads: int | None = None
     address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
+    nice: int = 0  # added to the child's niceness: a short check's child yields to a long one's
 
 
 @dataclass
@@ -419,6 +420,8 @@ def _child_main(task_r, result_w, out_w, err_w):
     except (EOFError, OSError):  # a spare that was not needed: the grader has closed its end
         os._exit(0)
     task_r.close()
+    if limits.nice:
+        os.nice(limits.nice)
     os.chdir(workdir)
     if limits.memory and limits.address_space:
         _limit_address_space(limits.memory)

@@ -131,3 +131,7 @@ def pid(module, *_):
 def wait_for_sleeper(module, seconds):
     """Start a ``sleep`` below this child and wait for it: its return code is -9 if anything killed it."""
     return subprocess.run(["sleep", str(seconds)]).returncode
+
+
+def niceness(module):
+    return os.nice(0)

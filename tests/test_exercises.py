@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader import registry
+from grader import engine, registry
 from tests.conftest import KIT, grade
 
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
@@ -15,6 +15,8 @@ def test_solution_gets_full_marks(exercise):
     failed = [(c["name"], c["message"]) for c in part["checks"] if c["status"] not in ("passed", "skipped")]
     assert (internal, failed, part["status"]) == (0, [], "graded")
     assert part["score"] == part["max_score"] > 0
+    in_files = [name for _, name, _, _ in engine.collect([exercise])]
+    assert [c["name"] for c in part["checks"]] == in_files, "checks are reported in the order of the check file"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
-from grader.plugin import HeadStart, Settings, Student, StudentFailure
+from grader.plugin import HEAD_START_NICE, HeadStart, Settings, Student, StudentFailure
 from tests import sandbox_targets as targets
 
 
@@ -46,3 +47,11 @@ def test_a_head_start_past_its_limit_fails_its_check_as_a_timeout(tmp_path):
     with pytest.raises(StudentFailure) as failed:
         pupil.run(targets.hang)
     assert failed.value.status == "timeout"
+
+
+def test_other_checks_children_yield_to_a_head_start_while_it_runs(tmp_path):
+    pupil, other = student(tmp_path, budget=3.0), student(tmp_path)
+    head_start = HeadStart(pupil, targets.hang, ())
+    assert other.run(targets.niceness) == os.nice(0) + HEAD_START_NICE
+    head_start.cancel()
+    assert other.run(targets.niceness) == os.nice(0)

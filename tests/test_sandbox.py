@@ -214,6 +214,10 @@ def test_thread_limit():
     assert sandbox.run(targets.threads, limits=sandbox.Limits(threads=1)).value == 1
 
 
+def test_niceness_is_added():
+    assert sandbox.run(targets.niceness, limits=sandbox.Limits(nice=5)).value == os.nice(0) + 5
+
+
 def test_student_module_is_loaded_by_path(tmp_path):
     (tmp_path / "mine.py").write_text("def double(x):\n    return 2 * x\n")
     outcome = sandbox.run(targets.student_function, "double", 21, module=tmp_path / "mine.py")

@@ -110,7 +110,7 @@ def test_the_last_record_of_a_student_wins(tmp_path):
 def test_another_seed_or_exercise_set_is_refused_and_force_starts_over(tmp_path):
     book = Gradebook(tmp_path)
     book.open(5, STEMS, force=False)
-    book.add(record("amy", FULL))
+    book.add(record("amy", FULL), fmts=("json", "junit"))
     with pytest.raises(Refused, match=r"holds results of another batch \(seed 5, exercises 1,2\); rerun with --seed 5 --exercises 1,2"):
         Gradebook(tmp_path).open(6, STEMS, force=False)
     with pytest.raises(Refused, match="another batch"):
@@ -119,6 +119,7 @@ def test_another_seed_or_exercise_set_is_refused_and_force_starts_over(tmp_path)
     assert forced.open(6, STEMS[:1], force=True) == 6
     assert forced.records == {} and (tmp_path / gradebook.RESULTS).read_bytes() == b""
     assert list((tmp_path / gradebook.FEEDBACK).iterdir()) == []
+    assert list((tmp_path / "json").iterdir()) == list((tmp_path / "junit").iterdir()) == []
 
 
 def test_force_without_a_seed_keeps_the_batch_seed(tmp_path):

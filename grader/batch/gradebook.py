@@ -80,10 +80,14 @@ class Gradebook:
         return found
 
     def _reset(self) -> None:
+        """Start over: no student's old feedback or format file may outlive the regrading."""
         self.records = {}
         self.results.write_bytes(b"")
         for old in self.path(FEEDBACK).glob("*.md"):
             old.unlink()
+        for fmt, spec in formats.FORMATS.items():
+            for old in self.path(fmt).glob(f"*{spec.suffix}"):
+                old.unlink()
 
     def add(self, record: dict, fmts: tuple[str, ...] = ()) -> None:
         """Keep one student's record: its feedback and format files first, then its line in results.jsonl, then the CSV."""

@@ -2,7 +2,9 @@
 
 This is the one module that starts processes. Children come from a multiprocessing
 forkserver that has imported torch but never run a parallel op, so a fork is cheap
-(~10 ms instead of a 2 s ``import torch``) and OpenMP in the child does not hang.
+(~10 ms instead of a 2 s ``import torch``) and OpenMP in the child does not hang. Each
+child is forked while the previous one works and waits for its task, so a run seldom
+waits for a fork; it is never reused.
 Every way a child can end becomes an :class:`Outcome`; nothing it does reaches the caller
 except the bytes it sends, which :mod:`grader.wire` loads with ``weights_only=True``.
 """

@@ -164,8 +164,9 @@ class _Child:
         self.task_w.close()
         _active.discard(pid)
         _kill_tree(pid)
-        if pid:  # with a result in hand, its exit status is not worth the forkserver's relay
-            self.process.join(0 if self.readers[0].data is not None else 5)
+        if pid:  # with a result in hand, or no task given, its exit status is not worth the forkserver's relay
+            idle = self.readers[0].ident is None
+            self.process.join(0 if idle or self.readers[0].data is not None else 5)
         for reader in self.readers:
             if reader.ident is not None:  # started
                 reader.join(2)
@@ -201,13 +202,22 @@ def _make_spare() -> None:
 
 
 @atexit.register
-def _drop_spare() -> None:
-    """Before multiprocessing's own exit handler, which would wait for the spare forever."""
+def shutdown() -> None:
+    """Stop the spare child, the forkserver and multiprocessing's resource tracker, so that nothing
+    outlives the grader. At exit, before multiprocessing's own handler, which would wait for the spare forever."""
     global _spare, _exiting
     with _spare_lock:
         child, _spare, _exiting = _spare, None, True
     if child is not None:
         child.close()
+    if _started and _server:
+        # Killed, not asked: it holds nothing worth a clean exit, and its own teardown of torch takes ~0.5 s.
+        with contextlib.suppress(OSError):
+            os.kill(_server, signal.SIGKILL)
+        from multiprocessing import resource_tracker
+
+        with contextlib.suppress(Exception):  # the method CPython's own tests use; without it, the tracker exits on EOF
+            resource_tracker._resource_tracker._stop()
 
 
 _main_lock = threading.Lock()

@@ -262,6 +262,24 @@ def test_real_untouched_kit_exit_1():
     assert "not implemented yet" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
+def test_real_grade_leaves_no_process_behind():
+    """Its forkserver, resource tracker and spare child end with it, not some time after."""
+    script = Path(sys.executable).with_name("grade")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader.cli"]
+    done = subprocess.Popen([*command, "1", "--submission", "solutions", "--format", "json"], cwd=KIT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    assert done.wait(timeout=300) == 0
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == done.pid and fields[0] not in ("Z", "X"):
+            left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ")[:80])
+    assert left == []
+
+
 def test_real_usage_error_exit_2():
     result = real_grade("nosuch")
     assert result.returncode == 2

@@ -132,7 +132,7 @@ class HeadStart:
     def __init__(self, student: Student, probe, args: tuple):
         self.call = (probe, args)
         self._cancel = threading.Event()
-        self._outcomes: list[sandbox.Outcome] = []
+        self._outcomes: list = []  # the Outcome, or the grader's own exception, raised again in the check
         run = functools.partial(sandbox.run, probe, *args, module=student.path,
                                 limits=student.limits(student.budget), cancel=self._cancel)
         self._thread = threading.Thread(target=self._run, args=(run,), daemon=True)
@@ -142,12 +142,16 @@ class HeadStart:
     def _run(self, run) -> None:
         try:
             self._outcomes.append(run())
+        except Exception as exc:  # noqa: BLE001 - a grader bug: the check reports it as an internal error
+            self._outcomes.append(exc)
         finally:
             HeadStart.live.discard(self)
 
     def outcome(self) -> sandbox.Outcome:
         self._thread.join()
-        return self._outcomes[0] if self._outcomes else sandbox.Outcome("crashed", error={"message": "the child's thread failed"})
+        if isinstance(self._outcomes[0], Exception):
+            raise self._outcomes[0]
+        return self._outcomes[0]
 
     def cancel(self) -> None:
         """Stop the child if its check never collected it (the run was cut short, or the check did not run)."""

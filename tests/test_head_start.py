@@ -55,3 +55,13 @@ def test_other_checks_children_yield_to_a_head_start_while_it_runs(tmp_path):
     assert other.run(targets.niceness) == os.nice(0) + HEAD_START_NICE
     head_start.cancel()
     assert other.run(targets.niceness) == os.nice(0)
+
+
+def test_a_grader_error_in_the_head_start_reaches_its_check(tmp_path):
+    """Not a student's crash: the check itself fails, as an internal error of the grader."""
+    pupil = student(tmp_path)
+    unpicklable = lambda module: None  # noqa: E731 - a probe the sandbox cannot send to a child
+    pupil.head_start = HeadStart(pupil, unpicklable, ())
+    with pytest.raises(Exception) as raised:
+        pupil.run(unpicklable)
+    assert not isinstance(raised.value, StudentFailure)

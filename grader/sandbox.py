@@ -235,13 +235,24 @@ def _main_hidden():
     That re-run is meant for user scripts; here ``__main__`` is ``grade``, pytest or a
     notebook kernel, and importing it again would cost every check its import time.
     """
+    from multiprocessing import spawn
+
     with _main_lock:
-        main = sys.modules["__main__"]
-        sys.modules["__main__"] = type(sys)("__main__")
+        prepare = spawn.get_preparation_data
+
+        def without_main(name):
+            data = prepare(name)
+            data.pop("init_main_from_name", None)
+            data.pop("init_main_from_path", None)
+            return data
+
+        # Patched in multiprocessing alone, where only these starts (serialised by the lock) look;
+        # sys.modules["__main__"] stays as it is for the thread that is grading meanwhile.
+        spawn.get_preparation_data = without_main
         try:
             yield
         finally:
-            sys.modules["__main__"] = main
+            spawn.get_preparation_data = prepare
 
 
 def _watch(child, result: _Reader, limits: Limits, began: float, cancel: threading.Event | None) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -273,6 +275,23 @@ def test_a_spare_child_that_died_while_waiting_is_replaced():
     os.kill(sandbox._spare.process.pid, signal.SIGKILL)
     time.sleep(0.2)
     assert sandbox.run(targets.echo, "fine").value == "fine"
+
+
+def test_children_do_not_rerun_the_parents_main(tmp_path):
+    """multiprocessing would import ``__main__`` again in every child: a script's (or grade's) import time, each check."""
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import os, sys
+sys.path.insert(0, {str(KIT)!r})
+with open({str(tmp_path / "imports")!r}, "a") as f:
+    f.write(str(os.getpid()) + "\\n")
+if __name__ == "__main__":
+    from grader import sandbox
+    from tests import sandbox_targets
+    assert [sandbox.run(sandbox_targets.echo, i).value for i in range(3)] == [0, 1, 2]
+""")
+    subprocess.run([sys.executable, str(script)], check=True, timeout=120)
+    assert len((tmp_path / "imports").read_text().split()) == 1
 
 
 def test_a_run_after_a_bad_one_is_unaffected():

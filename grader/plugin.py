@@ -6,7 +6,6 @@ give them the student's module only through :mod:`grader.sandbox`.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import threading
 import zlib
@@ -132,26 +131,26 @@ class HeadStart:
     def __init__(self, student: Student, probe, args: tuple):
         self.call = (probe, args)
         self._cancel = threading.Event()
-        self._outcomes: list = []  # the Outcome, or the grader's own exception, raised again in the check
-        run = functools.partial(sandbox.run, probe, *args, module=student.path,
-                                limits=student.limits(student.budget), cancel=self._cancel)
-        self._thread = threading.Thread(target=self._run, args=(run,), daemon=True)
+        self._result: sandbox.Outcome | Exception | None = None  # an exception is the grader's own, raised in the check
+        self._thread = threading.Thread(target=self._run, args=(student,), daemon=True)
         HeadStart.live.add(self)
         self._thread.start()
 
-    def _run(self, run) -> None:
+    def _run(self, student: Student) -> None:
+        probe, args = self.call
         try:
-            self._outcomes.append(run())
+            self._result = sandbox.run(probe, *args, module=student.path, limits=student.limits(student.budget),
+                                       cancel=self._cancel)
         except Exception as exc:  # noqa: BLE001 - a grader bug: the check reports it as an internal error
-            self._outcomes.append(exc)
+            self._result = exc
         finally:
             HeadStart.live.discard(self)
 
     def outcome(self) -> sandbox.Outcome:
         self._thread.join()
-        if isinstance(self._outcomes[0], Exception):
-            raise self._outcomes[0]
-        return self._outcomes[0]
+        if isinstance(self._result, Exception):
+            raise self._result
+        return self._result
 
     def cancel(self) -> None:
         """Stop the child if its check never collected it (the run was cut short, or the check did not run)."""

@@ -239,12 +239,17 @@ def test_checks_that_cannot_run_exit_3(monkeypatch):
 # ---------------------------------------------------------------- the real command, in a subprocess
 
 
-def real_grade(*args: str, cwd: Path = KIT) -> subprocess.CompletedProcess:
+def grade_command() -> list[str]:
     """The installed console script when there is one (the entry point itself), else python -m grader.cli."""
     script = Path(sys.executable).with_name("grade")
-    if not script.exists():
+    return [str(script)] if script.exists() else [sys.executable, "-m", "grader.cli"]
+
+
+def real_grade(*args: str, cwd: Path = KIT) -> subprocess.CompletedProcess:
+    command = grade_command()
+    if command[0] == sys.executable:
         return grade_cli(*args, cwd=cwd)
-    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def test_real_solutions_json_exit_0():
@@ -264,9 +269,7 @@ def test_real_untouched_kit_exit_1():
 
 def test_real_grade_leaves_no_process_behind():
     """Its forkserver, resource tracker and spare child end with it, not some time after."""
-    script = Path(sys.executable).with_name("grade")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader.cli"]
-    done = subprocess.Popen([*command, "1", "--submission", "solutions", "--format", "json"], cwd=KIT,
+    done = subprocess.Popen([*grade_command(), "1", "--submission", "solutions", "--format", "json"], cwd=KIT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     assert done.wait(timeout=300) == 0
     left = []

@@ -3,9 +3,11 @@
 Datasets and loaders never cross the sandbox: the probes read items and batches from them
 in the child and send back tensors. MNIST stays cheap to grade (see bench/bench_mnist_loading.py):
 a check reads a few seeded items, never a whole split, and the judge builds each
-reference split once per run (kept in ``config.stash``).
+reference split, and the reference's answers on it, once per process: a batch worker grades
+every student against them.
 """
 
+import functools
 import math
 from pathlib import Path
 
@@ -18,15 +20,18 @@ from grader.compare import expect_same, expect_tensor, fail
 from grader.plugin import check
 
 MNIST_SIZES = {True: 60000, False: 10000}
-_REFERENCE_MNIST = pytest.StashKey[dict]()
 
 
-def reference_mnist(request, reference, root: str, train: bool):
-    """The reference's MNIST split, built once per grading run."""
-    cache = request.config.stash.setdefault(_REFERENCE_MNIST, {})
-    if (root, train) not in cache:
-        cache[root, train] = reference.load_mnist(root, train)
-    return cache[root, train]
+@functools.cache
+def reference_mnist(reference, root: str, train: bool):
+    """The reference's MNIST split, built once per process (~0.1 s each)."""
+    return reference.load_mnist(root, train)
+
+
+@functools.cache
+def reference_pixel_mean_std(reference, root: str) -> tuple[float, float]:
+    """The reference's answer on all 60,000 training images, worked out once per process (~0.5 s)."""
+    return reference.pixel_mean_std(reference_mnist(reference, root, True).data)
 
 
 def split(train: bool) -> str:
@@ -164,7 +169,7 @@ def test_mnist_transform(student, reference, rng):
 
 @check(points=3, hint="datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
                       "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label).")
-def test_load_mnist(student, reference, rng, mnist_root, request):
+def test_load_mnist(student, reference, rng, mnist_root):
     indices = {train: [0, *seeded_indices(rng, 3, size)] for train, size in MNIST_SIZES.items()}
     got = student.run(probe_load_mnist, (mnist_root, Path(mnist_root)), indices)
     for train, size in MNIST_SIZES.items():
@@ -172,7 +177,7 @@ def test_load_mnist(student, reference, rng, mnist_root, request):
         if not part["is_dataset"]:
             fail(f"{call} returned a {part['type']}; expected a torch.utils.data.Dataset such as datasets.MNIST")
         expect_same(part["len"], size, f"len({call})")
-        expected = reference_mnist(request, reference, mnist_root, train)
+        expected = reference_mnist(reference, mnist_root, train)
         for i, item in zip(indices[train], part["items"]):
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
                 fail(f"{call}[{i}] gave an image of type {item[0].strip('<>')}; expected a tensor: pass transform=mnist_transform()")
@@ -213,12 +218,12 @@ def test_make_loader_shuffle(student, reference, rng, seed):
 @check(points=2, hint="The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
                       "(10,000 test images make 156 batches of 64 and one of 16).")
 @pytest.mark.timeout(20)
-def test_mnist_batches(student, reference, rng, seed, mnist_root, request):
+def test_mnist_batches(student, reference, rng, seed, mnist_root):
     # Few items are read: the first shuffled batch and a small subset for the partial batch (see bench/).
     batch_size = int(torch.randint(4, 9, (), generator=rng))
     subset = 2 * batch_size + int(torch.randint(1, batch_size, (), generator=rng))
     got = student.run(probe_mnist_batches, mnist_root, subset, batch_size, seed)
-    test = reference_mnist(request, reference, mnist_root, False)
+    test = reference_mnist(reference, mnist_root, False)
     call = f"make_loader(MNIST test, generator=torch.Generator().manual_seed({seed}))"
     first = next(iter(reference.make_loader(test, generator=torch.Generator().manual_seed(seed))))
     expect_same(shapes([got["first"]]), shapes([first]), f"the shapes of the first batch of {call}")
@@ -243,7 +248,7 @@ def test_pixel_mean_std(student, reference, rng):
 @check(points=1, hint="On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
                       "scale to [0, 1] before taking the mean and std.")
 @pytest.mark.timeout(20)
-def test_pixel_mean_std_mnist(student, reference, mnist_root, request):
+def test_pixel_mean_std_mnist(student, reference, mnist_root):
     got = student.run(probe_pixel_mean_std_mnist, mnist_root)
-    expected = reference.pixel_mean_std(reference_mnist(request, reference, mnist_root, True).data)
+    expected = reference_pixel_mean_std(reference, mnist_root)
     expect_same(got, expected, "pixel_mean_std(the MNIST training images)")

@@ -15,7 +15,8 @@ SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
 # every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
 PYTEST_ARGS = ("-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR), "--disable-plugin-autoload",
-               "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:unraisableexception")
+               "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:unraisableexception",
+               "-p", "no:logging")
 
 
 class GraderError(RuntimeError):
@@ -26,9 +27,10 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def warm_up(exercises) -> None:
-    """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself."""
-    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises)))
+def warm_up(exercises, huge_pages: bool = False) -> None:
+    """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself.
+    ``huge_pages`` makes each child cheaper for ~1.3 s once (:mod:`grader.hugepages`): for long runs."""
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])))
 
 
 def grade(settings: Settings, exercises) -> tuple[dict, int]:

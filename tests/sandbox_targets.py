@@ -135,3 +135,9 @@ def wait_for_sleeper(module, seconds):
 
 def niceness(module):
     return os.nice(0)
+
+
+def huge_pages_kb(module):
+    """How much of this child's memory sits in huge pages (what it shares with the forkserver)."""
+    with open("/proc/self/smaps_rollup") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:"))

@@ -43,7 +43,7 @@ class Worker:
     def start(self) -> dict:
         from grader import engine
 
-        engine.warm_up(self.exercises)  # the forkserver imports torch while this process imports the checks
+        engine.warm_up(self.exercises, huge_pages=True)  # the forkserver imports torch while this process imports the checks
         if any(e.needs_mnist for e in self.exercises):
             from grader.data import ensure_mnist
 

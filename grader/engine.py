@@ -84,10 +84,9 @@ def document(settings: Settings, exercises, plugin: Grading) -> dict:
     parts = []
     for exercise in exercises:
         results = [r for r in plugin.results if r.exercise == exercise.stem]
-        preflight = plugin.preflights.get(exercise.stem)
         if find_module(settings.submission, exercise.stem) is None:
             status = "missing"
-        elif preflight is not None:
+        elif plugin.imports.get(exercise.stem) is not None:
             status = "error"
         else:
             status = "graded"

@@ -68,11 +68,6 @@ def find_module(submission: Path, stem: str) -> Path | None:
     return None
 
 
-def _import_only(module):
-    """Load the student's module and nothing else: the preflight of an exercise."""
-    return None
-
-
 def cuda_available(module) -> bool:
     """Asked in a child, so the trusted process never initialises CUDA."""
     import torch
@@ -85,13 +80,22 @@ def call(module, name: str, args: tuple = (), kwargs: dict | None = None):
     return getattr(module, name)(*args, **(kwargs or {}))
 
 
+def call_each(module, name: str, arg_tuples: list):
+    """Call one of the student's functions once per argument tuple, in one child: what each call returned."""
+    from grader.wire import plain
+
+    function = getattr(module, name)
+    return [plain(function(*args)) for args in arg_tuples]  # each checked here, so a message names "the result", as call's does
+
+
 class Student:
     """One exercise of the submission, reachable only through the sandbox."""
 
-    def __init__(self, path: Path, settings: Settings, budget: float, cuda: bool = False):
+    def __init__(self, path: Path, settings: Settings, budget: float, cuda: bool = False, imports: dict | None = None):
         self.path, self.settings = path, settings
         self.budget = budget
         self.cuda = cuda  # the check trains on CUDA: its children watch memory use but cannot cap the address space
+        self.imports = {} if imports is None else imports  # the run's: stem -> None (it imports) or the failure to import
         self.output = ""
         self._spent = 0.0
         self.head_start: HeadStart | None = None
@@ -107,12 +111,26 @@ class Student:
             outcome = sandbox.run(probe, *args, module=self.path, limits=self.limits(self.budget - self._spent, nice))
         self._spent += outcome.seconds
         self.output = outcome.output
+        self._note_import(outcome)
         if outcome.status == "ok":
             return outcome.value
         raise failure(outcome, self.path)
 
+    def _note_import(self, outcome: sandbox.Outcome) -> None:
+        """The first child to end tells whether the module imports. If it does not, this check and every
+        later one of the exercise fail with why, and no more children are started for them."""
+        stem = self.path.stem
+        if stem not in self.imports and outcome.imported is not None:
+            self.imports[stem] = None if outcome.imported else import_failure(outcome, self.path)
+        if self.imports.get(stem) is not None:
+            raise self.imports[stem]
+
     def call(self, name: str, *args, **kwargs):
         return self.run(call, name, args, kwargs)
+
+    def call_each(self, name: str, *arg_tuples: tuple) -> list:
+        """``call`` once per argument tuple, all in one child (a child costs ~20 ms of CPU; a check may call several times)."""
+        return self.run(call_each, name, list(arg_tuples))
 
     def limits(self, left: float, nice: int = 0) -> sandbox.Limits:
         return sandbox.Limits(timeout=max(left, 0.5), memory=self.settings.memory, threads=self.settings.threads,
@@ -174,6 +192,13 @@ def failure(outcome: sandbox.Outcome, path: Path) -> StudentFailure:
     return StudentFailure(status, error.get("message", status), outcome.output)
 
 
+def import_failure(outcome: sandbox.Outcome, path: Path) -> StudentFailure:
+    found = failure(outcome, path)
+    found.message = f"could not import {path.name}: {found.message}"
+    found.status = "error" if found.status == "failed" else found.status
+    return found
+
+
 class Credit:
     """Partial credit: a check may award a fraction of its points before it fails."""
 
@@ -190,7 +215,7 @@ class Grading:
     def __init__(self, settings: Settings):
         self.options = settings
         self.results: list[Result] = []
-        self.preflights: dict[str, StudentFailure | None] = {}
+        self.imports: dict[str, StudentFailure | None] = {}  # stem -> None if its module imports, else why not
         self.collect_errors: list[str] = []
         self.head_starts: dict[str, HeadStart] = {}
 
@@ -224,7 +249,7 @@ class Grading:
             path = find_module(self.options.submission, _stem(item))
             if marker and path is not None and not self.collect_errors:
                 probe, args = marker.args[0](self.options, self._seed(item))
-                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item))
+                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports)
                 self.head_starts[item.nodeid] = HeadStart(student, probe, args)
 
     def pytest_sessionfinish(self):
@@ -242,26 +267,14 @@ class Grading:
         path = find_module(self.options.submission, stem)
         if path is None:
             raise StudentFailure("failed", f"no {stem}.py in {self.options.submission} (looked for exercises/{stem}.py and {stem}.py)")
-        if stem not in self.preflights:
-            self.preflights[stem] = self._preflight(path)
-        if self.preflights[stem] is not None:
-            raise self.preflights[stem]
-        student = Student(path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node))
+        if self.imports.get(stem) is not None:
+            raise self.imports[stem]
+        student = Student(path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports)
         student.head_start = self.head_starts.get(request.node.nodeid)
         return student
 
     def _cuda(self, item) -> bool:
         return self.options.device == "cuda" and "device" in item.fixturenames
-
-    def _preflight(self, path: Path) -> StudentFailure | None:
-        limits = sandbox.Limits(timeout=sandbox.DEFAULT_TIMEOUT * self.options.timeout_scale, memory=self.options.memory)
-        outcome = sandbox.run(_import_only, module=path, limits=limits)
-        if outcome.status == "ok":
-            return None
-        found = failure(outcome, path)
-        found.message = f"could not import {path.name}: {found.message}"
-        found.status = "error" if found.status == "failed" else found.status
-        return found
 
     @pytest.fixture
     def reference(self, request):

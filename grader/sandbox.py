@@ -35,6 +35,7 @@ DEFAULT_MEMORY = 4 * GiB
 OUTPUT_CAP = 64 * 1024
 RESULT_CAP = 256 * 1024 * 1024
 BLOCKED_PACKAGES = ("solutions",)
+IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
 
 _context = multiprocessing.get_context("forkserver")
 _started = False
@@ -67,6 +68,7 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+    imported: bool | None = None  # whether the student's module loaded before the child ended; None: no module, or cancelled
 
     @property
     def output(self) -> str:
@@ -129,6 +131,7 @@ def run(target, *args, module: Path | None = None, limits: Limits = Limits(), wo
     outcome = _settle(status, child.process.exitcode, result.data, limits)
     outcome.stdout, outcome.stderr = out.text(), err.text()
     outcome.seconds = time.monotonic() - began
+    outcome.imported = result.imported if module and status != "cancelled" else None
     return outcome
 
 
@@ -375,15 +378,19 @@ def _marked(pid: int, needle: bytes) -> bool:
 
 
 class _Reader(threading.Thread):
-    """Read one message in the background, so a large result cannot block the child."""
+    """Read the result in the background, so a large one cannot block the child; note IMPORTED ahead of it."""
 
     def __init__(self, end):
         super().__init__(daemon=True)
-        self.end, self.data, self.too_big = end, None, False
+        self.end, self.data, self.too_big, self.imported = end, None, False, False
 
     def run(self):
         try:
-            self.data = self.end.recv_bytes(RESULT_CAP)
+            data = self.end.recv_bytes(RESULT_CAP)
+            if data == IMPORTED:
+                self.imported = True
+                data = self.end.recv_bytes(RESULT_CAP)
+            self.data = data
         except OSError as exc:  # multiprocessing's "bad message length": over RESULT_CAP
             self.too_big = "length" in str(exc)
         except EOFError:
@@ -457,7 +464,10 @@ def _child_main(task_r, result_w, out_w, err_w):
         torch.set_num_threads(limits.threads)
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     try:
-        module = _load(module_path) if module_path else None
+        module = None
+        if module_path:
+            module = _load(module_path)
+            result_w.send_bytes(IMPORTED)
         payload = {"status": "ok", "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
         payload = _describe(exc, module_path)

@@ -415,3 +415,21 @@ def test_a_module_that_cannot_be_imported_costs_only_its_exercise(tmp_path, name
     assert {c["status"] for c in first["checks"]} == {status}
     assert all(c["message"].startswith(f"could not import {EX1.stem}.py") for c in first["checks"])
     assert (second["status"], second["score"]) == ("graded", second["max_score"])
+
+
+@pytest.mark.parametrize("fails", [True, False])
+def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path, fails):
+    """No separate import step: the first check's child tells whether the module imports."""
+    log = tmp_path / "imports.log"
+    source = f"with open({str(log)!r}, 'a') as log:\n    log.write('imported\\n')\n"
+    source += "raise RuntimeError('broken at import')\n" if fails else ""
+    folder = submission_from(tmp_path, EX1.stem, source + solution_with(EX1.stem, ""))
+    doc, found = grade_fast(folder)
+    imports = log.read_text().count("imported")
+    if fails:
+        assert imports == 1
+        assert {c["status"] for c in found.values()} == {"error"}
+        assert all(c["message"].startswith(f"could not import {EX1.stem}.py: your code raised RuntimeError") for c in found.values())
+    else:
+        assert imports == len(found)  # one child a check
+        assert doc["score"] == doc["max_score"]

@@ -31,8 +31,8 @@ def test_make_scalar(student, reference, rng):
 def test_make_vector(student, reference, rng):
     values = floats(rng, size(rng)).tolist()
     ints = torch.randint(-9, 10, (size(rng),), generator=rng).tolist()
-    for given in (values, ints):
-        expect_tensor(student.call("make_vector", given), reference.make_vector(given), f"make_vector({given})")
+    for given, got in zip((values, ints), student.call_each("make_vector", (values,), (ints,))):
+        expect_tensor(got, reference.make_vector(given), f"make_vector({given})")
 
 
 @check(points=1, hint="torch.tensor(rows, dtype=torch.float32): the dtype matters when the rows hold ints.")
@@ -71,9 +71,9 @@ def test_ones_matrix(student, reference, rng):
 
 @check(points=1, hint="Return a tuple: (t.shape, t.dtype).")
 def test_describe(student, reference, rng):
-    for dtype in (torch.float64, torch.int32):
-        t = torch.zeros(size(rng, 1, 4), size(rng, 1, 4), size(rng, 1, 4), dtype=dtype)
-        expect_same(student.call("describe", t), reference.describe(t), f"describe(a tensor of shape {tuple(t.shape)}, dtype {dtype})")
+    tensors = [torch.zeros(size(rng, 1, 4), size(rng, 1, 4), size(rng, 1, 4), dtype=dtype) for dtype in (torch.float64, torch.int32)]
+    for t, got in zip(tensors, student.call_each("describe", *[(t,) for t in tensors])):
+        expect_same(got, reference.describe(t), f"describe(a tensor of shape {tuple(t.shape)}, dtype {t.dtype})")
 
 
 @check(points=1, hint="a + b adds tensors of the same shape element by element.")

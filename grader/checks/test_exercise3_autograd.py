@@ -126,9 +126,8 @@ def expect_autograd(watched: dict, steps: int, call: str) -> None:
 @check(points=2, hint="w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item().")
 def test_square_loss_grad(student, reference, rng):
     cases = [(1.0, 2.0, 6.0)] + [(rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)) for _ in range(3)]
-    for w, x, target in cases:
-        call = f"square_loss_grad({w}, {x}, {target})"
-        expect_number(student.call("square_loss_grad", w, x, target), reference.square_loss_grad(w, x, target), call)
+    for (w, x, target), got in zip(cases, student.call_each("square_loss_grad", *cases)):
+        expect_number(got, reference.square_loss_grad(w, x, target), f"square_loss_grad({w}, {x}, {target})")
 
 
 @check(points=1, hint="Let autograd find the derivative: call loss.backward() and read w.grad. " + AUTOGRAD_HONESTY)
@@ -157,10 +156,10 @@ def test_gradient_descent_tutorial(student, reference):
 @check(points=3, hint="Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
                       "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument.")
 def test_gradient_descent(student, reference, rng):
-    for _ in range(2):
-        args = descent_args(rng)
+    cases = [descent_args(rng) for _ in range(2)]
+    for args, got in zip(cases, student.call_each("gradient_descent", *cases)):
         call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
-        expect_descent(student.call("gradient_descent", *args), reference.gradient_descent(*args), args, call)
+        expect_descent(got, reference.gradient_descent(*args), args, call)
 
 
 @check(points=1, hint="Each step must call loss.backward() and use w.grad. " + AUTOGRAD_HONESTY)

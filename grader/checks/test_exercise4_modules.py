@@ -99,8 +99,8 @@ def build_from_spec(spec) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def probe_count(module, spec):
-    return module.count_parameters(build_from_spec(spec))
+def probe_count(module, specs):
+    return [module.count_parameters(build_from_spec(spec)) for spec in specs]
 
 
 def probe_predict(module, spec, state, x, seed):
@@ -234,15 +234,15 @@ def describe_spec(spec) -> str:
                       "(not state_dict buffers such as BatchNorm's running_mean), as an int.")
 def test_count_parameters(student, reference, rng):
     mlp = [("linear", 784, 128, True, False), ("relu", False), ("linear", 128, 10, True, False)]
-    for spec in (mlp, random_spec(rng, frozen=False)):
-        expect_same(student.run(probe_count, spec), reference.count_parameters(build_from_spec(spec)),
-                    f"count_parameters(a model of layers {describe_spec(spec)})")
+    specs = [mlp, random_spec(rng, frozen=False)]
+    for spec, got in zip(specs, student.run(probe_count, specs)):
+        expect_same(got, reference.count_parameters(build_from_spec(spec)), f"count_parameters(a model of layers {describe_spec(spec)})")
 
 
 @check(points=1, hint="Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones.")
 def test_count_parameters_frozen(student, reference, rng):
     spec = random_spec(rng, frozen=True)
-    expect_same(student.run(probe_count, spec), reference.count_parameters(build_from_spec(spec)),
+    expect_same(student.run(probe_count, [spec])[0], reference.count_parameters(build_from_spec(spec)),
                 f"count_parameters(a model of layers {describe_spec(spec)})")
 
 

@@ -27,10 +27,12 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def warm_up(exercises, huge_pages: bool = False) -> None:
+def warm_up(exercises, huge_pages: bool = False, fork: bool = False) -> None:
     """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself.
-    ``huge_pages`` makes each child cheaper for ~1.3 s once (:mod:`grader.hugepages`): for long runs."""
-    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])))
+    For long runs: ``huge_pages`` makes each child cheaper for ~1 s once (:mod:`grader.hugepages`), and
+    ``fork`` forks the forkserver from the caller, once it has imported all that (see :func:`sandbox.start`)."""
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])),
+                  fork=fork)
 
 
 def grade(settings: Settings, exercises) -> tuple[dict, int]:

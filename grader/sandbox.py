@@ -43,6 +43,7 @@ _started = False
 # setsid, orphaning or exec: how _kill_tree finds what a child left behind.
 MARK = "GRADER_SANDBOX"
 _mark = f"{os.getpid()}-{time.time_ns()}"
+_needle = f"\0{MARK}={_mark}\0".encode()  # the mark as it reads in /proc/<pid>/environ
 _active: set[int] = set()  # children running now (other threads' runs), which a sweep must spare with their own children
 _since = 0  # when this process started, in clock ticks since boot: nothing older can carry the mark
 _server: int | None = None  # the forkserver's pid
@@ -75,28 +76,75 @@ class Outcome:
         return "\n".join(part for part in (self.stdout, self.stderr) if part)
 
 
-def start(preload: tuple[str, ...] = ()) -> None:
+def start(preload: tuple[str, ...] = (), fork: bool = False) -> None:
     """Start the forkserver now, importing torch and ``preload`` there, so that it warms up
-    while the caller imports its own modules. Later calls change nothing."""
-    global _started, _since, _server
+    while the caller imports its own modules. Later calls change nothing.
+
+    With ``fork``, this process imports them and the forkserver is forked from it: that saves the
+    forkserver's own import (~5 s of CPU) where the caller needs those modules anyway. Only for a
+    process started by :func:`start_worker` (its mark is the one the children carry) that has
+    started no thread, touched no GPU and graded no one yet, since the children inherit its memory.
+    """
+    global _started, _since, _server, _needle
     if _started:
         return
     with contextlib.suppress(OSError, IndexError, ValueError), open("/proc/self/stat", "rb") as f:
         _since = int(f.read().rsplit(b")", 1)[1].split()[19])
-    modules = ["torch", __name__, "grader.wire", *preload]
-    _context.set_forkserver_preload(list(dict.fromkeys(modules)))
+    modules = list(dict.fromkeys(["torch", __name__, "grader.wire", *preload]))
     from multiprocessing import forkserver, resource_tracker
 
     resource_tracker.ensure_running()  # started first, so that it does not carry the mark
-    os.environ[MARK] = _mark
-    try:
-        forkserver.ensure_running()
-    finally:
-        del os.environ[MARK]
+    if fork and os.environ.get(WORKER_MARK):
+        _needle = f"\0{WORKER_MARK}={os.environ[WORKER_MARK]}\0".encode()  # in this process's environ from its start
+        _fork_forkserver(modules)
+    else:
+        _context.set_forkserver_preload(modules)
+        os.environ[MARK] = _mark
+        try:
+            forkserver.ensure_running()
+        finally:
+            del os.environ[MARK]
     # Its children are ours alone (a student's process can never become one), and a spare being born
     # in another thread is among them before its pid is known: a sweep must spare them.
     _server = getattr(forkserver._forkserver, "_forkserver_pid", None)
     _started = True
+
+
+def _fork_forkserver(modules: list[str]) -> None:
+    """Import ``modules`` here, then fork multiprocessing's forkserver loop off this process and
+    tell multiprocessing where it listens, as its own ``ensure_running`` does for one it spawns."""
+    import importlib
+    import socket
+    from multiprocessing import connection, forkserver
+
+    if any(name.split(".")[0] in BLOCKED_PACKAGES for name in sys.modules):
+        raise RuntimeError("the forkserver cannot be forked once the reference solutions are loaded: children would inherit them")
+    for name in modules:
+        importlib.import_module(name)
+    listener = socket.socket(socket.AF_UNIX)
+    address = connection.arbitrary_address("AF_UNIX")
+    listener.bind(address)
+    os.chmod(address, 0o600)
+    listener.listen()
+    alive_r, alive_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forkserver: it keeps none of this process's files (a worker's reply pipe, say) for children to find
+        try:
+            os.dup2(os.open(os.devnull, os.O_RDWR), 0)
+            keep = {0, 1, 2, listener.fileno(), alive_r}
+            for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
+                if fd not in keep:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            if "grader.hugepages" in modules:
+                sys.modules["grader.hugepages"].collapse()
+            forkserver.main(listener.fileno(), alive_r, [])
+        finally:
+            os._exit(0)  # never this process's exit handlers
+    os.close(alive_r)
+    listener.close()
+    server = forkserver._forkserver
+    server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
 
 
 def run(target, *args, module: Path | None = None, limits: Limits = Limits(), workdir: Path | None = None,
@@ -333,7 +381,7 @@ def _kill_tree(pid: int | None) -> None:
     for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill()
-    me, needle = os.getpid(), f"\0{MARK}={_mark}\0".encode()
+    me, needle = os.getpid(), _needle
     killed = {pid}  # a process with SIGKILL pending can no longer fork, so a sweep that finds none new ends it
     for _ in range(20):
         table = {}  # pid -> (parent, group, session, whether it may carry the mark) of every live process

@@ -141,3 +141,32 @@ def huge_pages_kb(module):
     """How much of this child's memory sits in huge pages (what it shares with the forkserver)."""
     with open("/proc/self/smaps_rollup") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:"))
+
+
+def open_files(module):
+    """What this child's file descriptors point at."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return found
+
+
+def daemonize(module, marker):
+    """Leave a daemon: fork, setsid, fork again and let the middle process exit, so that the sleeper is
+    in no session or group of the child's and has lost its parent. Only the sandbox's mark finds it."""
+    pids = Path(tempfile.gettempdir()) / marker
+    pids.mkdir(exist_ok=True)
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() == 0:
+            (pids / str(os.getpid())).write_text("")
+            time.sleep(120)
+        os._exit(0)
+    os.waitpid(middle, 0)
+    while not any(pids.iterdir()):
+        time.sleep(0.01)
+    return "daemonized"

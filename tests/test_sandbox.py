@@ -8,6 +8,7 @@ exactly the functions it redefines misbehave and every other check must still pa
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -86,6 +87,30 @@ def grade_fast(submission: Path, exercises=(EX1,), **options) -> tuple[dict, dic
     doc, internal = grade(submission, list(exercises), **{**FAST, **options})
     assert internal == 0, "a hostile submission must never look like a grader bug"
     return doc, {key.split("::")[1]: c for key, c in checks(doc).items() if key.startswith(EX1.stem)}
+
+
+FORKED_WORKER = """
+import json, os, sys
+from grader import sandbox
+from tests import sandbox_targets as t
+secret = open(sys.argv[1], "w")  # as a batch worker's reply pipe: no child may find it
+sandbox.start(fork=True)
+files, spawned = sandbox.run(t.open_files), sandbox.run(t.daemonize, sys.argv[2])
+forked = open(f"/proc/{sandbox._server}/cmdline").read() == open("/proc/self/cmdline").read()
+print(json.dumps({"forked": forked, "files": files.value, "spawned": spawned.value}))
+"""
+
+
+def test_a_forkserver_forked_from_a_worker_gives_children_none_of_its_files_and_kills_what_they_leave(tmp_path):
+    marker = f"forked-{uuid.uuid4().hex}"
+    secret = tmp_path / "reply-pipe"
+    done = subprocess.run([sys.executable, "-c", FORKED_WORKER, str(secret), marker], cwd=KIT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, sandbox.WORKER_MARK: uuid.uuid4().hex})
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.splitlines()[-1])
+    assert got["forked"] and got["spawned"] == "daemonized"
+    assert str(secret) not in got["files"]
+    assert survivors(marker) == []  # the daemon was killed when its check ended: only the worker's mark found it
 
 
 # ---------------------------------------------------------------- sandbox.run itself
@@ -231,6 +256,12 @@ def test_syntax_error_names_its_line(tmp_path):
     outcome = sandbox.run(targets.nothing, module=tmp_path / "broken.py")
     assert (outcome.status, outcome.error["type"]) == ("raised", "SyntaxError")
     assert "line 3" in outcome.error["message"]
+
+
+def test_a_daemon_that_left_the_session_and_its_parent_is_killed_too(marker):
+    assert sandbox.run(targets.daemonize, marker).value == "daemonized"
+    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) == 1
+    assert survivors(marker) == []
 
 
 @pytest.mark.parametrize("then_hang", [True, False], ids=["hangs", "returns"])

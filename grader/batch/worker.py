@@ -43,7 +43,8 @@ class Worker:
     def start(self) -> dict:
         from grader import engine
 
-        engine.warm_up(self.exercises, huge_pages=True)  # the forkserver imports torch while this process imports the checks
+        # Imports torch and the checks here, then forks the forkserver off this process: one import, not two.
+        engine.warm_up(self.exercises, huge_pages=True, fork=True)
         if any(e.needs_mnist for e in self.exercises):
             from grader.data import ensure_mnist
 
@@ -100,6 +101,8 @@ def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:
     except (click.UsageError, DataError) as exc:  # --device cuda without CUDA, say: no student could be graded
         reply({"fatal": exc.format_message() if isinstance(exc, click.UsageError) else str(exc), "code": 2})
         return
+    # Only now: the forkserver is forked during start, and must not inherit a thread's half-held locks.
+    threading.Thread(target=_read_jobs, args=(worker, jobs), daemon=True).start()
     reply(hello)
     while (line := jobs.get()) is not None:
         worker.busy = True
@@ -132,7 +135,6 @@ def main() -> None:
     os.dup2(2, 1)
     worker = Worker(json.loads(sys.argv[1]))
     jobs: queue.Queue = queue.Queue()
-    threading.Thread(target=_read_jobs, args=(worker, jobs), daemon=True).start()
 
     def reply(message: dict) -> None:
         channel.write(json.dumps(message) + "\n")

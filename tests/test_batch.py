@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -305,6 +306,21 @@ def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
     assert {k: v for k, v in files(out).items() if not k.startswith("json/")} == files(reference)
     ada = json.loads((out / "json" / "ada.json").read_text(encoding="utf-8"))
     assert "batch" not in ada and ada["score"] == 27 and ada["seed"] == SEED
+
+
+def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_path):
+    root, reference, *_ = graded
+    fewer = tmp_path / "class"
+    shutil.copytree(root, fewer, symlinks=True)
+    shutil.rmtree(fewer / "ada")
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
+    process = batch(fewer, out)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert f"Kept in the gradebook though no longer in {fewer}: ada (--force grades only who is there now)" in stderr
+    assert (out / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes()
 
 
 def test_nbgrader_submitted_tree_is_graded_by_stem(tmp_path):

@@ -73,6 +73,9 @@ def run(options: Options) -> int:
     jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
     say(f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
         f"with seed {seed}, {jobs} at a time ...")
+    if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
+        names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+        say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
     config = {"exercises": stems, "seed": seed, "device": options.device, "timeout_scale": options.timeout_scale,
               "memory": options.memory, "data_dir": str(options.data_dir) if options.data_dir else None,
               "threads": max(1, cpu_count() // jobs)}

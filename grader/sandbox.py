@@ -386,9 +386,10 @@ def _kill_tree(pid: int | None) -> None:
     for _ in range(20):
         table = {}  # pid -> (parent, group, session, whether it may carry the mark) of every live process
         for name in os.listdir("/proc"):
+            if not name.isdigit():  # /proc/self, /proc/meminfo...
+                continue
             with contextlib.suppress(OSError, ValueError, IndexError):
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
+                fields = _read(f"/proc/{name}/stat").rsplit(b")", 1)[1].split()
                 if fields[0] not in (b"Z", b"X"):
                     table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]) >= _since)
         below, spared = _descendants(table, {pid}), _descendants(table, _active)
@@ -419,10 +420,21 @@ def _descendants(table: dict, roots) -> set[int]:
 def _marked(pid: int, needle: bytes) -> bool:
     """Whether a process's environment carries this forkserver's mark (only ours can be read)."""
     try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return needle in b"\0" + f.read()
+        return needle in b"\0" + _read(f"/proc/{pid}/environ")
     except OSError:
         return False
+
+
+def _read(path: str) -> bytes:
+    """A whole /proc file, without the buffered file object that ``open`` builds (a sweep reads hundreds)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class _Reader(threading.Thread):

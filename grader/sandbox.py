@@ -56,6 +56,7 @@ class Limits:
     output: int = OUTPUT_CAP
     threads: int | None = None
     address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
+    hidden: tuple[str, ...] = ()  # folders it must not read besides the reference solutions (a batch's --out)
     nice: int = 0  # added to the child's niceness: a short check's child yields to a long one's
 
 
@@ -90,7 +91,7 @@ def start(preload: tuple[str, ...] = (), fork: bool = False) -> None:
         return
     with contextlib.suppress(OSError, IndexError, ValueError), open("/proc/self/stat", "rb") as f:
         _since = int(f.read().rsplit(b")", 1)[1].split()[19])
-    modules = list(dict.fromkeys(["torch", __name__, "grader.wire", *preload]))
+    modules = list(dict.fromkeys(["torch", __name__, "grader.wire", "grader.confine", *preload]))
     from multiprocessing import forkserver, resource_tracker
 
     resource_tracker.ensure_running()  # started first, so that it does not carry the mark
@@ -504,6 +505,7 @@ def _child_main(task_r, result_w, out_w, err_w):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     import torch
 
+    hidden = _package_folders(BLOCKED_PACKAGES)  # found before the blocker below refuses to look for them
     if any(name in sys.modules for name in BLOCKED_PACKAGES):
         for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
             del sys.modules[name]
@@ -518,6 +520,7 @@ def _child_main(task_r, result_w, out_w, err_w):
     if limits.nice:
         os.nice(limits.nice)
     os.chdir(workdir)
+    _hide([*hidden, *limits.hidden], module_path)
     if limits.memory and limits.address_space:
         _limit_address_space(limits.memory)
     if limits.threads:
@@ -543,6 +546,26 @@ def _child_main(task_r, result_w, out_w, err_w):
     os.dup2(quiet, 2)
     result_w.send_bytes(data)
     os._exit(0)
+
+
+def _package_folders(names) -> list[str]:
+    folders = []
+    for name in names:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            folders += list(spec.submodule_search_locations or []) if spec else []
+    return folders
+
+
+def _hide(folders: list[str], module_path: str | None) -> None:
+    """Make ``folders`` unreadable to student code (:mod:`grader.confine`), except one that holds the module
+    graded (the reference solutions graded as a submission: the kit's own tests and benches do that)."""
+    from grader import confine
+
+    here = os.path.realpath(module_path) if module_path else ""
+    folders = [f for f in folders if not here.startswith(os.path.realpath(f) + os.sep)]
+    if folders:
+        confine.hide(folders)
 
 
 def _limit_address_space(extra: int) -> None:

@@ -170,3 +170,8 @@ def daemonize(module, marker):
     while not any(pids.iterdir()):
         time.sleep(0.01)
     return "daemonized"
+
+
+def read_text(module, path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()

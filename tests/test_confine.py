@@ -1,0 +1,58 @@
+"""Can student code read the reference solutions, or a batch's feedback, by path? (Landlock, Linux 5.13+)"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from grader import confine, sandbox
+from tests import sandbox_targets as targets
+from tests.conftest import KIT
+
+needs_landlock = pytest.mark.skipif(not confine.available(), reason="this kernel has no Landlock (Linux 5.13+), so files cannot be hidden")
+SOLUTION = KIT / "solutions" / "exercise1_tensors.py"
+
+
+@needs_landlock
+def test_student_code_cannot_open_a_reference_solution():
+    outcome = sandbox.run(targets.read_text, str(SOLUTION))
+    assert outcome.status == "raised" and outcome.error["type"] == "PermissionError"
+
+
+@needs_landlock
+def test_everything_else_stays_readable():
+    for path in (KIT / "exercises" / "exercise1_tensors.py", KIT / "README.md", KIT / "data" / "README.md"):
+        outcome = sandbox.run(targets.read_text, str(path))
+        assert outcome.status == "ok" and outcome.value == path.read_text(encoding="utf-8")
+
+
+@needs_landlock
+def test_a_run_can_hide_more_folders(tmp_path):
+    (tmp_path / "grades").mkdir()
+    (tmp_path / "grades" / "results.jsonl").write_text('{"expected": 42}\n')
+    (tmp_path / "notes.txt").write_text("mine")
+    limits = sandbox.Limits(hidden=(str(tmp_path / "grades"),))
+    assert sandbox.run(targets.read_text, str(tmp_path / "grades" / "results.jsonl"), limits=limits).status == "raised"
+    assert sandbox.run(targets.read_text, str(tmp_path / "notes.txt"), limits=limits).value == "mine"
+
+
+def test_the_reference_graded_as_a_submission_can_still_be_read():
+    outcome = sandbox.run(targets.student_function, "make_scalar", 2.5, module=SOLUTION)
+    assert outcome.status == "ok" and outcome.value.item() == 2.5
+
+
+def test_rules_never_open_a_way_to_a_hidden_folder(tmp_path):
+    hidden = tmp_path / "kit" / "solutions"
+    hidden.mkdir(parents=True)
+    (tmp_path / "kit" / "exercises").mkdir()
+    (tmp_path / "kit" / "README.md").write_text("")
+    (tmp_path / "kit" / "to_solutions").symlink_to(hidden)
+    (tmp_path / "kit" / "to_kit").symlink_to(tmp_path / "kit")
+    (tmp_path / "kit" / "into").symlink_to(hidden / "anything")
+    found = dict(confine.rules([str(hidden)]))
+    assert found[str(tmp_path / "kit" / "exercises")] == confine.READ_FILE | confine.READ_DIR
+    assert found[str(tmp_path / "kit" / "README.md")] == confine.READ_FILE
+    for parent in (tmp_path / "kit", tmp_path, "/"):
+        assert found[os.path.realpath(parent)] == confine.READ_DIR  # listed, never read
+    assert not {str(hidden), *(str(tmp_path / "kit" / name) for name in ("to_solutions", "to_kit", "into"))} & set(found)

@@ -17,18 +17,21 @@ HUGE = 2 << 20
 SMALLEST = 2 * HUGE  # a region must span at least this much to be worth collapsing
 
 
-def regions() -> list[tuple[int, int]]:
-    """The huge-page-aligned parts of this process's private, writable, anonymous mappings."""
+def regions(maps: str | None = None) -> list[tuple[int, int]]:
+    """The huge-page-aligned parts of the private, writable, anonymous mappings in ``maps``
+    (the text of /proc/<pid>/maps; this process's by default)."""
+    if maps is None:
+        with open("/proc/self/maps") as file:
+            maps = file.read()
     found = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            fields = line.split()
-            if fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            start, end = -(-start // HUGE) * HUGE, end // HUGE * HUGE
-            if end - start >= SMALLEST:
-                found.append((start, end))
+    for line in maps.splitlines():
+        fields = line.split()
+        if fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        start, end = -(-start // HUGE) * HUGE, end // HUGE * HUGE
+        if end - start >= SMALLEST:
+            found.append((start, end))
     return found
 
 

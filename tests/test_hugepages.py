@@ -25,13 +25,14 @@ def in_fresh_python(code: str) -> dict:
 
 
 def test_regions_are_aligned_parts_of_private_anonymous_memory():
+    with open("/proc/self/maps") as file:
+        maps = file.read()  # read once: other threads map and unmap memory meanwhile
     mappings = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            fields = line.split()
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            mappings.append((start, end, fields[1], fields[5] if len(fields) > 5 else ""))
-    found = hugepages.regions()
+    for line in maps.splitlines():
+        fields = line.split()
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        mappings.append((start, end, fields[1], fields[5] if len(fields) > 5 else ""))
+    found = hugepages.regions(maps)
     assert found, "a process that imported torch has megabytes of heap"
     for start, end in found:
         assert start % hugepages.HUGE == 0 and end % hugepages.HUGE == 0

@@ -520,7 +520,7 @@ def _child_main(task_r, result_w, out_w, err_w):
     if limits.nice:
         os.nice(limits.nice)
     os.chdir(workdir)
-    _hide([*hidden, *limits.hidden], module_path)
+    _confine([*hidden, *limits.hidden], module_path, workdir)
     if limits.memory and limits.address_space:
         _limit_address_space(limits.memory)
     if limits.threads:
@@ -557,15 +557,18 @@ def _package_folders(names) -> list[str]:
     return folders
 
 
-def _hide(folders: list[str], module_path: str | None) -> None:
-    """Make ``folders`` unreadable to student code (:mod:`grader.confine`), except one that holds the module
-    graded (the reference solutions graded as a submission: the kit's own tests and benches do that)."""
+def _confine(folders: list[str], module_path: str | None, workdir: str) -> None:
+    """Hide ``folders`` from student code and let it write only in ``workdir`` (:mod:`grader.confine`). A folder
+    that holds the module graded stays readable: the kit's own tests and benches grade the reference solutions."""
     from grader import confine
 
     here = os.path.realpath(module_path) if module_path else ""
-    folders = [f for f in folders if not here.startswith(os.path.realpath(f) + os.sep)]
-    if folders:
-        confine.hide(folders)
+    confine.confine([f for f in folders if not here.startswith(os.path.realpath(f) + os.sep)], workdir)
+    os.environ["TMPDIR"] = tempfile.tempdir = workdir  # where tempfile, and any program it starts, can write
+    # Student code that starts processes (DataLoader(num_workers=2)) forks them, as a script run on Linux does,
+    # rather than starting a forkserver of its own (~3 s), and keeps multiprocessing's files in workdir too.
+    multiprocessing.set_start_method("fork", force=True)
+    multiprocessing.current_process()._config.pop("tempdir", None)
 
 
 def _limit_address_space(extra: int) -> None:

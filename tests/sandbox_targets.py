@@ -11,6 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Where a child leaves evidence for its test (pids, logs): a confined child writes only in its own
+# working directory, which is removed after it, and in /dev.
+EVIDENCE = Path("/dev/shm") if os.path.isdir("/dev/shm") else Path(tempfile.gettempdir())
+
 
 def nothing(module):
     return None
@@ -105,7 +109,7 @@ def spawn_sleepers(module, marker, count, then_hang):
     env = {**os.environ, "HOSTILE_MARKER": marker}
     for i in range(count):
         subprocess.Popen(["sleep", "120"], env=env, start_new_session=i % 2 == 1)
-    pids = Path(tempfile.gettempdir()) / marker
+    pids = EVIDENCE / marker
     pids.mkdir(exist_ok=True)
     for i in range(count):
         if os.fork() == 0:
@@ -157,7 +161,7 @@ def open_files(module):
 def daemonize(module, marker):
     """Leave a daemon: fork, setsid, fork again and let the middle process exit, so that the sleeper is
     in no session or group of the child's and has lost its parent. Only the sandbox's mark finds it."""
-    pids = Path(tempfile.gettempdir()) / marker
+    pids = EVIDENCE / marker
     pids.mkdir(exist_ok=True)
     middle = os.fork()
     if middle == 0:
@@ -175,3 +179,28 @@ def daemonize(module, marker):
 def read_text(module, path):
     with open(path, encoding="utf-8") as f:
         return f.read()
+
+
+def write_text(module, path, text):
+    """Write ``text`` to ``path`` (relative: in the working directory); where it went, or the error's name."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return os.path.realpath(path)
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def temp_file(module):
+    fd, path = tempfile.mkstemp()
+    os.close(fd)
+    return os.path.dirname(path) == os.getcwd()
+
+
+def loader_workers(module, workers):
+    """Sum 0..9 through a DataLoader with worker processes (shared memory, semaphores)."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(torch.arange(10)), batch_size=5, num_workers=workers)
+    return int(sum(batch[0].sum() for batch in loader))

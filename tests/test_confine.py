@@ -1,4 +1,5 @@
-"""Can student code read the reference solutions, or a batch's feedback, by path? (Landlock, Linux 5.13+)"""
+"""Can student code read the reference solutions or a batch's feedback by path, or write outside its own folder?
+(Landlock, Linux 5.13+)"""
 
 from __future__ import annotations
 
@@ -37,6 +38,20 @@ def test_a_run_can_hide_more_folders(tmp_path):
     assert sandbox.run(targets.read_text, str(tmp_path / "notes.txt"), limits=limits).value == "mine"
 
 
+@needs_landlock
+def test_student_code_writes_only_in_its_working_directory(tmp_path):
+    assert sandbox.run(targets.write_text, "model.pt", "weights").value.endswith("/model.pt")
+    assert sandbox.run(targets.temp_file).value is True  # tempfile writes there too
+    for outside in (tmp_path / "gradebook.jsonl", KIT / "grader" / "checks" / "conftest.py"):
+        assert sandbox.run(targets.write_text, str(outside), "forged").value == "PermissionError"
+        assert not outside.exists()
+
+
+def test_dataloader_workers_still_work_in_a_confined_child():
+    outcome = sandbox.run(targets.loader_workers, 2)
+    assert (outcome.status, outcome.value) == ("ok", 45), outcome.error
+
+
 def test_the_reference_graded_as_a_submission_can_still_be_read():
     outcome = sandbox.run(targets.student_function, "make_scalar", 2.5, module=SOLUTION)
     assert outcome.status == "ok" and outcome.value.item() == 2.5
@@ -56,3 +71,7 @@ def test_rules_never_open_a_way_to_a_hidden_folder(tmp_path):
     for parent in (tmp_path / "kit", tmp_path, "/"):
         assert found[os.path.realpath(parent)] == confine.READ_DIR  # listed, never read
     assert not {str(hidden), *(str(tmp_path / "kit" / name) for name in ("to_solutions", "to_kit", "into"))} & set(found)
+
+
+def test_with_nothing_hidden_everything_is_readable_and_only_the_writable_folders_writable():
+    assert confine.rules([], ["/tmp/work"]) == [("/", confine.READ_FILE | confine.READ_DIR), ("/tmp/work", confine.WRITE)]

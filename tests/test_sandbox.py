@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import registry, sandbox
+from grader import confine, registry, sandbox
 from tests import sandbox_targets as targets
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
@@ -39,7 +40,7 @@ def survivors(marker: str, settle: float = 0.5) -> list[int]:
     forked ones wrote their pid into a folder named after it."""
     time.sleep(settle)  # a forked child that escaped has long written its pid by now
     pids = set()
-    folder = Path(tempfile.gettempdir()) / marker
+    folder = targets.EVIDENCE / marker
     if folder.is_dir():
         pids |= {int(p.name) for p in folder.iterdir()}
     needle = f"HOSTILE_MARKER={marker}".encode()
@@ -64,18 +65,18 @@ def marker():
     """A unique marker; whatever still runs under it at the end is killed, by pid, and the folder removed."""
     name = f"grader-hostile-{uuid.uuid4().hex[:12]}"
     yield name
-    for pid in survivors(name):
+    clean_up(name)
+
+
+def clean_up(marker: str) -> None:
+    for pid in survivors(marker, settle=0):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    folder = Path(tempfile.gettempdir()) / name
-    for path in (folder.glob("*") if folder.is_dir() else ()):
-        path.unlink()
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+    shutil.rmtree(targets.EVIDENCE / marker, ignore_errors=True)
 
 
 def hostile_source(name: str, marker: str = "") -> str:
-    return (HOSTILE / f"{name}.py").read_text(encoding="utf-8").replace("MARKER", marker)
+    return (HOSTILE / f"{name}.py").read_text(encoding="utf-8").replace("MARKER", marker).replace("EVIDENCE", str(targets.EVIDENCE))
 
 
 def hostile_submission(folder: Path, name: str, marker: str = "") -> Path:
@@ -101,8 +102,7 @@ print(json.dumps({"forked": forked, "files": files.value, "spawned": spawned.val
 """
 
 
-def test_a_forkserver_forked_from_a_worker_gives_children_none_of_its_files_and_kills_what_they_leave(tmp_path):
-    marker = f"forked-{uuid.uuid4().hex}"
+def test_a_forkserver_forked_from_a_worker_gives_children_none_of_its_files_and_kills_what_they_leave(tmp_path, marker):
     secret = tmp_path / "reply-pipe"
     done = subprocess.run([sys.executable, "-c", FORKED_WORKER, str(secret), marker], cwd=KIT, capture_output=True,
                           text=True, timeout=120, env={**os.environ, sandbox.WORKER_MARK: uuid.uuid4().hex})
@@ -260,7 +260,7 @@ def test_syntax_error_names_its_line(tmp_path):
 
 def test_a_daemon_that_left_the_session_and_its_parent_is_killed_too(marker):
     assert sandbox.run(targets.daemonize, marker).value == "daemonized"
-    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) == 1
+    assert len(list((targets.EVIDENCE / marker).iterdir())) == 1
     assert survivors(marker) == []
 
 
@@ -270,7 +270,7 @@ def test_no_process_outlives_its_run(marker, then_hang):
     was killed at its time limit or returned on its own."""
     outcome = sandbox.run(targets.spawn_sleepers, marker, 10, then_hang, limits=sandbox.Limits(timeout=3))
     assert outcome.status == ("timeout" if then_hang else "ok"), outcome.error
-    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) > 0, "the test spawned nothing"
+    assert len(list((targets.EVIDENCE / marker).iterdir())) > 0, "the test spawned nothing"
     assert survivors(marker) == []
 
 
@@ -363,9 +363,7 @@ def graded(tmp_path_factory):
 
     yield get
     for *_, marker in done.values():  # whatever escaped is killed, so a failure here stays contained
-        for pid in survivors(marker, settle=0):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        clean_up(marker)
 
 
 def test_every_hostile_module_is_covered():
@@ -407,9 +405,10 @@ def test_patched_judge_still_compares(graded):
 def test_fake_results_are_ignored(graded):
     doc, found, folder, marker = graded("fake_results")
     submission = folder / "submission"
-    assert (submission / f"{marker}.json").exists(), "the hostile module did not run"
+    assert '"score": 1000.0' in found["make_vector"]["message"], "the hostile module did not run"
     assert doc["score"] == doc["max_score"] - found["make_vector"]["max_score"]
-    for leftover in (submission / f"{marker}.json", Path(tempfile.gettempdir()) / f"{marker}.json"):
+    assert (submission / f"{marker}.json").exists() is not confine.available()  # a confined child writes only in its folder
+    for leftover in (submission / f"{marker}.json", submission / "results.json", Path(tempfile.gettempdir()) / f"{marker}.json"):
         leftover.unlink(missing_ok=True)
 
 
@@ -432,7 +431,7 @@ def test_unprintable_exception_is_still_reported(graded):
 
 def test_sleepers_are_all_gone(graded):
     *_, marker = graded("spawn_sleepers")
-    assert len(list((Path(tempfile.gettempdir()) / marker).iterdir())) > 0, "the hostile module spawned nothing"
+    assert len(list((targets.EVIDENCE / marker).iterdir())) > 0, "the hostile module spawned nothing"
     assert survivors(marker) == []
 
 
@@ -451,12 +450,13 @@ def test_a_module_that_cannot_be_imported_costs_only_its_exercise(tmp_path, name
 @pytest.mark.parametrize("fails", [True, False])
 def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path, fails):
     """No separate import step: the first check's child tells whether the module imports."""
-    log = tmp_path / "imports.log"
+    log = targets.EVIDENCE / f"imports-{uuid.uuid4().hex}.log"
     source = f"with open({str(log)!r}, 'a') as log:\n    log.write('imported\\n')\n"
     source += "raise RuntimeError('broken at import')\n" if fails else ""
     folder = submission_from(tmp_path, EX1.stem, source + solution_with(EX1.stem, ""))
     doc, found = grade_fast(folder)
     imports = log.read_text().count("imported")
+    log.unlink()
     if fails:
         assert imports == 1
         assert {c["status"] for c in found.values()} == {"error"}

@@ -1,5 +1,7 @@
 """Write results claiming full marks (cwd, /tmp, the submission folder, stdout), then answer wrongly.
 
+Where the sandbox confines writes, only the first two land (both in the child's own folder).
+
 The test replaces MARKER so that the files it looks for are its own.
 """
 
@@ -11,10 +13,12 @@ import torch
 
 FAKE = {"schema": 1, "score": 1000.0, "max_score": 1000.0, "status": "passed",
         "exercises": [{"exercise": "exercise1_tensors", "score": 1000.0, "max_score": 1000.0, "status": "graded", "checks": []}]}
-for folder in (Path.cwd(), Path(__file__).parent):
-    (folder / "results.json").write_text(json.dumps(FAKE))
 for folder in (Path.cwd(), Path(tempfile.gettempdir()), Path(__file__).parent):
-    (folder / "MARKER.json").write_text(json.dumps(FAKE))
+    for name in ("results.json", "MARKER.json"):
+        try:
+            (folder / name).write_text(json.dumps(FAKE))
+        except OSError:
+            pass
 print(json.dumps(FAKE))
 
 

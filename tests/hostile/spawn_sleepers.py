@@ -7,7 +7,6 @@ environment, forked ones write their pid into a folder named after it.
 
 import os
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ def spawn():
     env = {**os.environ, "HOSTILE_MARKER": "MARKER"}
     for i in range(10):
         subprocess.Popen(["sleep", "120"], env=env, start_new_session=i % 2 == 1)
-    pids = Path(tempfile.gettempdir()) / "MARKER"
+    pids = Path("EVIDENCE") / "MARKER"
     pids.mkdir(exist_ok=True)
     for i in range(10):
         if os.fork() == 0:

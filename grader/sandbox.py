@@ -314,7 +314,7 @@ def _watch(child, result: _Reader, limits: Limits, began: float, cancel: threadi
     maps torch, relayed by the forkserver, to every check.
     """
     deadline = began + limits.timeout
-    baseline = None  # what the child shares with the forkserver (torch) is not its own use
+    baseline = None  # what the child shares with the forkserver (torch's heap) is not its own use
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -363,10 +363,12 @@ def _size(n: int | None) -> str:
 
 
 def _rss(pid: int) -> int:
+    """The child's resident memory but the pages of files it maps: those (torch's libraries) come in as its
+    code runs, a few hundred MB sooner or later, and would count against a student who allocated nothing."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+        resident, shared = _read(f"/proc/{pid}/statm").split()[1:3]
+        return (int(resident) - int(shared)) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
         return 0
 
 

@@ -362,8 +362,9 @@ def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
     out, mark = tmp_path / "grades", uuid.uuid4().hex
     command = [sys.executable, "-m", "grader.cli", "batch", str(root), "--out", str(out), "--exercises", "2", "--jobs", "1",
                "--seed", "1", "--timeout-scale", "2"]
-    process = subprocess.Popen(command, env={**os.environ, "BATCH_TEST_MARK": mark}, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # As a terminal's foreground job: a test run from a background job would pass on SIGINT ignored.
+    process = subprocess.Popen(command, env={**os.environ, "BATCH_TEST_MARK": mark}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not (out / "results.jsonl").exists() or not (out / "results.jsonl").read_bytes():
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)

@@ -134,6 +134,9 @@ def main() -> None:
     # Replies go to a private copy of stdout; anything else printed here lands in the batch's log.
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
+    # _read_jobs interrupts a check with SIGINT's handler, which a batch started in the background (nohup, `&`
+    # in a script) would have ignored; this process is in its own session, so no terminal's Ctrl-C reaches it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     worker = Worker(json.loads(sys.argv[1]))
     jobs: queue.Queue = queue.Queue()
 

@@ -1,8 +1,7 @@
 """Confine a sandbox child's file access, for good, with Landlock (Linux 5.13+).
 
 Refusing ``import solutions`` is not enough: a student could open the reference's file and run
-it, read a classmate's feedback in a batch's ``--out`` folder (it names expected values), or
-rewrite the kit's checks or the gradebook for a later run. Landlock lets an unprivileged
+it, or rewrite the kit's checks or a gradebook for a later run. Landlock lets an unprivileged
 process give up rights that it and its descendants never get back. The child keeps reading
 everything but the files below the hidden folders (it may read each entry beside them and
 beside each of their parents, and only list those parents), and writes only in its own
@@ -46,14 +45,14 @@ def rules(hidden: list[str], writable: list[str] = (), write: int = WRITE) -> li
     found = [(parent, READ_DIR) for parent in sorted(parents)] if hidden else [("/", READ_FILE | READ_DIR)]
     for parent in sorted(parents):
         try:
-            names = sorted(os.listdir(parent))
+            entries = sorted(os.scandir(parent), key=lambda e: e.name)
         except OSError:  # a hidden folder not made yet, in a folder not made yet
             continue
-        for name in names:
-            entry = os.path.join(parent, name)
-            if entry in parents or entry in hidden or _reaches(os.path.realpath(entry), hidden):
+        for entry in entries:
+            path = entry.path
+            if path in parents or path in hidden or _reaches(os.path.realpath(path) if entry.is_symlink() else path, hidden):
                 continue
-            found.append((entry, READ_FILE | (READ_DIR if os.path.isdir(entry) else 0)))
+            found.append((path, READ_FILE | (READ_DIR if entry.is_dir() else 0)))
     return found + [(path, write) for path in writable]
 
 

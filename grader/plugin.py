@@ -44,7 +44,6 @@ class Settings:
     memory: int | None = sandbox.DEFAULT_MEMORY
     data_dir: Path | None = None
     threads: int | None = None
-    hidden: tuple[str, ...] = ()  # folders student code must not read (a batch's --out, with classmates' feedback)
 
 
 @dataclass
@@ -135,7 +134,7 @@ class Student:
 
     def limits(self, left: float, nice: int = 0) -> sandbox.Limits:
         return sandbox.Limits(timeout=max(left, 0.5), memory=self.settings.memory, threads=self.settings.threads,
-                              address_space=not self.cuda, nice=nice, hidden=self.settings.hidden)
+                              address_space=not self.cuda, nice=nice)
 
 
 HEAD_START_NICE = 5

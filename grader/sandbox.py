@@ -56,7 +56,7 @@ class Limits:
     output: int = OUTPUT_CAP
     threads: int | None = None
     address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
-    hidden: tuple[str, ...] = ()  # folders it must not read besides the reference solutions (a batch's --out)
+    hidden: tuple[str, ...] = ()  # folders it must not read besides the reference solutions
     nice: int = 0  # added to the child's niceness: a short check's child yields to a long one's
 
 

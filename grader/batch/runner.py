@@ -78,7 +78,7 @@ def run(options: Options) -> int:
         say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
     config = {"exercises": stems, "seed": seed, "device": options.device, "timeout_scale": options.timeout_scale,
               "memory": options.memory, "data_dir": str(options.data_dir) if options.data_dir else None,
-              "threads": max(1, cpu_count() // jobs), "hidden": [str(options.out.resolve())]}
+              "threads": max(1, cpu_count() // jobs)}
     began = time.monotonic()
     try:
         if todo:

@@ -56,7 +56,6 @@ class Limits:
     output: int = OUTPUT_CAP
     threads: int | None = None
     address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
-    hidden: tuple[str, ...] = ()  # folders it must not read besides the reference solutions
     nice: int = 0  # added to the child's niceness: a short check's child yields to a long one's
 
 
@@ -522,7 +521,7 @@ def _child_main(task_r, result_w, out_w, err_w):
     if limits.nice:
         os.nice(limits.nice)
     os.chdir(workdir)
-    _confine([*hidden, *limits.hidden], module_path, workdir)
+    _confine(hidden, module_path, workdir)
     if limits.memory and limits.address_space:
         _limit_address_space(limits.memory)
     if limits.threads:

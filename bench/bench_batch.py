@@ -57,8 +57,20 @@ def make_class(root: Path, stems: list[str], students: int, mixed: bool = True) 
 
 
 def run_batch(root: Path, out: Path, numbers: str, jobs: int) -> tuple[float, dict[str, dict]]:
-    command = [*grade_command(), "batch", str(root), "--out", str(out), "--exercises", numbers, "--jobs", str(jobs),
-               "--seed", str(SEED), "--force"]
+    command = [
+        *grade_command(),
+        "batch",
+        str(root),
+        "--out",
+        str(out),
+        "--exercises",
+        numbers,
+        "--jobs",
+        str(jobs),
+        "--seed",
+        str(SEED),
+        "--force",
+    ]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=KIT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - began
@@ -89,19 +101,26 @@ def bench_class(work: Path, students: int, jobs: int, baseline: int) -> bool:
     # Half the fresh runs before the batch and half after, so that a drift in load hits both sides alike.
     fresh = {folder.name: run_fresh(folder, numbers) for folder in folders[: len(folders) // 2]}
     batch_seconds, records = run_batch(root, work / "grades", numbers, jobs)
-    fresh.update({folder.name: run_fresh(folder, numbers) for folder in folders[len(folders) // 2:]})
+    fresh.update({folder.name: run_fresh(folder, numbers) for folder in folders[len(folders) // 2 :]})
     fresh_seconds = [seconds for seconds, _ in fresh.values()]
-    agree = sum(doc["score"] == records[name]["score"] and doc["max_score"] == records[name]["max_score"]
-                for name, (_, doc) in fresh.items())
+    agree = sum(
+        doc["score"] == records[name]["score"] and doc["max_score"] == records[name]["max_score"] for name, (_, doc) in fresh.items()
+    )
     per_batch, per_fresh = batch_seconds / students, sum(fresh_seconds) / len(fresh_seconds)
     speedup = per_fresh / per_batch
     grading = sorted(r["batch"]["seconds"] for r in records.values())
     print(f"(a) {students} submissions, exercises {numbers}, seed {SEED}")
-    print(f"    grade batch --jobs {jobs}:               {batch_seconds:7.1f} s in all, {per_batch:5.2f} s per submission"
-          f" (in a worker: median {grading[len(grading) // 2]:.2f} s per submission)")
-    print(f"    grade {numbers.replace(',', ' ')} --submission X, fresh each: {sum(fresh_seconds):7.1f} s for {len(folders)},"
-          f" {per_fresh:5.2f} s per submission")
-    print(f"    speed-up per submission: {speedup:.1f}x (target >= {TARGET_SPEEDUP:g}x) -> {'OK' if speedup >= TARGET_SPEEDUP else 'MISSED'}")
+    print(
+        f"    grade batch --jobs {jobs}:               {batch_seconds:7.1f} s in all, {per_batch:5.2f} s per submission"
+        f" (in a worker: median {grading[len(grading) // 2]:.2f} s per submission)"
+    )
+    print(
+        f"    grade {numbers.replace(',', ' ')} --submission X, fresh each: {sum(fresh_seconds):7.1f} s for {len(folders)},"
+        f" {per_fresh:5.2f} s per submission"
+    )
+    print(
+        f"    speed-up per submission: {speedup:.1f}x (target >= {TARGET_SPEEDUP:g}x) -> {'OK' if speedup >= TARGET_SPEEDUP else 'MISSED'}"
+    )
     print(f"    scores agree for {agree} of {len(folders)} students")
     return speedup >= TARGET_SPEEDUP and agree == len(folders)
 
@@ -121,11 +140,15 @@ def bench_training(work: Path, students: int, jobs: int) -> bool:
     epochs = os.environ.get("GRADER_MNIST_EPOCHS", "the default")
     print(f"(b) {students} correct submissions, exercise 6 only (GRADER_MNIST_EPOCHS {epochs}), so every one trains")
     print(f"    one student's exercise 6 alone: {single_seconds:.1f} s; floor {students} x {single_seconds:.1f} / {jobs} = {floor:.1f} s")
-    print(f"    grade batch --jobs {jobs}: {total:.1f} s in all -> {ratio:.2f}x the floor (target <= {TARGET_FLOOR:g}x)"
-          f" -> {'OK' if ratio <= TARGET_FLOOR else 'MISSED'}")
+    print(
+        f"    grade batch --jobs {jobs}: {total:.1f} s in all -> {ratio:.2f}x the floor (target <= {TARGET_FLOOR:g}x)"
+        f" -> {'OK' if ratio <= TARGET_FLOOR else 'MISSED'}"
+    )
     inside = sorted(r["batch"]["seconds"] for r in records.values())
-    print(f"    in a worker, per student: first {max(inside):.1f} s, median {inside[len(inside) // 2]:.1f} s "
-          f"(a worker pays once what a fresh process pays every time); statuses {sorted({r['batch']['status'] for r in records.values()})}")
+    print(
+        f"    in a worker, per student: first {max(inside):.1f} s, median {inside[len(inside) // 2]:.1f} s "
+        f"(a worker pays once what a fresh process pays every time); statuses {sorted({r['batch']['status'] for r in records.values()})}"
+    )
     return ratio <= TARGET_FLOOR
 
 

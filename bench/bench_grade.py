@@ -52,7 +52,11 @@ def side_by_side(a: list[str], b: list[str], runs: int) -> tuple[list[float], li
 
 
 def spread(times: list[float], unit: float = 1.0, fmt: str = "{:.2f}") -> str:
-    return "median " + fmt.format(statistics.median(times) * unit) + f" (min {fmt.format(min(times) * unit)}, max {fmt.format(max(times) * unit)})"
+    return (
+        "median "
+        + fmt.format(statistics.median(times) * unit)
+        + f" (min {fmt.format(min(times) * unit)}, max {fmt.format(max(times) * unit)})"
+    )
 
 
 def bench_grade(runs: int) -> bool:
@@ -89,8 +93,10 @@ def bench_call(calls: int) -> bool:
     ratio = statistics.median(times_call) / statistics.median(times_fresh)
     print(f"(b) sandbox.run of a call that does nothing: {spread(times_call, 1000, '{:.1f}')} ms over {calls} calls")
     print(f"    fresh python -c pass:                    {spread(times_fresh, 1000, '{:.1f}')} ms")
-    print(f"    call / fresh interpreter: {ratio:.2f}x; call median {median:.1f} ms (target <= {TARGET_CALL_MS:g} ms)"
-          f" -> {'OK' if median <= TARGET_CALL_MS else 'MISSED'}")
+    print(
+        f"    call / fresh interpreter: {ratio:.2f}x; call median {median:.1f} ms (target <= {TARGET_CALL_MS:g} ms)"
+        f" -> {'OK' if median <= TARGET_CALL_MS else 'MISSED'}"
+    )
     return median <= TARGET_CALL_MS
 
 

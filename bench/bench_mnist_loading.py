@@ -50,6 +50,7 @@ def install_timers() -> None:
                 if depth[0] == 0 and os.environ.get(LOG):
                     with open(os.environ[LOG], "a") as log:
                         log.write(f"{os.getpid()} {original.__name__} {time.perf_counter() - began:.6f}\n")
+
         return wrapper
 
     datasets.MNIST.__init__ = timed(datasets.MNIST.__init__)
@@ -129,8 +130,10 @@ def main() -> int:
 
     median = {key: statistics.median(r[key] for r in graded) for key in graded[0]}
     base = statistics.median(baseline)
-    print(f"grade 5 --submission solutions: {options.runs} runs; baseline: {options.baseline_runs} runs; medians, seconds "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"grade 5 --submission solutions: {options.runs} runs; baseline: {options.baseline_runs} runs; medians, seconds "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     print(f"{'':44}{'seconds':>9}{'vs baseline':>13}")
     rows = [
         ("MNIST loading in grade 5 (judge + children)", median["total"]),

@@ -47,8 +47,9 @@ print(time.perf_counter() - began, file=sys.stderr)
 
 
 def bare_seconds(epochs: int, threads: int) -> float:
-    done = subprocess.run([sys.executable, "-c", BARE.format(epochs=epochs, threads=threads)], cwd=KIT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", BARE.format(epochs=epochs, threads=threads)], cwd=KIT, capture_output=True, text=True, check=True
+    )
     return float(done.stderr.strip().splitlines()[-1])
 
 
@@ -81,8 +82,7 @@ def check_seconds(seed: int) -> tuple[float, str]:
     timer = Timer()
     plugin = Grading(Settings(submission=KIT / "solutions", seed=seed))
     exercise = registry.resolve("6")
-    pytest.main([str(exercise.check_file), "-k", "mnist_accuracy", *PYTEST_ARGS, "--timeout-method=signal"],
-                plugins=[plugin, timer])
+    pytest.main([str(exercise.check_file), "-k", "mnist_accuracy", *PYTEST_ARGS, "--timeout-method=signal"], plugins=[plugin, timer])
     (result,) = [r for r in plugin.results if r.name == "mnist_accuracy"]
     return timer.seconds["test_mnist_accuracy"], result.status
 
@@ -91,8 +91,7 @@ def grade_seconds() -> float:
     script = Path(sys.executable).with_name("grade")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "grader.cli"]
     began = time.perf_counter()
-    done = subprocess.run([*command, "all", "--submission", "solutions", "--format", "json"], cwd=KIT,
-                          capture_output=True, text=True)
+    done = subprocess.run([*command, "all", "--submission", "solutions", "--format", "json"], cwd=KIT, capture_output=True, text=True)
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"grade all failed with exit code {done.returncode}:\n{done.stderr[-2000:]}")
@@ -117,8 +116,10 @@ def main() -> int:
         bares.append(bare_seconds(epochs, threads=1))
         print(f"  run {run + 1}: check {checks[-1]:.2f} s, bare {bares[-1]:.2f} s", flush=True)
     ratio = statistics.median(checks) / statistics.median(bares)
-    print(f"(a) mnist_accuracy check {statistics.median(checks):.2f} s vs bare {epochs}-epoch training "
-          f"{statistics.median(bares):.2f} s (medians of {args.runs}): {ratio:.2f}x, target <= {TARGET_RATIO}x")
+    print(
+        f"(a) mnist_accuracy check {statistics.median(checks):.2f} s vs bare {epochs}-epoch training "
+        f"{statistics.median(bares):.2f} s (medians of {args.runs}): {ratio:.2f}x, target <= {TARGET_RATIO}x"
+    )
     grades = []
     for run in range(args.grade_runs):
         grades.append(grade_seconds())

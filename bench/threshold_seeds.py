@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.checks import test_exercise6_training as checks  # noqa: E402
-from grader import mnist_tensors  # noqa: E402
-from grader.data import ensure_mnist  # noqa: E402
-from solutions import exercise6_training as reference  # noqa: E402
+from grader import mnist_tensors
+from grader.checks import test_exercise6_training as checks
+from grader.data import ensure_mnist
+from solutions import exercise6_training as reference
 
 
 def main() -> int:
@@ -47,10 +47,14 @@ def main() -> int:
         print(f"  seed {seed:>10}: {accuracy:6.2f}%  ({time.perf_counter() - began:.1f} s)", flush=True)
     ordered = sorted(accuracies)
     below = sum(a < args.threshold for a in accuracies)
-    print(f"min {ordered[0]:.2f}  median {statistics.median(ordered):.2f}  mean {statistics.mean(ordered):.2f}  "
-          f"max {ordered[-1]:.2f}  stdev {statistics.stdev(ordered):.3f}  (percent)")
-    print(f"margin of the worst seed over {args.threshold:g}%: {ordered[0] - args.threshold:+.2f} points; "
-          f"{below} of {len(ordered)} seeds below the threshold")
+    print(
+        f"min {ordered[0]:.2f}  median {statistics.median(ordered):.2f}  mean {statistics.mean(ordered):.2f}  "
+        f"max {ordered[-1]:.2f}  stdev {statistics.stdev(ordered):.3f}  (percent)"
+    )
+    print(
+        f"margin of the worst seed over {args.threshold:g}%: {ordered[0] - args.threshold:+.2f} points; "
+        f"{below} of {len(ordered)} seeds below the threshold"
+    )
     return 1 if below else 0
 
 

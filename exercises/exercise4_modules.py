@@ -13,7 +13,6 @@ through them. `nn.Sequential` does the same for a plain chain of layers.
 Run `grade exercise4` to check your work. / Запустите `grade exercise4`, чтобы проверить решение.
 """
 
-import torch
 from torch import Tensor, nn
 
 
@@ -45,8 +44,7 @@ class SimpleNetwork(nn.Module):
         raise NotImplementedError()
 
 
-def build_mlp(input_size: int = 784, hidden_size: int = 128, num_classes: int = 10,
-              dropout: float = 0.2) -> nn.Sequential:
+def build_mlp(input_size: int = 784, hidden_size: int = 128, num_classes: int = 10, dropout: float = 0.2) -> nn.Sequential:
     """Return the tutorial's MNIST model as an `nn.Sequential`, with these four layers in order:
     Linear(input_size, hidden_size), ReLU, Dropout(dropout), Linear(hidden_size, num_classes).
 

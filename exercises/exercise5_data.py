@@ -21,7 +21,6 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
-from torchvision import datasets, transforms
 
 # The kit's MNIST: `grade` unpacks data/*.gz into data/MNIST/raw the first time it runs.
 # MNIST из набора: `grade` при первом запуске распаковывает data/*.gz в data/MNIST/raw.
@@ -79,8 +78,9 @@ def load_mnist(root: str | Path = KIT_DATA, train: bool = True) -> Dataset:
     raise NotImplementedError()
 
 
-def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, num_workers: int = 0,
-                generator: torch.Generator | None = None) -> DataLoader:
+def make_loader(
+    dataset: Dataset, batch_size: int = 64, shuffle: bool = True, num_workers: int = 0, generator: torch.Generator | None = None
+) -> DataLoader:
     """Return a `DataLoader` over `dataset` that passes on all these arguments: batches of
     `batch_size`, shuffled when `shuffle` is True (drawing the order from `generator` when one
     is given), read with `num_workers` worker processes.

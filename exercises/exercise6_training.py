@@ -11,8 +11,6 @@ The grader trains your `MNISTClassifier` with your `fit` on all 60,000 training 
 Run `grade exercise6` to check your work. / Запустите `grade exercise6`, чтобы проверить решение.
 """
 
-from pathlib import Path
-
 import torch
 from torch import nn
 
@@ -102,8 +100,9 @@ def load_checkpoint(path, model: nn.Module, optimizer=None, device="cpu") -> tup
     raise NotImplementedError()
 
 
-def fit(model: nn.Module, train_loader, test_loader, epochs: int, lr: float = 1e-3, device="cpu",
-        checkpoint_dir=None, resume: bool = False) -> list[dict]:
+def fit(
+    model: nn.Module, train_loader, test_loader, epochs: int, lr: float = 1e-3, device="cpu", checkpoint_dir=None, resume: bool = False
+) -> list[dict]:
     """Train `model` for `epochs` epochs with `torch.optim.Adam(model.parameters(), lr=lr)` and
     `nn.CrossEntropyLoss()`, on `device` (move the model there first). Return the history.
 

@@ -76,13 +76,45 @@ def main():
 
 @main.command("run", cls=RunCommand)
 @click.argument("exercises", nargs=-1)
-@click.option("--submission", type=click.Path(path_type=Path), help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]")
-@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="text", show_default=True, help="text for people; json, junit, github or gradescope for programs (only the document on stdout).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True, help="Where the training checks run; auto takes CUDA when it is there.")
-@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), default=1.0, show_default=True, help="Multiply every time limit, for slow machines.")
-@click.option("--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="GRADER_DATA", help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(formats.NAMES),
+    default="text",
+    show_default=True,
+    help="text for people; json, junit, github or gradescope for programs (only the document on stdout).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the training checks run; auto takes CUDA when it is there.",
+)
+@click.option(
+    "--timeout-scale",
+    type=click.FloatRange(min=0.1, max=100),
+    default=1.0,
+    show_default=True,
+    help="Multiply every time limit, for slow machines.",
+)
+@click.option(
+    "--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="GRADER_DATA",
+    help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+)
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent):
@@ -104,9 +136,14 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
         raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
     from grader.plugin import Settings
 
-    settings = Settings(submission=submission, seed=engine.new_seed() if seed is None else seed,
-                        device=resolve_device(device), timeout_scale=timeout_scale, memory=memory,
-                        data_dir=data_dir.resolve() if data_dir else None)
+    settings = Settings(
+        submission=submission,
+        seed=engine.new_seed() if seed is None else seed,
+        device=resolve_device(device),
+        timeout_scale=timeout_scale,
+        memory=memory,
+        data_dir=data_dir.resolve() if data_dir else None,
+    )
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
     began = time.monotonic()
@@ -131,7 +168,14 @@ def check_policy(min_score, min_percent) -> None:
 
 @main.command("render")
 @click.argument("document", type=click.File("r", encoding="utf-8"))
-@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="text", show_default=True, help="The format to print the saved document in.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(formats.NAMES),
+    default="text",
+    show_default=True,
+    help="The format to print the saved document in.",
+)
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def render_command(document, fmt, min_score, min_percent):
@@ -173,16 +217,57 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
 
 @main.command("batch")
 @click.argument("submissions", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("grades"), show_default=True, help="Folder for grades.csv, results.jsonl, feedback/ and summary.md; a rerun resumes there.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("grades"),
+    show_default=True,
+    help="Folder for grades.csv, results.jsonl, feedback/ and summary.md; a rerun resumes there.",
+)
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once. [default: the CPU count, fewer when memory is short]")
-@click.option("--exercises", "words", default="all", show_default=True, help="Exercises by number, name or topic, separated by commas, e.g. 1,3,6.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a batch: every student's inputs are drawn from this seed. [default: the one in --out, else a fresh one]")
-@click.option("--force", is_flag=True, help="Regrade every student, replacing the results in --out (also when they are of another seed or exercise set).")
-@click.option("--format", "fmts", multiple=True, type=click.Choice(formats.NAMES), help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True, help="Where the training checks run; auto takes CUDA when it is there.")
-@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), default=1.0, show_default=True, help="Multiply every time limit, for slow machines.")
-@click.option("--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="GRADER_DATA", help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]")
+@click.option(
+    "--exercises", "words", default="all", show_default=True, help="Exercises by number, name or topic, separated by commas, e.g. 1,3,6."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    help="Replay a batch: every student's inputs are drawn from this seed. [default: the one in --out, else a fresh one]",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Regrade every student, replacing the results in --out (also when they are of another seed or exercise set).",
+)
+@click.option(
+    "--format",
+    "fmts",
+    multiple=True,
+    type=click.Choice(formats.NAMES),
+    help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the training checks run; auto takes CUDA when it is there.",
+)
+@click.option(
+    "--timeout-scale",
+    type=click.FloatRange(min=0.1, max=100),
+    default=1.0,
+    show_default=True,
+    help="Multiply every time limit, for slow machines.",
+)
+@click.option(
+    "--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="GRADER_DATA",
+    help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+)
 def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory_limit, data_dir):
     """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
     from grader.batch import gradebook, layouts, runner
@@ -192,9 +277,19 @@ def batch_command(submissions, out, jobs, words, seed, force, fmts, device, time
         memory = parse_size(memory_limit)
     except click.BadParameter as exc:
         raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
-    options = runner.Options(submissions=submissions.resolve(), out=out.resolve(), exercises=chosen, jobs=jobs, seed=seed,
-                             device=device, force=force, formats=tuple(dict.fromkeys(fmts)), timeout_scale=timeout_scale,
-                             memory=memory, data_dir=data_dir.resolve() if data_dir else None)
+    options = runner.Options(
+        submissions=submissions.resolve(),
+        out=out.resolve(),
+        exercises=chosen,
+        jobs=jobs,
+        seed=seed,
+        device=device,
+        force=force,
+        formats=tuple(dict.fromkeys(fmts)),
+        timeout_scale=timeout_scale,
+        memory=memory,
+        data_dir=data_dir.resolve() if data_dir else None,
+    )
     try:
         code = runner.run(options)
     except (layouts.LayoutError, gradebook.Refused) as exc:

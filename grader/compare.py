@@ -40,15 +40,15 @@ def expect_tensor(got, expected: torch.Tensor, call: str, atol: float = ATOL, rt
         fail(f"{call} returned dtype {got.dtype}; expected {expected.dtype}")
     if got.shape != expected.shape:
         fail(f"{call} returned shape {tuple(got.shape)}; expected {tuple(expected.shape)}")
-    if expected.is_floating_point():
-        close = torch.isclose(got, expected, atol=atol, rtol=rtol, equal_nan=True)
-    else:
-        close = got == expected
+    close = torch.isclose(got, expected, atol=atol, rtol=rtol, equal_nan=True) if expected.is_floating_point() else got == expected
     if not bool(close.all()):
         index = tuple(int(i) for i in (~close).nonzero()[0])
         where = f"[{', '.join(map(str, index))}]" if index else ""
-        fail(f"{call} has the wrong value{' at ' + where if where else ''}: got {got[index].item():.6g}, expected {expected[index].item():.6g}"
-             f" ({int((~close).sum())} of {close.numel()} elements differ)")
+        fail(
+            f"{call} has the wrong value{' at ' + where if where else ''}: "
+            f"got {got[index].item():.6g}, expected {expected[index].item():.6g}"
+            f" ({int((~close).sum())} of {close.numel()} elements differ)"
+        )
 
 
 def expect_number(got, expected: float, call: str, atol: float = ATOL, rtol: float = RTOL) -> None:

@@ -95,8 +95,12 @@ def confine(hidden: list[str], workdir: str) -> str | None:
                 continue  # gone, or a dangling link: nothing to allow
             try:
                 rule = _PathBeneath(rights, fd)
-                if libc.syscall(SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule),
-                                ctypes.c_uint32(0)) < 0:
+                if (
+                    libc.syscall(
+                        SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)
+                    )
+                    < 0
+                ):
                     return f"Landlock refused a rule for {path} ({os.strerror(ctypes.get_errno())})"
             finally:
                 os.close(fd)

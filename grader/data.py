@@ -46,7 +46,10 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
             continue
         source = root / f"{name}.gz"
         if not source.is_file():
-            raise DataError(f"MNIST file {source} is missing: restore data/ from the kit (git checkout data/) or point --data-dir/{ENV} at a folder holding the four .gz files")
+            raise DataError(
+                f"MNIST file {source} is missing: restore data/ from the kit (git checkout data/) "
+                f"or point --data-dir/{ENV} at a folder holding the four .gz files"
+            )
         try:
             raw.mkdir(parents=True, exist_ok=True)
             with open(raw / ".lock", "w") as lock:
@@ -54,7 +57,9 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
                 if not _stamped(target):
                     _unpack(source, target, md5)
         except PermissionError as exc:
-            raise DataError(f"cannot write the unpacked MNIST into {raw} ({exc.strerror}): set {ENV} or --data-dir to a writable copy of data/") from None
+            raise DataError(
+                f"cannot write the unpacked MNIST into {raw} ({exc.strerror}): set {ENV} or --data-dir to a writable copy of data/"
+            ) from None
     return root
 
 
@@ -79,6 +84,8 @@ def _unpack(source: Path, target: Path, md5: str) -> None:
         raise DataError(f"MNIST file {source} is corrupt ({exc}): restore it from the kit (git checkout data/)") from None
     if digest.hexdigest() != md5:
         partial.unlink(missing_ok=True)
-        raise DataError(f"MNIST file {source} is corrupt (md5 {digest.hexdigest()}, expected {md5}): restore it from the kit (git checkout data/)")
+        raise DataError(
+            f"MNIST file {source} is corrupt (md5 {digest.hexdigest()}, expected {md5}): restore it from the kit (git checkout data/)"
+        )
     os.replace(partial, target)
     target.with_name(target.name + ".verified").write_text(str(target.stat().st_size))

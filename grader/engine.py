@@ -14,9 +14,23 @@ from grader.plugin import Grading, Settings, as_dict, find_module
 SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
 # every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
-PYTEST_ARGS = ("-c", os.devnull, "--rootdir", str(registry.CHECKS_DIR), "--disable-plugin-autoload",
-               "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:unraisableexception",
-               "-p", "no:logging")
+PYTEST_ARGS = (
+    "-c",
+    os.devnull,
+    "--rootdir",
+    str(registry.CHECKS_DIR),
+    "--disable-plugin-autoload",
+    "-p",
+    "pytest_timeout",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:terminal",
+    "-p",
+    "no:unraisableexception",
+    "-p",
+    "no:logging",
+)
 
 
 class GraderError(RuntimeError):
@@ -31,8 +45,7 @@ def warm_up(exercises, huge_pages: bool = False, fork: bool = False) -> None:
     """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself.
     For long runs: ``huge_pages`` makes each child cheaper for ~1 s once (:mod:`grader.hugepages`), and
     ``fork`` forks the forkserver from the caller, once it has imported all that (see :func:`sandbox.start`)."""
-    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])),
-                  fork=fork)
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])), fork=fork)
 
 
 def grade(settings: Settings, exercises) -> tuple[dict, int]:
@@ -47,8 +60,11 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
         goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
     plugin = Grading(settings)
-    args = [str(e.check_file) for e in exercises] + [*PYTEST_ARGS,
-        "--timeout-method=signal", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    args = [str(e.check_file) for e in exercises] + [
+        *PYTEST_ARGS,
+        "--timeout-method=signal",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
     ]
     code = pytest.main(args, plugins=[plugin])
     if plugin.collect_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -73,8 +89,14 @@ def collect(exercises) -> list[tuple[str, str, float, str]]:
     for item in collector.items:
         marker = item.get_closest_marker("check")
         stem = item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-        found.append((stem, item.name.removeprefix("test_"), marker.kwargs.get("points", 0) if marker else 0,
-                      marker.kwargs.get("hint", "") if marker else ""))
+        found.append(
+            (
+                stem,
+                item.name.removeprefix("test_"),
+                marker.kwargs.get("points", 0) if marker else 0,
+                marker.kwargs.get("hint", "") if marker else "",
+            )
+        )
     return found
 
 
@@ -92,14 +114,16 @@ def document(settings: Settings, exercises, plugin: Grading) -> dict:
             status = "error"
         else:
             status = "graded"
-        parts.append({
-            "exercise": exercise.stem,
-            "title": exercise.title,
-            "score": sum(r.score for r in results),
-            "max_score": sum(r.max_score for r in results),
-            "status": status,
-            "checks": [as_dict(r) for r in results],
-        })
+        parts.append(
+            {
+                "exercise": exercise.stem,
+                "title": exercise.title,
+                "score": sum(r.score for r in results),
+                "max_score": sum(r.max_score for r in results),
+                "status": status,
+                "checks": [as_dict(r) for r in results],
+            }
+        )
     return {
         "schema": SCHEMA,
         "submission": str(settings.submission),
@@ -113,7 +137,8 @@ def document(settings: Settings, exercises, plugin: Grading) -> dict:
 
 def passed(doc: dict) -> bool:
     return all(c["status"] in ("passed", "skipped") for e in doc["exercises"] for c in e["checks"]) and all(
-        e["status"] == "graded" for e in doc["exercises"])
+        e["status"] == "graded" for e in doc["exercises"]
+    )
 
 
 def default_submission(cwd: Path | None = None) -> Path:

@@ -65,9 +65,12 @@ def generate(solutions: Path, exercises: Path, stems) -> list[Path]:
 
 def outdated(solutions: Path, exercises: Path, stems) -> list[Path]:
     """The stubs that differ from what :func:`generate` would write; nothing is written."""
-    return [exercises / f"{stem}.py" for stem in stems
-            if not (exercises / f"{stem}.py").is_file()
-            or (exercises / f"{stem}.py").read_text(encoding="utf-8") != stub_text(solutions / f"{stem}.py")]
+    return [
+        exercises / f"{stem}.py"
+        for stem in stems
+        if not (exercises / f"{stem}.py").is_file()
+        or (exercises / f"{stem}.py").read_text(encoding="utf-8") != stub_text(solutions / f"{stem}.py")
+    ]
 
 
 if __name__ == "__main__":

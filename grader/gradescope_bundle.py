@@ -54,11 +54,14 @@ class BundleError(RuntimeError):
 def sources(kit: Path = registry.KIT_ROOT) -> list[Path]:
     """The kit files the autograder needs, relative to ``kit``: enough to ``pip install -e`` and grade."""
     if not (kit / "pyproject.toml").is_file():
-        raise BundleError(f"{kit} is not the kit's source folder (no pyproject.toml): run this from a checkout installed with pip install -e")
+        raise BundleError(
+            f"{kit} is not the kit's source folder (no pyproject.toml): run this from a checkout installed with pip install -e"
+        )
     found = [Path(name) for name in ("pyproject.toml", "README.md", "LICENSE") if (kit / name).is_file()]
     for package in ("grader", "solutions"):
-        found += sorted(p.relative_to(kit) for p in (kit / package).rglob("*")
-                        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+        found += sorted(
+            p.relative_to(kit) for p in (kit / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        )
     found += sorted(p.relative_to(kit) for p in (kit / "data").glob("*") if p.suffix == ".gz" or p.name == "README.md")
     return found
 

@@ -51,8 +51,7 @@ def load(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return normalised, labels.long()
 
 
-def batch_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool = False,
-                 seed: int = 0) -> DataLoader:
+def batch_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool = False, seed: int = 0) -> DataLoader:
     """A real DataLoader (``len()``, ``.dataset``) that indexes whole batches at once.
 
     The BatchSampler is the sampler and ``batch_size=None`` turns off per-sample collation,
@@ -62,8 +61,7 @@ def batch_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, sh
     dataset = TensorDataset(images, labels)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None,
-                      generator=generator)
+    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None, generator=generator)
 
 
 class GoalError(DataError, ValueError):

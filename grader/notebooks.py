@@ -26,7 +26,7 @@ from grader import generate, registry
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-CONFIG = '''\
+CONFIG = """\
 # Written by `grade notebooks` only when this file was missing: edit it freely.
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -35,7 +35,7 @@ c.CourseDirectory.course_id = "pytorch-exercises"  # your course's id, for relea
 c.ClearSolutions.code_stub = {"python": %r}
 # The first check cell of an exercise runs all of its checks, MNIST training included
 c.Execute.timeout = 1800
-'''
+"""
 HOW_TO = """\
 **How to work / Как работать.** Replace each `raise NotImplementedError()` with your code and \
 run the cell. The cells at the end run the kit's checks on the code of this notebook: each \
@@ -79,9 +79,11 @@ def prelude(stem: str) -> str:
     (the kit's ``data/``) resolve as they do in the kit."""
     if "__file__" not in solution_path(stem).read_text(encoding="utf-8"):
         return ""
-    return (f"# A notebook has no __file__: this is where the kit keeps {stem}.py / путь к упражнению в наборе\n"
-            f"from grader.registry import KIT_ROOT as _KIT_ROOT\n\n"
-            f"__file__ = str(_KIT_ROOT / \"exercises\" / \"{stem}.py\")")
+    return (
+        f"# A notebook has no __file__: this is where the kit keeps {stem}.py / путь к упражнению в наборе\n"
+        f"from grader.registry import KIT_ROOT as _KIT_ROOT\n\n"
+        f'__file__ = str(_KIT_ROOT / "exercises" / "{stem}.py")'
+    )
 
 
 def split(source: str, name: str = "<source>") -> Layout:
@@ -108,7 +110,7 @@ def split(source: str, name: str = "<source>") -> Layout:
     groups: list[list[int]] = []
     for index, start in enumerate(starts):
         inside = any(begin < start <= end for begin, end in regions)
-        if groups and (inside or plain(index) and all(plain(i) for i in groups[-1])):
+        if groups and (inside or (plain(index) and all(plain(i) for i in groups[-1]))):
             groups[-1].append(index)
         else:
             groups.append([index])
@@ -116,12 +118,14 @@ def split(source: str, name: str = "<source>") -> Layout:
     for group in groups:
         first, last = starts[group[0]], _end(group[-1], starts, total)
         nodes = [body[i] for i in group]
-        parts.append(Part(
-            source="".join(lines[first - 1:last - 1]).strip("\n"),
-            solution=any(first <= begin < last for begin, _ in regions),
-            definitions=tuple(n.name for n in nodes if isinstance(n, _DEFINITIONS)),
-            assigned=tuple(name for n in nodes if not isinstance(n, _DEFINITIONS) for name in _bound(n)),
-        ))
+        parts.append(
+            Part(
+                source="".join(lines[first - 1 : last - 1]).strip("\n"),
+                solution=any(first <= begin < last for begin, _ in regions),
+                definitions=tuple(n.name for n in nodes if isinstance(n, _DEFINITIONS)),
+                assigned=tuple(name for n in nodes if not isinstance(n, _DEFINITIONS) for name in _bound(n)),
+            )
+        )
     return Layout(docstring, tuple(parts), tuple(n for n in body if isinstance(n, _DEFINITIONS)))
 
 
@@ -180,9 +184,11 @@ def _signature(node: ast.stmt) -> str:
 
 
 def check_cell_source(stem: str, name: str, points: float) -> str:
-    return (f"# The kit's check {name}, worth {points:g} point(s) / проверка {name}, баллов: {points:g}\n"
-            f"from grader.kernel import check\n\n"
-            f"check({stem!r}, {name!r})")
+    return (
+        f"# The kit's check {name}, worth {points:g} point(s) / проверка {name}, баллов: {points:g}\n"
+        f"from grader.kernel import check\n\n"
+        f"check({stem!r}, {name!r})"
+    )
 
 
 def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, str]]):
@@ -200,11 +206,27 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
             cells.append(_cell(nbformat.v4.new_code_cell, part.source, f"solution_{label}", ids, solution=True))
         else:
             cells.append(_cell(nbformat.v4.new_code_cell, part.source, f"given_{label}", ids, locked=True))
-    cells.append(_cell(nbformat.v4.new_markdown_cell, "## Checks / Проверки\n\nRun these after the cells above. "
-                       "/ Выполните их после ячеек выше.", "checks_heading", ids, locked=True))
+    cells.append(
+        _cell(
+            nbformat.v4.new_markdown_cell,
+            "## Checks / Проверки\n\nRun these after the cells above. / Выполните их после ячеек выше.",
+            "checks_heading",
+            ids,
+            locked=True,
+        )
+    )
     for _, name, points, _ in checks:
-        cells.append(_cell(nbformat.v4.new_code_cell, check_cell_source(exercise.stem, name, points),
-                           f"check_{name}", ids, grade=True, locked=True, points=points))
+        cells.append(
+            _cell(
+                nbformat.v4.new_code_cell,
+                check_cell_source(exercise.stem, name, points),
+                f"check_{name}",
+                ids,
+                grade=True,
+                locked=True,
+                points=points,
+            )
+        )
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
     nbformat.validate(nb)
     return nb

@@ -11,6 +11,7 @@ import threading
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -133,8 +134,9 @@ class Student:
         return self.run(call_each, name, list(arg_tuples))
 
     def limits(self, left: float, nice: int = 0) -> sandbox.Limits:
-        return sandbox.Limits(timeout=max(left, 0.5), memory=self.settings.memory, threads=self.settings.threads,
-                              address_space=not self.cuda, nice=nice)
+        return sandbox.Limits(
+            timeout=max(left, 0.5), memory=self.settings.memory, threads=self.settings.threads, address_space=not self.cuda, nice=nice
+        )
 
 
 HEAD_START_NICE = 5
@@ -144,7 +146,7 @@ class HeadStart:
     """A check's longest child, started when the run begins, so that it works on a spare core while
     the other checks run (MNIST training: ~10 s on one thread). The check collects its outcome."""
 
-    live: set[HeadStart] = set()  # those whose child is still at work, in this process
+    live: ClassVar[set[HeadStart]] = set()  # those whose child is still at work, in this process
 
     def __init__(self, student: Student, probe, args: tuple):
         self.call = (probe, args)
@@ -157,8 +159,7 @@ class HeadStart:
     def _run(self, student: Student) -> None:
         probe, args = self.call
         try:
-            self._result = sandbox.run(probe, *args, module=student.path, limits=student.limits(student.budget),
-                                       cancel=self._cancel)
+            self._result = sandbox.run(probe, *args, module=student.path, limits=student.limits(student.budget), cancel=self._cancel)
         except Exception as exc:  # noqa: BLE001 - a grader bug: the check reports it as an internal error
             self._result = exc
         finally:
@@ -327,8 +328,9 @@ class Grading:
         marker = item.get_closest_marker("check")
         points = float(marker.kwargs["points"]) if marker else 0.0
         hint = marker.kwargs["hint"] if marker else ""
-        result = Result(_stem(item), item.name.removeprefix("test_"), 0.0, points, "passed", "", hint,
-                        position=item.stash.get(_POSITION, 0))
+        result = Result(
+            _stem(item), item.name.removeprefix("test_"), 0.0, points, "passed", "", hint, position=item.stash.get(_POSITION, 0)
+        )
         if report.passed:
             result.score = points
             return result

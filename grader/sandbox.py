@@ -147,8 +147,9 @@ def _fork_forkserver(modules: list[str]) -> None:
     server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
 
 
-def run(target, *args, module: Path | None = None, limits: Limits = Limits(), workdir: Path | None = None,
-        cancel: threading.Event | None = None) -> Outcome:
+def run(
+    target, *args, module: Path | None = None, limits: Limits = Limits(), workdir: Path | None = None, cancel: threading.Event | None = None
+) -> Outcome:
     """Call ``target(student_module, *args)`` in a fresh child and return how it went.
 
     ``target`` must be importable by reference (a module-level function). ``module`` is the
@@ -348,13 +349,15 @@ def _settle(stopped: str | None, exitcode: int | None, data: bytes | None, limit
             if status not in ("ok", "raised", "memory"):
                 raise ValueError(status)
             return Outcome(status, value=payload.get("value"), error=payload.get("error") or {})
-        except Exception as exc:  # a child that wrote garbage to the result pipe
+        except Exception as exc:  # noqa: BLE001 - a child that wrote garbage to the result pipe: any error is its own
             return Outcome("crashed", error={"message": f"sent back something that is not plain data ({type(exc).__name__})"})
     if exitcode is not None and exitcode < 0:
         name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else str(-exitcode)
         hint = " (out of memory?)" if name == "SIGKILL" else ""
         return Outcome("crashed", error={"message": f"the process was killed by {name}{hint}"})
-    return Outcome("crashed", error={"message": f"the process exited with code {exitcode} before returning a result (sys.exit or os._exit?)"})
+    return Outcome(
+        "crashed", error={"message": f"the process exited with code {exitcode} before returning a result (sys.exit or os._exit?)"}
+    )
 
 
 def _size(n: int | None) -> str:
@@ -395,9 +398,16 @@ def _kill_tree(pid: int | None) -> None:
                 if fields[0] not in (b"Z", b"X"):
                     table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]) >= _since)
         below, spared = _descendants(table, {pid}), _descendants(table, _active)
-        doomed = [proc for proc, (parent, group, session, young) in table.items() if proc != me and (
-            proc in below or pid in (group, session)
-            or (young and parent not in (me, _server) and proc not in spared and _marked(proc, needle)))]
+        doomed = [
+            proc
+            for proc, (parent, group, session, young) in table.items()
+            if proc != me
+            and (
+                proc in below
+                or pid in (group, session)
+                or (young and parent not in (me, _server) and proc not in spared and _marked(proc, needle))
+            )
+        ]
         doomed = [proc for proc in doomed if proc not in killed]
         if not doomed:
             return
@@ -632,8 +642,15 @@ def start_worker(module: str, *args: str, stderr=None):
 
     mark = uuid.uuid4().hex
     worker = subprocess.Popen(
-        [sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-        text=True, encoding="utf-8", bufsize=1, start_new_session=True, close_fds=True,
+        [sys.executable, "-m", module, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        encoding="utf-8",
+        bufsize=1,
+        start_new_session=True,
+        close_fds=True,
         env={**os.environ, WORKER_MARK: mark},
     )
     worker.mark = mark

@@ -41,7 +41,10 @@ def plain(value, where: str = "the result"):
                 raise NotPlainData(f"{where} has a key of type {type(key).__name__}; use str or int keys")
             out[key] = plain(item, f"{where}[{key!r}]")
         return out
-    raise NotPlainData(f"{where} is a {kind.__module__}.{kind.__qualname__}, not plain data (a tensor, a number, a string, or a list, tuple or dict of these)")
+    raise NotPlainData(
+        f"{where} is a {kind.__module__}.{kind.__qualname__}, "
+        "not plain data (a tensor, a number, a string, or a list, tuple or dict of these)"
+    )
 
 
 def encode(value) -> bytes:

@@ -122,7 +122,7 @@ def matmul_by_hand(a: Tensor, b: Tensor) -> Tensor:
     `@`, torch.mm и torch.einsum.
     """
     ### BEGIN SOLUTION
-    rows, inner = a.shape
+    rows, _inner = a.shape
     cols = b.shape[1]
     result = torch.zeros(rows, cols, dtype=a.dtype)
     for i in range(rows):

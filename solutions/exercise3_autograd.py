@@ -42,8 +42,7 @@ def square_loss_grad(w: float, x: float, target: float) -> float:
     ### END SOLUTION
 
 
-def gradient_descent(w0: float = 1.0, x: float = 2.0, target: float = 6.0, lr: float = 0.1,
-                     steps: int = 10) -> tuple[float, list[float]]:
+def gradient_descent(w0: float = 1.0, x: float = 2.0, target: float = 6.0, lr: float = 0.1, steps: int = 10) -> tuple[float, list[float]]:
     """Run `steps` steps of gradient descent on w for the loss (w*x - target)**2, starting at w0.
 
     Each step does, in this order:

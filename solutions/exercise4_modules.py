@@ -49,8 +49,7 @@ class SimpleNetwork(nn.Module):
         ### END SOLUTION
 
 
-def build_mlp(input_size: int = 784, hidden_size: int = 128, num_classes: int = 10,
-              dropout: float = 0.2) -> nn.Sequential:
+def build_mlp(input_size: int = 784, hidden_size: int = 128, num_classes: int = 10, dropout: float = 0.2) -> nn.Sequential:
     """Return the tutorial's MNIST model as an `nn.Sequential`, with these four layers in order:
     Linear(input_size, hidden_size), ReLU, Dropout(dropout), Linear(hidden_size, num_classes).
 

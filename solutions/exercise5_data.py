@@ -84,8 +84,9 @@ def load_mnist(root: str | Path = KIT_DATA, train: bool = True) -> Dataset:
     ### END SOLUTION
 
 
-def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, num_workers: int = 0,
-                generator: torch.Generator | None = None) -> DataLoader:
+def make_loader(
+    dataset: Dataset, batch_size: int = 64, shuffle: bool = True, num_workers: int = 0, generator: torch.Generator | None = None
+) -> DataLoader:
     """Return a `DataLoader` over `dataset` that passes on all these arguments: batches of
     `batch_size`, shuffled when `shuffle` is True (drawing the order from `generator` when one
     is given), read with `num_workers` worker processes.

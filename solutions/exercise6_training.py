@@ -117,12 +117,15 @@ def save_checkpoint(path, model: nn.Module, optimizer, epoch: int, loss: float) 
     Без состояния оптимизатора (моменты Adam) продолжить обучение точно не получится.
     """
     ### BEGIN SOLUTION
-    torch.save({
-        "model_state": model.state_dict(),
-        "optimizer_state": optimizer.state_dict(),
-        "epoch": epoch,
-        "loss": loss,
-    }, path)
+    torch.save(
+        {
+            "model_state": model.state_dict(),
+            "optimizer_state": optimizer.state_dict(),
+            "epoch": epoch,
+            "loss": loss,
+        },
+        path,
+    )
     ### END SOLUTION
 
 
@@ -143,8 +146,9 @@ def load_checkpoint(path, model: nn.Module, optimizer=None, device="cpu") -> tup
     ### END SOLUTION
 
 
-def fit(model: nn.Module, train_loader, test_loader, epochs: int, lr: float = 1e-3, device="cpu",
-        checkpoint_dir=None, resume: bool = False) -> list[dict]:
+def fit(
+    model: nn.Module, train_loader, test_loader, epochs: int, lr: float = 1e-3, device="cpu", checkpoint_dir=None, resume: bool = False
+) -> list[dict]:
     """Train `model` for `epochs` epochs with `torch.optim.Adam(model.parameters(), lr=lr)` and
     `nn.CrossEntropyLoss()`, on `device` (move the model there first). Return the history.
 

@@ -15,7 +15,7 @@ SCALE = "0.3"  # every time limit times 0.3: the hanging check costs 3 s, not 10
 SCHEMAS = Path(__file__).resolve().parent
 
 # Appended to the reference solution of exercise 1: later definitions win, so these four break.
-BROKEN = '''
+BROKEN = """
 
 import os
 
@@ -36,7 +36,7 @@ def describe(t):
 def elementwise_sum(a, b):
     print("\\x00\\x1b[31mred & <tag> ]]> \\u2603")  # bytes that XML and terminals must not get raw
     return a - b
-'''
+"""
 
 
 def broken_submission(folder: Path) -> Path:
@@ -56,8 +56,9 @@ def grade_cli(*args: str, cwd: Path | None = None, env: dict | None = None, time
     """Run ``grade ARGS`` as a user would; stdout and stderr come back apart."""
     merged = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # a CI runner's own summary stays untouched
     merged.update(env or {})
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd or KIT, env=merged,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "grader.cli", *args], cwd=cwd or KIT, env=merged, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def gradescope_schema() -> dict:

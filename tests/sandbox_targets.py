@@ -3,6 +3,7 @@
 Kept light (no pytest, no torch at import) because every child imports this module afresh.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -151,10 +152,8 @@ def open_files(module):
     """What this child's file descriptors point at."""
     found = []
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):
             found.append(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            pass
     return found
 
 

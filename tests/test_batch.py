@@ -48,7 +48,7 @@ def zeros_matrix(rows, cols):
     return torch.tensor(table, dtype=torch.float64)
 '''
 # The same wrong code with other names, comments and layout: a copy for the summary to flag.
-PARTIAL_COPY = '''
+PARTIAL_COPY = """
 def make_vector(xs):
     result = torch.tensor(xs)   # copied
     return result
@@ -56,13 +56,15 @@ def make_vector(xs):
 def zeros_matrix(r, c):
     grid = [[0.0] * c for _ in range(r)]
     return torch.tensor(grid, dtype=torch.float64)
-'''
+"""
 HOSTILE = {
     "gus": "def make_scalar(value):\n    while True:\n        pass\n",
     "hana": "def make_vector(values):\n    hoard = []\n    while True:\n        hoard.append(torch.ones(1 << 26))\n",
     "ivan": "import os\n\ndef make_matrix(rows):\n    os._exit(3)\n",
-    "jack": ("import os, time\n\ndef zeros_matrix(rows, cols):\n    for _ in range(3):\n        if os.fork() == 0:\n"
-             "            time.sleep(600)\n    return torch.zeros(rows, cols)\n"),
+    "jack": (
+        "import os, time\n\ndef zeros_matrix(rows, cols):\n    for _ in range(3):\n        if os.fork() == 0:\n"
+        "            time.sleep(600)\n    return torch.zeros(rows, cols)\n"
+    ),
     "kim": "def ones_matrix(rows, cols):\n    for _ in range(30000):\n        print('x' * 99)\n    return torch.ones(rows, cols) * 2\n",
 }
 
@@ -106,8 +108,15 @@ def make_class(root: Path) -> Path:
 
 def batch(submissions: Path, out: Path, *extra: str, mark: str = "", **popen) -> subprocess.Popen:
     env = {**os.environ, "BATCH_TEST_MARK": mark or uuid.uuid4().hex}
-    return subprocess.Popen([sys.executable, "-m", "grader.cli", "batch", str(submissions), "--out", str(out), *OPTIONS, *extra],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "batch", str(submissions), "--out", str(out), *OPTIONS, *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def marked(mark: str) -> list[int]:
@@ -142,8 +151,11 @@ def results(out: Path) -> list[dict]:
 
 
 def files(out: Path) -> dict[str, str]:
-    return {str(p.relative_to(out)): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in ("results.jsonl", "batch.log")}
+    return {
+        str(p.relative_to(out)): p.read_text(encoding="utf-8")
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in ("results.jsonl", "batch.log")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -164,34 +176,57 @@ EXPECTED_ROWS = [
     ["cleo", "15", "0", "15", "27", "missing", f"missing {E2}", str(SEED)],
     ["dan", "15", "10", "25", "27", "graded", "", str(SEED)],
     ["eve", "0", "0", "0", "27", "empty", "the folder is empty", str(SEED)],
-    ["finn", "0", "10", "10", "27", "error",
-     f"{E1}: could not import {E1}.py: your code raised SyntaxError at line 1 of {E1}.py: expected ':' (line 1: def make_scalar(value))",
-     str(SEED)],
+    [
+        "finn",
+        "0",
+        "10",
+        "10",
+        "27",
+        "error",
+        f"{E1}: could not import {E1}.py: your code raised SyntaxError at line 1 of {E1}.py: expected ':' (line 1: def make_scalar(value))",
+        str(SEED),
+    ],
     ["gus", "16", "10", "26", "27", "timeout", f"{E1}::make_scalar timeout", str(SEED)],
     ["hana", "16", "10", "26", "27", "memory", f"{E1}::make_vector memory", str(SEED)],
     ["ivan", "16", "10", "26", "27", "crashed", f"{E1}::make_matrix crashed", str(SEED)],
     ["jack", "17", "10", "27", "27", "graded", "", str(SEED)],
     ["kim", "16", "10", "26", "27", "graded", "", str(SEED)],
     ["lou", "17", "10", "27", "27", "graded", "", str(SEED)],
-    ["max", "0", "0", "0", "27", "bad_zip",
-     "max.zip compresses 'padding.bin' more than 200:1 (a zip bomb?); it was not unpacked", str(SEED)],
+    [
+        "max",
+        "0",
+        "0",
+        "0",
+        "27",
+        "bad_zip",
+        "max.zip compresses 'padding.bin' more than 200:1 (a zip bomb?); it was not unpacked",
+        str(SEED),
+    ],
     ["ned", "0", "0", "0", "27", "bad_zip", "ned.zip holds an unsafe path '../exercise1_tensors.py'; it was not unpacked", str(SEED)],
     ["olga", "0", "0", "0", "27", "not_python", f"{E1}.py is not Python source (it holds binary data)", str(SEED)],
-    ["pat", "0", "0", "0", "27", "no_exercise_files",
-     f"no exercise file found (looked for {E1}.py, {E2}.py); found ex1.py, homework.txt", str(SEED)],
+    [
+        "pat",
+        "0",
+        "0",
+        "0",
+        "27",
+        "no_exercise_files",
+        f"no exercise file found (looked for {E1}.py, {E2}.py); found ex1.py, homework.txt",
+        str(SEED),
+    ],
     ["quinn", "0", "10", "10", "27", "unreadable", f"{E1}.py is a link to a file outside the submission", str(SEED)],
 ]
 
 
 def test_every_student_gets_the_exact_row(graded):
-    root, out, stdout, stderr, code, _ = graded
+    _root, out, _stdout, stderr, code, _ = graded
     assert code == 0, stderr
     with open(out / "grades.csv", encoding="utf-8-sig", newline="") as file:
         assert list(csv.reader(file)) == EXPECTED_ROWS
 
 
 def test_the_layout_progress_and_class_means_are_shown(graded):
-    root, out, stdout, stderr, code, _ = graded
+    _root, out, stdout, stderr, _code, _ = graded
     assert "Layout: one folder or .zip per student (14 folder(s), 3 zip(s)); ignored 1 other file(s): README.txt" in stderr
     assert "17/17 students" in stderr and "ETA" in stderr
     means = [line.split() for line in stdout.splitlines()[:4]]
@@ -216,8 +251,12 @@ def test_results_hold_one_grade_document_per_student(graded):
 
 def test_a_hostile_submission_costs_only_its_own_check(graded):
     by_student = {r["batch"]["student"]: r for r in results(graded[1])}
-    expected = {"gus": ("make_scalar", "timeout"), "hana": ("make_vector", "memory"), "ivan": ("make_matrix", "crashed"),
-                "kim": ("ones_matrix", "failed")}
+    expected = {
+        "gus": ("make_scalar", "timeout"),
+        "hana": ("make_vector", "memory"),
+        "ivan": ("make_matrix", "crashed"),
+        "kim": ("ones_matrix", "failed"),
+    }
     for student, (name, status) in expected.items():
         lost = [(c["name"], c["status"]) for p in by_student[student]["exercises"] for c in p["checks"] if c["status"] != "passed"]
         assert lost == [(name, status)], student
@@ -228,8 +267,9 @@ def test_feedback_speaks_to_the_student_in_grades_wording(graded):
     out = graded[1]
     assert sorted(p.stem for p in (out / "feedback").glob("*.md")) == [row[0] for row in EXPECTED_ROWS[1:]]
     gus = (out / "feedback" / "gus.md").read_text(encoding="utf-8")
-    assert gus.startswith(f"# Feedback for gus\n\nScore: 26/27 points · status timeout · seed {SEED}\n\n"
-                          f"Note: {E1}::make_scalar timeout\n\n```text\n")
+    assert gus.startswith(
+        f"# Feedback for gus\n\nScore: 26/27 points · status timeout · seed {SEED}\n\nNote: {E1}::make_scalar timeout\n\n```text\n"
+    )
     assert "  ✗ make_scalar [timeout]  0/1\n      still running after 5 s, so it was stopped\n      hint: " in gus
     assert "  ✓ make_vector  1/1\n" in gus and "Total: 26/27 points\n```\n" in gus
     olga = (out / "feedback" / "olga.md").read_text(encoding="utf-8")
@@ -244,12 +284,24 @@ def test_summary_shows_distribution_hardest_checks_troubled_students_and_copies(
     assert f"| {E2} | 10 | 6.47 | 10 | 0 | 10 | 6 | 0 | 0 | 0 | 0 | 11 |" in text
     assert "| **total** | 27 | 16.00 | 25 | 0 | 27 | 5 | 0 | 2 | 1 | 5 | 4 |" in text
     hardest = text.split("## Checks, hardest first")[1].split("|---|---:|---:|---:|---|\n")[1].splitlines()[:3]
-    assert hardest == [f"| {E1}::make_vector | 1 | 7/11 | 64% | 2 failed, 1 error, 1 memory |",
-                       f"| {E1}::zeros_matrix | 1 | 8/11 | 73% | 2 failed, 1 error |",
-                       f"| {E1}::make_matrix | 1 | 9/11 | 82% | 1 crashed, 1 error |"]
+    assert hardest == [
+        f"| {E1}::make_vector | 1 | 7/11 | 64% | 2 failed, 1 error, 1 memory |",
+        f"| {E1}::zeros_matrix | 1 | 8/11 | 73% | 2 failed, 1 error |",
+        f"| {E1}::make_matrix | 1 | 9/11 | 82% | 1 crashed, 1 error |",
+    ]
     troubled = text.split("## Students with errors or timeouts")[1].split("## Possible copies")[0]
     assert [line.split(" | ")[0].strip("| ") for line in troubled.splitlines() if line.startswith("| ") and "student" not in line] == [
-        "eve", "finn", "gus", "hana", "ivan", "max", "ned", "olga", "pat", "quinn"]
+        "eve",
+        "finn",
+        "gus",
+        "hana",
+        "ivan",
+        "max",
+        "ned",
+        "olga",
+        "pat",
+        "quinn",
+    ]
     assert text.rstrip().endswith(f"| {E1} | cleo, dan | identical |")
 
 
@@ -272,7 +324,7 @@ def test_a_killed_batch_resumes_to_the_same_results(graded, tmp_path):
     with open(out / "results.jsonl", "ab") as file:  # as if the kill had landed mid-write
         file.write(b'{"schema": 1, "submission": "/half/writ')
     process = batch(root, out, mark=mark)
-    stdout, stderr = process.communicate(timeout=600)
+    _stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     assert "1 unreadable line(s) dropped" in stderr
     assert f"Grading {17 - done} of 17 students ({done} already graded" in stderr
@@ -286,12 +338,16 @@ def test_another_seed_in_the_same_folder_is_refused_unless_forced(graded, tmp_pa
     out = tmp_path / "grades"
     out.mkdir()
     (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
-    refused = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(root), "--out", str(out), "--seed", "7",
-                              "--exercises", "1,2"], capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "batch", str(root), "--out", str(out), "--seed", "7", "--exercises", "1,2"],
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1] == (
         f"Error: {out} holds results of another batch (seed {SEED}, exercises 1,2); rerun with --seed {SEED} --exercises 1,2 "
-        "to finish it, --force to regrade everyone, or choose another --out")
+        "to finish it, --force to regrade everyone, or choose another --out"
+    )
 
 
 def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
@@ -300,7 +356,7 @@ def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
     out.mkdir()
     (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
     process = batch(root, out, "--format", "json")
-    stdout, stderr = process.communicate(timeout=120)
+    _stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert "Grading 0 of 17 students (17 already graded" in stderr
     assert {k: v for k, v in files(out).items() if not k.startswith("json/")} == files(reference)
@@ -317,7 +373,7 @@ def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_
     out.mkdir()
     (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
     process = batch(fewer, out)
-    stdout, stderr = process.communicate(timeout=120)
+    _stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert f"Kept in the gradebook though no longer in {fewer}: ada (--force grades only who is there now)" in stderr
     assert (out / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes()
@@ -327,14 +383,27 @@ def test_nbgrader_submitted_tree_is_graded_by_stem(tmp_path):
     course = tmp_path / "course"
     write(course / "submitted" / "amy" / "ps1" / f"{E2}.py", solution(E2))
     write(course / "submitted" / "amy" / "ps1" / "timestamp.txt", "2026-11-26 10:00:00")
-    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": solution(E2).splitlines(keepends=True)},
-                          {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": False}},
-                           "source": ["raise SystemExit('an autograder cell must not run')"]}],
-                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": solution(E2).splitlines(keepends=True)},
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"grade": True, "solution": False}},
+                "source": ["raise SystemExit('an autograder cell must not run')"],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     write(course / "submitted" / "bo" / E2 / f"{E2}.ipynb", json.dumps(notebook))
     out = tmp_path / "grades"
-    process = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(course), "--out", str(out), "--exercises", "2",
-                              "--jobs", "1", "--seed", "3"], capture_output=True, text=True, timeout=300)
+    process = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "batch", str(course), "--out", str(out), "--exercises", "2", "--jobs", "1", "--seed", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert process.returncode == 0, process.stderr
     assert "Layout: nbgrader's submitted/<student>/<assignment>/ (2 students)" in process.stderr
     with open(out / "grades.csv", encoding="utf-8-sig", newline="") as file:
@@ -343,10 +412,14 @@ def test_nbgrader_submitted_tree_is_graded_by_stem(tmp_path):
 
 def test_a_folder_that_is_not_a_class_is_a_usage_error(tmp_path):
     write(tmp_path / "mine" / f"{E1}.py", solution(E1))
-    process = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "mine"), "--out", str(tmp_path / "g")],
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "mine"), "--out", str(tmp_path / "g")], capture_output=True, text=True
+    )
     assert process.returncode == 2
-    assert f"holds .py files itself, like one student's submission; grade it with 'grade all --submission {tmp_path / 'mine'}'" in process.stderr
+    assert (
+        f"holds .py files itself, like one student's submission; grade it with 'grade all --submission {tmp_path / 'mine'}'"
+        in process.stderr
+    )
 
 
 def test_gradebook_names_match_the_files_written(graded):
@@ -360,18 +433,40 @@ def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
     write(root / "b" / f"{E2}.py", solution(E2, "def arange_float(n):\n    while True:\n        pass\n"))
     write(root / "c" / f"{E2}.py", solution(E2))
     out, mark = tmp_path / "grades", uuid.uuid4().hex
-    command = [sys.executable, "-m", "grader.cli", "batch", str(root), "--out", str(out), "--exercises", "2", "--jobs", "1",
-               "--seed", "1", "--timeout-scale", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "batch",
+        str(root),
+        "--out",
+        str(out),
+        "--exercises",
+        "2",
+        "--jobs",
+        "1",
+        "--seed",
+        "1",
+        "--timeout-scale",
+        "2",
+    ]
     # As a terminal's foreground job: a test run from a background job would pass on SIGINT ignored.
-    process = subprocess.Popen(command, env={**os.environ, "BATCH_TEST_MARK": mark}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "BATCH_TEST_MARK": mark},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     while not (out / "results.jsonl").exists() or not (out / "results.jsonl").read_bytes():
         assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     time.sleep(1)  # b is hanging in its 20 s check now
     began = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert time.monotonic() - began < 10
     assert process.returncode == 130
     assert stderr.rstrip().endswith("Interrupted: 1 of 3 graded this run; rerun the same command to grade the rest.")
@@ -385,8 +480,24 @@ def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
 def test_missing_mnist_is_a_usage_error_before_any_worker_starts(tmp_path):
     write(tmp_path / "class" / "amy" / "x.py", "x = 1\n")
     (tmp_path / "empty").mkdir()
-    process = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "class"), "--out", str(tmp_path / "g"),
-                              "--exercises", "5", "--data-dir", str(tmp_path / "empty")], capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(tmp_path / "class"),
+            "--out",
+            str(tmp_path / "g"),
+            "--exercises",
+            "5",
+            "--data-dir",
+            str(tmp_path / "empty"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == 2
     assert process.stderr.startswith(f"grade: MNIST file {tmp_path / 'empty'}/")
     assert not (tmp_path / "g" / "results.jsonl").exists()

@@ -133,8 +133,14 @@ def test_number_name_and_topic_are_the_same_exercise_and_a_seed_replays(tmp_path
 
 def test_all_and_nothing_grade_every_exercise(monkeypatch):
     seen = []
-    monkeypatch.setattr(engine, "grade", lambda settings, chosen: seen.append([e.stem for e in chosen]) or (
-        {"schema": 1, "submission": "", "seed": 0, "device": "cpu", "score": 0.0, "max_score": 0.0, "exercises": []}, 0))
+    monkeypatch.setattr(
+        engine,
+        "grade",
+        lambda settings, chosen: (
+            seen.append([e.stem for e in chosen])
+            or ({"schema": 1, "submission": "", "seed": 0, "device": "cpu", "score": 0.0, "max_score": 0.0, "exercises": []}, 0)
+        ),
+    )
     for args in (["all"], [], ["2", "1", "exercise2"]):
         assert grade(*args, "--submission", KIT / "solutions", "--format", "json").exit_code == 0
     every = [e.stem for e in registry.EXERCISES]
@@ -183,24 +189,28 @@ def test_syntax_error_is_shown_with_its_line(tmp_path):
 # ---------------------------------------------------------------- exit code 2: usage errors
 
 
-@pytest.mark.parametrize("args, says", [
-    (["nosuch"], "unknown exercise 'nosuch'"),
-    (["99"], "unknown exercise '99'"),
-    (["1", "--bogus"], "No such option '--bogus'"),
-    (["1", "--format", "yaml"], "'yaml' is not one of"),
-    (["1", "--seed", "-1"], "--seed"),
-    (["1", "--timeout-scale", "0"], "--timeout-scale"),
-    (["1", "--memory-limit", "lots"], "'lots' is not a size; write it like 4G"),
-    (["1", "--submission", "/no/such/folder"], "submission folder /no/such/folder does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["nosuch"], "unknown exercise 'nosuch'"),
+        (["99"], "unknown exercise '99'"),
+        (["1", "--bogus"], "No such option '--bogus'"),
+        (["1", "--format", "yaml"], "'yaml' is not one of"),
+        (["1", "--seed", "-1"], "--seed"),
+        (["1", "--timeout-scale", "0"], "--timeout-scale"),
+        (["1", "--memory-limit", "lots"], "'lots' is not a size; write it like 4G"),
+        (["1", "--submission", "/no/such/folder"], "submission folder /no/such/folder does not exist"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_clear_line(args, says):
     result = grade(*args)
     assert result.exit_code == 2, result.output
     assert says in result.stderr and result.stdout == ""
     assert "Traceback" not in result.output
     usage = result.stderr.splitlines()[0]
-    assert usage.endswith(" [OPTIONS] [EXERCISES]...") and " run " not in usage, \
+    assert usage.endswith(" [OPTIONS] [EXERCISES]...") and " run " not in usage, (
         f"the usage line shows the command as students type it, without the hidden 'run': {usage}"
+    )
 
 
 @pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("512M", 512 << 20), ("1.5GiB", 3 << 29), ("100", 100), ("none", None)])
@@ -269,8 +279,13 @@ def test_real_untouched_kit_exit_1():
 
 def test_real_grade_leaves_no_process_behind():
     """Its forkserver, resource tracker and spare child end with it, not some time after."""
-    done = subprocess.Popen([*grade_command(), "1", "--submission", "solutions", "--format", "json"], cwd=KIT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    done = subprocess.Popen(
+        [*grade_command(), "1", "--submission", "solutions", "--format", "json"],
+        cwd=KIT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert done.wait(timeout=300) == 0
     left = []
     for proc in Path("/proc").iterdir():
@@ -303,11 +318,13 @@ def test_real_missing_data_dir_exit_2(tmp_path):
 
 def test_real_unexpected_exception_exits_3():
     """The console script's own entry point turns any exception of the grader into exit 3."""
-    code = ("import sys; from grader import cli, engine\n"
-            "def boom(settings, chosen): raise KeyError('boom')\n"
-            "engine.grade = boom\n"
-            "sys.argv = ['grade', '1', '--submission', 'solutions']\n"
-            "cli.entry()\n")
+    code = (
+        "import sys; from grader import cli, engine\n"
+        "def boom(settings, chosen): raise KeyError('boom')\n"
+        "engine.grade = boom\n"
+        "sys.argv = ['grade', '1', '--submission', 'solutions']\n"
+        "cli.entry()\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=KIT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 3
     assert "grade: internal error: KeyError: 'boom'" in result.stderr and "Traceback" not in result.stderr

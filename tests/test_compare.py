@@ -40,7 +40,8 @@ def test_no_broadcasting_of_the_students_value():
 def test_dtype_is_checked_before_values():
     expected = torch.tensor([1.0, 2.0])
     assert fails(expect_tensor, torch.tensor([1, 2]), expected, "make_vector([1, 2])") == (
-        "make_vector([1, 2]) returned dtype torch.int64; expected torch.float32")
+        "make_vector([1, 2]) returned dtype torch.int64; expected torch.float32"
+    )
     assert "dtype torch.float64" in fails(expect_tensor, expected.double(), expected, "f()")
 
 
@@ -89,7 +90,8 @@ def test_same_compares_dicts_and_nested_tensors():
     expect_same({"bias": torch.zeros(2), "weight": torch.ones(2, 2)}, expected, "state_dict()")
     assert "has keys ['weight']; expected ['bias', 'weight']" in fails(expect_same, {"weight": torch.ones(2, 2)}, expected, "state_dict()")
     assert "state_dict()['bias'] returned shape (1, 2)" in fails(
-        expect_same, {"weight": torch.ones(2, 2), "bias": torch.zeros(1, 2)}, expected, "state_dict()")
+        expect_same, {"weight": torch.ones(2, 2), "bias": torch.zeros(1, 2)}, expected, "state_dict()"
+    )
 
 
 def test_same_does_not_take_an_int_for_a_str_or_a_bool_for_an_int():

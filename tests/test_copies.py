@@ -22,7 +22,7 @@ def matmul_by_hand(a, b):
             out[i, j] = total
     return out
 '''
-RENAMED = '''
+RENAMED = """
 def matmul_by_hand(left, right):
     # my own loop!
     n, m = left.shape
@@ -35,12 +35,12 @@ def matmul_by_hand(left, right):
                 acc += left[r, x] * right[x, c]   # multiply-add
             result[r, c] = acc
     return result
-'''
+"""
 TWEAKED = OWN.replace("total = 0.0", "total = 0")
-OTHER = '''
+OTHER = """
 def matmul_by_hand(a, b):
     return torch.stack([torch.stack([(a[i] * b[:, j]).sum() for j in range(b.shape[1])]) for i in range(a.shape[0])])
-'''
+"""
 
 
 def test_names_comments_docstrings_and_layout_do_not_matter():
@@ -54,8 +54,12 @@ def test_attribute_names_are_kept_so_that_different_calls_differ():
 
 
 def test_a_renamed_copy_is_identical_a_tweaked_one_similar_and_other_work_apart():
-    sources = {"amy": {STEM: SOLUTION + OWN}, "bob": {STEM: SOLUTION + RENAMED}, "cat": {STEM: SOLUTION + TWEAKED},
-               "dan": {STEM: SOLUTION + OTHER}}
+    sources = {
+        "amy": {STEM: SOLUTION + OWN},
+        "bob": {STEM: SOLUTION + RENAMED},
+        "cat": {STEM: SOLUTION + TWEAKED},
+        "dan": {STEM: SOLUTION + OTHER},
+    }
     [group] = copies.groups(sources, [STEM])
     assert group.students == ("amy", "bob", "cat") and 0.9 <= group.similarity < 1
     pair = copies.groups({"amy": sources["amy"], "bob": sources["bob"]}, [STEM])

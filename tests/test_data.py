@@ -72,8 +72,10 @@ def test_a_damaged_unpacked_file_is_unpacked_again(mnist):
 
 def test_two_processes_at_once_both_succeed(mnist):
     code = "import sys; from grader.data import ensure_mnist; print(ensure_mnist(sys.argv[1]))"
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(mnist)], cwd=KIT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(mnist)], cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     results = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], results
     assert {out.strip() for out, _ in results} == {str(mnist.resolve())}

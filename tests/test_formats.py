@@ -35,8 +35,23 @@ def runs(tmp_path_factory):
         summary = root / f"{which}-{fmt}-summary.md"
         # Only the broken submission gets short limits: the reference must never time out on a busy machine.
         scale = SCALE if which == "broken" else "1"
-        return grade_cli("1", "--submission", str(folders[which]), "--format", fmt, "--seed", str(SEED),
-                         "--timeout-scale", scale, cwd=root, env={"GITHUB_STEP_SUMMARY": str(summary)}), summary, folders[which]
+        return (
+            grade_cli(
+                "1",
+                "--submission",
+                str(folders[which]),
+                "--format",
+                fmt,
+                "--seed",
+                str(SEED),
+                "--timeout-scale",
+                scale,
+                cwd=root,
+                env={"GITHUB_STEP_SUMMARY": str(summary)},
+            ),
+            summary,
+            folders[which],
+        )
 
     jobs = [(which, fmt) for which in SUBMISSIONS for fmt in DOCUMENTS]
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -64,7 +79,11 @@ def test_json_is_the_document_and_only_it(runs, which):
     statuses = {c["name"]: c["status"] for c in doc["exercises"][0]["checks"]}
     if which == "broken":  # the submission really did what the other formats are tested on
         assert (statuses["make_vector"], statuses["make_matrix"], statuses["describe"], statuses["elementwise_sum"]) == (
-            "timeout", "crashed", "error", "failed")
+            "timeout",
+            "crashed",
+            "error",
+            "failed",
+        )
 
 
 @pytest.mark.parametrize("which", SUBMISSIONS)
@@ -107,8 +126,10 @@ def test_gradescope_validates_and_agrees_with_json(runs, which):
     jsonschema.validate(results, gradescope_schema(), cls=jsonschema.Draft202012Validator)
     assert sum(t["max_score"] for t in results["tests"]) == doc["max_score"] > 0  # or Gradescope rejects the file
     assert results["score"] == doc["score"] == sum(t["score"] for t in results["tests"])
-    assert [(t["extra_data"]["exercise"], t["extra_data"]["check"], t["score"], t["max_score"], t["extra_data"]["status"])
-            for t in results["tests"]] == expected(doc)
+    assert [
+        (t["extra_data"]["exercise"], t["extra_data"]["check"], t["score"], t["max_score"], t["extra_data"]["status"])
+        for t in results["tests"]
+    ] == expected(doc)
     assert all((t["status"] == "passed") == (t["extra_data"]["status"] == "passed") for t in results["tests"])
     assert isinstance(results["execution_time"], int) and results["execution_time"] >= 0
 
@@ -150,11 +171,33 @@ def test_progress_goes_to_stderr(runs, which):
 
 
 FRACTIONS = {
-    "schema": 1, "submission": "/nowhere", "seed": 3, "device": "cpu", "score": 1 / 3 + 0.25, "max_score": 3.0,
-    "exercises": [{"exercise": "exercise1_tensors", "title": "Tensors", "score": 1 / 3 + 0.25, "max_score": 3.0, "status": "graded",
-                   "checks": [{"name": "make_scalar", "score": 1 / 3, "max_score": 1.0, "status": "failed", "message": "half, and a bit: 100%", "hint": "h"},
-                              {"name": "make_vector", "score": 0.25, "max_score": 1.0, "status": "timeout", "message": "slow\r\nvery", "hint": "h"},
-                              {"name": "make_matrix", "score": 0.0, "max_score": 1.0, "status": "skipped", "message": "no GPU", "hint": "h"}]}],
+    "schema": 1,
+    "submission": "/nowhere",
+    "seed": 3,
+    "device": "cpu",
+    "score": 1 / 3 + 0.25,
+    "max_score": 3.0,
+    "exercises": [
+        {
+            "exercise": "exercise1_tensors",
+            "title": "Tensors",
+            "score": 1 / 3 + 0.25,
+            "max_score": 3.0,
+            "status": "graded",
+            "checks": [
+                {
+                    "name": "make_scalar",
+                    "score": 1 / 3,
+                    "max_score": 1.0,
+                    "status": "failed",
+                    "message": "half, and a bit: 100%",
+                    "hint": "h",
+                },
+                {"name": "make_vector", "score": 0.25, "max_score": 1.0, "status": "timeout", "message": "slow\r\nvery", "hint": "h"},
+                {"name": "make_matrix", "score": 0.0, "max_score": 1.0, "status": "skipped", "message": "no GPU", "hint": "h"},
+            ],
+        }
+    ],
 }
 
 

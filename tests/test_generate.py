@@ -17,12 +17,15 @@ def test_region_becomes_not_implemented_with_its_indent():
     assert strip_solutions(source) == "def f():\n    x = 1\n    # YOUR CODE HERE / ВАШ КОД ЗДЕСЬ\n    raise NotImplementedError()\n"
 
 
-@pytest.mark.parametrize("source, line", [
-    ("### BEGIN SOLUTION\nx\n", "f.py:1"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "f.py:2"),
-    ("x\n### END SOLUTION\n", "f.py:2"),
-    ("x = 1  # BEGIN SOLUTION\n", "f.py:1"),  # nbgrader would take it for a marker: refused
-])
+@pytest.mark.parametrize(
+    "source, line",
+    [
+        ("### BEGIN SOLUTION\nx\n", "f.py:1"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "f.py:2"),
+        ("x\n### END SOLUTION\n", "f.py:2"),
+        ("x = 1  # BEGIN SOLUTION\n", "f.py:1"),  # nbgrader would take it for a marker: refused
+    ],
+)
 def test_unpaired_markers_name_the_file_and_line(source, line):
     with pytest.raises(MarkerError, match=line):
         strip_solutions(source, "f.py")

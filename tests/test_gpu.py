@@ -63,7 +63,9 @@ def test_solutions_get_full_marks_on_cuda(cuda):
 
 @pytest.mark.gpu
 def test_train_step_that_leaves_the_batch_on_the_cpu_fails_on_cuda(cuda, tmp_path):
-    source = solution_with(DEVICES.stem, '''
+    source = solution_with(
+        DEVICES.stem,
+        """
 def train_step(model, batch, criterion, optimizer, device):
     inputs, targets = batch
     optimizer.zero_grad()
@@ -71,7 +73,8 @@ def train_step(model, batch, criterion, optimizer, device):
     loss.backward()
     optimizer.step()
     return loss.item()
-''')
+""",
+    )
     doc, internal = grade(submission_from(tmp_path, DEVICES.stem, source), [DEVICES], device="cuda")
     found = checks(doc)
     assert internal == 0

@@ -13,8 +13,11 @@ from grader.batch.gradebook import Gradebook, Refused
 
 STEMS = ["exercise1_tensors", "exercise2_reshape"]
 TITLES = {"exercise1_tensors": "Tensors", "exercise2_reshape": "Reshaping"}
-CATALOG = [("exercise1_tensors", "make_scalar", 1, "use torch.tensor"), ("exercise1_tensors", "matmul", 2, "use @"),
-           ("exercise2_reshape", "to_matrix", 1, "use reshape")]
+CATALOG = [
+    ("exercise1_tensors", "make_scalar", 1, "use torch.tensor"),
+    ("exercise1_tensors", "matmul", 2, "use @"),
+    ("exercise2_reshape", "to_matrix", 1, "use reshape"),
+]
 
 
 def check(name, score, max_score, status="passed", message=""):
@@ -23,12 +26,33 @@ def check(name, score, max_score, status="passed", message=""):
 
 def doc(e1_checks, e2_checks=None, e1_status="graded", e2_status="graded", seed=5):
     e2_checks = e2_checks if e2_checks is not None else [check("to_matrix", 1, 1)]
-    parts = [{"exercise": "exercise1_tensors", "title": "Tensors", "score": sum(c["score"] for c in e1_checks), "max_score": 3.0,
-              "status": e1_status, "checks": e1_checks},
-             {"exercise": "exercise2_reshape", "title": "Reshaping", "score": sum(c["score"] for c in e2_checks), "max_score": 1.0,
-              "status": e2_status, "checks": e2_checks}]
-    return {"schema": 1, "submission": "/class/x", "seed": seed, "device": "cpu", "score": sum(p["score"] for p in parts),
-            "max_score": 4.0, "exercises": parts}
+    parts = [
+        {
+            "exercise": "exercise1_tensors",
+            "title": "Tensors",
+            "score": sum(c["score"] for c in e1_checks),
+            "max_score": 3.0,
+            "status": e1_status,
+            "checks": e1_checks,
+        },
+        {
+            "exercise": "exercise2_reshape",
+            "title": "Reshaping",
+            "score": sum(c["score"] for c in e2_checks),
+            "max_score": 1.0,
+            "status": e2_status,
+            "checks": e2_checks,
+        },
+    ]
+    return {
+        "schema": 1,
+        "submission": "/class/x",
+        "seed": seed,
+        "device": "cpu",
+        "score": sum(p["score"] for p in parts),
+        "max_score": 4.0,
+        "exercises": parts,
+    }
 
 
 def record(student, document, internal=0, problem=None):
@@ -62,16 +86,26 @@ def test_grader_errors_come_first_then_file_problems_then_code_then_missing():
     assert records.classify(missing, problem=("not_python", "x.py is binary"))[0] == "not_python"
     assert records.classify(missing, internal=1, problem=("not_python", "x.py is binary"))[0] == "grader_error"
     assert records.classify(doc([check("make_scalar", 1, 1)], [check("to_matrix", 0, 1)], e2_status="missing")) == (
-        "missing", "missing exercise2_reshape")
+        "missing",
+        "missing exercise2_reshape",
+    )
 
 
 def test_a_blank_document_fails_every_check_with_the_reason():
     blank = records.blank("/class/amy.zip", 9, "cpu", CATALOG, STEMS, TITLES, "amy.zip is empty")
     assert (blank["score"], blank["max_score"], blank["seed"]) == (0.0, 4.0, 9)
     assert [(p["exercise"], p["status"], p["max_score"]) for p in blank["exercises"]] == [
-        ("exercise1_tensors", "missing", 3.0), ("exercise2_reshape", "missing", 1.0)]
-    assert blank["exercises"][0]["checks"][1] == {"name": "matmul", "score": 0.0, "max_score": 2.0, "status": "failed",
-                                                  "message": "amy.zip is empty", "hint": "use @"}
+        ("exercise1_tensors", "missing", 3.0),
+        ("exercise2_reshape", "missing", 1.0),
+    ]
+    assert blank["exercises"][0]["checks"][1] == {
+        "name": "matmul",
+        "score": 0.0,
+        "max_score": 2.0,
+        "status": "failed",
+        "message": "amy.zip is empty",
+        "hint": "use @",
+    }
 
 
 # -- results.jsonl, resume and refusal
@@ -144,9 +178,11 @@ def test_csv_has_a_row_per_student_sorted_with_exact_scores_and_no_formulas(tmp_
     book.add(record("=cmd()", FULL, problem=("bad_zip", "-x.zip is broken")))
     with open(tmp_path / gradebook.GRADES, encoding="utf-8-sig", newline="") as file:
         rows = list(csv.reader(file))
-    assert rows == [["student", *STEMS, "total", "max", "status", "note", "seed"],
-                    ["'=cmd()", "3", "1", "4", "4", "bad_zip", "'-x.zip is broken", "5"],
-                    ["zoe", "2.5", "1", "3.5", "4", "graded", "", "5"]]
+    assert rows == [
+        ["student", *STEMS, "total", "max", "status", "note", "seed"],
+        ["'=cmd()", "3", "1", "4", "4", "bad_zip", "'-x.zip is broken", "5"],
+        ["zoe", "2.5", "1", "3.5", "4", "graded", "", "5"],
+    ]
     assert (tmp_path / gradebook.GRADES).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
@@ -167,20 +203,27 @@ def test_format_files_go_to_one_folder_per_format(tmp_path):
 # -- summary.md
 
 
-@pytest.mark.parametrize("score, maximum, expected", [(0, 4, "0"), (0.5, 4, "< 25%"), (1, 4, "25–50%"), (2.5, 4, "50–75%"),
-                                                      (3.9, 4, "75–99%"), (4, 4, "full"), (0, 0, "full")])
+@pytest.mark.parametrize(
+    "score, maximum, expected",
+    [(0, 4, "0"), (0.5, 4, "< 25%"), (1, 4, "25–50%"), (2.5, 4, "50–75%"), (3.9, 4, "75–99%"), (4, 4, "full"), (0, 0, "full")],
+)
 def test_bands(score, maximum, expected):
     assert summary.band(score, maximum) == expected
 
 
 def test_summary_lists_hardest_checks_first_and_only_troubled_students():
-    rows = [record("amy", FULL), record("bob", doc([check("make_scalar", 0, 1, "failed"), check("matmul", 2, 2)])),
-            record("cat", doc([check("make_scalar", 0, 1, "timeout"), check("matmul", 0, 2, "failed")]))]
+    rows = [
+        record("amy", FULL),
+        record("bob", doc([check("make_scalar", 0, 1, "failed"), check("matmul", 2, 2)])),
+        record("cat", doc([check("make_scalar", 0, 1, "timeout"), check("matmul", 0, 2, "failed")])),
+    ]
     text = summary.render(rows, [Group("exercise1_tensors", ("amy", "bob"), 0.93)])
     table = text.split("|---|---:|---:|---:|---|\n")[1].split("\n\n")[0].splitlines()
-    assert table == ["| exercise1_tensors::make_scalar | 1 | 1/3 | 33% | 1 failed, 1 timeout |",
-                     "| exercise1_tensors::matmul | 2 | 2/3 | 67% | 1 failed |",
-                     "| exercise2_reshape::to_matrix | 1 | 3/3 | 100% |  |"]
+    assert table == [
+        "| exercise1_tensors::make_scalar | 1 | 1/3 | 33% | 1 failed, 1 timeout |",
+        "| exercise1_tensors::matmul | 2 | 2/3 | 67% | 1 failed |",
+        "| exercise2_reshape::to_matrix | 1 | 3/3 | 100% |  |",
+    ]
     assert "| cat | timeout | exercise1_tensors::make_scalar timeout |" in text and "| bob |" not in text
     assert text.endswith("| exercise1_tensors | amy, bob | 93% similar |\n")
 
@@ -193,6 +236,8 @@ def test_a_check_skipped_on_this_machine_is_not_the_hardest():
     skipped = [check("make_scalar", 0, 0, "skipped", "needs CUDA"), check("matmul", 0, 2, "failed")]
     text = summary.render([record("amy", doc(skipped)), record("bob", doc(skipped))], [])
     table = text.split("|---|---:|---:|---:|---|\n")[1].split("\n\n")[0].splitlines()
-    assert table == ["| exercise1_tensors::matmul | 2 | 0/2 | 0% | 2 failed |",
-                     "| exercise2_reshape::to_matrix | 1 | 2/2 | 100% |  |",
-                     "| exercise1_tensors::make_scalar | 0 | 0/0 | – | 2 skipped |"]
+    assert table == [
+        "| exercise1_tensors::matmul | 2 | 0/2 | 0% | 2 failed |",
+        "| exercise2_reshape::to_matrix | 1 | 2/2 | 100% |  |",
+        "| exercise1_tensors::make_scalar | 0 | 0/0 | – | 2 skipped |",
+    ]

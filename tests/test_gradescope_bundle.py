@@ -58,18 +58,29 @@ def test_zip_has_the_two_scripts_at_its_root_and_the_kit_beside_them(bundle):
         infos = {info.filename: info for info in archive.infolist()}
     for script in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[script].external_attr >> 16) == 0o755
-    for needed in ("pyproject.toml", "grader/cli.py", "grader/checks/test_exercise1_tensors.py",
-                   "solutions/exercise1_tensors.py", "data/train-images-idx3-ubyte.gz"):
+    for needed in (
+        "pyproject.toml",
+        "grader/cli.py",
+        "grader/checks/test_exercise1_tensors.py",
+        "solutions/exercise1_tensors.py",
+        "data/train-images-idx3-ubyte.gz",
+    ):
         assert needed in infos
     assert not [n for n in infos if "__pycache__" in n or n.startswith(("tests/", "exercises/", ".git"))]
 
 
 def test_run_autograder_grades_the_submission_into_results_json(tmp_path, bundle):
     root = autograder_root(tmp_path, bundle)
-    wrong = 'def make_vector(values):\n    return torch.tensor(values)\n'  # int64 for a list of ints
+    wrong = "def make_vector(values):\n    return torch.tensor(values)\n"  # int64 for a list of ints
     (root / "submission" / "exercise1_tensors.py").write_text(solution_with("exercise1_tensors", wrong), encoding="utf-8")
-    done = subprocess.run([str(root / "run_autograder")], cwd=root, env={**python_first(), "AUTOGRADER_ROOT": str(root)},
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        env={**python_first(), "AUTOGRADER_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     jsonschema.validate(results, gradescope_schema(), cls=jsonschema.Draft202012Validator)
@@ -82,8 +93,14 @@ def test_run_autograder_grades_the_submission_into_results_json(tmp_path, bundle
 def test_run_autograder_writes_no_results_when_grading_itself_fails(tmp_path, bundle):
     root = autograder_root(tmp_path, bundle)
     (root / "submission").rmdir()  # grade exits 2: there is nothing to grade
-    done = subprocess.run([str(root / "run_autograder")], cwd=root, env={**python_first(), "AUTOGRADER_ROOT": str(root)},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        env={**python_first(), "AUTOGRADER_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "no results.json was written" in done.stderr
     assert not (root / "results" / "results.json").exists()
 

@@ -46,7 +46,8 @@ def test_collapse_moves_anonymous_memory_into_huge_pages():
         "block = bytearray(b'x' * (64 << 20))\n"
         "done = hugepages.collapse()\n"
         "huge = next(int(l.split()[1]) for l in open('/proc/self/smaps_rollup') if l.startswith('AnonHugePages:'))\n"
-        "print(json.dumps({'done': done, 'huge_kb': huge}))")
+        "print(json.dumps({'done': done, 'huge_kb': huge}))"
+    )
     if got["done"] == 0:
         pytest.skip(NO_COLLAPSE)
     assert got["huge_kb"] >= 32 << 10  # most of the 64 MiB block, at least
@@ -58,7 +59,8 @@ def test_a_huge_page_forkserver_gives_children_that_share_them_and_work():
         "from tests import sandbox_targets as t\n"
         "engine.warm_up([], huge_pages=True)\n"
         "huge, echo = sandbox.run(t.huge_pages_kb), sandbox.run(t.echo, [1, 2.5, 'three'])\n"
-        "print(json.dumps({'huge': [huge.status, huge.value], 'echo': [echo.status, echo.value]}))")
+        "print(json.dumps({'huge': [huge.status, huge.value], 'echo': [echo.status, echo.value]}))"
+    )
     assert got["echo"] == ["ok", [1, 2.5, "three"]]
     assert got["huge"][0] == "ok"
     if got["huge"][1] == 0:

@@ -59,8 +59,22 @@ def test_a_passed_check_prints_one_line_and_a_failed_one_raises_with_message_and
 
 
 def test_partial_credit_is_shown_as_the_cells_value(monkeypatch, capsys):
-    doc = {"exercises": [{"checks": [{"name": "fit", "score": 1.5, "max_score": 3.0, "status": "failed",
-                                      "message": "trained, but the accuracy is 0.91", "hint": "train longer"}]}]}
+    doc = {
+        "exercises": [
+            {
+                "checks": [
+                    {
+                        "name": "fit",
+                        "score": 1.5,
+                        "max_score": 3.0,
+                        "status": "failed",
+                        "message": "trained, but the accuracy is 0.91",
+                        "hint": "train longer",
+                    }
+                ]
+            }
+        ]
+    }
     monkeypatch.setattr(kernel, "grade_source", lambda stem, source: doc)
     assert kernel.check(EXERCISE.stem, "fit", {}) == 1.5
     printed = capsys.readouterr().out
@@ -70,21 +84,35 @@ def test_partial_credit_is_shown_as_the_cells_value(monkeypatch, capsys):
 
 def test_an_unknown_check_asks_for_a_fresh_notebook(monkeypatch):
     monkeypatch.setattr(kernel, "grade_source", lambda stem, source: {"exercises": [{"checks": []}]})
-    with pytest.raises(LookupError, match="no check named 'gone'.*grade notebooks"):
+    with pytest.raises(LookupError, match=r"no check named 'gone'.*grade notebooks"):
         kernel.check(EXERCISE.stem, "gone", {})
 
 
 def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):
     with kernel._quiet():
         os.write(2, b"forkserver noise\n")
-        warnings.warn("a deprecation")
+        warnings.warn("a deprecation", stacklevel=2)
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"
 
 
 def test_a_skipped_check_scores_zero_and_says_why(monkeypatch):
-    doc = {"exercises": [{"checks": [{"name": "cuda", "score": 0.0, "max_score": 0.0, "status": "skipped",
-                                      "message": "this run's device is cpu", "hint": "move the batch"}]}]}
+    doc = {
+        "exercises": [
+            {
+                "checks": [
+                    {
+                        "name": "cuda",
+                        "score": 0.0,
+                        "max_score": 0.0,
+                        "status": "skipped",
+                        "message": "this run's device is cpu",
+                        "hint": "move the batch",
+                    }
+                ]
+            }
+        ]
+    }
     monkeypatch.setattr(kernel, "grade_source", lambda stem, source: doc)
     with pytest.raises(kernel.CheckFailed) as failed:
         kernel.check(EXERCISE.stem, "cuda", {})

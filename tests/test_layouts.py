@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -66,12 +67,12 @@ def test_an_nbgrader_course_or_its_submitted_folder_is_the_nbgrader_layout(tmp_p
 
 
 def test_what_is_not_a_class_says_what_to_pass(tmp_path):
-    with pytest.raises(LayoutError, match="is not a folder; pass the folder that holds one folder or .zip per student"):
+    with pytest.raises(LayoutError, match=re.escape("is not a folder; pass the folder that holds one folder or .zip per student")):
         layouts.discover(tmp_path / "nowhere")
-    with pytest.raises(LayoutError, match="is one zip file; put one .zip or folder per student in a folder"):
+    with pytest.raises(LayoutError, match=re.escape("is one zip file; put one .zip or folder per student in a folder")):
         layouts.discover(zipped(tmp_path / "all.zip", {"a.py": GOOD}))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(LayoutError, match="holds no student folders or .zip files"):
+    with pytest.raises(LayoutError, match=re.escape("holds no student folders or .zip files")):
         layouts.discover(tmp_path / "empty")
     write(tmp_path / "mine" / "exercise1_tensors.py")
     with pytest.raises(LayoutError, match="like one student's submission; grade it with 'grade all --submission"):
@@ -97,7 +98,9 @@ def test_empty_folder_and_folder_without_exercise_files(tmp_path):
     write(tmp_path / "bob" / "Exercise1.py")
     write(tmp_path / "bob" / "report.pdf", b"%PDF")
     assert problem(folder(tmp_path / "bob")) == (
-        "no_exercise_files", "no exercise file found (looked for exercise1_tensors.py, exercise2_reshape.py); found Exercise1.py, report.pdf")
+        "no_exercise_files",
+        "no exercise file found (looked for exercise1_tensors.py, exercise2_reshape.py); found Exercise1.py, report.pdf",
+    )
 
 
 def test_binary_and_wrongly_encoded_files_are_not_python(tmp_path):
@@ -105,13 +108,16 @@ def test_binary_and_wrongly_encoded_files_are_not_python(tmp_path):
     assert problem(folder(tmp_path / "amy")) == ("not_python", "exercise1_tensors.py is not Python source (it holds binary data)")
     write(tmp_path / "bob" / "exercise1_tensors.py", "# Задание\nx = 1\n".encode("cp1251"))
     assert problem(folder(tmp_path / "bob")) == (
-        "not_python", "exercise1_tensors.py is not UTF-8 text (saved in another encoding?); save it as UTF-8")
+        "not_python",
+        "exercise1_tensors.py is not UTF-8 text (saved in another encoding?); save it as UTF-8",
+    )
 
 
 def test_a_declared_encoding_is_read_and_passed_on_as_utf8(tmp_path):
     write(tmp_path / "amy" / "exercise1_tensors.py", "# -*- coding: cp1251 -*-\n# Задание\n".encode("cp1251"))
     assert layouts.read_sources(folder(tmp_path / "amy"), STEMS).files["exercise1_tensors"] == (
-        "# -*- coding: cp1251 -*-\n# Задание\n".encode("utf-8"))
+        "# -*- coding: cp1251 -*-\n# Задание\n".encode()
+    )
 
 
 def test_one_unusable_file_is_a_problem_but_the_other_exercise_is_still_graded(tmp_path):
@@ -119,7 +125,10 @@ def test_one_unusable_file_is_a_problem_but_the_other_exercise_is_still_graded(t
     write(tmp_path / "amy" / "exercise2_reshape.py")
     found = layouts.read_sources(folder(tmp_path / "amy"), STEMS)
     assert found.files == {"exercise2_reshape": GOOD}
-    assert (found.problem.status, found.problem.message) == ("not_python", "exercise1_tensors.py is not Python source (it holds binary data)")
+    assert (found.problem.status, found.problem.message) == (
+        "not_python",
+        "exercise1_tensors.py is not Python source (it holds binary data)",
+    )
 
 
 def test_links_out_of_the_submission_fifos_and_huge_files_are_not_read(tmp_path, monkeypatch):
@@ -142,15 +151,20 @@ def test_a_link_inside_the_submission_is_followed(tmp_path):
 
 
 def test_a_notebook_gives_its_code_cells_without_magics_or_autograder_cells(tmp_path):
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# Task"},
-             {"cell_type": "code", "metadata": {}, "source": ["%matplotlib inline\n", "import torch\n"]},
-             {"cell_type": "code", "metadata": {"nbgrader": {"solution": True, "grade": False}}, "source": "def f():\n    return 1"},
-             {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": False}}, "source": "check('f')"}]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Task"},
+        {"cell_type": "code", "metadata": {}, "source": ["%matplotlib inline\n", "import torch\n"]},
+        {"cell_type": "code", "metadata": {"nbgrader": {"solution": True, "grade": False}}, "source": "def f():\n    return 1"},
+        {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": False}}, "source": "check('f')"},
+    ]
     write(tmp_path / "amy" / "ps1" / "exercise1_tensors.ipynb", json.dumps({"cells": cells}))
     found = layouts.read_sources(folder(tmp_path / "amy"), STEMS)
     assert found.files == {"exercise1_tensors": b"# %matplotlib inline\nimport torch\ndef f():\n    return 1\n"}
     write(tmp_path / "bob" / "exercise1_tensors.ipynb", b"{not json")
-    assert problem(folder(tmp_path / "bob")) == ("not_python", "exercise1_tensors.ipynb is not a Jupyter notebook (its JSON cannot be read)")
+    assert problem(folder(tmp_path / "bob")) == (
+        "not_python",
+        "exercise1_tensors.ipynb is not a Jupyter notebook (its JSON cannot be read)",
+    )
 
 
 def test_a_python_file_wins_over_a_notebook_of_the_same_stem(tmp_path):
@@ -163,14 +177,28 @@ def test_a_python_file_wins_over_a_notebook_of_the_same_stem(tmp_path):
 
 
 def test_a_zip_is_read_from_any_folder_inside_it_and_junk_is_skipped(tmp_path):
-    path = zipped(tmp_path / "amy.zip", {"amy/exercises/exercise1_tensors.py": GOOD, "__MACOSX/amy/._exercise2_reshape.py": b"\x00",
-                                         "amy/.hidden/exercise2_reshape.py": b"x = 1\n"})
+    path = zipped(
+        tmp_path / "amy.zip",
+        {
+            "amy/exercises/exercise1_tensors.py": GOOD,
+            "__MACOSX/amy/._exercise2_reshape.py": b"\x00",
+            "amy/.hidden/exercise2_reshape.py": b"x = 1\n",
+        },
+    )
     found = layouts.read_sources(Entry("amy", "zip", path), STEMS)
     assert found.files == {"exercise1_tensors": GOOD} and found.problem is None
 
 
-@pytest.mark.parametrize("name", ["/etc/exercise1_tensors.py", "../exercise1_tensors.py", "a/../../exercise1_tensors.py",
-                                  "..\\exercise1_tensors.py", "C:/exercise1_tensors.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/exercise1_tensors.py",
+        "../exercise1_tensors.py",
+        "a/../../exercise1_tensors.py",
+        "..\\exercise1_tensors.py",
+        "C:/exercise1_tensors.py",
+    ],
+)
 def test_a_zip_naming_a_path_outside_itself_is_refused_whole(tmp_path, name):
     path = zipped(tmp_path / "amy.zip", {"exercise2_reshape.py": GOOD, name: GOOD})
     assert problem(Entry("amy", "zip", path)) == ("bad_zip", f"amy.zip holds an unsafe path {name!r}; it was not unpacked")
@@ -178,7 +206,10 @@ def test_a_zip_naming_a_path_outside_itself_is_refused_whole(tmp_path, name):
 
 def test_zip_bombs_are_refused_by_ratio_and_by_total_size(tmp_path, monkeypatch):
     bomb = zipped(tmp_path / "amy.zip", {"exercise1_tensors.py": GOOD, "zeros": bytes(5 << 20)})
-    assert problem(Entry("amy", "zip", bomb)) == ("bad_zip", "amy.zip compresses 'zeros' more than 200:1 (a zip bomb?); it was not unpacked")
+    assert problem(Entry("amy", "zip", bomb)) == (
+        "bad_zip",
+        "amy.zip compresses 'zeros' more than 200:1 (a zip bomb?); it was not unpacked",
+    )
     monkeypatch.setattr(layouts, "MAX_UNPACKED", 1 << 20)
     big = zipped(tmp_path / "bob.zip", {"exercise1_tensors.py": GOOD, "a": os.urandom(600 << 10), "b": os.urandom(600 << 10)})
     assert problem(Entry("bob", "zip", big)) == ("bad_zip", "bob.zip would unpack to more than 1 MiB (a zip bomb?); it was not unpacked")
@@ -193,7 +224,10 @@ def test_a_link_inside_a_zip_is_not_followed(tmp_path):
         archive.writestr("exercise2_reshape.py", GOOD)
     found = layouts.read_sources(Entry("amy", "zip", path), STEMS)
     assert found.files == {"exercise2_reshape": GOOD}
-    assert (found.problem.status, found.problem.message) == ("unreadable", "exercise1_tensors.py is a link inside the zip; links are not followed")
+    assert (found.problem.status, found.problem.message) == (
+        "unreadable",
+        "exercise1_tensors.py is a link inside the zip; links are not followed",
+    )
 
 
 def test_an_encrypted_zip_is_not_read(tmp_path):

@@ -32,6 +32,8 @@ def test_mistake_loses_points_on_its_check(tmp_path, monkeypatch, exercise, mist
     doc, internal = grade(folder, [exercise], seed=99)
     found = checks(doc)
     assert internal == 0
-    caught = [name for name in mistake.catches if found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"]]
+    caught = [
+        name for name in mistake.catches if found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"]
+    ]
     assert caught, f"none of {mistake.catches} lost points"
     assert doc["score"] < doc["max_score"]

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from grader import mnist_tensors
-from grader.mnist_tensors import EPOCHS_ENV, THRESHOLD_ENV
 from grader.data import ensure_mnist
+from grader.mnist_tensors import EPOCHS_ENV, THRESHOLD_ENV
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,9 @@ def test_test_split_matches_torchvisions_normalize(root):
 
     images, labels = mnist_tensors.load(root, train=False)
     assert (images.shape, images.dtype, labels.shape, labels.dtype) == ((10000, 1, 28, 28), torch.float32, (10000,), torch.int64)
-    tutorial = datasets.MNIST(root, train=False, download=False, transform=transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]))
+    tutorial = datasets.MNIST(
+        root, train=False, download=False, transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    )
     for index in (0, 1234, 9999):
         image, label = tutorial[index]
         assert torch.equal(images[index], image) and labels[index].item() == label
@@ -70,12 +71,15 @@ def test_the_environment_sets_both(monkeypatch):
     assert mnist_tensors.goal() == (3, 95.5)
 
 
-@pytest.mark.parametrize("name, value, words", [
-    (EPOCHS_ENV, "five", "whole number of epochs"),
-    (EPOCHS_ENV, "0", "whole number of epochs"),
-    (THRESHOLD_ENV, "0.97x", "percentage from 0 to 100"),
-    (THRESHOLD_ENV, "197", "percentage from 0 to 100"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        (EPOCHS_ENV, "five", "whole number of epochs"),
+        (EPOCHS_ENV, "0", "whole number of epochs"),
+        (THRESHOLD_ENV, "0.97x", "percentage from 0 to 100"),
+        (THRESHOLD_ENV, "197", "percentage from 0 to 100"),
+    ],
+)
 def test_a_bad_value_names_the_variable_and_what_to_write(monkeypatch, name, value, words):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"{name}='{value}' is not a {words}"):

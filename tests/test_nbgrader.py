@@ -29,8 +29,9 @@ def nbgrader(course, *args):
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(course / ".jupyter"))
     # nbgrader runs `alembic` for its gradebook: it must find this environment's bin folder.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--debug"], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, "--debug"], cwd=course, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
 

@@ -74,22 +74,31 @@ def test_a_region_spanning_two_statements_stays_in_one_cell():
     source = '"""Doc."""\nimport torch\n\n### BEGIN SOLUTION\nRATE = 0.1\nSTEPS = 3\n### END SOLUTION\n\n\ndef f():\n    return RATE\n'
     parts = notebooks.split(source).parts
     assert [(p.solution, p.definitions, p.assigned) for p in parts] == [
-        (False, (), ("torch",)), (True, (), ("RATE", "STEPS")), (False, ("f",), ())]
+        (False, (), ("torch",)),
+        (True, (), ("RATE", "STEPS")),
+        (False, ("f",), ()),
+    ]
     assert parts[1].source == "### BEGIN SOLUTION\nRATE = 0.1\nSTEPS = 3\n### END SOLUTION"
 
 
 def test_decorators_and_comments_above_a_definition_stay_with_it():
-    source = "import functools\n\n\n# cached, because it is slow\n@functools.cache\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    source = (
+        "import functools\n\n\n# cached, because it is slow\n@functools.cache\n"
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    )
     parts = notebooks.split(source).parts
     assert parts[1].source.startswith("# cached, because it is slow\n@functools.cache\ndef f():")
     assert parts[0].source == "import functools"
 
 
-@pytest.mark.parametrize("source, line", [
-    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "s.py:2"),
-    ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n", "s.py:3"),
-    ("def f():\n    return 1  # END SOLUTION\n", "s.py:2"),
-])
+@pytest.mark.parametrize(
+    "source, line",
+    [
+        ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "s.py:2"),
+        ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n", "s.py:3"),
+        ("def f():\n    return 1  # END SOLUTION\n", "s.py:2"),
+    ],
+)
 def test_broken_markers_name_the_file_and_line(source, line):
     with pytest.raises(generate.MarkerError, match=line):
         notebooks.split(source, "s.py")
@@ -122,7 +131,7 @@ def test_grade_generate_names_the_file_and_line_of_an_unclosed_region(kit_copy):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     end = max(i for i, line in enumerate(lines) if line.strip() == generate.END)  # the last region's END
     begin = max(i for i, line in enumerate(lines) if line.strip() == generate.BEGIN)
-    path.write_text("".join(lines[:end] + lines[end + 1:]), encoding="utf-8")
+    path.write_text("".join(lines[:end] + lines[end + 1 :]), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["generate"])
     assert (result.exit_code, result.output) == (2, f"Error: {path}:{begin + 1}: BEGIN SOLUTION is never closed by END SOLUTION\n")
 
@@ -133,7 +142,9 @@ def test_grade_notebooks_writes_a_source_tree_and_keeps_an_existing_config(tmp_p
     stem = registry.resolve("1").stem
     assert result.exit_code == 0, result.output
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
-        "nbgrader_config.py", f"source/{stem}/{stem}.ipynb"]
+        "nbgrader_config.py",
+        f"source/{stem}/{stem}.ipynb",
+    ]
     assert (tmp_path / "nbgrader_config.py").read_text() == "c = get_config()\n"
     MetadataValidator().validate_nb(nbformat.read(tmp_path / "source" / stem / f"{stem}.ipynb", as_version=4))
 

@@ -11,10 +11,21 @@ from tests.cli_support import grade_cli
 
 
 def doc(scores: list[tuple[float, float, str]]) -> dict:
-    checks = [{"name": f"c{i}", "score": s, "max_score": m, "status": st, "message": "", "hint": "h"} for i, (s, m, st) in enumerate(scores)]
+    checks = [
+        {"name": f"c{i}", "score": s, "max_score": m, "status": st, "message": "", "hint": "h"} for i, (s, m, st) in enumerate(scores)
+    ]
     total, most = sum(s for s, _, _ in scores), sum(m for _, m, _ in scores)
-    return {"schema": 1, "submission": "/x", "seed": 1, "device": "cpu", "score": total, "max_score": most,
-            "exercises": [{"exercise": "exercise1_tensors", "title": "t", "score": total, "max_score": most, "status": "graded", "checks": checks}]}
+    return {
+        "schema": 1,
+        "submission": "/x",
+        "seed": 1,
+        "device": "cpu",
+        "score": total,
+        "max_score": most,
+        "exercises": [
+            {"exercise": "exercise1_tensors", "title": "t", "score": total, "max_score": most, "status": "graded", "checks": checks}
+        ],
+    }
 
 
 THIRDS = doc([(1 / 3, 1, "failed")] * 3)  # 0.9999999999999999 points of 3
@@ -22,18 +33,21 @@ HALF = doc([(1, 1, "passed"), (0, 1, "failed")])
 ALL = doc([(1, 1, "passed"), (2, 2, "passed")])
 
 
-@pytest.mark.parametrize("document, min_score, min_percent, code", [
-    (ALL, None, None, 0),
-    (HALF, None, None, 1),  # without a minimum: the foundation's codes
-    (HALF, 1, None, 0),  # a failed check, but the score reaches the minimum
-    (HALF, 1.5, None, 1),
-    (HALF, None, 50, 0),
-    (HALF, None, 50.5, 1),
-    (THIRDS, 1, None, 0),  # three thirds reach one point, float sums notwithstanding
-    (THIRDS, None, 100 / 3, 0),
-    (THIRDS, 1.01, None, 1),
-    (ALL, 4, None, 1),
-])
+@pytest.mark.parametrize(
+    "document, min_score, min_percent, code",
+    [
+        (ALL, None, None, 0),
+        (HALF, None, None, 1),  # without a minimum: the foundation's codes
+        (HALF, 1, None, 0),  # a failed check, but the score reaches the minimum
+        (HALF, 1.5, None, 1),
+        (HALF, None, 50, 0),
+        (HALF, None, 50.5, 1),
+        (THIRDS, 1, None, 0),  # three thirds reach one point, float sums notwithstanding
+        (THIRDS, None, 100 / 3, 0),
+        (THIRDS, 1.01, None, 1),
+        (ALL, 4, None, 1),
+    ],
+)
 def test_exit_code(document, min_score, min_percent, code):
     assert policy.exit_code(document, min_score, min_percent) == code
 
@@ -47,8 +61,10 @@ def test_bad_minimums_are_refused(min_score, min_percent, says):
 def test_render_applies_the_minimum_to_a_saved_document(tmp_path):
     saved = tmp_path / "grade.json"
     saved.write_text(json.dumps(HALF), encoding="utf-8")
-    codes = [grade_cli("render", str(saved), "--format", "json", *flags, cwd=tmp_path).returncode
-             for flags in ([], ["--min-score", "1"], ["--min-percent", "75"])]
+    codes = [
+        grade_cli("render", str(saved), "--format", "json", *flags, cwd=tmp_path).returncode
+        for flags in ([], ["--min-score", "1"], ["--min-percent", "75"])
+    ]
     assert codes == [1, 0, 1]
 
 

@@ -17,8 +17,16 @@ STEM = "exercise2_reshape"
 
 
 def config(**changes) -> dict:
-    return {"exercises": [STEM], "seed": 11, "device": "cpu", "timeout_scale": 1.0, "memory": 1 << 30, "data_dir": None,
-            "threads": 1, **changes}
+    return {
+        "exercises": [STEM],
+        "seed": 11,
+        "device": "cpu",
+        "timeout_scale": 1.0,
+        "memory": 1 << 30,
+        "data_dir": None,
+        "threads": 1,
+        **changes,
+    }
 
 
 def student(root: Path, name: str, source: str) -> Entry:
@@ -82,8 +90,7 @@ def test_an_unavailable_cuda_device_stops_the_batch_with_a_usage_error(tmp_path)
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    with open(tmp_path / "log", "w") as log, Pool(1, config(device="cuda"), log, "log") as pool:
-        with pytest.raises(Fatal) as raised:
-            list(pool.grade([Entry("amy", "folder", tmp_path)]))
+    with open(tmp_path / "log", "w") as log, Pool(1, config(device="cuda"), log, "log") as pool, pytest.raises(Fatal) as raised:
+        list(pool.grade([Entry("amy", "folder", tmp_path)]))
     assert raised.value.code == 2
     assert str(raised.value) == "--device cuda: no CUDA device is available here; use --device cpu or auto"

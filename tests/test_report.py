@@ -16,16 +16,35 @@ def check(name, status, score, max_score=1.0, message="", hint="a hint"):
 
 
 DOC = {
-    "schema": 1, "submission": "/home/student/kit/exercises", "seed": 77, "device": "cpu", "score": 1.5, "max_score": 5.0,
+    "schema": 1,
+    "submission": "/home/student/kit/exercises",
+    "seed": 77,
+    "device": "cpu",
+    "score": 1.5,
+    "max_score": 5.0,
     "exercises": [
-        {"exercise": "exercise1_tensors", "title": "Tensors", "score": 1.5, "max_score": 4.0, "status": "graded", "checks": [
-            check("make_scalar", "passed", 1.0),
-            check("make_vector", "failed", 0.5, message="returned dtype torch.int64\nsecond line", hint="use float32"),
-            check("matmul", "timeout", 0.0, max_score=2.0, message="still running after 10 s"),
-        ]},
-        {"exercise": "exercise2_reshape", "title": "Reshaping", "score": 0.0, "max_score": 1.0, "status": "missing", "checks": [
-            check("arange_float", "skipped", 0.0, message="not run"),
-        ]},
+        {
+            "exercise": "exercise1_tensors",
+            "title": "Tensors",
+            "score": 1.5,
+            "max_score": 4.0,
+            "status": "graded",
+            "checks": [
+                check("make_scalar", "passed", 1.0),
+                check("make_vector", "failed", 0.5, message="returned dtype torch.int64\nsecond line", hint="use float32"),
+                check("matmul", "timeout", 0.0, max_score=2.0, message="still running after 10 s"),
+            ],
+        },
+        {
+            "exercise": "exercise2_reshape",
+            "title": "Reshaping",
+            "score": 0.0,
+            "max_score": 1.0,
+            "status": "missing",
+            "checks": [
+                check("arange_float", "skipped", 0.0, message="not run"),
+            ],
+        },
     ],
 }
 

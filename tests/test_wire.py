@@ -27,8 +27,14 @@ class Sneaky:
 
 
 def test_plain_values_round_trip():
-    value = {"t": torch.arange(4, dtype=torch.int32), "n": [1, 2.5, None, True, "s", b"b"], "shape": torch.Size([1, 2]),
-             "dtype": torch.bfloat16, "device": torch.device("cpu"), 3: (0.5, {"deep": [torch.zeros(2, 2)]})}
+    value = {
+        "t": torch.arange(4, dtype=torch.int32),
+        "n": [1, 2.5, None, True, "s", b"b"],
+        "shape": torch.Size([1, 2]),
+        "dtype": torch.bfloat16,
+        "device": torch.device("cpu"),
+        3: (0.5, {"deep": [torch.zeros(2, 2)]}),
+    }
     back = wire.decode(wire.encode(wire.plain(value)))
     assert back.keys() == value.keys()
     assert torch.equal(back["t"], value["t"]) and back["t"].dtype == torch.int32

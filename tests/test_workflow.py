@@ -65,8 +65,13 @@ def test_every_grade_command_is_one_the_kit_has(workflow):
 
 
 def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=Student", "-c", "user.email=student@example.org", *args],
-                          cwd=folder, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "user.name=Student", "-c", "user.email=student@example.org", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -110,14 +115,26 @@ def run_steps(workflow: dict, workspace: Path, base: str, names: tuple[str, ...]
             return outputs[found.group(1)][found.group(2)]
 
         output.write_text("", encoding="utf-8")
-        environment = {**os.environ, **workflow.get("env", {}), **(env or {}),
-                       **{k: EXPRESSION.sub(value, str(v)) for k, v in step.get("env", {}).items()},
-                       "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                       "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(workspace)}
+        environment = {
+            **os.environ,
+            **workflow.get("env", {}),
+            **(env or {}),
+            **{k: EXPRESSION.sub(value, str(v)) for k, v in step.get("env", {}).items()},
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_WORKSPACE": str(workspace),
+        }
         script = workspace / "step.sh"
         script.write_text(step["run"], encoding="utf-8")
-        results[step["name"]] = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=workspace,
-                                               env=environment, capture_output=True, text=True, timeout=300)
+        results[step["name"]] = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=workspace,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if "id" in step:
             outputs[step["id"]] = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
     results["outputs"] = outputs
@@ -143,8 +160,9 @@ def test_a_pull_request_that_solves_exercise1_is_graded_on_it_and_passes(workflo
 
 def test_a_pull_request_below_the_minimum_fails_with_annotations_on_its_lines(workflow, tmp_path):
     broken = 'def describe(t):\n    raise KeyError("shape")  # RAISES HERE\n'
-    workspace, base = course(tmp_path, {"exercises/exercise1_tensors.py": solution_with("exercise1_tensors", broken),
-                                        "README.md": "changed too\n"})
+    workspace, base = course(
+        tmp_path, {"exercises/exercise1_tensors.py": solution_with("exercise1_tensors", broken), "README.md": "changed too\n"}
+    )
     results = run_steps(workflow, workspace, base, (CHOOSE, GRADE, REPORT), env={"MIN_PERCENT": "95"})
     assert results[GRADE].returncode == 0, results[GRADE].stderr  # a failed check is a result, not a broken step
     assert results[REPORT].returncode == 1  # 16/17 is below 95 %
@@ -156,11 +174,14 @@ def test_a_pull_request_below_the_minimum_fails_with_annotations_on_its_lines(wo
     assert "| ❌ | exercise1_tensors | describe | 0/1 | **error**: your code raised KeyError" in results["summary"]
 
 
-@pytest.mark.parametrize("changes, env, chosen", [
-    ({"README.md": "only prose\n"}, {}, "all"),
-    ({"exercises/exercise2_reshape.py": "# started\n", "exercises/exercise9_mine.py": "x = 1\n"}, {}, "exercise2_reshape"),
-    ({"exercises/exercise2_reshape.py": "# started\n"}, {"GRADE_ALL": "true"}, "all"),
-])
+@pytest.mark.parametrize(
+    "changes, env, chosen",
+    [
+        ({"README.md": "only prose\n"}, {}, "all"),
+        ({"exercises/exercise2_reshape.py": "# started\n", "exercises/exercise9_mine.py": "x = 1\n"}, {}, "exercise2_reshape"),
+        ({"exercises/exercise2_reshape.py": "# started\n"}, {"GRADE_ALL": "true"}, "all"),
+    ],
+)
 def test_the_exercises_chosen_are_those_the_pull_request_changed(workflow, tmp_path, changes, env, chosen):
     workspace, base = course(tmp_path, changes)
     results = run_steps(workflow, workspace, base, (CHOOSE,), env=env)

@@ -79,7 +79,7 @@ def units(source: str) -> dict[str, list[str]]:
     found, rest = {}, []
     for node in tree.body:
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
-        text = "".join(lines[start:node.end_lineno])
+        text = "".join(lines[start : node.end_lineno])
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found[node.name] = _tokens(text)
         else:
@@ -141,7 +141,7 @@ def _group(stem: str, work: dict[str, list[str]]) -> list[Group]:
         return s
 
     for i, a in enumerate(students):
-        for b in students[i + 1:]:
+        for b in students[i + 1 :]:
             if work[a] == work[b]:
                 ratio = 1.0
             else:

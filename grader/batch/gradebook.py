@@ -48,8 +48,10 @@ class Gradebook:
             old_stems = [part["exercise"] for part in old["exercises"]]
             if old_stems != stems or (seed is not None and seed != old["seed"]):
                 words = ",".join(str(e.number) if (e := registry.by_stem(s)) else s for s in old_stems)
-                raise Refused(f"{self.out} holds results of another batch (seed {old['seed']}, exercises {words}); rerun with "
-                              f"--seed {old['seed']} --exercises {words} to finish it, --force to regrade everyone, or choose another --out")
+                raise Refused(
+                    f"{self.out} holds results of another batch (seed {old['seed']}, exercises {words}); rerun with "
+                    f"--seed {old['seed']} --exercises {words} to finish it, --force to regrade everyone, or choose another --out"
+                )
         if force:
             self._reset()
         if seed is None:
@@ -114,8 +116,17 @@ class Gradebook:
         for record in rows:
             scores = {part["exercise"]: points(part["score"]) for part in record["exercises"]}
             batch = record["batch"]
-            writer.writerow([_cell(batch["student"]), *(scores.get(s, "") for s in stems), points(record["score"]),
-                             points(record["max_score"]), batch["status"], _cell(batch["note"]), record["seed"]])
+            writer.writerow(
+                [
+                    _cell(batch["student"]),
+                    *(scores.get(s, "") for s in stems),
+                    points(record["score"]),
+                    points(record["max_score"]),
+                    batch["status"],
+                    _cell(batch["note"]),
+                    record["seed"],
+                ]
+            )
         _write_atomic(self.path(GRADES), buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
 
     def write_feedback(self, record: dict) -> None:
@@ -132,8 +143,11 @@ def feedback(record: dict) -> str:
     batch = record["batch"]
     text = click.unstyle(render(records.document(record)))
     fence = "`" * max(3, 1 + max(map(len, re.findall("`+", text)), default=0))  # longer than any run the text holds
-    lines = [f"# Feedback for {batch['student']}", "",
-             f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}"]
+    lines = [
+        f"# Feedback for {batch['student']}",
+        "",
+        f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}",
+    ]
     if batch["note"]:
         lines += ["", f"Note: {batch['note']}"]
     return "\n".join([*lines, "", fence + "text", text, fence, ""])

@@ -59,10 +59,12 @@ class Layout:
 
     def describe(self) -> str:
         counts = {kind: sum(e.kind == kind for e in self.entries) for kind in ("folder", "zip")}
-        text = {"folders": f"one folder per student ({counts['folder']} students)",
-                "zips": f"one .zip per student ({counts['zip']} students)",
-                "mixed": f"one folder or .zip per student ({counts['folder']} folder(s), {counts['zip']} zip(s))",
-                "nbgrader": f"nbgrader's submitted/<student>/<assignment>/ ({len(self.entries)} students)"}[self.kind]
+        text = {
+            "folders": f"one folder per student ({counts['folder']} students)",
+            "zips": f"one .zip per student ({counts['zip']} students)",
+            "mixed": f"one folder or .zip per student ({counts['folder']} folder(s), {counts['zip']} zip(s))",
+            "nbgrader": f"nbgrader's submitted/<student>/<assignment>/ ({len(self.entries)} students)",
+        }[self.kind]
         if self.ignored:
             text += f"; ignored {len(self.ignored)} other file(s): {', '.join(self.ignored[:5])}"
         return text
@@ -102,8 +104,10 @@ def discover(root: Path) -> Layout:
     entries = [Entry(e.path.name, e.kind, e.path) if e.kind == "zip" and e.student in folders else e for e in entries]
     if not entries:
         if any(name.endswith(".py") for name in ignored):
-            raise LayoutError(f"{root} holds .py files itself, like one student's submission; grade it with "
-                              f"'grade all --submission {root}', or pass the folder that holds one folder or .zip per student")
+            raise LayoutError(
+                f"{root} holds .py files itself, like one student's submission; grade it with "
+                f"'grade all --submission {root}', or pass the folder that holds one folder or .zip per student"
+            )
         raise LayoutError(f"{root} holds no student folders or .zip files; pass the folder that holds one per student")
     kinds = {e.kind for e in entries}
     kind = "nbgrader" if nbgrader else "mixed" if len(kinds) == 2 else f"{kinds.pop()}s"
@@ -221,7 +225,9 @@ def _read_zip(path: Path, stems: list[str]) -> Sources:
 
 
 def _hidden(name: str) -> bool:
-    return any(part.startswith(".") or part in SKIPPED_DIRS for part in PurePosixPath(name).parts[:-1]) or PurePosixPath(name).name.startswith(".")
+    return any(part.startswith(".") or part in SKIPPED_DIRS for part in PurePosixPath(name).parts[:-1]) or PurePosixPath(
+        name
+    ).name.startswith(".")
 
 
 def _check_members(zip_name: str, members: list[zipfile.ZipInfo]) -> None:
@@ -235,7 +241,9 @@ def _check_members(zip_name: str, members: list[zipfile.ZipInfo]) -> None:
             raise BadInput("bad_zip", f"{zip_name} holds an unsafe path {member.filename!r}; it was not unpacked")
         total += member.file_size
         if member.file_size > MiB and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            raise BadInput("bad_zip", f"{zip_name} compresses {member.filename!r} more than {MAX_RATIO}:1 (a zip bomb?); it was not unpacked")
+            raise BadInput(
+                "bad_zip", f"{zip_name} compresses {member.filename!r} more than {MAX_RATIO}:1 (a zip bomb?); it was not unpacked"
+            )
     if total > MAX_UNPACKED:
         raise BadInput("bad_zip", f"{zip_name} would unpack to more than {MAX_UNPACKED // MiB} MiB (a zip bomb?); it was not unpacked")
 
@@ -273,8 +281,11 @@ def _notebook_code(name: str, data: bytes) -> bytes:
     IPython's ``%magic`` and ``!shell`` lines become comments."""
     try:
         cells = json.loads(data.decode("utf-8"))["cells"]
-        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells
-                   if c.get("cell_type") == "code" and not _autograder_cell(c)]
+        sources = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in cells
+            if c.get("cell_type") == "code" and not _autograder_cell(c)
+        ]
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BadInput("not_python", f"{name} is not a Jupyter notebook (its JSON cannot be read)") from None
     lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for source in sources for line in source.splitlines()]

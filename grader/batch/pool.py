@@ -8,10 +8,11 @@ grading kills the worker twice gets a ``crashed`` record, and the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from grader import registry, sandbox
 from grader.batch import records
@@ -145,9 +146,7 @@ class Pool:
             self.closing = True
             handles = list(self.handles)
         for handle in handles:
-            try:
+            with contextlib.suppress(OSError):
                 handle.process.stdin.close()
-            except OSError:
-                pass
         for handle in handles:
             sandbox.stop_worker(handle.process)

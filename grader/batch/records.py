@@ -62,9 +62,27 @@ def blank(submission: str, seed: int, device: str, catalog: list, stems: list[st
     """
     parts = []
     for stem in stems:
-        checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint}
-                  for s, name, points, hint in catalog if s == stem]
-        parts.append({"exercise": stem, "title": titles[stem], "score": 0.0, "max_score": sum(c["max_score"] for c in checks),
-                      "status": "missing", "checks": checks})
-    return {"schema": 1, "submission": submission, "seed": seed, "device": device, "score": 0.0,
-            "max_score": sum(p["max_score"] for p in parts), "exercises": parts}
+        checks = [
+            {"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint}
+            for s, name, points, hint in catalog
+            if s == stem
+        ]
+        parts.append(
+            {
+                "exercise": stem,
+                "title": titles[stem],
+                "score": 0.0,
+                "max_score": sum(c["max_score"] for c in checks),
+                "status": "missing",
+                "checks": checks,
+            }
+        )
+    return {
+        "schema": 1,
+        "submission": submission,
+        "seed": seed,
+        "device": device,
+        "score": 0.0,
+        "max_score": sum(p["max_score"] for p in parts),
+        "exercises": parts,
+    }

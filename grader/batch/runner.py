@@ -71,26 +71,39 @@ def run(options: Options) -> int:
         say(f"{book.results}: {book.dropped} unreadable line(s) dropped (a kill mid-write); those students are graded again")
     todo = [e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == "grader_error"]
     jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
-    say(f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
-        f"with seed {seed}, {jobs} at a time ...")
+    say(
+        f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
+        f"with seed {seed}, {jobs} at a time ..."
+    )
     if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
         names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
         say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
-    config = {"exercises": stems, "seed": seed, "device": options.device, "timeout_scale": options.timeout_scale,
-              "memory": options.memory, "data_dir": str(options.data_dir) if options.data_dir else None,
-              "threads": max(1, cpu_count() // jobs)}
+    config = {
+        "exercises": stems,
+        "seed": seed,
+        "device": options.device,
+        "timeout_scale": options.timeout_scale,
+        "memory": options.memory,
+        "data_dir": str(options.data_dir) if options.data_dir else None,
+        "threads": max(1, cpu_count() // jobs),
+    }
     began = time.monotonic()
     try:
         if todo:
-            with open(book.path(gradebook.LOG), "a", encoding="utf-8") as log, Pool(jobs, config, log, str(book.path(gradebook.LOG))) as pool:
+            with (
+                open(book.path(gradebook.LOG), "a", encoding="utf-8") as log,
+                Pool(jobs, config, log, str(book.path(gradebook.LOG))) as pool,
+            ):
                 progress = Progress(len(todo))
                 for record in pool.grade(todo):
                     book.add(record, options.formats)
                     progress.step(record)
                 progress.close()
     except KeyboardInterrupt:
-        say(f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
-            "rerun the same command to grade the rest.")
+        say(
+            f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
+            "rerun the same command to grade the rest."
+        )
         return EXIT_INTERRUPTED
     except Fatal as exc:
         say(f"grade batch: {exc}")
@@ -134,10 +147,18 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
     lines.append(f"{'total':<{width}}  {sum(r['score'] for r in records) / len(records):>6.2f}  {points(records[0]['max_score']):>5}")
     statuses = Counter(r["batch"]["status"] for r in records)
     each = f" ({seconds / graded:.1f} s each, {jobs} at a time)" if graded else ""
-    lines += ["", f"{len(records)} students, {graded} graded in this run in {_clock(seconds)}{each}; seed {records[0]['seed']}",
-              "status: " + ", ".join(f"{n} {s}" for s, n in statuses.most_common()), ""]
-    for name, label in ((gradebook.GRADES, "grades"), (gradebook.RESULTS, "results"), (gradebook.FEEDBACK, "feedback"),
-                        (gradebook.SUMMARY, "summary")):
+    lines += [
+        "",
+        f"{len(records)} students, {graded} graded in this run in {_clock(seconds)}{each}; seed {records[0]['seed']}",
+        "status: " + ", ".join(f"{n} {s}" for s, n in statuses.most_common()),
+        "",
+    ]
+    for name, label in (
+        (gradebook.GRADES, "grades"),
+        (gradebook.RESULTS, "results"),
+        (gradebook.FEEDBACK, "feedback"),
+        (gradebook.SUMMARY, "summary"),
+    ):
         lines.append(f"{label:<9} {out / name}{'/' if name == gradebook.FEEDBACK else ''}")
     click.echo("\n".join(lines))
 

@@ -29,25 +29,34 @@ def render(records: list[dict], groups: list[Group]) -> str:
         return "# Batch summary\n\nNo student has been graded yet.\n"
     stems = [part["exercise"] for part in records[0]["exercises"]]
     seeds = sorted({r["seed"] for r in records})
-    lines = ["# Batch summary", "",
-             f"{len(records)} students · seed {', '.join(map(str, seeds))} · exercises {', '.join(stems)} · "
-             f"{points(records[0]['max_score'])} points in all", ""]
-    lines += _distribution(records, stems) + [""] + _checks(records) + [""] + _troubled(records) + [""] + _copies(groups)
+    lines = [
+        "# Batch summary",
+        "",
+        f"{len(records)} students · seed {', '.join(map(str, seeds))} · exercises {', '.join(stems)} · "
+        f"{points(records[0]['max_score'])} points in all",
+        "",
+    ]
+    lines += [*_distribution(records, stems), "", *_checks(records), "", *_troubled(records), "", *_copies(groups)]
     return "\n".join(lines) + "\n"
 
 
 def _distribution(records: list[dict], stems: list[str]) -> list[str]:
-    lines = ["## Scores per exercise", "",
-             "| exercise | max | mean | median | lowest | highest | " + " | ".join(BANDS) + " |",
-             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(BANDS)]
+    lines = [
+        "## Scores per exercise",
+        "",
+        "| exercise | max | mean | median | lowest | highest | " + " | ".join(BANDS) + " |",
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * len(BANDS),
+    ]
     rows = [(stem, [(p["score"], p["max_score"]) for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
     rows.append(("**total**", [(r["score"], r["max_score"]) for r in records]))
     for name, pairs in rows:
         scores = [s for s, _ in pairs]
         maximum = max(m for _, m in pairs)
         bands = [sum(band(s, m) == b for s, m in pairs) for b in BANDS]
-        lines.append(f"| {name} | {points(maximum)} | {statistics.fmean(scores):.2f} | {points(statistics.median(scores))} | "
-                     f"{points(min(scores))} | {points(max(scores))} | " + " | ".join(map(str, bands)) + " |")
+        lines.append(
+            f"| {name} | {points(maximum)} | {statistics.fmean(scores):.2f} | {points(statistics.median(scores))} | "
+            f"{points(min(scores))} | {points(max(scores))} | " + " | ".join(map(str, bands)) + " |"
+        )
     lines += ["", "The band columns count students by their share of the exercise's points."]
     return lines
 
@@ -58,7 +67,9 @@ def _checks(records: list[dict]) -> list[str]:
     for record in records:
         for part in record["exercises"]:
             for item in part["checks"]:
-                row = table.setdefault(f"{part['exercise']}::{item['name']}", {"points": item["max_score"], "handed_in": 0, "passed": 0, "other": {}})
+                row = table.setdefault(
+                    f"{part['exercise']}::{item['name']}", {"points": item["max_score"], "handed_in": 0, "passed": 0, "other": {}}
+                )
                 if part["status"] == "missing":
                     continue
                 if item["status"] != "skipped":  # a check that could not run here (CUDA on a CPU) is no one's failure
@@ -67,9 +78,14 @@ def _checks(records: list[dict]) -> list[str]:
                     row["passed"] += 1
                 else:
                     row["other"][item["status"]] = row["other"].get(item["status"], 0) + 1
-    lines = ["## Checks, hardest first", "",
-             "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none).", "",
-             "| check | points | passed | pass rate | other outcomes |", "|---|---:|---:|---:|---|"]
+    lines = [
+        "## Checks, hardest first",
+        "",
+        "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none).",
+        "",
+        "| check | points | passed | pass rate | other outcomes |",
+        "|---|---:|---:|---:|---|",
+    ]
     rate = {name: row["passed"] / row["handed_in"] if row["handed_in"] else None for name, row in table.items()}
     for name in sorted(table, key=lambda n: (rate[n] is None, rate[n] or 0.0, n)):
         row = table[name]
@@ -83,7 +99,7 @@ def _troubled(records: list[dict]) -> list[str]:
     lines = ["## Students with errors or timeouts", ""]
     shown = [r for r in records if r["batch"]["status"] not in ("graded", "missing") or _has_trouble(r)]
     if not shown:
-        return lines + ["None: every submission was read and every check ran to an answer."]
+        return [*lines, "None: every submission was read and every check ran to an answer."]
     lines += ["| student | status | what happened |", "|---|---|---|"]
     for record in shown:
         batch = record["batch"]
@@ -96,12 +112,16 @@ def _has_trouble(record: dict) -> bool:
 
 
 def _copies(groups: list[Group]) -> list[str]:
-    lines = ["## Possible copies", "",
-             "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
-             "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
-             "solution are left out, since matching on them proves nothing.", ""]
+    lines = [
+        "## Possible copies",
+        "",
+        "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
+        "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
+        "solution are left out, since matching on them proves nothing.",
+        "",
+    ]
     if not groups:
-        return lines + ["None found."]
+        return [*lines, "None found."]
     lines += ["| exercise | students | how close |", "|---|---|---|"]
     for group in groups:
         close = "identical" if group.identical else f"{100 * group.similarity:.0f}% similar"

@@ -76,8 +76,15 @@ class Worker:
                 return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began)
             for stem, data in sources.files.items():
                 Path(staging, f"{stem}.py").write_bytes(data)
-            settings = Settings(submission=Path(staging), seed=c["seed"], device=self.device, timeout_scale=c["timeout_scale"],
-                                memory=c["memory"], data_dir=Path(c["data_dir"]) if c["data_dir"] else None, threads=c["threads"])
+            settings = Settings(
+                submission=Path(staging),
+                seed=c["seed"],
+                device=self.device,
+                timeout_scale=c["timeout_scale"],
+                memory=c["memory"],
+                data_dir=Path(c["data_dir"]) if c["data_dir"] else None,
+                threads=c["threads"],
+            )
             doc, internal = engine.grade(settings, self.exercises)
         doc = _replace_path(doc, staging, str(entry.path))
         problem = (sources.problem.status, sources.problem.message) if sources.problem else None

@@ -51,7 +51,7 @@ def test_random_matrix(student, reference, rng, seed):
     rows, cols = size(rng), size(rng)
     got = student.run(probe_random_matrix, seed, rows, cols)
     call = f"random_matrix({rows}, {cols})"
-    if isinstance(got, torch.Tensor) and got.is_floating_point() and got.numel() and not (0 <= got.min() and got.max() < 1):
+    if isinstance(got, torch.Tensor) and got.is_floating_point() and got.numel() and not (got.min() >= 0 and got.max() < 1):
         fail(f"{call} has values outside [0, 1): min {got.min().item():.4g}, max {got.max().item():.4g}")
     torch.manual_seed(seed)
     expect_tensor(got, reference.random_matrix(rows, cols), f"{call} after torch.manual_seed({seed})")
@@ -133,13 +133,23 @@ class ForbiddenCall(RuntimeError):
 
 def probe_matmul_by_hand(module, a, b):
     """Call matmul_by_hand with the matrix-product functions made to raise, only for this call."""
-    banned = [(torch, "matmul"), (torch, "mm"), (torch, "einsum"), (torch, "bmm"), (torch, "tensordot"),
-              (torch.Tensor, "__matmul__"), (torch.Tensor, "__rmatmul__"), (torch.Tensor, "matmul"), (torch.Tensor, "mm")]
+    banned = [
+        (torch, "matmul"),
+        (torch, "mm"),
+        (torch, "einsum"),
+        (torch, "bmm"),
+        (torch, "tensordot"),
+        (torch.Tensor, "__matmul__"),
+        (torch.Tensor, "__rmatmul__"),
+        (torch.Tensor, "matmul"),
+        (torch.Tensor, "mm"),
+    ]
     saved = [(owner, name, getattr(owner, name)) for owner, name in banned]
 
     def forbid(name):
         def refuse(*args, **kwargs):
             raise ForbiddenCall(f"matmul_by_hand used {name}, which this exercise asks you to do by hand")
+
         return refuse
 
     for owner, name, _ in saved:

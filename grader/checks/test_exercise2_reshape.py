@@ -26,10 +26,16 @@ def test_arange_float(student, reference, rng):
 def test_to_matrix(student, reference, rng):
     rows, cols = distinct_sizes(rng, 2)
     x = torch.randn(rows * cols, generator=rng)
-    expect_tensor(student.call("to_matrix", x, rows, cols), reference.to_matrix(x, rows, cols), f"to_matrix(x of {rows * cols} elements, {rows}, {cols})")
+    expect_tensor(
+        student.call("to_matrix", x, rows, cols),
+        reference.to_matrix(x, rows, cols),
+        f"to_matrix(x of {rows * cols} elements, {rows}, {cols})",
+    )
 
 
-@check(points=1, hint="Compare rows * cols with x.numel() and raise ValueError(f'x has {x.numel()} elements, cannot make ({rows}, {cols})').")
+@check(
+    points=1, hint="Compare rows * cols with x.numel() and raise ValueError(f'x has {x.numel()} elements, cannot make ({rows}, {cols})')."
+)
 def test_to_matrix_error(student, rng):
     rows, cols, n = distinct_sizes(rng, 3, 2, 9)
     n = rows * cols + n  # never a product of rows and cols
@@ -62,7 +68,11 @@ def flatten_input(kind: str, rng) -> torch.Tensor:
 @check(points=1, hint="images.reshape(images.shape[0], -1) keeps the batch size and works for non-contiguous tensors, unlike .view.")
 def test_flatten_batch(student, reference, rng, kind):
     images = flatten_input(kind, rng)
-    expect_tensor(student.call("flatten_batch", images), reference.flatten_batch(images), f"flatten_batch({kind} images of shape {tuple(images.shape)})")
+    expect_tensor(
+        student.call("flatten_batch", images),
+        reference.flatten_batch(images),
+        f"flatten_batch({kind} images of shape {tuple(images.shape)})",
+    )
 
 
 @check(points=2, hint="image.permute(2, 0, 1) moves channels first; transpose(0, 2) would swap height and width too.")

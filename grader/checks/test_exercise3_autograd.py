@@ -13,9 +13,11 @@ import torch
 from grader.compare import CheckFailed, expect_number, expect_same, fail
 from grader.plugin import check
 
-AUTOGRAD_HONESTY = ("The grader sees only whether a backward pass ran during your call (loss.backward() or "
-                    "torch.autograd.grad): a correct hand-written formula gives the very same numbers, so "
-                    "the values alone cannot tell the two apart.")
+AUTOGRAD_HONESTY = (
+    "The grader sees only whether a backward pass ran during your call (loss.backward() or "
+    "torch.autograd.grad): a correct hand-written formula gives the very same numbers, so "
+    "the values alone cannot tell the two apart."
+)
 
 
 def rounded(rng, scale: float, low: float = 0.0, decimals: int = 2) -> float:
@@ -97,7 +99,8 @@ def diagnose(got, args) -> str:
         except OverflowError:
             continue
         same = len(losses) == len(losses_bad) and all(
-            isinstance(a, float) and math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(losses, losses_bad))
+            isinstance(a, float) and math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(losses, losses_bad)
+        )
         if same and isinstance(w, float) and math.isclose(w, w_bad, rel_tol=1e-3, abs_tol=1e-4):
             return f"; this is what happens when {why}"
     return ""
@@ -115,7 +118,10 @@ def expect_autograd(watched: dict, steps: int, call: str) -> None:
     if watched.get("optimizers"):
         fail(f"{call} created a torch.optim.{watched['optimizers'][0]}; this exercise asks for the update written by hand")
     if runs == 0:
-        fail(f"{call} never ran autograd's backward pass; compute the loss and call loss.backward() instead of writing the derivative yourself")
+        fail(
+            f"{call} never ran autograd's backward pass; "
+            "compute the loss and call loss.backward() instead of writing the derivative yourself"
+        )
     if runs < steps:
         fail(f"{call} ran {runs} backward pass{'es' * (runs != 1)} for {steps} steps; call loss.backward() once in every step")
 
@@ -153,8 +159,11 @@ def test_gradient_descent_tutorial(student, reference):
     expect_descent(student.call("gradient_descent"), reference.gradient_descent(), (1.0, 2.0, 6.0, 0.1, 10), "gradient_descent()")
 
 
-@check(points=3, hint="Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
-                      "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument.")
+@check(
+    points=3,
+    hint="Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
+    "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument.",
+)
 def test_gradient_descent(student, reference, rng):
     cases = [descent_args(rng) for _ in range(2)]
     for args, got in zip(cases, student.call_each("gradient_descent", *cases)):
@@ -180,15 +189,21 @@ def line_data(rng) -> tuple[torch.Tensor, torch.Tensor, str]:
     return xs, ys, f"xs, ys ({n} points near y = {w} * x + {b})"
 
 
-@check(points=3, hint="w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
-                      "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item()).")
+@check(
+    points=3,
+    hint="w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
+    "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item()).",
+)
 def test_fit_line(student, reference, rng):
     xs, ys, what = line_data(rng)
     expect_same(student.call("fit_line", xs, ys), reference.fit_line(xs, ys), f"fit_line({what})", atol=1e-4)
 
 
-@check(points=2, hint="Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
-                      "of the squared errors, and zero both gradients every step.")
+@check(
+    points=2,
+    hint="Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
+    "of the squared errors, and zero both gradients every step.",
+)
 def test_fit_line_few_steps(student, reference, rng):
     xs, ys, what = line_data(rng)
     lr = round(0.01 + 0.09 * float(torch.rand((), generator=rng)), 3)

@@ -124,8 +124,11 @@ def probe_predict(module, spec, state, x, seed):
 # ------------------------------------------------------------------ SimpleNetwork
 
 
-@check(points=2, hint="In __init__, after super().__init__(): self.linear1 = nn.Linear(input_size, hidden_size), "
-                      "self.activation = nn.ReLU(), self.linear2 = nn.Linear(hidden_size, output_size).")
+@check(
+    points=2,
+    hint="In __init__, after super().__init__(): self.linear1 = nn.Linear(input_size, hidden_size), "
+    "self.activation = nn.ReLU(), self.linear2 = nn.Linear(hidden_size, output_size).",
+)
 def test_simple_network_structure(student, reference, rng):
     dims = sizes(rng, 3)
     call = "SimpleNetwork({}, {}, {})".format(*dims)
@@ -143,8 +146,11 @@ def test_simple_network_structure(student, reference, rng):
     expect_same(got["parameters"], {name: p.shape for name, p in expected.named_parameters()}, f"the parameters of {call}")
 
 
-@check(points=2, hint="forward(x) returns self.linear2(self.activation(self.linear1(x))): "
-                      "the activation sits between the two layers, never after the last one.")
+@check(
+    points=2,
+    hint="forward(x) returns self.linear2(self.activation(self.linear1(x))): "
+    "the activation sits between the two layers, never after the last one.",
+)
 def test_simple_network_forward(student, reference, rng):
     dims = sizes(rng, 3)
     expected_model = reference.SimpleNetwork(*dims)
@@ -175,16 +181,21 @@ def expect_layers(got: dict, expected: nn.Module, call: str) -> None:
         fail(f"{call} has the layers [{', '.join(got['layers'])}]; expected [{', '.join(want)}], in that order")
 
 
-@check(points=2, hint="nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout), "
-                      "nn.Linear(hidden_size, num_classes)): exactly these four, in this order, nothing after the last Linear.")
+@check(
+    points=2,
+    hint="nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout), "
+    "nn.Linear(hidden_size, num_classes)): exactly these four, in this order, nothing after the last Linear.",
+)
 def test_build_mlp_structure(student, reference, rng):
     args = mlp_args(rng)
     call = "build_mlp({}, {}, {}, dropout={})".format(*args)
     expect_layers(student.run(probe_mlp_structure, args), reference.build_mlp(*args), call)
 
 
-@check(points=1, hint="The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: "
-                      "784*128 + 128 + 128*10 + 10 = 101,770 parameters.")
+@check(
+    points=1,
+    hint="The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: 784*128 + 128 + 128*10 + 10 = 101,770 parameters.",
+)
 def test_build_mlp_defaults(student, reference):
     got = student.run(probe_mlp_structure, ())
     expected = reference.build_mlp()
@@ -208,7 +219,9 @@ def test_build_mlp_forward(student, reference, rng):
     if "linears" in got:
         fail(f"{call} has {got['linears']} nn.Linear layers; expected {len(linears)}")
     with torch.no_grad():
-        expect_tensor(got["output"], expected_model.eval()(x), f"{call} in eval mode on x of shape {tuple(x.shape)}, with the reference's weights")
+        expect_tensor(
+            got["output"], expected_model.eval()(x), f"{call} in eval mode on x of shape {tuple(x.shape)}, with the reference's weights"
+        )
 
 
 # ------------------------------------------------------------------ count_parameters
@@ -222,16 +235,25 @@ def random_spec(rng, frozen: bool) -> list:
         flags[0] = True
     if frozen and all(flags):
         flags[-1] = False
-    return [("conv", 1, a, 3, flags[0]), ("linear", a, b, True, flags[1]), ("batchnorm", b, flags[2]), ("relu", False),
-            ("linear", b, c, False, flags[3]), ("linear", c, d, True, False)]
+    return [
+        ("conv", 1, a, 3, flags[0]),
+        ("linear", a, b, True, flags[1]),
+        ("batchnorm", b, flags[2]),
+        ("relu", False),
+        ("linear", b, c, False, flags[3]),
+        ("linear", c, d, True, False),
+    ]
 
 
 def describe_spec(spec) -> str:
     return "[" + ", ".join(f"{kind}{tuple(dims)}{' frozen' if frozen else ''}" for kind, *dims, frozen in spec) + "]"
 
 
-@check(points=2, hint="sum(p.numel() for p in model.parameters() if p.requires_grad): parameters only "
-                      "(not state_dict buffers such as BatchNorm's running_mean), as an int.")
+@check(
+    points=2,
+    hint="sum(p.numel() for p in model.parameters() if p.requires_grad): parameters only "
+    "(not state_dict buffers such as BatchNorm's running_mean), as an int.",
+)
 def test_count_parameters(student, reference, rng):
     mlp = [("linear", 784, 128, True, False), ("relu", False), ("linear", 128, 10, True, False)]
     specs = [mlp, random_spec(rng, frozen=False)]
@@ -242,8 +264,11 @@ def test_count_parameters(student, reference, rng):
 @check(points=1, hint="Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones.")
 def test_count_parameters_frozen(student, reference, rng):
     spec = random_spec(rng, frozen=True)
-    expect_same(student.run(probe_count, [spec])[0], reference.count_parameters(build_from_spec(spec)),
-                f"count_parameters(a model of layers {describe_spec(spec)})")
+    expect_same(
+        student.run(probe_count, [spec])[0],
+        reference.count_parameters(build_from_spec(spec)),
+        f"count_parameters(a model of layers {describe_spec(spec)})",
+    )
 
 
 # ------------------------------------------------------------------ predict
@@ -275,8 +300,10 @@ def test_predict_leaves_eval(student, rng, seed):
     still = got["training_after"]
     if still:
         which = "the model" if "" in still else f"its layer{'s' * (len(still) > 1)} {', '.join(still)}"
-        fail(f"after predict, {which} {'is' if which == 'the model' or len(still) == 1 else 'are'} still in training mode; "
-             "call model.eval() in predict and don't switch back to model.train()")
+        fail(
+            f"after predict, {which} {'is' if which == 'the model' or len(still) == 1 else 'are'} still in training mode; "
+            "call model.eval() in predict and don't switch back to model.train()"
+        )
 
 
 @check(points=1, hint="Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded.")

@@ -53,8 +53,10 @@ def as_plain(value):
 
 def shapes(batches) -> list:
     """The shapes of each batch's parts, for a message about sizes before one about values."""
-    return [[tuple(x.shape) if isinstance(x, torch.Tensor) else x for x in batch] if isinstance(batch, (list, tuple)) else batch
-            for batch in batches]
+    return [
+        [tuple(x.shape) if isinstance(x, torch.Tensor) else x for x in batch] if isinstance(batch, (list, tuple)) else batch
+        for batch in batches
+    ]
 
 
 def tutorial_transform():
@@ -66,8 +68,12 @@ def tutorial_transform():
 
 def probe_squares(module, n, indices):
     dataset = module.SquaresDataset(n)
-    return {"type": type(dataset).__name__, "is_dataset": isinstance(dataset, Dataset), "len": len(dataset),
-            "items": [as_plain(dataset[i]) for i in indices]}
+    return {
+        "type": type(dataset).__name__,
+        "is_dataset": isinstance(dataset, Dataset),
+        "len": len(dataset),
+        "items": [as_plain(dataset[i]) for i in indices],
+    }
 
 
 def probe_squares_batches(module, n, batch_size):
@@ -91,8 +97,12 @@ def probe_load_mnist(module, roots, indices):
     found = {}
     for train, root in zip((True, False), roots):
         dataset = module.load_mnist(root, train)
-        found[split(train)] = {"type": type(dataset).__name__, "is_dataset": isinstance(dataset, Dataset),
-                               "len": len(dataset), "items": [as_plain(dataset[i]) for i in indices[train]]}
+        found[split(train)] = {
+            "type": type(dataset).__name__,
+            "is_dataset": isinstance(dataset, Dataset),
+            "len": len(dataset),
+            "items": [as_plain(dataset[i]) for i in indices[train]],
+        }
     return found
 
 
@@ -137,23 +147,30 @@ def test_squares_dataset(student, reference, rng):
         expect_same(item, expected[i], f"{call}[{i}]")
 
 
-@check(points=2, hint="Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
-                      "batch tensors; Python floats would become float64.")
+@check(
+    points=2,
+    hint="Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
+    "batch tensors; Python floats would become float64.",
+)
 def test_squares_dataset_batches(student, reference, rng):
     n, batch_size = int(torch.randint(20, 100, (), generator=rng)), int(torch.randint(3, 9, (), generator=rng))
     got = student.run(probe_squares_batches, n, batch_size)
     call = f"DataLoader(SquaresDataset({n}), batch_size={batch_size})"
     if "type" in got:
         fail(f"SquaresDataset({n}) is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
-    expect_same(got["batches"], [list(batch) for batch in DataLoader(reference.SquaresDataset(n), batch_size=batch_size)],
-                f"the batches of {call}")
+    expect_same(
+        got["batches"], [list(batch) for batch in DataLoader(reference.SquaresDataset(n), batch_size=batch_size)], f"the batches of {call}"
+    )
 
 
 # ------------------------------------------------------------------ mnist_transform and load_mnist
 
 
-@check(points=2, hint="transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
-                      "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std.")
+@check(
+    points=2,
+    hint="transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
+    "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std.",
+)
 def test_mnist_transform(student, reference, rng):
     from PIL import Image
 
@@ -164,11 +181,16 @@ def test_mnist_transform(student, reference, rng):
         fail(f"mnist_transform() returned a {got['type']}, which cannot be called on an image")
     transform = reference.mnist_transform()
     for i, (output, image) in enumerate(zip(got["outputs"], images)):
-        expect_tensor(output, transform(Image.fromarray(image.numpy())), f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)")
+        expect_tensor(
+            output, transform(Image.fromarray(image.numpy())), f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)"
+        )
 
 
-@check(points=3, hint="datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
-                      "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label).")
+@check(
+    points=3,
+    hint="datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
+    "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label).",
+)
 def test_load_mnist(student, reference, rng, mnist_root):
     indices = {train: [0, *seeded_indices(rng, 3, size)] for train, size in MNIST_SIZES.items()}
     got = student.run(probe_load_mnist, (mnist_root, Path(mnist_root)), indices)
@@ -197,8 +219,11 @@ def is_permutation(got: list, expected: list, ordered: bool = False) -> bool:
     return bool(torch.equal(items if ordered else items.sort().values, torch.arange(len(items))))
 
 
-@check(points=2, hint="DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
-                      "pass every argument on, so the grader's generator decides the shuffled order.")
+@check(
+    points=2,
+    hint="DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
+    "pass every argument on, so the grader's generator decides the shuffled order.",
+)
 def test_make_loader_shuffle(student, reference, rng, seed):
     n, batch_size = int(torch.randint(20, 60, (), generator=rng)), int(torch.randint(4, 11, (), generator=rng))
     got = student.run(probe_shuffle, n, batch_size, seed)
@@ -215,8 +240,11 @@ def test_make_loader_shuffle(student, reference, rng, seed):
     expect_same(got["shuffled"], shuffled, call)
 
 
-@check(points=2, hint="The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
-                      "(10,000 test images make 156 batches of 64 and one of 16).")
+@check(
+    points=2,
+    hint="The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
+    "(10,000 test images make 156 batches of 64 and one of 16).",
+)
 @pytest.mark.timeout(20)
 def test_mnist_batches(student, reference, rng, seed, mnist_root):
     # Few items are read: the first shuffled batch and a small subset for the partial batch (see bench/).
@@ -238,15 +266,25 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
 # ------------------------------------------------------------------ pixel_mean_std
 
 
-@check(points=2, hint="pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
-                      "torch's std divides by n - 1, and .item() gives Python floats.")
+@check(
+    points=2,
+    hint="pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
+    "torch's std divides by n - 1, and .item() gives Python floats.",
+)
 def test_pixel_mean_std(student, reference, rng):
     images = torch.randint(0, 256, (int(torch.randint(2, 6, (), generator=rng)), 4, 4), generator=rng, dtype=torch.uint8)
-    expect_same(student.call("pixel_mean_std", images), reference.pixel_mean_std(images), f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})")
+    expect_same(
+        student.call("pixel_mean_std", images),
+        reference.pixel_mean_std(images),
+        f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})",
+    )
 
 
-@check(points=1, hint="On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
-                      "scale to [0, 1] before taking the mean and std.")
+@check(
+    points=1,
+    hint="On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
+    "scale to [0, 1] before taking the mean and std.",
+)
 @pytest.mark.timeout(20)
 def test_pixel_mean_std_mnist(student, reference, mnist_root):
     got = student.run(probe_pixel_mean_std_mnist, mnist_root)

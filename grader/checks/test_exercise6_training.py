@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optimizer is built (2 s or more);
-                      # the forkserver preloads check modules, so its children get it for free
+import torch._dynamo
+
+# the forkserver preloads check modules, so its children get it for free
 from torch import nn
 
 from grader import mnist_tensors
-from grader.data import ensure_mnist
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
+from grader.data import ensure_mnist
 from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
 
@@ -34,10 +35,12 @@ SHAPES = {"network.0.weight": (128, 784), "network.0.bias": (128,), "network.3.w
 
 # ----------------------------------------------------------------- inputs and the grader's own network
 
+
 def tutorial_net(state: dict | None = None) -> nn.Module:
     """The tutorial's network, built by the grader: same layers and state_dict keys as MNISTClassifier."""
-    net = nn.Sequential(OrderedDict(flatten=nn.Flatten(), network=nn.Sequential(
-        nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))))
+    net = nn.Sequential(
+        OrderedDict(flatten=nn.Flatten(), network=nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10)))
+    )
     if state is not None:
         net.load_state_dict(state)
     return net
@@ -45,8 +48,10 @@ def tutorial_net(state: dict | None = None) -> nn.Module:
 
 def initial_state(rng) -> dict:
     """Seeded weights drawn like nn.Linear's own: uniform in ±1/sqrt(fan_in)."""
-    return {key: (torch.rand(shape, generator=rng) * 2 - 1) / math.sqrt(784 if key.startswith("network.0") else 128)
-            for key, shape in SHAPES.items()}
+    return {
+        key: (torch.rand(shape, generator=rng) * 2 - 1) / math.sqrt(784 if key.startswith("network.0") else 128)
+        for key, shape in SHAPES.items()
+    }
 
 
 def images(rng, count: int) -> torch.Tensor:
@@ -84,6 +89,7 @@ def expect_state(got, expected: dict, context: str, why: str = "", name: str = "
 
 # ----------------------------------------------------------------- the model
 
+
 def probe_model(module, state, inputs, seed):
     few_threads()
     model = module.MNISTClassifier()
@@ -101,8 +107,11 @@ def probe_model(module, state, inputs, seed):
     return {"keys": keys, "eval": evaluation, "train": training}
 
 
-@check(points=2, hint="self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
-                      "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax.")
+@check(
+    points=2,
+    hint="self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
+    "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax.",
+)
 def test_model(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 8)
     got = student.run(probe_model, state, inputs, seed)
@@ -116,10 +125,13 @@ def test_model(student, reference, rng, seed):
     net.train()
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
-        expect_tensor(got["train"], net(inputs), f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)")
+        expect_tensor(
+            got["train"], net(inputs), f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)"
+        )
 
 
 # ----------------------------------------------------------------- train_epoch
+
 
 def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
     few_threads()
@@ -129,37 +141,49 @@ def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
     loader = mnist_tensors.batch_loader(inputs, targets, batch_size)
     torch.manual_seed(seed)
     loss = module.train_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, "cpu")
-    return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "stale": trace.stale,
-            "had_grad": optimizer.had_grad}
+    return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "stale": trace.stale, "had_grad": optimizer.had_grad}
 
 
-@check(points=3, hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
-                      "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().")
+@check(
+    points=3,
+    hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
+    "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().",
+)
 def test_train_epoch(student, reference, rng, seed):
     batches, lr = 3, 0.05
     state, inputs, targets = initial_state(rng), images(rng, batches * BATCH_SIZE), labels(rng, batches * BATCH_SIZE)
     got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
     call = f"train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))"
     if len(got["modes"]) < batches:
-        fail(f"{call} ran the model on {len(got['modes'])} of the {batches} batches: does the loop end early (a return or break inside it)?")
+        fail(
+            f"{call} ran the model on {len(got['modes'])} of the {batches} batches: does the loop end early (a return or break inside it)?"
+        )
     if not all(got["modes"]):
         fail(f"{call} ran the model in eval mode: call model.train() at the start (Dropout is on only in training mode)")
     if got["had_grad"] and not got["had_grad"][0]:
         fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() before optimizer.step()")
     if any(got["stale"]):
-        fail(f"{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
-             f"call optimizer.zero_grad() for every batch")
+        fail(
+            f"{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
+            f"call optimizer.zero_grad() for every batch"
+        )
     net = reference_net(reference, state)
     net.eval()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        expected = reference.train_epoch(net, mnist_tensors.batch_loader(inputs, targets, BATCH_SIZE), nn.CrossEntropyLoss(),
-                                         torch.optim.SGD(net.parameters(), lr=lr), "cpu")
+        expected = reference.train_epoch(
+            net,
+            mnist_tensors.batch_loader(inputs, targets, BATCH_SIZE),
+            nn.CrossEntropyLoss(),
+            torch.optim.SGD(net.parameters(), lr=lr),
+            "cpu",
+        )
     expect_state(got["state"], state_of(net), f"after {call}")
     expect_number(got["loss"], expected, f"{call} (the mean of the batch losses)")
 
 
 # ----------------------------------------------------------------- evaluate
+
 
 def probe_evaluate(module, state, inputs, targets, batch_size):
     few_threads()
@@ -170,8 +194,11 @@ def probe_evaluate(module, state, inputs, targets, batch_size):
     return {"result": plain_view(result), "modes": trace.modes, "grad": trace.grad, "state": state_of(model)}
 
 
-@check(points=2, hint="model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
-                      "with correct counted by (outputs.argmax(dim=1) == targets).sum().item().")
+@check(
+    points=2,
+    hint="model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
+    "with correct counted by (outputs.argmax(dim=1) == targets).sum().item().",
+)
 def test_evaluate(student, reference, rng):
     count, batch_size = 100, 32  # the last batch holds 4: accuracy is over samples, not a mean over batches
     state, inputs = initial_state(rng), images(rng, count)
@@ -198,6 +225,7 @@ def test_evaluate(student, reference, rng):
 
 # ----------------------------------------------------------------- checkpoints
 
+
 def probe_checkpoint_contents(module, state, inputs, targets, epoch, loss):
     few_threads()
     model = tutorial_net(state)
@@ -210,8 +238,11 @@ def probe_checkpoint_contents(module, state, inputs, targets, epoch, loss):
     return {"saved": plain_view(saved), "model": state_of(model), "optimizer": plain_view(optimizer.state_dict())}
 
 
-@check(points=1, hint="torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
-                      "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume.")
+@check(
+    points=1,
+    hint="torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
+    "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume.",
+)
 def test_checkpoint_contents(student, rng):
     state, inputs, targets = initial_state(rng), images(rng, 16), labels(rng, 16)
     epoch, loss = int(torch.randint(1, 20, (), generator=rng)), round(torch.rand((), generator=rng).item(), 4)
@@ -246,14 +277,23 @@ def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
     adam_step(restored, restored_optimizer, inputs[1], targets[1])
     alone = tutorial_net(other)
     module.load_checkpoint("round_trip.pt", alone)
-    return {"returned": plain_view(returned), "locations": recorder.devices(),
-            "model": state_of(model), "restored": state_of(restored), "alone": state_of(alone),
-            "optimizer": plain_view(optimizer.state_dict()), "restored_optimizer": plain_view(restored_optimizer.state_dict())}
+    return {
+        "returned": plain_view(returned),
+        "locations": recorder.devices(),
+        "model": state_of(model),
+        "restored": state_of(restored),
+        "alone": state_of(alone),
+        "optimizer": plain_view(optimizer.state_dict()),
+        "restored_optimizer": plain_view(restored_optimizer.state_dict()),
+    }
 
 
-@check(points=2, hint="checkpoint = torch.load(path, map_location=device); model.load_state_dict(checkpoint['model_state']); "
-                      "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
-                      "return checkpoint['epoch'], checkpoint['loss'].")
+@check(
+    points=2,
+    hint="checkpoint = torch.load(path, map_location=device); model.load_state_dict(checkpoint['model_state']); "
+    "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
+    "return checkpoint['epoch'], checkpoint['loss'].",
+)
 def test_checkpoint_round_trip(student, rng):
     state, other = initial_state(rng), initial_state(rng)
     inputs, targets = images(rng, 32).view(2, 16, 1, 28, 28), labels(rng, 32).view(2, 16)
@@ -264,7 +304,12 @@ def test_checkpoint_round_trip(student, rng):
     for location in got["locations"]:
         if location != torch.device("cpu"):
             fail(f"{call} called torch.load with map_location={location}; expected map_location=device, here 'cpu'")
-    expect_state(got["restored"], got["model"], f"one Adam step after {call}", "the saved model took the same step: restore both the model and the optimizer exactly")
+    expect_state(
+        got["restored"],
+        got["model"],
+        f"one Adam step after {call}",
+        "the saved model took the same step: restore both the model and the optimizer exactly",
+    )
     expect_state(got["restored_optimizer"], got["optimizer"], f"one Adam step after {call}", name="optimizer.state_dict()")
     model = tutorial_net(state)
     adam_step(model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs[0], targets[0])
@@ -272,6 +317,7 @@ def test_checkpoint_round_trip(student, rng):
 
 
 # ----------------------------------------------------------------- fit
+
 
 def small_loaders(train, test, seed: int):
     return (mnist_tensors.batch_loader(*train, 32, shuffle=True, seed=seed), mnist_tensors.batch_loader(*test, 32))
@@ -297,13 +343,19 @@ def probe_fit_history(module, state, train, test, seed):
     history = module.fit(model, train_loader, test_loader, epochs=2, lr=1e-3, device="cpu", checkpoint_dir="runs/first")
     last = Path("runs/first/last.pt")
     saved = torch.load(last, map_location="cpu", weights_only=False) if last.is_file() else None
-    return {"history": plain_view(history), "final": grader_evaluate(model, test_loader),
-            "checkpoint": plain_view({key: saved.get(key) for key in ("epoch", "loss")}) if isinstance(saved, dict) else plain_view(saved)}
+    return {
+        "history": plain_view(history),
+        "final": grader_evaluate(model, test_loader),
+        "checkpoint": plain_view({key: saved.get(key) for key in ("epoch", "loss")}) if isinstance(saved, dict) else plain_view(saved),
+    }
 
 
-@check(points=2, hint="For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
-                      "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
-                      "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch.")
+@check(
+    points=2,
+    hint="For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
+    "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
+    "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch.",
+)
 def test_fit_history(student, rng, seed):
     state, train, test = initial_state(rng), (images(rng, 96), labels(rng, 96)), (images(rng, 64), labels(rng, 64))
     got = student.run(probe_fit_history, state, train, test, seed)
@@ -321,8 +373,12 @@ def test_fit_history(student, rng, seed):
             if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
                 fail(f"history[{index}][{key!r}] from {call} is {describe(entry[key])}; expected a Python number (use .item())")
     test_loss, accuracy = got["final"]
-    expect_number(history[-1]["test_loss"], test_loss, f"history[-1]['test_loss'] from {call}, against evaluate of the trained model", atol=1e-4)
-    expect_number(history[-1]["accuracy"], accuracy, f"history[-1]['accuracy'] from {call}, against evaluate of the trained model", atol=1e-4)
+    expect_number(
+        history[-1]["test_loss"], test_loss, f"history[-1]['test_loss'] from {call}, against evaluate of the trained model", atol=1e-4
+    )
+    expect_number(
+        history[-1]["accuracy"], accuracy, f"history[-1]['accuracy'] from {call}, against evaluate of the trained model", atol=1e-4
+    )
     saved = got["checkpoint"]
     if saved is None:
         fail(f"{call} did not save runs/first/last.pt")
@@ -346,25 +402,40 @@ def probe_resume(module, state, other, train, test, seed):
     def epochs(history):
         return [entry.get("epoch") if isinstance(entry, dict) else entry for entry in history] if isinstance(history, list) else history
 
-    return {"whole": plain_view(epochs(whole)), "before": plain_view(epochs(before)), "after": plain_view(epochs(after)),
-            "straight": state_of(straight), "resumed": state_of(resumed)}
+    return {
+        "whole": plain_view(epochs(whole)),
+        "before": plain_view(epochs(before)),
+        "after": plain_view(epochs(after)),
+        "straight": state_of(straight),
+        "resumed": state_of(resumed),
+    }
 
 
-@check(points=3, hint="With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
-                      "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1.")
+@check(
+    points=3,
+    hint="With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
+    "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1.",
+)
 def test_resume(student, rng, seed, credit):
     state, other = initial_state(rng), initial_state(rng)
     train, test = (images(rng, 96), labels(rng, 96)), (images(rng, 32), labels(rng, 32))
     got = student.run(probe_resume, state, other, train, test, seed)
     expect_same(got["whole"], [1, 2, 3], "the epochs of fit(..., epochs=3, resume=True) with no checkpoint yet")
     expect_same(got["before"], [1, 2], "the epochs of fit(..., epochs=2, checkpoint_dir='interrupted')")
-    expect_same(got["after"], [3], "the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs")
+    expect_same(
+        got["after"], [3], "the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs"
+    )
     credit.award(0.5)
-    expect_state(got["resumed"], got["straight"], "after fit(epochs=2) then fit(a fresh model, epochs=3, resume=True)",
-                 "expected the weights of 3 epochs without a break: restore the optimizer's state too")
+    expect_state(
+        got["resumed"],
+        got["straight"],
+        "after fit(epochs=2) then fit(a fresh model, epochs=3, resume=True)",
+        "expected the weights of 3 epochs without a break: restore the optimizer's state too",
+    )
 
 
 # ----------------------------------------------------------------- the accuracy goal
+
 
 def probe_fit_mnist(module, root, epochs, seed, device, threads):
     few_threads(threads)
@@ -373,8 +444,13 @@ def probe_fit_mnist(module, root, epochs, seed, device, threads):
     train_images, train_labels = mnist_tensors.load(root, train=True)
     test_images, test_labels = mnist_tensors.load(root, train=False)
     # The student's own evaluate sees a small slice of the test set; the score is computed by the grader.
-    history = module.fit(model, mnist_tensors.batch_loader(train_images, train_labels, BATCH_SIZE, shuffle=True, seed=seed),
-                         mnist_tensors.batch_loader(test_images[:1000], test_labels[:1000], 1000), epochs=epochs, device=device)
+    history = module.fit(
+        model,
+        mnist_tensors.batch_loader(train_images, train_labels, BATCH_SIZE, shuffle=True, seed=seed),
+        mnist_tensors.batch_loader(test_images[:1000], test_labels[:1000], 1000),
+        epochs=epochs,
+        device=device,
+    )
     return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None}
 
 
@@ -393,9 +469,12 @@ def mnist_training(settings, seed) -> tuple:
     return probe_fit_mnist, (str(ensure_mnist(settings.data_dir)), epochs, seed, settings.device, settings.threads)
 
 
-@check(points=5, hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
-                      "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
-                      "learning rate than Adam(lr=1e-3); inputs not moved to the device.")
+@check(
+    points=5,
+    hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
+    "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
+    "learning rate than Adam(lr=1e-3); inputs not moved to the device.",
+)
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
 def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
@@ -414,5 +493,7 @@ def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
     accuracy = measured_accuracy(reference, state, mnist_root)
     if accuracy < threshold:
         ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
-        fail(f"after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
-             f"{accuracy:.2f}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold:g}%{ran}")
+        fail(
+            f"after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
+            f"{accuracy:.2f}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold:g}%{ran}"
+        )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch._dynamo  # noqa: F401 - torch.optim imports it when the first optimizer is built (2 s or more);
-                      # the forkserver preloads check modules, so its children get it for free
+import torch._dynamo
+
+# the forkserver preloads check modules, so its children get it for free
 from torch import nn
 
 from grader.compare import describe, expect_number, expect_same, fail
@@ -20,8 +21,10 @@ from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 
 META = torch.device("meta")
-NO_GPU = ("this run's device is cpu (no GPU here, or --device cpu): the real CUDA checks run with "
-          "`grade exercise7 --device cuda` on a machine with an NVIDIA GPU")
+NO_GPU = (
+    "this run's device is cpu (no GPU here, or --device cpu): the real CUDA checks run with "
+    "`grade exercise7 --device cuda` on a machine with an NVIDIA GPU"
+)
 
 
 def small_net(state: dict | None = None) -> nn.Module:
@@ -49,6 +52,7 @@ def expect_device(got, expected: torch.device, call: str) -> None:
 
 # ----------------------------------------------------------------- pick_device
 
+
 def probe_pick_device(module):
     picked = {}
     for available in (True, False):
@@ -65,6 +69,7 @@ def test_pick_device(student):
 
 
 # ----------------------------------------------------------------- move_to
+
 
 class Marker:
     """An object move_to must hand back as it is."""
@@ -116,28 +121,40 @@ def first_difference(got, expected, where: str) -> str | None:
         return None
     if isinstance(expected, (list, tuple)):
         if type(got) is not type(expected):
-            return f"{where} is {got if isinstance(got, str) else 'a ' + type(got).__name__}; expected a {type(expected).__name__} (keep the container's type)"
+            shown = got if isinstance(got, str) else f"a {type(got).__name__}"
+            return f"{where} is {shown}; expected a {type(expected).__name__} (keep the container's type)"
         return next((d for i, (g, e) in enumerate(zip(got, expected)) if (d := first_difference(g, e, f"{where}[{i}]"))), None)
     if got != expected:
         return f"{where} came back as {got}; expected the same object, unchanged"
     return None
 
 
-@check(points=2, hint="Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
-                      "tuple: tuple(...) (not a list); anything else: return obj unchanged.")
+@check(
+    points=2,
+    hint="Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
+    "tuple: tuple(...) (not a list); anything else: return obj unchanged.",
+)
 def test_move_to(student, reference, rng):
-    tensors = [torch.randn(3, 2, generator=rng), torch.randn(4, generator=rng), torch.randn(2, 2, generator=rng), torch.randn(5, generator=rng)]
+    tensors = [
+        torch.randn(3, 2, generator=rng),
+        torch.randn(4, generator=rng),
+        torch.randn(2, 2, generator=rng),
+        torch.randn(5, generator=rng),
+    ]
     got = student.run(probe_move_to, tensors)
     for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
         original = nested(tensors)
         expected = layout(reference.move_to(original, device), original, with_values)
         problem = first_difference(got[name], expected, f"move_to(obj, {str(device)!r})")
         if problem:
-            fail(f"{problem}, where obj = {{'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
-                 f"'meta': {{'name': 'batch', 'weights': tensor, 'marker': an object}}, 'step': 7, 'none': None}}")
+            fail(
+                f"{problem}, where obj = {{'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
+                f"'meta': {{'name': 'batch', 'weights': tensor, 'marker': an object}}, 'step': 7, 'none': None}}"
+            )
 
 
 # ----------------------------------------------------------------- model_device
+
 
 def probe_model_device(module, state):
     model = small_net(state)
@@ -154,23 +171,34 @@ def test_model_device(student, rng):
 
 # ----------------------------------------------------------------- load_to_device
 
+
 def probe_load_to_device(module, state, other):
     torch.save(small_net(state).state_dict(), "weights.pt")
     model = small_net(other)
     # meta stands in for a GPU: the load itself goes to the CPU, so the weights have values to copy.
     with recording_load(module, onto="cpu") as to_meta:
         returned = module.load_to_device("weights.pt", model, META)
-    on_meta = {"module": isinstance(returned, nn.Module), "same": returned is model,
-               "devices": sorted({p.device.type for p in returned.parameters()}) if isinstance(returned, nn.Module) else []}
+    on_meta = {
+        "module": isinstance(returned, nn.Module),
+        "same": returned is model,
+        "devices": sorted({p.device.type for p in returned.parameters()}) if isinstance(returned, nn.Module) else [],
+    }
     model = small_net(other)
     with recording_load(module) as to_cpu:
         returned = module.load_to_device("weights.pt", model, "cpu")
-    return {"meta": on_meta, "meta_locations": to_meta.devices(), "cpu_locations": to_cpu.devices(),
-            "cpu": state_of(returned) if isinstance(returned, nn.Module) else plain_view(returned)}
+    return {
+        "meta": on_meta,
+        "meta_locations": to_meta.devices(),
+        "cpu_locations": to_cpu.devices(),
+        "cpu": state_of(returned) if isinstance(returned, nn.Module) else plain_view(returned),
+    }
 
 
-@check(points=3, hint="state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
-                      "Without map_location, weights saved on a GPU fail to load on a machine without one.")
+@check(
+    points=3,
+    hint="state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
+    "Without map_location, weights saved on a GPU fail to load on a machine without one.",
+)
 def test_load_to_device(student, rng):
     state, other = random_state(rng), random_state(rng)
     got = student.run(probe_load_to_device, state, other)
@@ -186,13 +214,17 @@ def test_load_to_device(student, rng):
     if not on_meta["module"]:
         fail("load_to_device(path, model, 'meta') did not return the model")
     if on_meta["devices"] != ["meta"]:
-        fail(f"load_to_device(path, model, 'meta') returned a model with parameters on {on_meta['devices']}; expected all on meta: use model.to(device)")
+        fail(
+            f"load_to_device(path, model, 'meta') returned a model with parameters on {on_meta['devices']}; "
+            "expected all on meta: use model.to(device)"
+        )
     if not isinstance(got["cpu"], dict):
         fail(f"load_to_device(path, model, 'cpu') returned {got['cpu']}; expected the model")
     expect_same(got["cpu"], state, "the weights of the model from load_to_device(path, model, 'cpu')")
 
 
 # ----------------------------------------------------------------- parallelize
+
 
 class FakeDataParallel(nn.DataParallel):
     """nn.DataParallel without its device checks, for a machine that only pretends to have GPUs."""
@@ -206,14 +238,22 @@ def probe_parallelize(module, state):
     found = []
     for available, count in ((True, 2), (True, 4), (True, 1), (False, 0)):
         model = small_net(state)
-        with replaced(module, torch.cuda, "is_available", lambda: available), \
-                replaced(module, torch.cuda, "device_count", lambda: count), \
-                replaced(module, nn, "DataParallel", FakeDataParallel), \
-                replaced(None, nn.parallel, "DataParallel", FakeDataParallel):
+        with (
+            replaced(module, torch.cuda, "is_available", lambda available=available: available),
+            replaced(module, torch.cuda, "device_count", lambda count=count: count),
+            replaced(module, nn, "DataParallel", FakeDataParallel),
+            replaced(None, nn.parallel, "DataParallel", FakeDataParallel),
+        ):
             result = module.parallelize(model)
         wrapped = isinstance(result, nn.DataParallel)
-        found.append({"gpus": count, "wrapped": wrapped, "same": result is model,
-                      "inner": getattr(result, "module", None) is model if wrapped else False})
+        found.append(
+            {
+                "gpus": count,
+                "wrapped": wrapped,
+                "same": result is model,
+                "inner": getattr(result, "module", None) is model if wrapped else False,
+            }
+        )
     return found
 
 
@@ -228,6 +268,7 @@ def test_parallelize(student, rng):
 
 
 # ----------------------------------------------------------------- train_step
+
 
 def probe_train_step(module, state, batches, lr, device):
     few_threads()
@@ -257,15 +298,21 @@ def expect_steps(got, reference, state, batches, lr, call, atol=1e-5):
     expect_same(got["state"], weights, f"the weights after {call}", atol=atol)
 
 
-@check(points=3, hint="inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
-                      "loss.backward(); optimizer.step(); return loss.item().")
+@check(
+    points=3,
+    hint="inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
+    "loss.backward(); optimizer.step(); return loss.item().",
+)
 def test_train_step(student, reference, rng):
     state, batches, lr = random_state(rng), [batch(rng), batch(rng)], 0.1
     got = student.run(probe_train_step, state, batches, lr, "cpu")
-    expect_steps(got, reference, state, batches, lr, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')")
+    expect_steps(
+        got, reference, state, batches, lr, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')"
+    )
 
 
 # ----------------------------------------------------------------- real CUDA, where the run has it
+
 
 def retarget(found, device_type: str):
     """A layout from the meta device, as it should look on ``device_type``."""
@@ -283,13 +330,20 @@ def probe_cuda_devices(module, state, tensors):
     picked = plain_view(module.pick_device())
     model = small_net(state).cuda()
     original = nested(tensors)
-    return {"picked": picked, "model": plain_view(module.model_device(model)),
-            "moved": layout(module.move_to(original, torch.device("cuda")), original, False),
-            "gpus": torch.cuda.device_count(), "parallel": isinstance(module.parallelize(model), nn.DataParallel)}
+    return {
+        "picked": picked,
+        "model": plain_view(module.model_device(model)),
+        "moved": layout(module.move_to(original, torch.device("cuda")), original, False),
+        "gpus": torch.cuda.device_count(),
+        "parallel": isinstance(module.parallelize(model), nn.DataParallel),
+    }
 
 
-@check(points=2, hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
-                      "and parallelize wraps the model only with more than one GPU.")
+@check(
+    points=2,
+    hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
+    "and parallelize wraps the model only with more than one GPU.",
+)
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_devices(student, reference, rng, device):
     if device != "cuda":
@@ -304,7 +358,10 @@ def test_cuda_devices(student, reference, rng, device):
     if problem:
         fail(problem)
     if got["parallel"] != (got["gpus"] > 1):
-        fail(f"parallelize(model) on a machine with {got['gpus']} GPU(s) {'did not wrap' if got['gpus'] > 1 else 'wrapped'} the model in nn.DataParallel")
+        fail(
+            f"parallelize(model) on a machine with {got['gpus']} GPU(s) "
+            f"{'did not wrap' if got['gpus'] > 1 else 'wrapped'} the model in nn.DataParallel"
+        )
 
 
 def probe_cuda_training(module, state, other, batches, lr):
@@ -313,12 +370,18 @@ def probe_cuda_training(module, state, other, batches, lr):
     on_cpu = module.load_to_device("saved_on_gpu.pt", small_net(other), "cpu")
     torch.save(small_net(state).state_dict(), "saved_on_cpu.pt")
     on_gpu = module.load_to_device("saved_on_cpu.pt", small_net(other), "cuda")
-    return {**result, "on_cpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_cpu.state_dict().items()},
-            "on_gpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_gpu.state_dict().items()}}
+    return {
+        **result,
+        "on_cpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_cpu.state_dict().items()},
+        "on_gpu": {k: (v.device.type, v.detach().cpu()) for k, v in on_gpu.state_dict().items()},
+    }
 
 
-@check(points=3, hint="train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
-                      "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways.")
+@check(
+    points=3,
+    hint="train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
+    "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways.",
+)
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_training(student, reference, rng, device):
     if device != "cuda":
@@ -326,9 +389,11 @@ def test_cuda_training(student, reference, rng, device):
     state, other, batches, lr = random_state(rng), random_state(rng), [batch(rng), batch(rng)], 0.1
     got = student.run(probe_cuda_training, state, other, batches, lr)
     expect_steps(got, reference, state, batches, lr, "two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')", atol=1e-4)
-    for name, where, call in (("on_cpu", "cpu", "load_to_device(weights saved on cuda, model, 'cpu')"),
-                              ("on_gpu", "cuda", "load_to_device(weights saved on the CPU, model, 'cuda')")):
-        for key, (place, value) in got[name].items():
+    for name, where, call in (
+        ("on_cpu", "cpu", "load_to_device(weights saved on cuda, model, 'cpu')"),
+        ("on_gpu", "cuda", "load_to_device(weights saved on the CPU, model, 'cuda')"),
+    ):
+        for key, (place, _value) in got[name].items():
             if place != where:
                 fail(f"{call} left {key} on {place}; expected {where}")
         expect_same({k: v for k, (_, v) in got[name].items()}, state, f"the weights from {call}")

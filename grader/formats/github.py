@@ -67,7 +67,8 @@ def summary(doc: dict) -> str:
         said = "" if item["status"] == "passed" else f"**{item['status']}**: {_cell(details(item))}"
         rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
     for exercise in doc["exercises"]:
-        rows.append(f"| | **{exercise['exercise']}** | **total** ({exercise['status']}) | **{number(exercise['score'])}/{number(exercise['max_score'])}** | |")
+        total = f"{number(exercise['score'])}/{number(exercise['max_score'])}"
+        rows.append(f"| | **{exercise['exercise']}** | **total** ({exercise['status']}) | **{total}** | |")
     return "\n".join(rows) + "\n"
 
 

@@ -18,20 +18,27 @@ def render(doc: dict, seconds: float | None = None) -> str:
 def results(doc: dict, seconds: float | None = None) -> dict:
     tests = []
     for exercise, item in checks(doc):
-        tests.append({
-            "name": f"{exercise['exercise']}: {item['name']}",
-            "score": float(item["score"]),
-            "max_score": float(item["max_score"]),
-            "status": "passed" if item["status"] == "passed" else "failed",
-            "output": "" if item["status"] == "passed" else details(item),
-            "visibility": "visible",
-            "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
-        })
+        tests.append(
+            {
+                "name": f"{exercise['exercise']}: {item['name']}",
+                "score": float(item["score"]),
+                "max_score": float(item["max_score"]),
+                "status": "passed" if item["status"] == "passed" else "failed",
+                "output": "" if item["status"] == "passed" else details(item),
+                "visibility": "visible",
+                "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
+            }
+        )
     parts = [f"{e['exercise']}: {number(e['score'])}/{number(e['max_score'])} points ({e['status']})" for e in doc["exercises"]]
     found = {
         "score": float(doc["score"]),
-        "output": "\n".join([*parts, f"Total: {number(doc['score'])}/{number(doc['max_score'])} points. "
-                             f"Seed {doc['seed']}: replay locally with grade --seed {doc['seed']}."]),
+        "output": "\n".join(
+            [
+                *parts,
+                f"Total: {number(doc['score'])}/{number(doc['max_score'])} points. "
+                f"Seed {doc['seed']}: replay locally with grade --seed {doc['seed']}.",
+            ]
+        ),
         "output_format": "text",
         "test_output_format": "text",
         "visibility": "visible",

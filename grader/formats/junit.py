@@ -34,8 +34,12 @@ def suite(exercise: dict) -> ET.Element:
     }
     element = ET.Element("testsuite", name=exercise["exercise"], **{k: str(v) for k, v in counts.items()})
     properties = ET.SubElement(element, "properties")
-    values = [("title", exercise["title"]), ("status", exercise["status"]),
-              ("score", number(exercise["score"])), ("max_score", number(exercise["max_score"]))]
+    values = [
+        ("title", exercise["title"]),
+        ("status", exercise["status"]),
+        ("score", number(exercise["score"])),
+        ("max_score", number(exercise["max_score"])),
+    ]
     for item in items:
         values += [(f"score:{item['name']}", number(item["score"])), (f"max_score:{item['name']}", number(item["max_score"]))]
     for name, value in values:

@@ -5,20 +5,24 @@ Where the sandbox confines writes, only the first two land (both in the child's 
 The test replaces MARKER so that the files it looks for are its own.
 """
 
+import contextlib
 import json
 import tempfile
 from pathlib import Path
 
 import torch
 
-FAKE = {"schema": 1, "score": 1000.0, "max_score": 1000.0, "status": "passed",
-        "exercises": [{"exercise": "exercise1_tensors", "score": 1000.0, "max_score": 1000.0, "status": "graded", "checks": []}]}
+FAKE = {
+    "schema": 1,
+    "score": 1000.0,
+    "max_score": 1000.0,
+    "status": "passed",
+    "exercises": [{"exercise": "exercise1_tensors", "score": 1000.0, "max_score": 1000.0, "status": "graded", "checks": []}],
+}
 for folder in (Path.cwd(), Path(tempfile.gettempdir()), Path(__file__).parent):
     for name in ("results.json", "MARKER.json"):
-        try:
+        with contextlib.suppress(OSError):
             (folder / name).write_text(json.dumps(FAKE))
-        except OSError:
-            pass
 print(json.dumps(FAKE))
 
 

@@ -1,7 +1,9 @@
 from tests.mistakes import Mistake
 
 MISTAKES = [
-    Mistake("forgotten zero_grad: gradients accumulate", '''
+    Mistake(
+        "forgotten zero_grad: gradients accumulate",
+        """
 def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
     w = torch.tensor(w0, requires_grad=True)
     losses = []
@@ -12,8 +14,12 @@ def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
         with torch.no_grad():
             w -= lr * w.grad
     return w.item(), losses
-''', ("gradient_descent", "gradient_descent_tutorial")),
-    Mistake("wrong update sign", '''
+""",
+        ("gradient_descent", "gradient_descent_tutorial"),
+    ),
+    Mistake(
+        "wrong update sign",
+        """
 def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
     w = torch.tensor(w0, requires_grad=True)
     losses = []
@@ -25,8 +31,12 @@ def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
             w += lr * w.grad
         w.grad.zero_()
     return w.item(), losses
-''', ("gradient_descent", "gradient_descent_tutorial")),
-    Mistake("losses recorded after the update", '''
+""",
+        ("gradient_descent", "gradient_descent_tutorial"),
+    ),
+    Mistake(
+        "losses recorded after the update",
+        """
 def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
     w = torch.tensor(w0, requires_grad=True)
     losses = []
@@ -38,12 +48,20 @@ def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
         w.grad.zero_()
         losses.append(((w * x - target) ** 2).item())
     return w.item(), losses
-''', ("gradient_descent", "gradient_descent_tutorial")),
-    Mistake("hand-written derivative instead of autograd", '''
+""",
+        ("gradient_descent", "gradient_descent_tutorial"),
+    ),
+    Mistake(
+        "hand-written derivative instead of autograd",
+        """
 def square_loss_grad(w, x, target):
     return 2 * x * (w * x - target)
-''', ("square_loss_grad_uses_autograd",)),
-    Mistake("hand-written gradients in the descent loop", '''
+""",
+        ("square_loss_grad_uses_autograd",),
+    ),
+    Mistake(
+        "hand-written gradients in the descent loop",
+        """
 def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
     w = torch.tensor(w0)
     losses = []
@@ -52,14 +70,22 @@ def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
         losses.append(loss.item())
         w = w - lr * 2 * x * (w * x - target)
     return w.item(), losses
-''', ("gradient_descent_uses_autograd",)),
-    Mistake("returns the gradient tensor, not a float", '''
+""",
+        ("gradient_descent_uses_autograd",),
+    ),
+    Mistake(
+        "returns the gradient tensor, not a float",
+        """
 def square_loss_grad(w, x, target):
     w = torch.tensor(w, requires_grad=True)
     ((w * x - target) ** 2).backward()
     return w.grad
-''', ("square_loss_grad",)),
-    Mistake("sum of squared errors instead of the mean", '''
+""",
+        ("square_loss_grad",),
+    ),
+    Mistake(
+        "sum of squared errors instead of the mean",
+        """
 def fit_line(xs, ys, lr=0.05, steps=200):
     w = torch.tensor(0.0, requires_grad=True)
     b = torch.tensor(0.0, requires_grad=True)
@@ -72,8 +98,12 @@ def fit_line(xs, ys, lr=0.05, steps=200):
         w.grad.zero_()
         b.grad.zero_()
     return w.item(), b.item()
-''', ("fit_line", "fit_line_few_steps")),
-    Mistake("only w's gradient zeroed in fit_line", '''
+""",
+        ("fit_line", "fit_line_few_steps"),
+    ),
+    Mistake(
+        "only w's gradient zeroed in fit_line",
+        """
 def fit_line(xs, ys, lr=0.05, steps=200):
     w = torch.tensor(0.0, requires_grad=True)
     b = torch.tensor(0.0, requires_grad=True)
@@ -85,8 +115,12 @@ def fit_line(xs, ys, lr=0.05, steps=200):
             b -= lr * b.grad
         w.grad.zero_()
     return w.item(), b.item()
-''', ("fit_line", "fit_line_few_steps")),
-    Mistake("torch.optim.SGD in fit_line", '''
+""",
+        ("fit_line", "fit_line_few_steps"),
+    ),
+    Mistake(
+        "torch.optim.SGD in fit_line",
+        """
 def fit_line(xs, ys, lr=0.05, steps=200):
     w = torch.tensor(0.0, requires_grad=True)
     b = torch.tensor(0.0, requires_grad=True)
@@ -96,5 +130,7 @@ def fit_line(xs, ys, lr=0.05, steps=200):
         ((w * xs + b - ys) ** 2).mean().backward()
         optimizer.step()
     return w.item(), b.item()
-''', ("fit_line_uses_autograd",)),
+""",
+        ("fit_line_uses_autograd",),
+    ),
 ]

@@ -7,7 +7,9 @@ from tests.mistakes import Mistake
 QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}
 
 MISTAKES = [
-    Mistake("forgotten zero_grad", '''
+    Mistake(
+        "forgotten zero_grad",
+        """
 def train_epoch(model, loader, criterion, optimizer, device="cpu"):
     model.train()
     total = 0.0
@@ -18,8 +20,13 @@ def train_epoch(model, loader, criterion, optimizer, device="cpu"):
         optimizer.step()
         total += loss.item()
     return total / len(loader)
-''', ("train_epoch",), QUICK),
-    Mistake("forgotten model.train()", '''
+""",
+        ("train_epoch",),
+        QUICK,
+    ),
+    Mistake(
+        "forgotten model.train()",
+        """
 def train_epoch(model, loader, criterion, optimizer, device="cpu"):
     total = 0.0
     for inputs, targets in loader:
@@ -30,8 +37,13 @@ def train_epoch(model, loader, criterion, optimizer, device="cpu"):
         optimizer.step()
         total += loss.item()
     return total / len(loader)
-''', ("train_epoch",), QUICK),
-    Mistake("step before backward", '''
+""",
+        ("train_epoch",),
+        QUICK,
+    ),
+    Mistake(
+        "step before backward",
+        """
 def train_epoch(model, loader, criterion, optimizer, device="cpu"):
     model.train()
     total = 0.0
@@ -43,8 +55,13 @@ def train_epoch(model, loader, criterion, optimizer, device="cpu"):
         loss.backward()
         total += loss.item()
     return total / len(loader)
-''', ("train_epoch",), QUICK),
-    Mistake("Softmax before CrossEntropyLoss", '''
+""",
+        ("train_epoch",),
+        QUICK,
+    ),
+    Mistake(
+        "Softmax before CrossEntropyLoss",
+        """
 class MNISTClassifier(nn.Module):
     def __init__(self):
         super().__init__()
@@ -53,8 +70,13 @@ class MNISTClassifier(nn.Module):
 
     def forward(self, x):
         return self.network(self.flatten(x))
-''', ("model",), QUICK),
-    Mistake("eval mode forgotten in evaluate", '''
+""",
+        ("model",),
+        QUICK,
+    ),
+    Mistake(
+        "eval mode forgotten in evaluate",
+        """
 def evaluate(model, loader, criterion, device="cpu"):
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
@@ -64,8 +86,13 @@ def evaluate(model, loader, criterion, device="cpu"):
             correct += (outputs.argmax(dim=1) == targets.to(device)).sum().item()
             count += len(targets)
     return total_loss / len(loader), 100.0 * correct / count
-''', ("evaluate",), QUICK),
-    Mistake("accuracy as a fraction, averaged over batches", '''
+""",
+        ("evaluate",),
+        QUICK,
+    ),
+    Mistake(
+        "accuracy as a fraction, averaged over batches",
+        """
 def evaluate(model, loader, criterion, device="cpu"):
     model.eval()
     losses, accuracies = [], []
@@ -75,8 +102,13 @@ def evaluate(model, loader, criterion, device="cpu"):
             losses.append(criterion(outputs, targets.to(device)).item())
             accuracies.append((outputs.argmax(dim=1) == targets.to(device)).float().mean().item())
     return sum(losses) / len(losses), sum(accuracies) / len(accuracies)
-''', ("evaluate",), QUICK),
-    Mistake("checkpoint without optimizer state", '''
+""",
+        ("evaluate",),
+        QUICK,
+    ),
+    Mistake(
+        "checkpoint without optimizer state",
+        """
 def save_checkpoint(path, model, optimizer, epoch, loss):
     torch.save({"model_state": model.state_dict(), "epoch": epoch, "loss": loss}, path)
 
@@ -85,8 +117,13 @@ def load_checkpoint(path, model, optimizer=None, device="cpu"):
     checkpoint = torch.load(path, map_location=device)
     model.load_state_dict(checkpoint["model_state"])
     return checkpoint["epoch"], checkpoint["loss"]
-''', ("checkpoint_contents", "checkpoint_round_trip", "resume"), QUICK),
-    Mistake("resume from epoch 0", '''
+""",
+        ("checkpoint_contents", "checkpoint_round_trip", "resume"),
+        QUICK,
+    ),
+    Mistake(
+        "resume from epoch 0",
+        """
 _fit = fit
 
 
@@ -94,8 +131,13 @@ def fit(model, train_loader, test_loader, epochs, lr=1e-3, device="cpu", checkpo
     if resume and checkpoint_dir is not None and (Path(checkpoint_dir) / "last.pt").exists():
         load_checkpoint(Path(checkpoint_dir) / "last.pt", model, None, device)
     return _fit(model, train_loader, test_loader, epochs, lr, device, checkpoint_dir, resume=False)
-''', ("resume",), QUICK),
-    Mistake("training loop stops after one batch", '''
+""",
+        ("resume",),
+        QUICK,
+    ),
+    Mistake(
+        "training loop stops after one batch",
+        """
 def train_epoch(model, loader, criterion, optimizer, device="cpu"):
     model.train()
     for inputs, targets in loader:
@@ -105,5 +147,7 @@ def train_epoch(model, loader, criterion, optimizer, device="cpu"):
         loss.backward()
         optimizer.step()
         return loss.item()
-''', ("mnist_accuracy",)),
+""",
+        ("mnist_accuracy",),
+    ),
 ]

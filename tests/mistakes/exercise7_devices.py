@@ -1,21 +1,35 @@
 from tests.mistakes import Mistake
 
 MISTAKES = [
-    Mistake("pick_device always cpu", '''
+    Mistake(
+        "pick_device always cpu",
+        """
 def pick_device():
     return torch.device("cpu")
-''', ("pick_device",)),
-    Mistake("load without map_location", '''
+""",
+        ("pick_device",),
+    ),
+    Mistake(
+        "load without map_location",
+        """
 def load_to_device(path, model, device):
     model.load_state_dict(torch.load(path))
     return model.to(device)
-''', ("load_to_device",)),
-    Mistake("load that never moves the model", '''
+""",
+        ("load_to_device",),
+    ),
+    Mistake(
+        "load that never moves the model",
+        """
 def load_to_device(path, model, device):
     model.load_state_dict(torch.load(path, map_location=device))
     return model
-''', ("load_to_device",)),
-    Mistake("move_to turning tuples into lists", '''
+""",
+        ("load_to_device",),
+    ),
+    Mistake(
+        "move_to turning tuples into lists",
+        """
 def move_to(obj, device):
     if isinstance(obj, torch.Tensor):
         return obj.to(device)
@@ -24,12 +38,20 @@ def move_to(obj, device):
     if isinstance(obj, (list, tuple)):
         return [move_to(item, device) for item in obj]
     return obj
-''', ("move_to",)),
-    Mistake("parallelize that always wraps", '''
+""",
+        ("move_to",),
+    ),
+    Mistake(
+        "parallelize that always wraps",
+        """
 def parallelize(model):
     return nn.DataParallel(model)
-''', ("parallelize",)),
-    Mistake("train_step returning the loss tensor", '''
+""",
+        ("parallelize",),
+    ),
+    Mistake(
+        "train_step returning the loss tensor",
+        """
 def train_step(model, batch, criterion, optimizer, device):
     inputs, targets = move_to(batch, device)
     optimizer.zero_grad()
@@ -37,5 +59,7 @@ def train_step(model, batch, criterion, optimizer, device):
     loss.backward()
     optimizer.step()
     return loss
-''', ("train_step",)),
+""",
+        ("train_step",),
+    ),
 ]

@@ -1,4 +1,5 @@
 """Exercise 3 solved correctly in another style: the checks must give it full marks."""
+
 import torch
 import torch.nn.functional as F
 from torch.autograd import grad as autograd_grad  # imported before the grader watches autograd
@@ -13,7 +14,7 @@ def square_loss_grad(w, x, target):
 def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
     w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
     history = []
-    for step in range(steps):
+    for _step in range(steps):
         prediction = w * x
         loss = (prediction - target) ** 2
         history.append(loss.item())

@@ -1,9 +1,9 @@
 """Exercise 7 solved correctly in another style (aliased imports, cuda:0, positional map_location)."""
+
 import torch
-import torch.nn as nn
 from torch import load
-from torch.nn import DataParallel
 from torch.cuda import device_count
+from torch.nn import DataParallel
 
 
 def pick_device():

@@ -5,6 +5,7 @@
 Run `grade exercise2` to check your work. / Запустите `grade exercise2`, чтобы проверить решение.
 """
 
+import torch
 from torch import Tensor
 
 

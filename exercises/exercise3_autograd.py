@@ -15,6 +15,7 @@ gradient for us: create w with `requires_grad=True`, compute the loss, call
 Run `grade exercise3` to check your work. / Запустите `grade exercise3`, чтобы проверить решение.
 """
 
+import torch
 from torch import Tensor
 
 

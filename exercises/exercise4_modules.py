@@ -13,6 +13,7 @@ through them. `nn.Sequential` does the same for a plain chain of layers.
 Run `grade exercise4` to check your work. / Запустите `grade exercise4`, чтобы проверить решение.
 """
 
+import torch
 from torch import Tensor, nn
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
+from torchvision import datasets, transforms
 
 # The kit's MNIST: `grade` unpacks data/*.gz into data/MNIST/raw the first time it runs.
 # MNIST из набора: `grade` при первом запуске распаковывает data/*.gz в data/MNIST/raw.

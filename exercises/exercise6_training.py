@@ -11,6 +11,8 @@ The grader trains your `MNISTClassifier` with your `fit` on all 60,000 training 
 Run `grade exercise6` to check your work. / Запустите `grade exercise6`, чтобы проверить решение.
 """
 
+from pathlib import Path
+
 import torch
 from torch import nn
 

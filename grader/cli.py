@@ -21,6 +21,25 @@ EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 MIN_SCORE_HELP = "Exit 0 when the score reaches these points and 1 below them, whatever single checks did."
 MIN_PERCENT_HELP = "Exit 0 when the score reaches this percentage of the maximum and 1 below it."
+REQUIRE_HELP = (
+    "Refuse to grade unless the sandbox has these layers, e.g. namespaces,landlock or all (for batch, Gradescope and CI). "
+    "[env: GRADER_REQUIRE_ISOLATION]"
+)
+
+
+def parse_layers(ctx, param, value):
+    """--require-isolation's layer names, checked by click (a usage error names the bad one)."""
+    from grader.sandbox.layers import parse
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+require_isolation = click.option(
+    "--require-isolation", "require", envvar="GRADER_REQUIRE_ISOLATION", callback=parse_layers, help=REQUIRE_HELP
+)
 
 
 class DefaultToRun(click.Group):
@@ -117,7 +136,8 @@ def main():
 )
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
-def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent):
+@require_isolation
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent, require):
     """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
     chosen = resolve_targets(exercises)
     check_policy(min_score, min_percent)
@@ -143,6 +163,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
         timeout_scale=timeout_scale,
         memory=memory,
         data_dir=data_dir.resolve() if data_dir else None,
+        require=require,
     )
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
@@ -268,7 +289,8 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
     envvar="GRADER_DATA",
     help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
 )
-def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory_limit, data_dir):
+@require_isolation
+def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory_limit, data_dir, require):
     """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
     from grader.batch import gradebook, layouts, runner
 
@@ -289,6 +311,7 @@ def batch_command(submissions, out, jobs, words, seed, force, fmts, device, time
         timeout_scale=timeout_scale,
         memory=memory,
         data_dir=data_dir.resolve() if data_dir else None,
+        require=require,
     )
     try:
         code = runner.run(options)
@@ -390,6 +413,7 @@ def entry():
 
 def _main() -> int:
     from grader.data import DataError
+    from grader.sandbox.layers import IsolationError
 
     try:
         main(standalone_mode=False)
@@ -401,7 +425,7 @@ def _main() -> int:
     except click.Abort:
         click.echo("Aborted.", err=True)
         return 130
-    except DataError as exc:
+    except (DataError, IsolationError) as exc:
         click.echo(f"grade: {exc}", err=True)
         return EXIT_USAGE
     except SystemExit as exc:

@@ -41,11 +41,12 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def warm_up(exercises, huge_pages: bool = False, fork: bool = False) -> None:
-    """Start the sandbox's forkserver with the checks preloaded, before the caller imports torch itself.
-    For long runs: ``huge_pages`` makes each child cheaper for ~1 s once (:mod:`grader.hugepages`), and
-    ``fork`` forks the forkserver from the caller, once it has imported all that (see :func:`sandbox.start`)."""
-    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises), *(["grader.hugepages"] if huge_pages else [])), fork=fork)
+def warm_up(exercises, huge_pages: bool = False, fork: bool = False, hide=()) -> None:
+    """Start the sandbox's zygote with the checks preloaded, before the caller imports torch itself.
+    For long runs: ``huge_pages`` makes each child cheaper for ~1 s once (:mod:`grader.sandbox.hugepages`), and
+    ``fork`` forks the zygote from the caller, once it has imported all that (see :func:`sandbox.start`).
+    ``hide``: folders no child may read (a batch's submissions and --out)."""
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises)), fork=fork, hide=hide, huge_pages=huge_pages)
 
 
 def grade(settings: Settings, exercises) -> tuple[dict, int]:
@@ -53,6 +54,8 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
     and how many checks broke inside the grader itself."""
     exercises = list(exercises)
     warm_up(exercises)
+    isolation = sandbox.isolation()
+    isolation.require(settings.require)  # an IsolationError here: before any student code runs
     if any(e.needs_mnist for e in exercises):
         from grader.data import ensure_mnist
         from grader.mnist_tensors import goal
@@ -70,7 +73,7 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
     if plugin.collect_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         detail = plugin.collect_errors[0] if plugin.collect_errors else f"pytest exit code {int(code)}"
         raise GraderError(f"the checks could not run: {detail}")
-    return document(settings, exercises, plugin), sum(r.internal for r in plugin.results)
+    return document(settings, exercises, plugin, isolation), sum(r.internal for r in plugin.results)
 
 
 class _Collector:
@@ -104,7 +107,7 @@ def max_points(exercise) -> float:
     return sum(points for _, _, points, _ in collect([exercise]))
 
 
-def document(settings: Settings, exercises, plugin: Grading) -> dict:
+def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.Isolation) -> dict:
     parts = []
     for exercise in exercises:
         results = [r for r in plugin.results if r.exercise == exercise.stem]
@@ -132,6 +135,7 @@ def document(settings: Settings, exercises, plugin: Grading) -> dict:
         "score": sum(p["score"] for p in parts),
         "max_score": sum(p["max_score"] for p in parts),
         "exercises": parts,
+        **isolation.document(),
     }
 
 

@@ -45,6 +45,7 @@ class Settings:
     memory: int | None = sandbox.DEFAULT_MEMORY
     data_dir: Path | None = None
     threads: int | None = None
+    require: tuple[str, ...] = ()  # isolation layers the sandbox must have, or no check runs (--require-isolation)
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Student:
         else:
             # While a head-started child trains, the short children of other checks yield the CPU to it.
             nice = HEAD_START_NICE if HeadStart.live else 0
-            outcome = sandbox.run(probe, *args, module=self.path, limits=self.limits(self.budget - self._spent, nice))
+            outcome = sandbox.run(probe, *args, module=self.path, limits=self.limits(self.budget - self._spent, nice), reads=self.reads())
         self._spent += outcome.seconds
         self.output = outcome.output
         self._note_import(outcome)
@@ -132,6 +133,12 @@ class Student:
     def call_each(self, name: str, *arg_tuples: tuple) -> list:
         """``call`` once per argument tuple, all in one child (a child costs ~20 ms of CPU; a check may call several times)."""
         return self.run(call_each, name, list(arg_tuples))
+
+    def reads(self) -> tuple[str, ...]:
+        """What the child must read besides the student's file: MNIST, wherever it lives."""
+        from grader.data import data_dir
+
+        return (str(data_dir(self.settings.data_dir)),)
 
     def limits(self, left: float, nice: int = 0) -> sandbox.Limits:
         return sandbox.Limits(
@@ -159,7 +166,9 @@ class HeadStart:
     def _run(self, student: Student) -> None:
         probe, args = self.call
         try:
-            self._result = sandbox.run(probe, *args, module=student.path, limits=student.limits(student.budget), cancel=self._cancel)
+            self._result = sandbox.run(
+                probe, *args, module=student.path, limits=student.limits(student.budget), cancel=self._cancel, reads=student.reads()
+            )
         except Exception as exc:  # noqa: BLE001 - a grader bug: the check reports it as an internal error
             self._result = exc
         finally:

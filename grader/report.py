@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from grader.sandbox.layers import notes
+
 MARKS = {"passed": ("✓", "green"), "skipped": ("-", "yellow")}
 
 
@@ -13,8 +15,10 @@ def points(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def render(doc: dict, color: bool | None = None) -> str:
-    lines = [f"Submission {doc['submission']}  ·  seed {doc['seed']} (replay with --seed {doc['seed']})  ·  device {doc['device']}", ""]
+def render(doc: dict) -> str:
+    lines = [f"Submission {doc['submission']}  ·  seed {doc['seed']} (replay with --seed {doc['seed']})  ·  device {doc['device']}"]
+    lines += [click.style(note, fg="yellow") for note in notes(doc)]  # a sandbox weaker than it should be, said at once
+    lines.append("")
     for exercise in doc["exercises"]:
         head = f"{exercise['exercise']} — {exercise['title']}"
         lines.append(click.style(head, bold=True))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import engine, registry
+from grader import engine, registry, sandbox
 from grader.plugin import Settings
+from grader.sandbox import layers
 
 KIT = registry.KIT_ROOT
 
@@ -21,6 +22,29 @@ def forkserver_with_every_check():
     later exercise that uses torchvision imports it again: about 2 s a child, 6x slower tests.
     """
     engine.warm_up(registry.EXERCISES)
+
+
+def namespaces_here() -> bool:
+    """Whether this machine gives sandbox children namespaces (the tests' own sandbox says)."""
+    return layers.NAMESPACES in sandbox.isolation().held
+
+
+@pytest.fixture(scope="session")
+def fallback():
+    """A sandbox without namespaces, as on a machine that refuses them: the fallback layers alone."""
+    box = sandbox.Sandbox(namespaces=False).start()
+    yield box
+    box.close()
+
+
+@pytest.fixture(params=["namespaces", "fallback"])
+def box(request, fallback):
+    """Each sandbox this machine can give: with namespaces (where it allows them) and without."""
+    if request.param == "fallback":
+        return fallback
+    if not namespaces_here():
+        pytest.skip(f"no namespaces here: {sandbox.isolation().missing.get(layers.NAMESPACES)}")
+    return sandbox.current()
 
 
 def grade(submission: Path, exercises=None, seed: int = 1234, **options) -> tuple[dict, int]:

@@ -12,9 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 
-# Where a child leaves evidence for its test (pids, logs): a confined child writes only in its own
-# working directory, which is removed after it, and in /dev.
-EVIDENCE = Path("/dev/shm") if os.path.isdir("/dev/shm") else Path(tempfile.gettempdir())
+# Where a child leaves evidence for its test: a sandboxed child writes only in its own working directory
+# (a test passes one it can read), and its /tmp and /dev/shm are its own.
+
+
+def name_process(marker: str) -> None:
+    """Name this process ``marker`` (as ``/proc/<pid>/comm`` shows it, at most 15 characters): a way to find it
+    from outside its PID namespace, where the pid it has inside means nothing."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(15, marker[:15].encode(), 0, 0, 0)  # PR_SET_NAME
 
 
 def nothing(module):
@@ -106,17 +113,20 @@ def student_function(module, name, *args):
 
 
 def spawn_sleepers(module, marker, count, then_hang):
-    """Start ``count`` exec'd sleepers (half in new sessions) and ``count`` bare forks (half setsid)."""
+    """Start ``count`` exec'd sleepers (half in new sessions) and ``count`` bare forks (half setsid), each noted
+    in the working directory's folder ``marker``."""
     env = {**os.environ, "HOSTILE_MARKER": marker}
-    for i in range(count):
-        subprocess.Popen(["sleep", "120"], env=env, start_new_session=i % 2 == 1)
-    pids = EVIDENCE / marker
+    pids = Path(marker)
     pids.mkdir(exist_ok=True)
+    for i in range(count):
+        process = subprocess.Popen(["sleep", "120"], env=env, start_new_session=i % 2 == 1)
+        (pids / f"exec-{process.pid}").write_text("")
     for i in range(count):
         if os.fork() == 0:
             if i % 2:
                 os.setsid()
-            (pids / str(os.getpid())).write_text("")
+            name_process(marker)
+            (pids / f"fork-{os.getpid()}").write_text("")
             time.sleep(120)
             os._exit(0)
     if then_hang:
@@ -129,8 +139,9 @@ def sigterm_ignored(module):
     hang(module)
 
 
-def pid(module, *_):
-    return os.getpid()
+def token(module, *_):
+    """Something no other child returns: a child's pid is 2 in its own PID namespace, whichever child it is."""
+    return os.urandom(8).hex()
 
 
 def wait_for_sleeper(module, seconds):
@@ -159,13 +170,15 @@ def open_files(module):
 
 def daemonize(module, marker):
     """Leave a daemon: fork, setsid, fork again and let the middle process exit, so that the sleeper is
-    in no session or group of the child's and has lost its parent. Only the sandbox's mark finds it."""
-    pids = EVIDENCE / marker
+    in no session or group of the child's and has lost its parent. Only the sandbox's mark finds it
+    where there are no namespaces; it is noted in the working directory's folder ``marker``."""
+    pids = Path(marker)
     pids.mkdir(exist_ok=True)
     middle = os.fork()
     if middle == 0:
         os.setsid()
         if os.fork() == 0:
+            name_process(marker)
             (pids / str(os.getpid())).write_text("")
             time.sleep(120)
         os._exit(0)
@@ -203,3 +216,62 @@ def loader_workers(module, workers):
 
     loader = DataLoader(TensorDataset(torch.arange(10)), batch_size=5, num_workers=workers)
     return int(sum(batch[0].sum() for batch in loader))
+
+
+def view(module):
+    """What a child sees of the machine: its pid and parent, /proc, /dev, /run, /tmp, and its capabilities."""
+    with open("/proc/self/status") as status:
+        capabilities = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Cap")}
+    listing = {}
+    for folder in ("/dev", "/run", "/tmp"):
+        try:
+            listing[folder] = sorted(os.listdir(folder))
+        except OSError as exc:
+            listing[folder] = type(exc).__name__
+    return {"pid": os.getpid(), "parent": os.getppid(), "proc": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+            "capabilities": capabilities, **listing}  # fmt: skip
+
+
+def connect(module, host, port, kind):
+    """Open a TCP connection or send a UDP datagram; what happened, as a word."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    sock.settimeout(2)
+    try:
+        if kind == "tcp":
+            sock.connect((host, port))
+            sock.sendall(b"escaped")
+        else:
+            sock.sendto(b"escaped", (host, port))
+        return "connected"
+    except OSError as exc:
+        return type(exc).__name__
+    finally:
+        sock.close()
+
+
+def fork_many(module, count):
+    """Fork ``count`` sleeping children; how many forks succeeded before one was refused."""
+    started = 0
+    for _ in range(count):
+        try:
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+        except OSError:
+            break
+        started += 1
+    return started
+
+
+def signal_parent(module):
+    """Try to kill the process that forked this one; what happened."""
+    parent = os.getppid()
+    if parent in (0, 1):
+        return f"no parent to signal (ppid {parent})"
+    try:
+        os.kill(parent, signal.SIGKILL)
+        return "killed"
+    except OSError as exc:
+        return type(exc).__name__

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import sandbox
 from grader.batch import gradebook
 from tests.conftest import KIT
 
@@ -243,7 +244,19 @@ def test_results_hold_one_grade_document_per_student(graded):
     records = results(out)
     assert [r["batch"]["student"] for r in records] == [row[0] for row in EXPECTED_ROWS[1:]]
     for record in records:
-        assert set(record) == {"schema", "submission", "seed", "device", "score", "max_score", "exercises", "batch"}
+        assert set(record) == {
+            "schema",
+            "submission",
+            "seed",
+            "device",
+            "score",
+            "max_score",
+            "exercises",
+            "isolation",
+            "isolation_missing",
+            "batch",
+        }
+        assert record["isolation"] == list(sandbox.isolation().held)  # the batch's workers run on this machine too
         assert record["seed"] == SEED and [p["exercise"] for p in record["exercises"]] == [E1, E2]
     lou = next(r for r in records if r["batch"]["student"] == "lou")
     assert lou["submission"] == str(root / "lou.zip")

@@ -92,7 +92,9 @@ def test_grader_errors_come_first_then_file_problems_then_code_then_missing():
 
 
 def test_a_blank_document_fails_every_check_with_the_reason():
-    blank = records.blank("/class/amy.zip", 9, "cpu", CATALOG, STEMS, TITLES, "amy.zip is empty")
+    blank = records.blank(
+        "/class/amy.zip", 9, "cpu", CATALOG, STEMS, TITLES, "amy.zip is empty", {"isolation": [], "isolation_missing": {}}
+    )
     assert (blank["score"], blank["max_score"], blank["seed"]) == (0.0, 4.0, 9)
     assert [(p["exercise"], p["status"], p["max_score"]) for p in blank["exercises"]] == [
         ("exercise1_tensors", "missing", 3.0),

@@ -19,17 +19,17 @@ def student(tmp_path, budget: float = 30.0) -> Student:
 
 def test_the_check_gets_the_child_started_early(tmp_path):
     pupil = student(tmp_path)
-    pupil.head_start = HeadStart(pupil, targets.pid, (7,))
+    pupil.head_start = HeadStart(pupil, targets.token, (7,))
     early = pupil.head_start.outcome().value
-    assert pupil.run(targets.pid, 7) == early
-    assert pupil.run(targets.pid, 7) != early, "a head start is used once"
+    assert pupil.run(targets.token, 7) == early
+    assert pupil.run(targets.token, 7) != early, "a head start is used once"
 
 
 def test_another_call_runs_afresh(tmp_path):
     pupil = student(tmp_path)
-    pupil.head_start = HeadStart(pupil, targets.pid, (7,))
+    pupil.head_start = HeadStart(pupil, targets.token, (7,))
     early = pupil.head_start.outcome().value
-    assert pupil.run(targets.pid, 8) != early
+    assert pupil.run(targets.token, 8) != early
 
 
 def test_an_uncollected_head_start_is_stopped(tmp_path):

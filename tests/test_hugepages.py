@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from grader import hugepages
+from grader.sandbox import hugepages
 from tests.conftest import KIT
 
 NO_COLLAPSE = "this kernel cannot collapse memory into huge pages (MADV_COLLAPSE needs Linux 6.1+ and THP not 'never')"
@@ -42,7 +42,7 @@ def test_regions_are_aligned_parts_of_private_anonymous_memory():
 
 def test_collapse_moves_anonymous_memory_into_huge_pages():
     got = in_fresh_python(
-        "import json; from grader import hugepages\n"
+        "import json; from grader.sandbox import hugepages\n"
         "block = bytearray(b'x' * (64 << 20))\n"
         "done = hugepages.collapse()\n"
         "huge = next(int(l.split()[1]) for l in open('/proc/self/smaps_rollup') if l.startswith('AnonHugePages:'))\n"

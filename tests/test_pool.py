@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import sandbox
+from grader.batch import pool as pool_module
 from grader.batch.layouts import Entry
 from grader.batch.pool import Fatal, Pool
 from tests.conftest import KIT
@@ -36,9 +37,18 @@ def student(root: Path, name: str, source: str) -> Entry:
 
 
 @pytest.mark.slow
-def test_a_submission_that_kills_its_worker_is_crashed_and_the_batch_goes_on(tmp_path):
-    # The sandbox child's parent is the worker's forkserver, in the worker's process group: kill them all.
-    killer = student(tmp_path, "mallory", "import os, signal\nos.killpg(os.getpgid(os.getppid()), signal.SIGKILL)\n")
+def test_a_student_whose_worker_dies_twice_is_crashed_and_the_batch_goes_on(tmp_path, monkeypatch):
+    """A worker can die under a student (the sandbox keeps a submission from killing it, so the test does it):
+    the student is retried once in a fresh worker, then recorded as crashed, and the next one is graded."""
+    ask = pool_module._Handle.ask
+
+    def dies_under_mallory(handle, message=None):
+        if message and message["student"] == "mallory":
+            handle.process.kill()
+        return ask(handle, message)
+
+    monkeypatch.setattr(pool_module._Handle, "ask", dies_under_mallory)
+    killer = student(tmp_path, "mallory", (KIT / "solutions" / f"{STEM}.py").read_text(encoding="utf-8"))
     honest = student(tmp_path, "amy", (KIT / "solutions" / f"{STEM}.py").read_text(encoding="utf-8"))
     with open(tmp_path / "batch.log", "w") as log, Pool(1, config(), log, "batch.log") as pool:
         records = {r["batch"]["student"]: r for r in pool.grade([killer, honest])}

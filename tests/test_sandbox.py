@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,9 +22,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import confine, registry, sandbox
+from grader import registry, sandbox
+from grader.sandbox import confine, layers, limits
 from tests import sandbox_targets as targets
-from tests.conftest import KIT, checks, grade, solution_with, submission_from
+from tests.conftest import KIT, checks, grade, namespaces_here, solution_with, submission_from
 
 HOSTILE = Path(__file__).parent / "hostile"
 EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")
@@ -36,18 +36,15 @@ FAST = {"timeout_scale": 0.2, "memory": 256 << 20}  # 2 s and 256 MiB per check 
 
 
 def survivors(marker: str, settle: float = 0.5) -> list[int]:
-    """Live processes a hostile run started: exec'd ones carry ``marker`` in their environment,
-    forked ones wrote their pid into a folder named after it."""
-    time.sleep(settle)  # a forked child that escaped has long written its pid by now
+    """Live processes a hostile run started, as seen from outside its namespaces: exec'd ones carry
+    ``marker`` in their environment, forked ones took it as their name (``targets.name_process``)."""
+    time.sleep(settle)  # a forked child that escaped has long named itself by now
     pids = set()
-    folder = targets.EVIDENCE / marker
-    if folder.is_dir():
-        pids |= {int(p.name) for p in folder.iterdir()}
     needle = f"HOSTILE_MARKER={marker}".encode()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             with contextlib.suppress(OSError):
-                if needle in (proc / "environ").read_bytes():
+                if needle in (proc / "environ").read_bytes() or (proc / "comm").read_text().strip() == marker[:15]:
                     pids.add(int(proc.name))
     return sorted(pid for pid in pids if _alive(pid))
 
@@ -63,20 +60,23 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def marker():
     """A unique marker; whatever still runs under it at the end is killed, by pid, and the folder removed."""
-    name = f"grader-hostile-{uuid.uuid4().hex[:12]}"
+    name = new_marker()
     yield name
     clean_up(name)
+
+
+def new_marker() -> str:
+    return f"gh{uuid.uuid4().hex[:12]}"  # short enough to be a whole process name
 
 
 def clean_up(marker: str) -> None:
     for pid in survivors(marker, settle=0):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(targets.EVIDENCE / marker, ignore_errors=True)
 
 
 def hostile_source(name: str, marker: str = "") -> str:
-    return (HOSTILE / f"{name}.py").read_text(encoding="utf-8").replace("MARKER", marker).replace("EVIDENCE", str(targets.EVIDENCE))
+    return (HOSTILE / f"{name}.py").read_text(encoding="utf-8").replace("MARKER", marker)
 
 
 def hostile_submission(folder: Path, name: str, marker: str = "") -> Path:
@@ -95,28 +95,32 @@ import json, os, sys
 from grader import sandbox
 from tests import sandbox_targets as t
 secret = open(sys.argv[1], "w")  # as a batch worker's reply pipe: no child may find it
-sandbox.start(fork=True)
-files, spawned = sandbox.run(t.open_files), sandbox.run(t.daemonize, sys.argv[2])
-forked = open(f"/proc/{sandbox._server}/cmdline").read() == open("/proc/self/cmdline").read()
-print(json.dumps({"forked": forked, "files": files.value, "spawned": spawned.value}))
+zygote = sandbox.start(fork=True)
+files, spawned = sandbox.run(t.open_files), sandbox.run(t.daemonize, sys.argv[2], workdir=sys.argv[3])
+forked = open(f"/proc/{zygote.process}/cmdline").read() == open("/proc/self/cmdline").read()
+print(json.dumps({"forked": forked, "files": files.value, "spawned": spawned.value, "layers": zygote.isolation().held}))
 """
 
 
-def test_a_forkserver_forked_from_a_worker_gives_children_none_of_its_files_and_kills_what_they_leave(tmp_path, marker):
+@pytest.mark.parametrize("namespaces", [True, False], ids=["namespaces", "fallback"])
+def test_a_zygote_forked_from_a_worker_gives_children_none_of_its_files_and_kills_what_they_leave(tmp_path, marker, namespaces):
     secret = tmp_path / "reply-pipe"
+    environment = {**os.environ, sandbox.WORKER_MARK: uuid.uuid4().hex, layers.NO_NAMESPACES_ENV: "0" if namespaces else "1"}
     done = subprocess.run(
-        [sys.executable, "-c", FORKED_WORKER, str(secret), marker],
+        [sys.executable, "-c", FORKED_WORKER, str(secret), marker, str(tmp_path)],
         cwd=KIT,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, sandbox.WORKER_MARK: uuid.uuid4().hex},
+        env=environment,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.splitlines()[-1])
     assert got["forked"] and got["spawned"] == "daemonized"
+    assert ("namespaces" in got["layers"]) is (namespaces and namespaces_here())
     assert str(secret) not in got["files"]
-    assert survivors(marker) == []  # the daemon was killed when its check ended: only the worker's mark found it
+    assert len(list((tmp_path / marker).iterdir())) == 1, "the daemon was never started"
+    assert survivors(marker) == []  # killed when its check ended: by the end of its namespace, or found by the worker's mark
 
 
 # ---------------------------------------------------------------- sandbox.run itself
@@ -158,9 +162,9 @@ def test_output_flood_is_capped_at_64_kib_with_a_note():
     outcome = sandbox.run(targets.flood, 8)  # 8 MiB on each stream
     assert (outcome.status, outcome.value) == ("ok", "flooded")
     for text in (outcome.stdout, outcome.stderr):
-        kept, note = text[: sandbox.OUTPUT_CAP], text[sandbox.OUTPUT_CAP :]
+        kept, note = text[: limits.OUTPUT_CAP], text[limits.OUTPUT_CAP :]
         assert kept == ("y" * 1023 + "\n") * 64
-        assert note == f"\n[... {8 * 2**20 - sandbox.OUTPUT_CAP} more bytes of output cut]"
+        assert note == f"\n[... {8 * 2**20 - limits.OUTPUT_CAP} more bytes of output cut]"
 
 
 def test_output_cap_is_a_limit():
@@ -241,7 +245,7 @@ def test_a_value_that_is_not_plain_data_is_refused_naming_where():
 
 
 def test_a_result_over_the_cap_is_refused(monkeypatch):
-    monkeypatch.setattr(sandbox, "RESULT_CAP", 1 << 20)
+    monkeypatch.setattr(limits, "RESULT_CAP", 1 << 20)
     outcome = sandbox.run(targets.big_tensor, 2, limits=sandbox.Limits(timeout=10))
     assert outcome.status == "crashed"
     assert "1 MiB" in outcome.error["message"]
@@ -270,19 +274,19 @@ def test_syntax_error_names_its_line(tmp_path):
     assert "line 3" in outcome.error["message"]
 
 
-def test_a_daemon_that_left_the_session_and_its_parent_is_killed_too(marker):
-    assert sandbox.run(targets.daemonize, marker).value == "daemonized"
-    assert len(list((targets.EVIDENCE / marker).iterdir())) == 1
+def test_a_daemon_that_left_the_session_and_its_parent_is_killed_too(box, marker, tmp_path):
+    assert box.run(targets.daemonize, marker, workdir=tmp_path).value == "daemonized"
+    assert len(list((tmp_path / marker).iterdir())) == 1
     assert survivors(marker) == []
 
 
 @pytest.mark.parametrize("then_hang", [True, False], ids=["hangs", "returns"])
-def test_no_process_outlives_its_run(marker, then_hang):
+def test_no_process_outlives_its_run(box, marker, then_hang, tmp_path):
     """Sleepers in the child's group, in new sessions and bare forks: all gone, whether the child
     was killed at its time limit or returned on its own."""
-    outcome = sandbox.run(targets.spawn_sleepers, marker, 10, then_hang, limits=sandbox.Limits(timeout=3))
+    outcome = box.run(targets.spawn_sleepers, marker, 10, then_hang, limits=sandbox.Limits(timeout=3), workdir=tmp_path)
     assert outcome.status == ("timeout" if then_hang else "ok"), outcome.error
-    assert len(list((targets.EVIDENCE / marker).iterdir())) > 0, "the test spawned nothing"
+    assert len(list((tmp_path / marker).iterdir())) > 10, "the test spawned too little"  # the exec'd ten, and forks that ran
     assert survivors(marker) == []
 
 
@@ -310,12 +314,13 @@ def test_runs_in_other_threads_keep_their_own_processes():
 
 def test_a_spare_child_that_died_while_waiting_is_replaced():
     """Children are forked ahead of their run; one that is gone by then costs nothing."""
-    sandbox.run(targets.nothing)
+    box = sandbox.current()
+    box.run(targets.nothing)
     deadline = time.monotonic() + 10
-    while sandbox._spare is None and time.monotonic() < deadline:
+    while box._spare is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sandbox._spare is not None, "no spare child was forked ahead"
-    os.kill(sandbox._spare.process.pid, signal.SIGKILL)
+    assert box._spare is not None, "no spare child was forked ahead"
+    os.kill(box._spare.pid, signal.SIGKILL)
     time.sleep(0.2)
     assert sandbox.run(targets.echo, "fine").value == "fine"
 
@@ -407,7 +412,7 @@ def test_flood_reaches_the_feedback_capped(graded):
     message = graded("print_flood")[1]["make_vector"]["message"]
     assert message.startswith("make_vector(") and "int64" in message.splitlines()[0]
     assert message.count("more bytes of output cut]") == 2  # stdout and stderr, 64 KiB each
-    assert len(message) < 3 * sandbox.OUTPUT_CAP
+    assert len(message) < 3 * limits.OUTPUT_CAP
 
 
 def test_patched_judge_still_compares(graded):
@@ -438,12 +443,12 @@ def test_forged_equality_is_caught(graded):
 
 def test_unprintable_exception_is_still_reported(graded):
     message = graded("evil_exception")[1]["make_vector"]["message"]
-    assert "Unprintable" in message and "grader/sandbox.py" not in message
+    assert "Unprintable" in message and "grader/sandbox" not in message
 
 
 def test_sleepers_are_all_gone(graded):
-    *_, marker = graded("spawn_sleepers")
-    assert len(list((targets.EVIDENCE / marker).iterdir())) > 0, "the hostile module spawned nothing"
+    _, found, _, marker = graded("spawn_sleepers")
+    assert "spawned 20" in found["make_vector"]["message"], "the hostile module spawned nothing"
     assert survivors(marker) == []
 
 
@@ -460,15 +465,20 @@ def test_a_module_that_cannot_be_imported_costs_only_its_exercise(tmp_path, name
 
 
 @pytest.mark.parametrize("fails", [True, False])
-def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path, fails):
+def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path, monkeypatch, fails):
     """No separate import step: the first check's child tells whether the module imports."""
-    log = targets.EVIDENCE / f"imports-{uuid.uuid4().hex}.log"
-    source = f"with open({str(log)!r}, 'a') as log:\n    log.write('imported\\n')\n"
-    source += "raise RuntimeError('broken at import')\n" if fails else ""
+    outcomes = []
+
+    def counted(*args, **options):
+        outcomes.append(run(*args, **options))
+        return outcomes[-1]
+
+    run = sandbox.run
+    monkeypatch.setattr(sandbox, "run", counted)
+    source = "raise RuntimeError('broken at import')\n" if fails else ""
     folder = submission_from(tmp_path, EX1.stem, source + solution_with(EX1.stem, ""))
     doc, found = grade_fast(folder)
-    imports = log.read_text().count("imported")
-    log.unlink()
+    imports = len([outcome for outcome in outcomes if outcome.imported is not None])  # each a child that loaded the file
     if fails:
         assert imports == 1
         assert {c["status"] for c in found.values()} == {"error"}
@@ -476,3 +486,92 @@ def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path,
     else:
         assert imports == len(found)  # one child a check
         assert doc["score"] == doc["max_score"]
+
+
+# ---------------------------------------------------------------- what a child can reach, layer by layer
+
+
+needs_namespaces = pytest.mark.skipif("not namespaces_here()", reason="this machine refuses unprivileged user namespaces")
+
+
+def test_the_layers_that_held_are_reported_and_a_missing_one_says_why(fallback):
+    """Both sandboxes say what they rest on; the fallback names namespaces as missing, with the reason."""
+    here = sandbox.isolation()
+    assert set(here.held) <= set(layers.LAYERS)
+    assert set(here.held).isdisjoint(here.missing)
+    assert layers.RLIMITS in here.held or layers.RLIMITS in here.missing
+    weaker = fallback.isolation()
+    assert weaker.missing[layers.NAMESPACES] == "turned off (GRADER_NO_NAMESPACES=1)"
+    assert (layers.LANDLOCK in weaker.held) is confine.available()
+    if os.geteuid() == 0:  # the uid switch is what stands between root and student code then
+        assert layers.UID in weaker.held or layers.UID in weaker.missing
+
+
+def test_a_required_layer_that_is_missing_is_refused_with_its_reason(fallback):
+    with pytest.raises(layers.IsolationError, match=r"lacks namespaces \(turned off"):
+        fallback.isolation().require(layers.parse("namespaces,landlock"))
+    fallback.isolation().require(())  # nothing required, nothing refused
+    with pytest.raises(ValueError, match="unknown isolation layer 'chroot'"):
+        layers.parse("namespaces,chroot")
+    assert layers.parse("all") == (layers.NAMESPACES, layers.LANDLOCK, layers.RLIMITS)
+
+
+@needs_namespaces
+def test_a_child_sees_only_itself_no_devices_no_sockets_and_has_no_capabilities():
+    seen = sandbox.run(targets.view).value
+    assert (seen["pid"], seen["parent"]) == (2, 0)  # under its init; the zygote is outside, with no pid here
+    assert seen["proc"] == [1, 2]
+    assert set(seen["/dev"]) <= {"null", "zero", "full", "random", "urandom", "shm", "fd", "stdin", "stdout", "stderr"} | {
+        name for name in seen["/dev"] if name.startswith("nvidia")
+    }
+    assert seen["/run"] in ([], "PermissionError")
+    assert seen["/tmp"] == ["grade-work"]  # its own /tmp, holding only its working directory
+    assert set(seen["capabilities"].values()) == {"0000000000000000"}
+
+
+@pytest.mark.parametrize("kind", ["tcp", "udp"])
+def test_a_child_has_no_network(box, kind):
+    import socket
+
+    if box is not sandbox.current() and (kind == "udp" or confine.abi() < 4):
+        pytest.skip("without namespaces only Landlock (Linux 6.7+) stops the network, and only TCP (see the README)")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    if kind == "tcp":
+        listener.listen()
+    listener.settimeout(0.5)
+    try:
+        got = box.run(targets.connect, "127.0.0.1", listener.getsockname()[1], kind).value
+        assert got in ("OSError", "PermissionError"), got  # no interface up in its namespace, or Landlock refuses TCP
+        with pytest.raises(TimeoutError):
+            listener.accept() if kind == "tcp" else listener.recv(64)
+    finally:
+        listener.close()
+
+
+@needs_namespaces
+def test_a_fork_bomb_stops_at_the_process_cap():
+    started = sandbox.run(targets.fork_many, 2 * limits.PROCESS_CAP, limits=sandbox.Limits(timeout=30)).value
+    assert started < limits.PROCESS_CAP
+
+
+def test_a_child_cannot_signal_the_process_that_forked_it(box):
+    if box is not sandbox.current() and confine.abi() < 6:
+        pytest.skip("without namespaces, only Landlock's signal scoping (Linux 6.12+) stops this")
+    got = box.run(targets.signal_parent).value
+    assert got != "killed"
+    assert box.run(targets.echo, "still here").value == "still here"
+
+
+@pytest.mark.parametrize("no_namespaces", ["0", "1"], ids=["namespaces", "fallback"])
+def test_a_grading_leaves_nothing_in_tmp(tmp_path, no_namespaces):
+    """No folder of the sandbox's own, and nothing of the student's, stays behind in the machine's /tmp."""
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "1", "--submission", str(KIT / "solutions"), "--format", "json"],
+        cwd=KIT, env={**os.environ, "TMPDIR": str(tmp_path), layers.NO_NAMESPACES_ENV: no_namespaces},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    held = json.loads(done.stdout)["isolation"]
+    assert (layers.NAMESPACES in held) is (no_namespaces == "0" and namespaces_here())
+    assert list(tmp_path.iterdir()) == []

@@ -137,7 +137,8 @@ class Pool:
         hello = self.hello or {"catalog": [], "device": self.config["device"]}
         stems = self.config["exercises"]
         titles = {stem: registry.by_stem(stem).title for stem in stems}
-        doc = records.blank(str(entry.path), self.config["seed"], hello["device"], hello["catalog"], stems, titles, message)
+        isolation = hello.get("isolation", {"isolation": [], "isolation_missing": {}})
+        doc = records.blank(str(entry.path), self.config["seed"], hello["device"], hello["catalog"], stems, titles, message, isolation)
         return records.record(doc, entry.student, "crashed", message, 0.0), None
 
     def close(self) -> None:

@@ -55,10 +55,13 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
     return status, note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "…"
 
 
-def blank(submission: str, seed: int, device: str, catalog: list, stems: list[str], titles: dict[str, str], message: str) -> dict:
+def blank(
+    submission: str, seed: int, device: str, catalog: list, stems: list[str], titles: dict[str, str], message: str, isolation: dict
+) -> dict:
     """The document of a submission that could not be graded at all: every check failed with ``message``.
 
-    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them.
+    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them;
+    ``isolation`` is the sandbox's part of a document (:meth:`grader.sandbox.Isolation.document`).
     """
     parts = []
     for stem in stems:
@@ -85,4 +88,5 @@ def blank(submission: str, seed: int, device: str, catalog: list, stems: list[st
         "score": 0.0,
         "max_score": sum(p["max_score"] for p in parts),
         "exercises": parts,
+        **isolation,
     }

@@ -36,6 +36,7 @@ class Options:
     timeout_scale: float = 1.0
     memory: int | None = 4 << 30
     data_dir: Path | None = None
+    require: tuple[str, ...] = ()  # isolation layers every worker's sandbox must have
 
 
 JOB_MEMORY = 1 << 30  # a worker and its forkserver keep ~0.6 GiB each job, and checks need room too
@@ -86,6 +87,8 @@ def run(options: Options) -> int:
         "memory": options.memory,
         "data_dir": str(options.data_dir) if options.data_dir else None,
         "threads": max(1, cpu_count() // jobs),
+        "hide": [str(options.submissions), str(options.out)],  # no student's code may read the class or the gradebook
+        "require": list(options.require),
     }
     began = time.monotonic()
     try:

@@ -11,6 +11,7 @@ import statistics
 from grader.batch.copies import Group
 from grader.batch.records import TROUBLE
 from grader.report import points
+from grader.sandbox.layers import notes
 
 BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", "full")
 
@@ -34,6 +35,10 @@ def render(records: list[dict], groups: list[Group]) -> str:
         "",
         f"{len(records)} students · seed {', '.join(map(str, seeds))} · exercises {', '.join(stems)} · "
         f"{points(records[0]['max_score'])} points in all",
+        "",
+        f"Sandbox: {', '.join(records[0].get('isolation') or ['not recorded'])} "
+        "(the layers of isolation that held for student code; see the README's sandbox section)",
+        *notes(records[0]),
         "",
     ]
     lines += [*_distribution(records, stems), "", *_checks(records), "", *_troubled(records), "", *_copies(groups)]

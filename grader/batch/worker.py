@@ -44,7 +44,8 @@ class Worker:
         from grader import engine
 
         # Imports torch and the checks here, then forks the forkserver off this process: one import, not two.
-        engine.warm_up(self.exercises, huge_pages=True, fork=True)
+        engine.warm_up(self.exercises, huge_pages=True, fork=True, hide=self.config.get("hide", ()))
+        sandbox.isolation().require(self.config.get("require", ()))  # before anyone is graded: the whole batch stops
         if any(e.needs_mnist for e in self.exercises):
             from grader.data import ensure_mnist
 
@@ -54,7 +55,7 @@ class Worker:
         torch.set_num_threads(self.config["threads"])  # the reference solutions run here, next to the other jobs
         self.catalog = engine.collect(self.exercises)
         self.device = self._device(self.config["device"])
-        return {"ready": True, "catalog": self.catalog, "device": self.device}
+        return {"ready": True, "catalog": self.catalog, "device": self.device, "isolation": sandbox.isolation().document()}
 
     def _device(self, choice: str) -> str:
         from grader.cli import resolve_device
@@ -72,11 +73,13 @@ class Worker:
             try:
                 sources = layouts.read_sources(entry, self.stems)
             except layouts.BadInput as exc:
-                doc = records.blank(str(entry.path), c["seed"], self.device, self.catalog, self.stems, self.titles, exc.message)
+                isolation = sandbox.isolation().document()
+                doc = records.blank(str(entry.path), c["seed"], self.device, self.catalog, self.stems, self.titles, exc.message, isolation)
                 return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began)
             for stem, data in sources.files.items():
                 Path(staging, f"{stem}.py").write_bytes(data)
             settings = Settings(
+                require=tuple(c.get("require", ())),
                 submission=Path(staging),
                 seed=c["seed"],
                 device=self.device,
@@ -105,10 +108,10 @@ def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:
 
     try:
         hello = worker.start()
-    except (click.UsageError, DataError) as exc:  # --device cuda without CUDA, say: no student could be graded
+    except (click.UsageError, DataError, sandbox.IsolationError) as exc:  # --device cuda without CUDA, say: no student could be graded
         reply({"fatal": exc.format_message() if isinstance(exc, click.UsageError) else str(exc), "code": 2})
         return
-    # Only now: the forkserver is forked during start, and must not inherit a thread's half-held locks.
+    # Only now: the zygote is forked during start, and must not inherit a thread's half-held locks.
     threading.Thread(target=_read_jobs, args=(worker, jobs), daemon=True).start()
     reply(hello)
     while (line := jobs.get()) is not None:

@@ -1,5 +1,5 @@
-"""Imported last in the sandbox's forkserver by long runs (``grade batch``): it moves the forkserver's
-large anonymous memory (torch's heap, ~320 MB) into 2 MiB pages.
+"""For long runs (``grade batch``), the zygote moves its large anonymous memory (torch's heap, ~320 MB)
+into 2 MiB pages once it has imported everything.
 
 A fork then copies a few hundred page-table entries instead of ~95,000, and a child maps and
 unmaps that much less: about 20 ms less CPU per child (measured in bench/bench_batch.py), for
@@ -10,7 +10,6 @@ Best effort: on a kernel without MADV_COLLAPSE (Linux < 6.1) or with THP off, no
 from __future__ import annotations
 
 import ctypes
-import os
 
 MADV_COLLAPSE = 25
 HUGE = 2 << 20
@@ -47,7 +46,3 @@ def collapse() -> int:
         if madvise(start, end - start, MADV_COLLAPSE) == 0:
             done += end - start
     return done
-
-
-if os.environ.get("GRADER_SANDBOX"):  # in the forkserver (it carries the sandbox's mark), never in a test importing this
-    collapse()

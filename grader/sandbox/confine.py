@@ -1,13 +1,17 @@
-"""Confine a sandbox child's file access, for good, with Landlock (Linux 5.13+).
+"""Confine a sandbox child, for good, with Landlock (Linux 5.13+): files, TCP, signals, abstract sockets.
 
-Refusing ``import solutions`` is not enough: a student could open the reference's file and run
-it, or rewrite the kit's checks or a gradebook for a later run. Landlock lets an unprivileged
-process give up rights that it and its descendants never get back. The child keeps reading
-everything but the files below the hidden folders (it may read each entry beside them and
-beside each of their parents, and only list those parents), and writes only in its own
-working directory and in /dev (shared memory, /dev/null). Landlock also stops it from
-tracing or reading the memory of a process outside its sandbox, such as the judge.
-Best effort: where the kernel has no Landlock, :func:`confine` changes nothing and says so.
+Landlock lets an unprivileged process give up rights that it and its descendants never get back.
+A child gives up:
+- writing anywhere but its working directory and the few folders it is given (/dev; its private
+  /tmp where namespaces give it one);
+- where no mount namespace hides them, reading the files below the hidden folders (the reference
+  solutions): it may read each entry beside them and beside each of their parents, and only list
+  those parents;
+- binding and connecting TCP sockets (ABI 4, Linux 6.7+);
+- signalling processes and connecting to abstract Unix sockets outside its own sandbox (ABI 6,
+  Linux 6.12+), so no other child, nor the grader, can be reached that way.
+Landlock also stops it from tracing or reading the memory of any process outside its sandbox.
+Best effort: where the kernel lacks a part, :func:`confine` applies the rest and says what is missing.
 """
 
 from __future__ import annotations
@@ -15,17 +19,20 @@ from __future__ import annotations
 import ctypes
 import os
 
+from grader.sandbox.syscalls import PR_SET_NO_NEW_PRIVS
+
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
-PR_SET_NO_NEW_PRIVS = 38
 RULE_PATH_BENEATH = 1
 READ_FILE, READ_DIR = 1 << 2, 1 << 3
 WRITE = (1 << 1) | sum(1 << bit for bit in range(4, 13))  # write a file; remove or make files, folders, links, devices
 REFER, TRUNCATE = 1 << 13, 1 << 14  # Landlock ABI 2 and 3
+NET_BIND_TCP, NET_CONNECT_TCP = 1, 2  # ABI 4
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2  # ABI 6
 WRITABLE = ("/dev",)  # besides the working directory: /dev/shm for DataLoader workers, /dev/null, a GPU's device files
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
 
 
 class _PathBeneath(ctypes.Structure):
@@ -35,7 +42,7 @@ class _PathBeneath(ctypes.Structure):
 
 def rules(hidden: list[str], writable: list[str] = (), write: int = WRITE) -> list[tuple[str, int]]:
     """(path, rights) that leave everything readable but the files below the ``hidden`` folders,
-    and give ``write`` rights below the ``writable`` ones."""
+    and give ``write`` rights (and reading) below the ``writable`` ones."""
     hidden = [os.path.realpath(path) for path in hidden]
     parents = set()
     for path in hidden:
@@ -53,7 +60,8 @@ def rules(hidden: list[str], writable: list[str] = (), write: int = WRITE) -> li
             if path in parents or path in hidden or _reaches(os.path.realpath(path) if entry.is_symlink() else path, hidden):
                 continue
             found.append((path, READ_FILE | (READ_DIR if entry.is_dir() else 0)))
-    return found + [(path, write) for path in writable]
+    read = READ_FILE | READ_DIR if hidden else 0  # with nothing hidden, "/" grants reading already
+    return found + [(path, write | read) for path in writable]
 
 
 def _reaches(target: str, hidden: list[str]) -> bool:
@@ -76,35 +84,49 @@ def available() -> bool:
     return abi() > 0
 
 
-def confine(hidden: list[str], workdir: str) -> str | None:
-    """Confine this process and its children as the module says; None if done, else why not."""
+def missing_parts(version: int) -> list[str]:
+    """What this kernel's Landlock cannot do of what :func:`confine` asks, in words."""
+    found = [] if version >= 4 else ["TCP (needs Linux 6.7+)"]
+    return found + ([] if version >= 6 else ["signal and abstract-socket scoping (needs Linux 6.12+)"])
+
+
+def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str] = (), reads: bool = True) -> str | None:
+    """Confine this process and its children as the module says; None if done, else why not.
+
+    ``reads=False`` leaves reading alone (a mount namespace hides the folders instead), which
+    costs a handful of rules rather than one per entry beside each hidden folder's parents.
+    """
     version = abi()
     if not version:
         return "no Landlock on this kernel"
     write = WRITE | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)  # REFER: renames across folders
     libc = _libc()
-    attr = _RulesetAttr(READ_FILE | READ_DIR | write)
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    attr = _RulesetAttr(
+        write | (READ_FILE | READ_DIR if reads else 0),
+        NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,  # handled, and no rule allows any: no TCP at all
+        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0,
+    )
+    size = ctypes.sizeof(ctypes.c_uint64) * (3 if version >= 6 else 2 if version >= 4 else 1)  # older kernels know fewer fields
+    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
         return f"no Landlock here ({os.strerror(ctypes.get_errno())})"
     try:
-        for path, rights in rules(hidden, [workdir, *WRITABLE], write):
+        chosen = rules(list(hidden), [workdir, *writable], write) if reads else [(path, write) for path in (workdir, *writable)]
+        for path, rights in chosen:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError:
                 continue  # gone, or a dangling link: nothing to allow
             try:
                 rule = _PathBeneath(rights, fd)
-                if (
-                    libc.syscall(
-                        SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)
-                    )
-                    < 0
-                ):
+                added = libc.syscall(
+                    SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)
+                )
+                if added < 0:
                     return f"Landlock refused a rule for {path} ({os.strerror(ctypes.get_errno())})"
             finally:
                 os.close(fd)
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # which Landlock requires of an unprivileged process
             return f"no_new_privs failed ({os.strerror(ctypes.get_errno())})"
         if libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
             return f"Landlock refused to restrict ({os.strerror(ctypes.get_errno())})"

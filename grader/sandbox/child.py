@@ -1,0 +1,265 @@
+"""A sandbox child, from its fork to its result: set itself up, wait for its task, run it, send plain data back.
+
+The zygote forks a child ahead of its task (a spare). While it waits it does the part of its setup
+that needs no task: its own session, its output pipes, its own mount and IPC namespaces with the
+file system view of :mod:`.mounts`. Given the task, it finishes the view, then gives up for good
+every capability, writing outside its folders (Landlock), TCP, signals and sockets beyond its
+sandbox, memory, processes and file sizes beyond the limits, and, as root without namespaces,
+root itself. Only then does it load the student's module.
+
+Everything the child sends the grader is a frame on its result pipe: ``IMPORTED`` once the student's
+module has loaded, then ``torch.save`` bytes of ``{"status": ..., "value"/"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.util
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.sandbox import confine, frames, mounts
+from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
+from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
+
+BLOCKED_PACKAGES = ("solutions",)
+IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
+SETUP = "setup"  # the status of a child whose sandbox could not be built: the grader's failure, never the student's
+NOBODY = 65534
+
+
+@dataclass
+class Context:
+    """What the zygote found out once and every child it forks needs."""
+
+    namespaces: bool  # each child gets its own mount and IPC namespaces (PID and network: from the zygote)
+    solutions: list[str] = field(default_factory=list)  # the reference solutions' folders
+    private: list[str] = field(default_factory=list)  # other folders student code must not read (a batch's submissions, --out)
+    keep: list[str] = field(default_factory=list)  # folders it must read even below /tmp (Python, the kit, MNIST)
+    landlock: bool = False
+    switch_uid: bool = False  # as root without namespaces: become nobody before student code runs
+    processes_before: int = 0  # without namespaces, the processes this user already runs (RLIMIT_NPROC counts them all)
+
+
+class _Blocker(importlib.abc.MetaPathFinder):
+    """Refuse the reference solutions to student code."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED_PACKAGES:
+            raise ImportError(f"{name!r} is not available to submissions: the grader keeps the reference solutions to itself")
+        return None
+
+
+def package_folders(names=BLOCKED_PACKAGES) -> list[str]:
+    """Where these packages live, found without importing them."""
+    folders = []
+    for name in names:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            folders += list(spec.submodule_search_locations or []) if spec else []
+    return [os.path.realpath(folder) for folder in folders]
+
+
+def main(task_r: int, result_w: int, out_w: int, err_w: int, context: Context):
+    """The child's whole life; never returns. The zygote has closed every other descriptor of its own."""
+    try:
+        view = _prepare(out_w, err_w, context)
+        data = frames.receive(task_r)
+        if data is None:  # a spare that was not needed: the grader has closed its end
+            os._exit(0)
+        os.close(task_r)
+        target, args, module_path, limits, workdir, reads = pickle.loads(data)  # the grader's own task: trusted
+        workdir = _settle(view, context, limits, workdir, module_path, reads)
+    except BaseException as exc:  # noqa: BLE001 - a sandbox that cannot be built is reported, never run
+        _send_quietly(result_w, {"status": SETUP, "error": {"type": type(exc).__name__, "message": str(exc)}})
+        os._exit(0)
+    _run(result_w, target, args, module_path)
+
+
+def _prepare(out_w: int, err_w: int, context: Context) -> mounts.View | None:
+    os.setsid()
+    die_with_parent(signal.SIGKILL)
+    for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # what a student's script would have
+    signal.set_wakeup_fd(-1)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    os.close(out_w)
+    os.close(err_w)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
+        del sys.modules[name]
+    sys.meta_path.insert(0, _Blocker())
+    if not context.namespaces:
+        return None
+    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    if not cap_processes_in_namespace():
+        # Counted for the zygote's user namespace, so shared by its children at work (a head start and a check).
+        # Never for a root grader, whose children are uid 0 too: the zygote's probe says so (see layers).
+        resource.setrlimit(resource.RLIMIT_NPROC, (4 * PROCESS_CAP, 4 * PROCESS_CAP))
+    return mounts.enter(context.solutions + context.private, context.keep)
+
+
+def cap_processes_in_namespace() -> bool:
+    """At most PROCESS_CAP processes and threads in this child's PID namespace, whoever it runs as.
+
+    Linux 6.14+ scopes pid_max to a PID namespace, and pids are all a namespace can hand out.
+    """
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as file:
+            file.write(str(PROCESS_CAP + 1))
+        with open("/proc/sys/kernel/pid_max") as file:
+            return int(file.read()) == PROCESS_CAP + 1
+    except (OSError, ValueError):
+        return False
+
+
+def probe(report_w: int, context: Context):
+    """A dry run of a child's whole sandbox, with no task: JSON on ``report_w`` says whether it held. Never returns."""
+    import json
+
+    found = {"why": None, "process_cap": False}
+    try:
+        unshare(CLONE_NEWNS | CLONE_NEWIPC)
+        found["process_cap"] = cap_processes_in_namespace()
+        view = mounts.enter(context.solutions + context.private, context.keep)
+        workdir = mounts.place(view, None, None, ())
+        drop_capabilities()
+        why = confine.confine(workdir, (mounts.TMP, "/dev"), reads=False) if context.landlock else None
+        if why:
+            raise OSError(f"Landlock: {why}")
+        with open(os.path.join(workdir, "probe"), "w") as file:
+            file.write("the working directory is writable")
+        try:
+            os.mkdir("/probe-of-the-grader")
+            found["why"] = "the file system stayed writable"
+        except OSError:
+            pass
+    except BaseException as exc:  # noqa: BLE001 - whatever was refused is the answer
+        found["why"] = str(exc) or type(exc).__name__
+    with os.fdopen(report_w, "w") as out:
+        json.dump(found, out)
+    os._exit(0)
+
+
+def _settle(view, context: Context, limits, workdir: str | None, module_path: str | None, reads) -> str:
+    """The task's part of the setup, in an order that matters: mounts, capabilities, Landlock, limits, uid."""
+    if limits.nice:
+        os.nice(limits.nice)
+    if view is not None:
+        workdir = mounts.place(view, workdir, module_path, reads)
+        drop_capabilities()
+    here = os.path.realpath(module_path) if module_path else ""
+    if context.landlock:
+        if view is not None:  # the mounts hide what must not be read: Landlock need only keep writes in
+            why = confine.confine(workdir, (mounts.TMP, "/dev"), reads=False)
+        else:  # a folder that holds the module graded stays readable: the kit's own tests grade the reference
+            hidden = [f for f in context.solutions + context.private if not mounts.under(here, f)]
+            why = confine.confine(workdir, confine.WRITABLE, hidden)
+        if why:
+            raise OSError(f"Landlock: {why}")
+    if limits.memory and limits.address_space:
+        _limit_address_space(limits.memory)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_CAP, FILE_CAP))
+    if view is None:
+        processes = context.processes_before + PROCESS_CAP
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if context.switch_uid:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    if limits.threads:
+        import torch
+
+        torch.set_num_threads(limits.threads)
+    os.chdir(workdir)
+    os.environ["TMPDIR"] = tempfile.tempdir = workdir  # where tempfile, and any program it starts, can write
+    # Student code that starts processes (DataLoader(num_workers=2)) forks them, as a script run on Linux does,
+    # rather than starting a forkserver of its own (~3 s).
+    multiprocessing.set_start_method("fork", force=True)
+    return workdir
+
+
+def _limit_address_space(extra: int) -> None:
+    """Cap virtual memory at what the child has now plus ``extra``: torch alone maps ~3 GiB."""
+    with open("/proc/self/statm") as f:
+        now = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (now + extra, now + extra))
+
+
+def _run(result_w: int, target, args, module_path: str | None):
+    from grader import wire
+
+    save = wire.encode  # taken before student code runs, though a forgery only hurts its author
+    try:
+        module = None
+        if module_path:
+            module = _load(module_path)
+            frames.send(result_w, IMPORTED)
+        payload = {"status": "ok", "value": wire.plain(target(module, *args))}
+    except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
+        payload = describe(exc, module_path)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        data = save(payload)
+    except BaseException as exc:  # noqa: BLE001 - a value torch.save cannot write is the student's too
+        data = save(describe(exc, module_path))
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # the output ends here, so the grader need not wait for this process to exit to read it
+    os.dup2(quiet, 2)
+    frames.send(result_w, data)
+    os._exit(0)
+
+
+def _send_quietly(result_w: int, payload: dict) -> None:
+    from grader import wire
+
+    with contextlib.suppress(OSError):
+        frames.send(result_w, wire.encode(payload))
+
+
+def _load(path: str):
+    file = Path(path)
+    sys.path.insert(0, str(file.parent))
+    spec = importlib.util.spec_from_file_location(file.stem, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[file.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe(exc: BaseException, module_path: str | None) -> dict:
+    """An exception as data: type, message, the student's frames, and whether it was memory."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a hostile __str__ must not take the report down with it
+        message = f"(the {type(exc).__name__} could not be shown: its __str__ failed)"
+    if isinstance(exc, SyntaxError):
+        message = f"{exc.msg} (line {exc.lineno}: {(exc.text or '').strip()})"
+    elif isinstance(exc, SystemExit):
+        message = f"sys.exit({exc.code!r}) was called"
+    stack = traceback.extract_tb(exc.__traceback__)
+    if module_path:
+        root = str(Path(module_path).parent)
+        stack = [f for f in stack if f.filename.startswith(root)]
+    error = {
+        "type": type(exc).__name__,
+        "message": message,
+        "traceback": "".join(traceback.format_list(stack)),
+        "line": stack[-1].lineno if stack else getattr(exc, "lineno", None),
+    }
+    out_of_memory = isinstance(exc, MemoryError) or "can't allocate memory" in message or "not enough memory" in message
+    return {"status": "memory" if out_of_memory else "raised", "error": error}

@@ -1,0 +1,47 @@
+"""What a sandboxed run may use (:class:`Limits`) and how it ended (:class:`Outcome`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GiB = 1 << 30
+MiB = 1 << 20
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MEMORY = 4 * GiB
+OUTPUT_CAP = 64 * 1024
+RESULT_CAP = 256 * MiB
+PROCESS_CAP = 300  # processes and threads of one child and all it starts (Linux's least pid_max is 301): a fork bomb spins there
+FILE_CAP = 512 * MiB  # the largest file a child may write (a checkpoint is ~0.4 MB)
+TMPFS_CAP = 512 * MiB  # the private /tmp and /dev/shm of a child, each
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = DEFAULT_TIMEOUT
+    memory: int | None = DEFAULT_MEMORY
+    output: int = OUTPUT_CAP
+    threads: int | None = None
+    address_space: bool = True  # cap virtual memory too; off for CUDA, whose driver reserves far more than it uses
+    nice: int = 0  # added to the child's niceness: a short check's child yields to a long one's
+
+
+@dataclass
+class Outcome:
+    """How a child ended. ``status`` is one of ok, raised, timeout, memory, crashed."""
+
+    status: str
+    value: object = None
+    error: dict = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
+    imported: bool | None = None  # whether the student's module loaded before the child ended; None: no module, or cancelled
+
+    @property
+    def output(self) -> str:
+        return "\n".join(part for part in (self.stdout, self.stderr) if part)
+
+
+def size(n: int | None) -> str:
+    """A byte count as a message says it: 4 GiB, 256 MiB."""
+    return f"{n / GiB:g} GiB" if n and n >= GiB else f"{(n or 0) >> 20} MiB"

@@ -1,0 +1,178 @@
+"""The grader's side of one run: read the child's pipes, keep its limits, and turn its end into an Outcome.
+
+One loop waits on the child's four pipes at once (result, stdout, stderr, and the status the
+zygote writes once it has reaped the child), waking every 50 ms to measure memory and look for
+a cancel. The result alone ends the wait: waiting for the exit too would add the teardown of a
+process that maps torch to every check.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+
+from grader.sandbox import frames, limits
+from grader.sandbox.child import IMPORTED, SETUP
+from grader.sandbox.limits import Outcome, size
+
+TICK = 0.05
+STATUS = struct.Struct("!i")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox failed to build or start a child: the grader's failure, never the student's."""
+
+
+class Capped:
+    """A pipe's output, keeping the first ``cap`` bytes, so a flood neither blocks nor fills memory."""
+
+    def __init__(self, cap: int):
+        self.cap, self.kept, self.dropped = cap, bytearray(), 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.cap - len(self.kept)
+        self.kept += chunk[: max(room, 0)]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", "replace")
+        return text + (f"\n[... {self.dropped} more bytes of output cut]" if self.dropped else "")
+
+
+@dataclass
+class Watch:
+    """What one run's child did, read from its pipes."""
+
+    result_r: int
+    out_r: int
+    err_r: int
+    status_r: int
+    output_cap: int
+    stopped: str | None = None  # timeout, memory, cancelled or too big: why the grader stopped it
+    result: bytes | None = None
+    imported: bool = False
+    status: int | None = None  # the wait status, once the zygote has reaped the child
+    stdout: Capped = field(init=False)
+    stderr: Capped = field(init=False)
+
+    def __post_init__(self):
+        self.stdout, self.stderr = Capped(self.output_cap), Capped(self.output_cap)
+        self.frames = frames.Reader(limits.RESULT_CAP)
+        self.selector = selectors.DefaultSelector()
+        for fd in (self.result_r, self.out_r, self.err_r, self.status_r):
+            self.selector.register(fd, selectors.EVENT_READ)
+
+    def until_done(self, pid: int, run_limits: limits.Limits, began: float, cancel) -> None:
+        """Read until the result is in, the child has ended, or a limit stops it."""
+        deadline, baseline = began + run_limits.timeout, None  # what the child shares with the zygote is not its own use
+        while self.result is None and self.status is None and self.stopped is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.stopped = "timeout"
+                break
+            self.read(min(left, TICK))
+            if cancel is not None and cancel.is_set():
+                self.stopped = "cancelled"
+            elif run_limits.memory and self.result is None:
+                rss = resident(pid)
+                baseline = rss if baseline is None else baseline
+                if rss - baseline > run_limits.memory:
+                    self.stopped = "memory"
+        if self.status is not None and self.result is None:  # it ended: its last frame may still be in the pipe
+            self.read(0)
+
+    def read(self, timeout: float) -> None:
+        for key, _ in self.selector.select(timeout):
+            fd = key.fd
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.selector.unregister(fd)
+            elif fd == self.result_r:
+                self._result(chunk)
+            elif fd == self.out_r:
+                self.stdout.add(chunk)
+            elif fd == self.err_r:
+                self.stderr.add(chunk)
+            elif len(chunk) >= STATUS.size:
+                self.status = STATUS.unpack_from(chunk)[0]
+
+    def _result(self, chunk: bytes) -> None:
+        try:
+            self.frames.feed(chunk)
+        except frames.TooBig:
+            self.stopped = "too big"
+            return
+        for frame in self.frames.frames:
+            if frame == IMPORTED and not self.imported:
+                self.imported = True
+            else:
+                self.result = frame
+        self.frames.frames.clear()
+
+    def drain(self, seconds: float) -> None:
+        """Read the output that is left, once the child is dead, for at most ``seconds``."""
+        end = time.monotonic() + seconds
+        while {self.out_r, self.err_r} & set(self.selector.get_map()) and time.monotonic() < end:
+            self.read(max(0.0, min(end - time.monotonic(), TICK)))
+
+    def wait_status(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while self.status is None and self.status_r in self.selector.get_map() and time.monotonic() < end:
+            self.read(max(0.0, min(end - time.monotonic(), TICK)))
+
+    def close(self) -> None:
+        self.selector.close()
+
+
+def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
+    """How the child ended, as the Outcome a check reads."""
+    stopped = watch.stopped
+    if stopped == "timeout":
+        return Outcome("timeout", error={"message": f"still running after {run_limits.timeout:g} s, so it was stopped"})
+    if stopped == "memory":
+        return Outcome("memory", error={"message": f"used more than {size(run_limits.memory)} of memory, so it was stopped"})
+    if stopped == "cancelled":
+        return Outcome("crashed", error={"message": "stopped because grading ended before this check ran"})
+    if stopped == "too big":
+        return Outcome("crashed", error={"message": f"returned more than {size(limits.RESULT_CAP)} of data; return something smaller"})
+    if watch.result is not None:
+        try:
+            from grader import wire
+
+            payload = wire.decode(watch.result)
+            status = payload["status"]
+        except Exception as exc:  # noqa: BLE001 - a child that wrote garbage to the result pipe: any error is its own
+            return Outcome("crashed", error={"message": f"sent back something that is not plain data ({type(exc).__name__})"})
+        if status == SETUP:
+            raise SandboxError(f"the sandbox could not be set up: {payload.get('error', {}).get('message', '?')}")
+        if status in ("ok", "raised", "memory"):
+            return Outcome(status, value=payload.get("value"), error=payload.get("error") or {})
+        return Outcome("crashed", error={"message": f"sent back something that is not plain data (status {status!r})"})
+    return _ended(watch.status)
+
+
+def _ended(status: int | None) -> Outcome:
+    code = os.waitstatus_to_exitcode(status) if status is not None else None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return Outcome("crashed", error={"message": f"the process was killed by {name}{hint}"})
+    return Outcome("crashed", error={"message": f"the process exited with code {code} before returning a result (sys.exit or os._exit?)"})
+
+
+def resident(pid: int) -> int:
+    """The child's resident memory but the pages of files it maps: those (torch's libraries) come in as its
+    code runs, a few hundred MB sooner or later, and would count against a student who allocated nothing."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as file:
+            resident_pages, shared = file.read().split()[1:3]
+        return (int(resident_pages) - int(shared)) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0

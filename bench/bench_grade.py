@@ -76,9 +76,9 @@ def bench_call(calls: int) -> bool:
 
     nothing = bool  # importable by reference, as a check's probe is, and does next to nothing with the None it gets
 
-    sandbox.start(preload=("grader.plugin",))  # as grading does: the checks' module is already in the forkserver
+    sandbox.start(preload=("grader.plugin",))  # as grading does: the checks' module is already in the zygote
     limits = sandbox.Limits(timeout=30)
-    for _ in range(5):  # warm-up: the first call waits for the forkserver to import torch
+    for _ in range(5):  # warm-up: the first call waits for the zygote to import torch
         assert sandbox.run(nothing, limits=limits).status == "ok"
     fresh = [sys.executable, "-c", "pass"]
     wall(fresh)

@@ -5,7 +5,7 @@ Run it from the kit's root:  python bench/bench_mnist_loading.py [--runs 5] [--b
 It grades exercise 5 for real, several times, with torchvision's ``MNIST.__init__`` (reading
 the files) and ``MNIST.__getitem__`` (PIL image, ToTensor, Normalize) timed in every process
 that calls them: the judge, and every sandbox child, because the timing hooks are installed in
-the sandbox's forkserver, which every child is forked from. Each call appends its duration to
+the sandbox's zygote, which every child is forked from. Each call appends its duration to
 a log file; a run's loading time is the sum.
 
 Printed side by side, medians over the runs, measured on this machine in this process:
@@ -59,7 +59,7 @@ def install_timers() -> None:
 
 
 if __name__ != "__main__" and os.environ.get(LOG):
-    install_timers()  # imported by the sandbox's forkserver: every child inherits the timers
+    install_timers()  # imported by the sandbox's zygote: every child inherits the timers
 
 
 def read_log(path: Path) -> dict:
@@ -79,7 +79,7 @@ def grade_runs(runs: int) -> list[dict]:
     from grader.plugin import Settings
 
     exercise = registry.resolve("5")
-    # The forkserver imports its preload by name from its own sys.path (3.11 ignores the parent's), so name this folder.
+    # The zygote imports its preload by name from its own sys.path (3.11 ignores the parent's), so name this folder.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
     sandbox.start(preload=("grader.plugin", exercise.check_module, Path(__file__).stem))
     install_timers()
@@ -94,7 +94,7 @@ def grade_runs(runs: int) -> list[dict]:
             sys.exit(f"grade 5 on the solutions did not give full marks (seed {1000 + run}); fix that before timing it")
         results.append({**read_log(log), "wall": wall})
         if not results[-1]["children"]:
-            sys.exit("no MNIST timing came back from the sandbox children: the forkserver did not load the timers")
+            sys.exit("no MNIST timing came back from the sandbox children: the zygote did not load the timers")
     return results
 
 
@@ -123,7 +123,7 @@ def main() -> int:
     options = parser.parse_args()
     sys.path.insert(0, str(KIT))
     with tempfile.NamedTemporaryFile(prefix="mnist-timing-", suffix=".log") as log:
-        os.environ[LOG] = log.name  # set before the forkserver starts, so it and every child see it
+        os.environ[LOG] = log.name  # set before the zygote starts, so it and every child see it
         graded = grade_runs(options.runs)
         os.environ.pop(LOG)
         baseline = baseline_runs(options.baseline_runs)

@@ -143,7 +143,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
     check_policy(min_score, min_percent)
     from grader import sandbox
 
-    # The forkserver imports torch in its own process while this one imports pytest and the checks.
+    # The zygote imports torch in its own process while this one imports pytest and the checks.
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in chosen)))
     from grader import engine  # imported here so that `grade list` and usage errors stay fast
 

@@ -177,7 +177,7 @@ def _quiet():
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink, warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        os.dup2(sink.fileno(), 2)  # the sandbox's forkserver, started here, keeps this as its stderr
+        os.dup2(sink.fileno(), 2)  # the sandbox's zygote, started here, keeps this as its stderr
         try:
             yield
         finally:

@@ -58,4 +58,4 @@ def decode(data: bytes):
     return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
 
 
-encode(None)  # torch.save imports more on its first call: once here (in the forkserver too), not in every child
+encode(None)  # torch.save imports more on its first call: once here (in the zygote too), not in every child

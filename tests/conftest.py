@@ -15,8 +15,8 @@ KIT = registry.KIT_ROOT
 
 
 @pytest.fixture(scope="session", autouse=True)
-def forkserver_with_every_check():
-    """Start the sandbox's forkserver with every exercise's checks (and so torchvision) preloaded.
+def zygote_with_every_check():
+    """Start the sandbox's zygote with every exercise's checks (and so torchvision) preloaded.
 
     Otherwise the first test to grade decides what is preloaded, and every sandbox child of a
     later exercise that uses torchvision imports it again: about 2 s a child, 6x slower tests.

@@ -154,7 +154,7 @@ def niceness(module):
 
 
 def huge_pages_kb(module):
-    """How much of this child's memory sits in huge pages (what it shares with the forkserver)."""
+    """How much of this child's memory sits in huge pages (what it shares with the zygote)."""
     with open("/proc/self/smaps_rollup") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:"))
 

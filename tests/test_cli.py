@@ -279,7 +279,7 @@ def test_real_untouched_kit_exit_1():
 
 
 def test_real_grade_leaves_no_process_behind():
-    """Its forkserver, resource tracker and spare child end with it, not some time after."""
+    """Its zygote, resource tracker and spare child end with it, not some time after."""
     done = subprocess.Popen(
         [*grade_command(), "1", "--submission", "solutions", "--format", "json"],
         cwd=KIT,
@@ -337,3 +337,25 @@ def test_real_json_stdout_is_only_the_document_even_when_code_prints(tmp_path):
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["score"] == doc["max_score"] != 1000
+
+
+def test_a_sandbox_weaker_than_required_is_refused_with_one_line_before_any_check():
+    done = grade_cli("1", "--submission", str(KIT / "solutions"), "--require-isolation", "namespaces,landlock",
+                     env={"GRADER_NO_NAMESPACES": "1"})  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("grade: the sandbox here lacks namespaces (turned off (GRADER_NO_NAMESPACES=1)), which was required")
+
+
+def test_an_unknown_isolation_layer_is_a_usage_error():
+    done = grade_cli("1", "--require-isolation", "chroot")
+    assert done.returncode == 2
+    assert "unknown isolation layer 'chroot'; choose from namespaces, landlock, rlimits, uid, or all" in done.stderr
+
+
+def test_the_text_report_says_what_a_missing_layer_means():
+    done = grade_cli("1", "--submission", str(KIT / "solutions"), env={"GRADER_NO_NAMESPACES": "1"})
+    assert done.returncode == 0, done.stderr
+    assert (
+        "sandbox: no namespaces here (turned off (GRADER_NO_NAMESPACES=1)), so student code shares this machine's processes" in done.stdout
+    )

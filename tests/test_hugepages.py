@@ -1,4 +1,4 @@
-"""Does ``grade batch``'s forkserver move its memory into huge pages, and do its children still work?
+"""Does ``grade batch``'s zygote move its memory into huge pages, and do its children still work?
 
 The collapse is best effort: where the kernel cannot do it (Linux < 6.1, THP off), these tests
 skip and say so, and grading works as before.
@@ -53,7 +53,7 @@ def test_collapse_moves_anonymous_memory_into_huge_pages():
     assert got["huge_kb"] >= 32 << 10  # most of the 64 MiB block, at least
 
 
-def test_a_huge_page_forkserver_gives_children_that_share_them_and_work():
+def test_a_huge_page_zygote_gives_children_that_share_them_and_work():
     got = in_fresh_python(
         "import json; from grader import engine, sandbox\n"
         "from tests import sandbox_targets as t\n"
@@ -65,4 +65,4 @@ def test_a_huge_page_forkserver_gives_children_that_share_them_and_work():
     assert got["huge"][0] == "ok"
     if got["huge"][1] == 0:
         pytest.skip(NO_COLLAPSE)
-    assert got["huge"][1] >= 100 << 10  # torch's heap, ~300 MiB in the forkserver
+    assert got["huge"][1] >= 100 << 10  # torch's heap, ~300 MiB in the zygote

@@ -90,7 +90,7 @@ def test_an_unknown_check_asks_for_a_fresh_notebook(monkeypatch):
 
 def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):
     with kernel._quiet():
-        os.write(2, b"forkserver noise\n")
+        os.write(2, b"zygote noise\n")
         warnings.warn("a deprecation", stacklevel=2)
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -575,3 +576,20 @@ def test_a_grading_leaves_nothing_in_tmp(tmp_path, no_namespaces):
     held = json.loads(done.stdout)["isolation"]
     assert (layers.NAMESPACES in held) is (no_namespaces == "0" and namespaces_here())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_switch_to_nobody_is_refused_where_nobody_could_not_read_python():
+    """As root without namespaces, a child becomes nobody only if nobody can read what it must (Python, the kit)."""
+    from grader.sandbox.zygote import unreadable_to_nobody
+
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # not below pytest's own folders, which only their owner may enter
+    try:
+        os.chmod(base, 0o755)
+        for name in ("open", "closed"):
+            (base / name / "lib").mkdir(parents=True)
+            (base / name / "lib" / "site.py").write_text("")
+        os.chmod(base / "closed", 0o700)  # as /root is on this machine, where pyenv puts Python
+        assert unreadable_to_nobody([base / "open" / "lib" / "site.py"]) == []
+        assert unreadable_to_nobody([base / "closed" / "lib" / "site.py"]) == [str(base / "closed")]
+    finally:
+        shutil.rmtree(base)

@@ -39,7 +39,7 @@ class Options:
     require: tuple[str, ...] = ()  # isolation layers every worker's sandbox must have
 
 
-JOB_MEMORY = 1 << 30  # a worker and its forkserver keep ~0.6 GiB each job, and checks need room too
+JOB_MEMORY = 1 << 30  # a worker and its zygote keep ~0.6 GiB each job, and checks need room too
 
 
 def cpu_count() -> int:

@@ -43,7 +43,7 @@ class Worker:
     def start(self) -> dict:
         from grader import engine
 
-        # Imports torch and the checks here, then forks the forkserver off this process: one import, not two.
+        # Imports torch and the checks here, then forks the zygote off this process: one import, not two.
         engine.warm_up(self.exercises, huge_pages=True, fork=True, hide=self.config.get("hide", ()))
         sandbox.isolation().require(self.config.get("require", ()))  # before anyone is graded: the whole batch stops
         if any(e.needs_mnist for e in self.exercises):

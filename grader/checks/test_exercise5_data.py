@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
-from torchvision import datasets, transforms  # imported here so the sandbox's forkserver preloads it (~2 s a child otherwise)
+from torchvision import datasets, transforms  # imported here so the sandbox's zygote preloads it (~2 s a child otherwise)
 
 from grader.compare import expect_same, expect_tensor, fail
 from grader.plugin import check

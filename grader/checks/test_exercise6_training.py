@@ -20,7 +20,7 @@ import pytest
 import torch
 import torch._dynamo
 
-# the forkserver preloads check modules, so its children get it for free
+# the zygote preloads check modules, so its children get it for free
 from torch import nn
 
 from grader import mnist_tensors

@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch._dynamo
 
-# the forkserver preloads check modules, so its children get it for free
+# the zygote preloads check modules, so its children get it for free
 from torch import nn
 
 from grader.compare import describe, expect_number, expect_same, fail

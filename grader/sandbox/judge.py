@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from grader.sandbox import layers, sweep, syscalls
+from grader.sandbox import environment, layers, sweep, syscalls
 from grader.sandbox.child import BLOCKED_PACKAGES
 from grader.sandbox.frames import send
 from grader.sandbox.limits import Limits, Outcome
@@ -71,7 +71,7 @@ class Sandbox:
                     self.process = subprocess.Popen(
                         [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno()), json.dumps(config)],
                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                        start_new_session=True, env={**os.environ, **self.mark_env},
+                        start_new_session=True, env=environment.clean(**self.mark_env),
                     )  # fmt: skip
             finally:
                 theirs.close()

@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from grader.sandbox import environment
+
 WORKER_MARK = "GRADER_WORKER"  # in the environment of a worker and of every process below it
 
 
@@ -40,7 +42,7 @@ def start_worker(module: str, *args: str, stderr=None):
         bufsize=1,
         start_new_session=True,
         close_fds=True,
-        env={**os.environ, WORKER_MARK: mark},
+        env=environment.clean(**{WORKER_MARK: mark}),
     )
     worker.mark = mark
     return worker

@@ -1,0 +1,20 @@
+"""The environment of the processes the sandbox starts: what Python, torch and a GPU need, never the grader's secrets.
+
+A CI job's tokens and a teacher's credentials live in environment variables. A sandbox child
+can read its own environment (and ``/proc/self/environ``, which is the one its zygote or worker
+was started with), so those processes start with these variables alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+KEEP = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED",
+        "VIRTUAL_ENV", "LD_LIBRARY_PATH")  # fmt: skip
+KEEP_PREFIXES = ("LC_", "GRADER_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "TORCH_", "PYTORCH_")
+
+
+def clean(**extra: str) -> dict[str, str]:
+    """This process's environment with only the variables above, and ``extra``."""
+    kept = {name: value for name, value in os.environ.items() if name in KEEP or name.startswith(KEEP_PREFIXES)}
+    return {**kept, **extra}

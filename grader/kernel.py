@@ -54,7 +54,7 @@ class CheckFailed(AssertionError):
 def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
     """Run check ``name`` of exercise ``stem`` on the code this notebook defines (the caller's
     globals); print its line, return its score when it is partial, raise when it is zero."""
-    namespace = sys._getframe(1).f_globals if namespace is None else namespace
+    namespace = inspect.currentframe().f_back.f_globals if namespace is None else namespace
     source, missing = module_source(stem, namespace)
     item = next((c for e in grade_source(stem, source)["exercises"] for c in e["checks"] if c["name"] == name), None)
     if item is None:

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from pytest_timeout import PYTEST_FAILURE_MESSAGE
 
-from grader import registry, sandbox
+from grader import blame, registry, sandbox
 
 STATUSES = ("passed", "failed", "error", "timeout", "memory", "crashed", "skipped")
 GRACE = 10.0  # the outer pytest-timeout guard waits this long past a check's own limit
+TIMED_OUT = PYTEST_FAILURE_MESSAGE.split("%")[0]  # how pytest-timeout's failure begins (a canary watches it)
 
 
 def check(points: float, hint: str):
@@ -186,9 +188,15 @@ class HeadStart:
         self._thread.join()
 
 
+class ProbeError(RuntimeError):
+    """The kit's own code in the child (a probe, or a canary of what it relies on) failed: the grader's bug, exit 3."""
+
+
 def failure(outcome: sandbox.Outcome, path: Path) -> StudentFailure:
-    """Turn a child's bad ending into the failure a student reads."""
+    """Turn a child's bad ending into the failure a student reads; a kit frame's failure is raised, as the grader's."""
     error = outcome.error
+    if outcome.status in ("raised", "memory") and error.get("origin") == blame.KIT:
+        raise ProbeError(f"{error.get('type', 'Exception')}: {error.get('message', '')}")
     if outcome.status == "raised":
         kind, message = error.get("type", "Exception"), error.get("message", "")
         if kind == "NotImplementedError":
@@ -356,7 +364,7 @@ class Grading:
             result.status, result.message, result.output = error.status, error.message, error.output or result.output
         elif isinstance(error, AssertionError):
             result.status, result.message = "failed", str(error) or "the check failed"
-        elif "Timeout" in str(error) and type(error).__name__ == "Failed":
+        elif isinstance(error, pytest.fail.Exception) and str(error).startswith(TIMED_OUT):
             result.status, result.message = "timeout", f"the check ran past {item.stash[_BUDGET] + GRACE:g} s"
         else:
             result.status, result.internal = "error", True

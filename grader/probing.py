@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Mapping
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 
 def few_threads(threads: int | None = None) -> None:
@@ -128,3 +129,30 @@ def recording_load(module, onto=None):
     recorder = LoadRecorder(torch.load, onto)
     with replaced(module, torch, "load", recorder), replaced(None, torch.serialization, "load", recorder):
         yield recorder
+
+
+class BackwardPasses(TorchFunctionMode):
+    """Counts the backward passes run in its block, however the student reached them: ``Tensor.backward``,
+    ``torch.autograd.backward`` and ``torch.autograd.grad`` all pass through torch's public function modes."""
+
+    PASSES = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.PASSES:
+            self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def counts_backward_passes() -> None:
+    """the grader's counter of backward passes"""  # (how a student's breaking it is named, in the message)
+    x = torch.tensor(1.0, requires_grad=True)
+    with BackwardPasses() as passes:
+        (x * x).backward()
+        torch.autograd.backward(x * x)
+        torch.autograd.grad(x * x, x)
+    if passes.count != 3:
+        raise RuntimeError(f"the backward-pass counter saw {passes.count} of 3 passes with torch {torch.__version__}")

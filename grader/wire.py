@@ -10,10 +10,12 @@ import io
 
 import torch
 
+from grader.blame import StudentMistake
+
 PLAIN_SCALARS = (bool, int, float, str, bytes, type(None), torch.dtype, torch.device)
 
 
-class NotPlainData(TypeError):
+class NotPlainData(StudentMistake, TypeError):
     """A value that cannot cross the boundary; the message names where it sits."""
 
 

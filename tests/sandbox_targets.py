@@ -275,3 +275,58 @@ def signal_parent(module):
         return "killed"
     except OSError as exc:
         return type(exc).__name__
+
+
+def broken_probe(module):
+    """A probe with a bug of its own: it raises in the kit's frame, whatever the student wrote."""
+    return {"found": {}}["missing"]
+
+
+def call_student(module, name):
+    return getattr(module, name)()
+
+
+def make_loss(module):
+    """A probe that builds torch's loss itself, as exercise 6's do."""
+    import torch
+
+    return str(torch.nn.CrossEntropyLoss())
+
+
+def failing_canary():
+    """the test's canary"""
+    raise RuntimeError("the canary found torch changed")
+
+
+def guarded(module):
+    return "ran"
+
+
+guarded.canaries = (failing_canary,)
+
+
+def counted_backward(module):
+    """A probe that counts backward passes, as exercise 3's does."""
+    from grader.probing import BackwardPasses
+
+    with BackwardPasses() as passes:
+        module.train()
+    return passes.count
+
+
+def _counts_backward_passes():
+    """the grader's counter of backward passes"""  # grader.probing's own canary, imported late: this module stays light
+    from grader.probing import counts_backward_passes
+
+    counts_backward_passes()
+
+
+counted_backward.canaries = (_counts_backward_passes,)
+
+
+def sing(module, name):
+    """Run the registered canary ``name`` in the child."""
+    from grader.canaries import CANARIES
+
+    CANARIES[name]()
+    return "held"

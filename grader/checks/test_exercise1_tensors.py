@@ -4,10 +4,10 @@ Inputs come from the check's seeded ``rng``; the reference runs here on the same
 Functions named ``probe_*`` run in the sandbox child, on the student's module.
 """
 
-import re
-
 import torch
 
+from grader.blame import StudentMistake
+from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_same, expect_tensor, fail
 from grader.plugin import check
 
@@ -97,28 +97,6 @@ def test_matmul(student, reference, rng):
     expect_tensor(student.call("matmul", a, b), reference.matmul(a, b), f"matmul(a {n}x{k}, b {k}x{m})", atol=1e-3)
 
 
-def probe_error(module, name, *args):
-    """Call a function that should raise, and return what it raised as data."""
-    try:
-        value = getattr(module, name)(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the check wants to see any exception
-        return {"type": type(exc).__name__, "message": str(exc)}
-    return {"type": None, "message": f"returned {type(value).__name__}"}
-
-
-def expect_error_naming(got: dict, numbers, call: str) -> None:
-    """The message must hold every number asked for; its spelling is the student's own."""
-    if got["type"] != "ValueError":
-        raised = f"raised {got['type']}" if got["type"] else got["message"]
-        fail(f"{call} {raised}; expected it to raise ValueError")
-    found = re.findall(r"\d+", got["message"])
-    missing = [n for n in numbers if str(n) not in found]
-    if missing:
-        fail(f"{call} raised ValueError({got['message']!r}), but the message does not mention {', '.join(map(str, missing))}")
-
-
 @check(points=1, hint="Compare a.shape[1] with b.shape[0] and raise ValueError(f'... {a.shape} ... {b.shape}') before multiplying.")
 def test_matmul_shape_error(student, rng):
     n, k, m = size(rng, 2, 4), size(rng, 5, 7), size(rng, 8, 9)
@@ -127,7 +105,7 @@ def test_matmul_shape_error(student, rng):
     expect_error_naming(got, (n, k, m, n + k), f"matmul(a {n}x{k}, b {m}x{n + k})")
 
 
-class ForbiddenCall(RuntimeError):
+class ForbiddenCall(StudentMistake, RuntimeError):
     """Raised in the child when matmul_by_hand reaches for a matrix-product function."""
 
 

@@ -7,7 +7,7 @@ where a permute was meant, or an unsqueeze at the wrong place, shows in the shap
 import pytest
 import torch
 
-from grader.checks.test_exercise1_tensors import expect_error_naming, probe_error
+from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_tensor
 from grader.plugin import check
 

@@ -3,7 +3,7 @@
 The values are compared with the reference on seeded inputs; when a trajectory is wrong,
 the message says which classic mistake (a forgotten zero_grad, a wrong update sign, losses
 taken after the update) reproduces it. Whether autograd did the work is seen in the child
-by counting the backward passes of autograd's engine during the call.
+by counting the backward passes during the call (:class:`grader.probing.BackwardPasses`).
 """
 
 import math
@@ -12,6 +12,7 @@ import torch
 
 from grader.compare import CheckFailed, expect_number, expect_same, fail
 from grader.plugin import check
+from grader.probing import BackwardPasses, counts_backward_passes
 
 AUTOGRAD_HONESTY = (
     "The grader sees only whether a backward pass ran during your call (loss.backward() or "
@@ -30,41 +31,24 @@ def rounded(rng, scale: float, low: float = 0.0, decimals: int = 2) -> float:
 # ------------------------------------------------------------------ in the child
 
 
-class _CountingEngine:
-    """Stands in for autograd's engine during one call: counts backward passes and runs them."""
-
-    def __init__(self, engine):
-        self.engine, self.runs = engine, 0
-
-    def run_backward(self, *args, **kwargs):
-        self.runs += 1
-        return self.engine.run_backward(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.engine, name)
-
-
 def probe_watching_autograd(module, name, args):
-    """Call ``name(*args)`` and report the backward passes it ran and the optimizers it made.
-
-    Both ``Tensor.backward`` and ``torch.autograd.grad`` end in ``Variable._execution_engine``,
-    however the student imported them, so that is where the counting happens.
-    """
-    from torch.autograd.variable import Variable
-
-    engine, init = Variable._execution_engine, torch.optim.Optimizer.__init__
-    counter, optimizers = _CountingEngine(engine), []
+    """Call ``name(*args)`` and report the backward passes it ran and the optimizers it made."""
+    init, optimizers = torch.optim.Optimizer.__init__, []
 
     def watched_init(self, *a, **k):
         optimizers.append(type(self).__name__)
         return init(self, *a, **k)
 
-    Variable._execution_engine, torch.optim.Optimizer.__init__ = counter, watched_init
+    torch.optim.Optimizer.__init__ = watched_init
     try:
-        getattr(module, name)(*args)
+        with BackwardPasses() as passes:
+            getattr(module, name)(*args)
     finally:
-        Variable._execution_engine, torch.optim.Optimizer.__init__ = engine, init
-    return {"backward_runs": counter.runs, "optimizers": optimizers}
+        torch.optim.Optimizer.__init__ = init
+    return {"backward_runs": passes.count, "optimizers": optimizers}
+
+
+probe_watching_autograd.canaries = (counts_backward_passes,)  # before the student's code: the counter must see a pass
 
 
 # ------------------------------------------------------------------ in the judge

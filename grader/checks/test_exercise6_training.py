@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch._dynamo
-
-# the zygote preloads check modules, so its children get it for free
 from torch import nn
 
 from grader import mnist_tensors
+from grader.checks._helpers import preload_torch_dynamo
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.data import ensure_mnist
 from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
+
+preload_torch_dynamo()
 
 BATCH_SIZE = 64  # the tutorial's
 SHAPES = {"network.0.weight": (128, 784), "network.0.bias": (128,), "network.3.weight": (10, 128), "network.3.bias": (10,)}

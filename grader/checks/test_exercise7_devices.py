@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch._dynamo
-
-# the zygote preloads check modules, so its children get it for free
 from torch import nn
 
+from grader.checks._helpers import preload_torch_dynamo
 from grader.compare import describe, expect_number, expect_same, fail
 from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
+
+preload_torch_dynamo()
 
 META = torch.device("meta")
 NO_GPU = (

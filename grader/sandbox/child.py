@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import inspect
 import multiprocessing
 import os
 import pickle
@@ -27,6 +28,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import blame
 from grader.sandbox import confine, frames, mounts
 from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
@@ -199,24 +201,57 @@ def _limit_address_space(extra: int) -> None:
 
 
 def _run(result_w: int, target, args, module_path: str | None):
+    """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it."""
     from grader import wire
 
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
+    canaries = getattr(target, "canaries", ())
+    tripwire = blame.Tripwire()
+    try:
+        for canary in canaries:  # before any student code: a failure here is the kit's alone
+            canary()
+    except BaseException as exc:  # noqa: BLE001 - reported as the grader's own failure
+        _finish(result_w, save, describe(exc, None, blame.KIT))
     try:
         module = None
         if module_path:
             module = _load(module_path)
             frames.send(result_w, IMPORTED)
+    except BaseException as exc:  # noqa: BLE001 - whatever a module does at import is the student's
+        _finish(result_w, save, describe(exc, module_path, blame.STUDENT))
+    try:
         payload = {"status": "ok", "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
-        payload = describe(exc, module_path)
+        payload = describe(exc, module_path, _whose(exc, module_path, target, canaries, tripwire))
+    _finish(result_w, save, payload)
+
+
+def _whose(exc: BaseException, module_path: str | None, target, canaries, tripwire) -> str:
+    """A kit frame's failure is still the student's where their code changed what the probe relies on."""
+    folder = os.path.dirname(os.path.realpath(module_path)) if module_path else None
+    whose = blame.origin(exc, folder, {os.path.abspath(inspect.getsourcefile(target) or "")})
+    if whose == blame.KIT:
+        replaced = tripwire.changed()
+        for canary in canaries:
+            try:
+                canary()
+            except BaseException:  # noqa: BLE001 - it worked before the student's code ran: their code broke it
+                replaced.append(getattr(canary, "__doc__", "") or canary.__name__)
+        if replaced:
+            exc.args = (f"your code changed {', '.join(replaced)}, which the grader relies on; leave torch as it is ({exc})",)
+            return blame.STUDENT
+    return whose
+
+
+def _finish(result_w: int, save, payload: dict):
+    """Send ``payload`` as the result and end; never returns."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     try:
         data = save(payload)
     except BaseException as exc:  # noqa: BLE001 - a value torch.save cannot write is the student's too
-        data = save(describe(exc, module_path))
+        data = save(describe(exc, None, blame.STUDENT))
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # the output ends here, so the grader need not wait for this process to exit to read it
     os.dup2(quiet, 2)
@@ -241,8 +276,8 @@ def _load(path: str):
     return module
 
 
-def describe(exc: BaseException, module_path: str | None) -> dict:
-    """An exception as data: type, message, the student's frames, and whether it was memory."""
+def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
+    """An exception as data: type, message, the student's frames, whose it is, and whether it was memory."""
     try:
         message = str(exc)
     except Exception:  # noqa: BLE001 - a hostile __str__ must not take the report down with it
@@ -260,6 +295,7 @@ def describe(exc: BaseException, module_path: str | None) -> dict:
         "message": message,
         "traceback": "".join(traceback.format_list(stack)),
         "line": stack[-1].lineno if stack else getattr(exc, "lineno", None),
+        "origin": whose,
     }
     out_of_memory = isinstance(exc, MemoryError) or "can't allocate memory" in message or "not enough memory" in message
     return {"status": "memory" if out_of_memory else "raised", "error": error}

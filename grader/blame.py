@@ -1,0 +1,59 @@
+"""Who an exception in a sandbox child is charged to: the student, or the kit (a grader bug: exit 3).
+
+The raising frame decides: the innermost frame that is the student's (in their module's folder)
+or the kit's (the grader, the probe's own file). Kit code that raises because of something the
+student did says so by raising a :class:`StudentMistake`. And where the student's code changed
+torch (at import, say) so that a probe breaks, the break is theirs too: :class:`Tripwire` finds
+the names they replaced by comparing torch before and after their code ran.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+STUDENT, KIT = "student", "kit"
+KIT_ROOT = os.path.dirname(os.path.abspath(__file__))  # the grader package
+
+
+class StudentMistake(Exception):
+    """Raised by the kit's own code for the student's doing (a banned call, a value that cannot cross back)."""
+
+
+def under(path: str, folder: str) -> bool:
+    return os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def origin(exc: BaseException, student_folder: str | None, kit_files=()) -> str:
+    """STUDENT or KIT: whose frame, innermost first, raised ``exc`` (a StudentMistake is always the student's)."""
+    if isinstance(exc, StudentMistake):
+        return STUDENT
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if student_folder and under(frame.filename, student_folder):
+            return STUDENT
+        if under(frame.filename, KIT_ROOT) or os.path.abspath(frame.filename) in kit_files:
+            return KIT
+    return STUDENT
+
+
+def _watched():
+    """The objects whose attributes a probe relies on: torch's public functions and its core classes."""
+    import torch
+
+    return {"torch": torch, "torch.Tensor": torch.Tensor, "torch.nn": torch.nn, "torch.nn.Module": torch.nn.Module,
+            "torch.nn.functional": torch.nn.functional, "torch.autograd": torch.autograd, "torch.optim": torch.optim,
+            "torch.optim.Optimizer": torch.optim.Optimizer}  # fmt: skip
+
+
+class Tripwire:
+    """What torch's public names are now, to tell later which ones a student's code replaced."""
+
+    def __init__(self):
+        self.before = {name: dict(vars(owner)) for name, owner in _watched().items()}
+
+    def changed(self) -> list[str]:
+        found = []
+        for name, owner in _watched().items():
+            now, before = vars(owner), self.before[name]
+            found += [f"{name}.{key}" for key, value in before.items() if not key.startswith("_") and now.get(key) is not value]
+        return found

@@ -201,16 +201,14 @@ def check_policy(min_score, min_percent) -> None:
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def render_command(document, fmt, min_score, min_percent):
     """Print a saved result DOCUMENT (from --format json; '-' reads stdin) in another format, without grading again."""
+    from grader.document import validate
+
     check_policy(min_score, min_percent)
     try:
         doc = json.load(document)
-        if doc.get("schema") != 1:
-            raise ValueError(f"its schema is {doc.get('schema')!r}, not 1")
-        missing = {"submission", "seed", "device", "score", "max_score", "exercises"} - doc.keys()
-        if missing:
-            raise ValueError(f"it has no {', '.join(sorted(missing))}")
-    except (ValueError, AttributeError) as exc:
-        raise click.UsageError(f"{document.name} is not a result document of grade --format json ({exc})") from None
+        validate(doc)
+    except ValueError as exc:  # the JSON itself, or the document against the schema the kit ships
+        raise BadInput(f"{document.name} is not a result document of grade --format json ({exc})") from None
     formats.emit(doc, fmt)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 

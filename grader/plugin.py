@@ -33,9 +33,9 @@ def check(points: float, hint: str):
 class StudentFailure(Exception):
     """Student code did not give a value: it raised, hung, ran out of memory or crashed."""
 
-    def __init__(self, status: str, message: str, output: str = ""):
+    def __init__(self, status: str, message: str, output: str = "", line: int | None = None):
         super().__init__(message)
-        self.status, self.message, self.output = status, message, output
+        self.status, self.message, self.output, self.line = status, message, output, line  # line: where their code raised
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class Result:
     message: str
     hint: str
     output: str = ""
+    line: int | None = None  # of the student's file, where their code raised
     internal: bool = field(default=False, repr=False)
     position: int = field(default=0, repr=False)  # in the check files, whatever order the checks ran in
 
@@ -205,7 +206,7 @@ def failure(outcome: sandbox.Outcome, path: Path) -> StudentFailure:
         text = f"your code raised {kind}{where}: {message}"
         if error.get("traceback"):
             text += "\n" + error["traceback"].rstrip()
-        return StudentFailure("error", text, outcome.output)
+        return StudentFailure("error", text, outcome.output, error.get("line"))
     status = "memory" if outcome.status == "memory" else outcome.status
     return StudentFailure(status, error.get("message", status), outcome.output)
 
@@ -362,6 +363,7 @@ class Grading:
         result.output = student.output if isinstance(student, Student) else ""
         if isinstance(error, StudentFailure):
             result.status, result.message, result.output = error.status, error.message, error.output or result.output
+            result.line = error.line
         elif isinstance(error, AssertionError):
             result.status, result.message = "failed", str(error) or "the check failed"
         elif isinstance(error, pytest.fail.Exception) and str(error).startswith(TIMED_OUT):
@@ -385,4 +387,4 @@ def as_dict(result: Result) -> dict:
     data = asdict(result)
     if result.output and result.status != "passed":
         data["message"] += f"\n--- your code printed ---\n{result.output}"
-    return {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint")}
+    return {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line")}

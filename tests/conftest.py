@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import engine, registry, sandbox
+from grader.document import validate
 from grader.plugin import Settings
 from grader.sandbox import layers
 
@@ -48,8 +49,11 @@ def box(request, fallback):
 
 
 def grade(submission: Path, exercises=None, seed: int = 1234, **options) -> tuple[dict, int]:
+    """Grade in this process; every document the kit makes is held to the schema it ships."""
     chosen = list(exercises or registry.EXERCISES)
-    return engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen)
+    doc, internal = engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen)
+    validate(doc)
+    return doc, internal
 
 
 def checks(doc: dict) -> dict[str, dict]:

@@ -24,6 +24,7 @@ import pytest
 
 from grader import sandbox
 from grader.batch import gradebook
+from grader.document import validate
 from tests.conftest import KIT
 
 pytestmark = pytest.mark.slow
@@ -146,6 +147,7 @@ def results(out: Path) -> list[dict]:
     found = {}
     for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
+        validate(record)  # a record is a result document, batch part and all
         record["batch"].pop("seconds")
         found[record["batch"]["student"]] = record
     return [found[s] for s in sorted(found)]

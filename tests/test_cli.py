@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli, engine, registry
+from grader.document import validate
 from tests.cli_support import grade_cli
 from tests.conftest import KIT, solution_with
 
@@ -40,7 +41,9 @@ def grade(*args, cwd: Path | None = None):
 
 def grade_json(*args) -> tuple[int, dict]:
     result = grade(*args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout)  # the whole of stdout is the document
+    doc = json.loads(result.stdout)  # the whole of stdout is the document
+    validate(doc)
+    return result.exit_code, doc
 
 
 def assert_document(doc: dict) -> None:
@@ -55,7 +58,8 @@ def assert_document(doc: dict) -> None:
         assert part["status"] in ("graded", "missing", "error")
         assert registry.by_stem(part["exercise"]).title == part["title"]
         for check in part["checks"]:
-            assert set(check) == {"name", "score", "max_score", "status", "message", "hint"}
+            assert set(check) == {"name", "score", "max_score", "status", "message", "hint", "line"}
+            assert check["line"] is None or (check["status"] == "error" and type(check["line"]) is int)
             assert type(check["score"]) is float and type(check["max_score"]) is float
             assert check["status"] in CHECK_STATUSES
             assert type(check["name"]) is str and type(check["message"]) is str and check["hint"].strip()

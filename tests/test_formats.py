@@ -249,3 +249,24 @@ def test_render_refuses_what_is_not_a_result_document(tmp_path):
     bad.write_text('{"score": 1}', encoding="utf-8")
     result = grade_cli("render", str(bad), "--format", "github", cwd=tmp_path)
     assert result.returncode == 2 and "not a result document" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (
+            lambda doc: doc["exercises"][0]["checks"][0].update(status="great"),
+            "at exercises[0].checks[0].status: 'great' is not one of",
+        ),
+        (lambda doc: doc.update(schema=2), "at schema: 1 was expected"),
+        (lambda doc: doc["exercises"][0].pop("title"), "at exercises[0]: 'title' is a required property"),
+    ],
+)
+def test_render_says_in_one_line_where_a_document_breaks_the_schema(tmp_path, change, said):
+    doc = json.loads(json.dumps(FRACTIONS))
+    change(doc)
+    bad = tmp_path / "grade.json"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    result = grade_cli("render", str(bad), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

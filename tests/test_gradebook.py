@@ -107,6 +107,7 @@ def test_a_blank_document_fails_every_check_with_the_reason():
         "status": "failed",
         "message": "amy.zip is empty",
         "hint": "use @",
+        "line": None,
     }
 
 

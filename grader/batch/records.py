@@ -66,7 +66,7 @@ def blank(
     parts = []
     for stem in stems:
         checks = [
-            {"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint}
+            {"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint, "line": None}
             for s, name, points, hint in catalog
             if s == stem
         ]

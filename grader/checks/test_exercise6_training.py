@@ -23,7 +23,7 @@ import torch._dynamo
 # the forkserver preloads check modules, so its children get it for free
 from torch import nn
 
-from grader import mnist_tensors
+from grader import curves, mnist_tensors
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.data import ensure_mnist
 from grader.plugin import check
@@ -451,7 +451,22 @@ def probe_fit_mnist(module, root, epochs, seed, device, threads):
         epochs=epochs,
         device=device,
     )
-    return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None}
+    return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None, "history": history_rows(history)}
+
+
+def history_rows(history) -> list | None:
+    """fit's history as rows of plain numbers (``curves.KEYS``), at most ``curves.MAX_EPOCHS`` of them; in the
+    child, so that whatever else a history holds, however big, stays there. The judge checks the rows again."""
+    if type(history) not in (list, tuple):
+        return None
+
+    def number(value):
+        value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+        return float(value) if type(value) in (int, float) else None
+
+    return [
+        {key: number(entry.get(key)) for key in curves.KEYS} if isinstance(entry, dict) else None for entry in history[: curves.MAX_EPOCHS]
+    ]
 
 
 def measured_accuracy(reference, state: dict, root: str) -> float:
@@ -477,10 +492,12 @@ def mnist_training(settings, seed) -> tuple:
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
-def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
+def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root, data):
     epochs, threshold = mnist_tensors.goal()
     probe, args = mnist_training(settings, seed)
     got = student.run(probe, *args)
+    # Recorded before any verdict, so that a student whose training fails sees its curves too.
+    data["curves"] = trained = curves.record(got.get("history"), threshold, epochs)
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
@@ -490,7 +507,7 @@ def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
         fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
     if not all(torch.isfinite(value).all() for value in state.values()):
         fail(f"after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged")
-    accuracy = measured_accuracy(reference, state, mnist_root)
+    accuracy = trained["measured_accuracy"] = measured_accuracy(reference, state, mnist_root)
     if accuracy < threshold:
         ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
         fail(

@@ -71,6 +71,29 @@ def test_a_wrong_history_shape_gives_gaps_not_errors(rows, accuracy):
     json.dumps(found, allow_nan=False)  # plain JSON: no NaN, no object
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the checks' marks, imported outside a grading
+def test_the_child_sends_only_numbers_of_a_history():
+    import numpy
+    import torch
+
+    from grader.checks.test_exercise6_training import history_rows
+
+    history = [
+        {"accuracy": torch.tensor(95.5), "train_loss": numpy.float32(0.5), "test_loss": numpy.mean([0.25, 0.75]), "lr": 1e-3},
+        {"accuracy": torch.ones(10**6), "train_loss": "0.3", "test_loss": numpy.ones(3)},  # a big tensor stays in the child
+        "epoch 3",
+        {"accuracy": numpy.bool_(True), "train_loss": 7, "test_loss": math.nan},
+    ]
+    assert history_rows(history) == [
+        {"train_loss": 0.5, "test_loss": 0.5, "accuracy": 95.5},
+        {"train_loss": None, "test_loss": None, "accuracy": None},
+        None,
+        {"train_loss": 7.0, "test_loss": pytest.approx(math.nan, nan_ok=True), "accuracy": None},  # NaN: the judge makes it null
+    ]
+    assert history_rows(tuple(history))[0]["accuracy"] == 95.5
+    assert history_rows({"epoch": 1}) is None and len(history_rows([{}] * 500)) == curves.MAX_EPOCHS
+
+
 def test_curves_read_back_from_a_file_are_checked_again():
     good = curves.record([ROW], 97.0, 5, 96.0)
     assert curves.clean(json.loads(json.dumps(good))) == good

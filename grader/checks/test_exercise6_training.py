@@ -460,9 +460,12 @@ def history_rows(history) -> list | None:
     if type(history) not in (list, tuple):
         return None
 
-    def number(value):
-        value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
-        return float(value) if type(value) in (int, float) else None
+    def number(value):  # a Python number; also one left in a tensor (no .item()) or a numpy scalar (np.mean)
+        if isinstance(value, torch.Tensor):
+            value = value.item() if value.numel() == 1 else None
+        elif type(value).__module__ == "numpy":
+            value = value.item() if getattr(value, "size", 0) == 1 else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     return [
         {key: number(entry.get(key)) for key in curves.KEYS} if isinstance(entry, dict) else None for entry in history[: curves.MAX_EPOCHS]

@@ -2,7 +2,10 @@
 
 (a) ``grade 6 --format json`` on the reference with its reference run training alongside (a fresh seed,
     so no cache holds it) against the same command with that seed's reference run already in the
-    submission's ``.grade/`` cache (so nothing but the student's model trains); target <= 1.1x.
+    submission's ``.grade/`` cache (so nothing but the student's model trains): when the document is
+    printed (the picture is drawn after it) and when the command exits; target for the exit <= 1.1x.
+    On 2 cores that is about the floor: the reference's ~10 s of training and the other checks'
+    ~2 s share the core the student's training leaves.
 (b) matplotlib: its import and the first picture (what ``grade 6`` pays once), a picture after that,
     a report row's curve, and ``report.html`` for a class of ``--students`` with curves.
 
@@ -41,14 +44,21 @@ print(first, (time.perf_counter() - began) / 10)
 """
 
 
-def grade(folder: Path, seed: int) -> float:
+def grade(folder: Path, seed: int) -> tuple[float, float]:
+    """Seconds until the document is on stdout (what a student waits for to read the result), and until ``grade 6`` exits."""
     command = [sys.executable, "-m", "grader.cli", "6", "--submission", str(folder), "--seed", str(seed), "--format", "json"]
     began = time.perf_counter()
-    done = subprocess.run(command, cwd=KIT, capture_output=True, text=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0 or "Training curves:" not in done.stderr:
-        sys.exit(f"grade 6 exited {done.returncode}: {done.stderr[-2000:]}")
-    return seconds
+    process = subprocess.Popen(command, cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    shown = None
+    for line in process.stdout:  # the document ends with its closing brace alone on a line
+        if line.rstrip() == "}":
+            shown = time.perf_counter() - began
+    stderr = process.stderr.read()
+    code = process.wait()
+    ended = time.perf_counter() - began
+    if code != 0 or "Training curves:" not in stderr or shown is None:
+        sys.exit(f"grade 6 exited {code}: {stderr[-2000:]}")
+    return shown, ended
 
 
 def cache_for(folder: Path, seed: int) -> None:
@@ -74,10 +84,15 @@ def bench_grade(runs: int) -> bool:
             pair = [(training, fresh), (cached, known)] if i % 2 == 0 else [(cached, known), (training, fresh)]
             for times, seed in pair:
                 times.append(grade(folder, seed))
-    ratio = statistics.median(training) / statistics.median(cached)
-    print(f"(a) grade 6 with the reference run training alongside: median {statistics.median(training):.1f} s over {runs} runs")
-    print(f"    grade 6 with it cached (nothing else trains):      median {statistics.median(cached):.1f} s")
-    print(f"    ratio of medians: {ratio:.2f}x (target <= {TARGET_RATIO}x) -> {'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
+    shown = statistics.median(t[0] for t in training) / statistics.median(t[0] for t in cached)
+    ratio = statistics.median(t[1] for t in training) / statistics.median(t[1] for t in cached)
+    for label, times in (("with the reference run training alongside", training), ("with it cached (nothing else trains)   ", cached)):
+        print(
+            f"(a) grade 6 {label}: the document after {statistics.median(t[0] for t in times):.1f} s, "
+            f"the exit after {statistics.median(t[1] for t in times):.1f} s (medians of {runs})"
+        )
+    print(f"    ratio of medians: the document {shown:.2f}x, the exit {ratio:.2f}x (target <= {TARGET_RATIO}x)")
+    print(f"    -> {'OK' if ratio <= TARGET_RATIO else 'MISSED'}, at load average {os.getloadavg()[0]:.2f}")
     return ratio <= TARGET_RATIO
 
 
@@ -86,27 +101,24 @@ def bench_drawing(students: int) -> None:
     first, later = map(float, drawn.stdout.split())
     from grader import curves
     from grader.batch import webpage
+    from grader.batch.records import record
 
     found = curves.record([{"train_loss": 0.3 / n, "test_loss": 0.2 / n, "accuracy": 97 - 2 / n} for n in range(1, 6)], 97.0, 5, 97.5)
     began = time.perf_counter()
-    for i in range(20):
-        curves.thumbnail(found, found, f"curve-{i}")
-    thumbnail = (time.perf_counter() - began) / 20
+    for _ in range(20):
+        curves.sparkline(found, found)
+    sparkline = (time.perf_counter() - began) / 20
     check = {"name": "mnist_accuracy", "score": 5.0, "max_score": 5.0, "status": "passed", "message": "", "hint": "h"}
     part = {"exercise": "exercise6_training", "title": "t", "score": 5.0, "max_score": 5.0, "status": "graded"}
     part["checks"] = [{**check, "data": {"curves": found}}]
-    records = [
-        {"seed": 1, "score": 5.0, "max_score": 5.0, "exercises": [part], "batch": {"student": f"s{i:03d}", "status": "graded", "note": ""}}
-        for i in range(students)
-    ]
-    for record in records:
-        record["batch"]["seconds"] = 20.0
+    doc = {"schema": 1, "submission": "class/s", "seed": 1, "device": "cpu", "score": 5.0, "max_score": 5.0, "exercises": [part]}
+    records = [record(doc, f"s{i:03d}", "graded", "", 20.0) for i in range(students)]
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
         path = webpage.write(Path(out), records, [], found)
         page, size = time.perf_counter() - began, path.stat().st_size
     print(f"(b) matplotlib's import and the first picture: {first:.2f} s; a picture after that: {later * 1000:.0f} ms")
-    print(f"    a report row's curve: {thumbnail * 1000:.0f} ms; report.html for {students} students: {page:.1f} s, {size / 1e6:.1f} MB")
+    print(f"    a report row's curve: {sparkline * 1000:.2f} ms; report.html for {students} students: {page:.1f} s, {size / 1e6:.1f} MB")
 
 
 def main() -> int:

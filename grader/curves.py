@@ -22,7 +22,8 @@ from grader import charts
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
 PICTURE = (800, 360)  # pixels of the picture ``grade 6`` writes
-THUMBNAIL = (240, 84)  # pixels of a student's curve in the class report
+SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's curve in the class report
+SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
 FOLDER, PICTURE_NAME = ".grade", "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
 
@@ -123,16 +124,48 @@ def picture(curves: dict, reference: dict | None = None) -> bytes:
         return charts.png(fig)
 
 
-def thumbnail(curves: dict, reference: dict | None, name: str) -> str:
-    """A student's accuracy per epoch, small, for a row of the class report: an inline SVG named ``name``."""
-    with charts.figure(*THUMBNAIL) as fig:
-        axes = fig.add_subplot()
-        _accuracy(axes, curves, reference, labels=False)
-        # One scale for every row, from a little below the goal (or the lowest accuracy) to 100, so rows compare at a glance.
-        values = [v for v in [*curves["accuracy"], curves["measured_accuracy"]] if v is not None]
-        axes.set_ylim(max(0.0, min([curves["goal"] - 5, *values]) - 1), 100.5)
-        axes.tick_params(labelsize=6, length=2, pad=1)
-        return charts.svg(fig, name)
+def sparkline(curves: dict, reference: dict | None) -> str:
+    """A student's accuracy per epoch for a row of the class report: a small inline SVG, written here rather
+    than drawn by matplotlib, as a sparkline has no axes to lay out (~0.1 ms and ~1 KB a row, against ~30 ms
+    and ~7 KB; a class of 200 draws 200). The picture's marks: the reference wide and pale, the goal dotted,
+    the grader's measure a star; from a little below the goal to 100, so that the rows of a class compare at
+    a glance, lower only for a row that falls lower. Its title holds the numbers, for a mouse over it."""
+    width, height, pad = SPARKLINE
+    theirs = reference or {"epoch": [], "accuracy": []}
+    values = [v for v in [*curves["accuracy"], curves["measured_accuracy"], *theirs["accuracy"]] if v is not None]
+    low = max(0.0, min([curves["goal"] - 5, *values]) - 1)
+    count = max(len(curves["epoch"]), len(theirs["epoch"]), curves["epochs"], 2)
+
+    def at(epoch: int, value: float) -> tuple[float, float]:
+        return pad + (width - 2 * pad) * (epoch - 1) / (count - 1), pad + (height - 2 * pad) * (100 - value) / (100 - low)
+
+    def lines(one: dict, style: str) -> list[str]:
+        """A polyline for each run of epochs with a value: a gap where the history held none."""
+        runs = [[]]
+        for epoch, value in zip(one["epoch"], one["accuracy"]):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append(at(epoch, value))
+        return [f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in run)}" {style}/>' for run in runs if run]
+
+    goal = at(1, curves["goal"])[1]
+    marks = [
+        f'<line x1="{pad}" x2="{width - pad}" y1="{goal:.1f}" y2="{goal:.1f}" stroke="{charts.COLOURS["goal"]}" stroke-dasharray="2 2"/>'
+    ]
+    marks += lines(theirs, f'stroke="{charts.COLOURS["reference"]}" {SPARK_HALO}')
+    marks += lines(curves, f'stroke="{charts.COLOURS["student"]}" stroke-width="1.5" fill="none"')
+    points = [at(epoch, value) for epoch, value in zip(curves["epoch"], curves["accuracy"]) if value is not None]
+    marks += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{charts.COLOURS["student"]}"/>' for x, y in points]
+    if curves["measured_accuracy"] is not None:
+        x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
+        star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
+        marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
+    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or "no history"
+    return (
+        f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>accuracy per epoch: {shown}; goal {curves['goal']:g}%</title>{''.join(marks)}</svg>"
+    )
 
 
 def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:

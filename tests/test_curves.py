@@ -125,16 +125,24 @@ def test_only_a_check_that_records_data_gets_the_key():
 # ---------------------------------------------------------------- the pictures
 
 
-def test_the_picture_has_its_size_and_a_thumbnail_its_own_ids(tmp_path):
+def test_the_picture_has_its_size(tmp_path):
     found = curves.record([ROW, ROW], 97.0, 2, 95.5)
     path = curves.write_picture(tmp_path, found, reference=found)
     assert path == tmp_path / ".grade" / "exercise6_curves.png"
     assert png_size(path) == curves.PICTURE
     assert png_size(curves.write_picture(tmp_path, curves.record(None, 97.0, 5), None)) == curves.PICTURE  # nothing to draw but the goal
-    first, again, other = (curves.thumbnail(found, None, name) for name in ("curve-1", "curve-1", "curve-2"))
-    assert first == again, "the same page drawn twice must come out the same"
-    ids = set(re.findall(r'id="([^"]+)"', first))
-    assert ids and not ids & set(re.findall(r'id="([^"]+)"', other)), "two inline SVGs of one page share an id"
+
+
+def test_a_sparkline_draws_each_run_of_epochs_and_names_its_numbers():
+    rows = [{"accuracy": 90.0}, {"accuracy": 94.0}, {}, {"accuracy": 96.5}]
+    found, reference = curves.record(rows, 97.0, 4, 96.4), curves.record([{"accuracy": a} for a in (95, 96, 97, 97.5)], 97.0, 4)
+    line = curves.sparkline(found, reference)
+    assert line.startswith('<svg class="sparkline"') and line == curves.sparkline(found, reference), "the same page comes out the same"
+    assert "<title>accuracy per epoch: 90.00%, 94.00%, –, 96.50%; goal 97%</title>" in line
+    assert line.count("<polyline") == 1 + 2, "the reference's line, and the student's in two runs around the epoch without a number"
+    assert line.count("<circle") == 3 and line.count("<polygon") == 1  # a dot an epoch with a number, the grader's star
+    assert 'id="' not in line, "a page holds a sparkline per student: none may bring an id"
+    assert "no history" in curves.sparkline(curves.record(None, 97.0, 5), None)
 
 
 # ---------------------------------------------------------------- grade 6 and grade 1

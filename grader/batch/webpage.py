@@ -47,9 +47,7 @@ pre { background: #f6f8fa; padding: 12px; overflow-x: auto; white-space: pre-wra
 def write(out: Path, records: list[dict], groups: list[Group], reference: dict | None = None, reference_problem: str = "") -> Path:
     """Write ``out/report.html`` and every student's ``feedback/<student>.html``; return the report's path."""
     thumbnails = {
-        record["batch"]["student"]: curves.thumbnail(found, reference, f"curve-{index}")
-        for index, record in enumerate(records)
-        if (found := curves.of(record)) is not None
+        record["batch"]["student"]: curves.sparkline(found, reference) for record in records if (found := curves.of(record)) is not None
     }
     folder = Path(out) / gradebook.FEEDBACK
     folder.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,9 @@ class Run:
             write(self.cache, self.key, found)
         self._curves = found
 
+    def ready(self) -> bool:
+        return self._thread is None or not self._thread.is_alive()
+
     def result(self) -> dict | None:
         try:
             if self._thread is not None:

@@ -61,7 +61,7 @@ def test_a_run_found_in_its_cache_trains_nothing(tmp_path):
     cache = tmp_path / reference_run.CACHE_NAME
     reference_run.write(cache, reference_run.key(chosen), CURVES)
     run = reference_run.Run(chosen, cache)
-    assert run.result() == CURVES and run.problem == ""
+    assert run.ready() and run.result() == CURVES and run.problem == ""
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the checks' marks, imported outside a grading
@@ -72,5 +72,5 @@ def test_a_cancelled_run_stops_at_once_and_says_why(tmp_path):
     began = time.monotonic()
     run.cancel()
     assert time.monotonic() - began < 10, "cancel waited for the training"
-    assert run.result() is None and "stopped" in run.problem
+    assert run.ready() and run.result() is None and "stopped" in run.problem
     assert not cache.exists(), "nothing of a cancelled run is kept"

@@ -155,6 +155,8 @@ def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], 
             sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
     groups = copies.groups(sources, stems)
     book.write_summary(summary.render(book.sorted_records(), groups))
+    if reference is not None and not reference.ready():
+        say("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ...")
     found = reference.result() if reference is not None else None
     webpage.write(book.out, book.sorted_records(), groups, found, reference.problem if reference is not None else "")
 

@@ -168,16 +168,52 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
     began = time.monotonic()
+    training = start_reference(settings, chosen)
     try:
         doc, internal = engine.grade(settings, chosen)
+        formats.emit(doc, fmt, seconds=time.monotonic() - began)
+        if training is not None:
+            show_curves(doc, submission, training, err=fmt != "text")
     except engine.GraderError as exc:
         click.echo(f"grade: internal error: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
-    formats.emit(doc, fmt, seconds=time.monotonic() - began)
+    finally:
+        if training is not None:
+            training.cancel()
     if internal:
         click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
+
+
+def start_reference(settings, chosen):
+    """The reference run whose curves the picture of exercise 6 shows (:mod:`grader.reference_run`), started
+    now so that it trains while the checks run; None when no exercise graded draws curves."""
+    from grader import curves, reference_run
+    from grader.plugin import find_module
+
+    if not reference_run.wanted(chosen) or find_module(settings.submission, reference_run.STEM) is None:
+        return None
+    return reference_run.Run(settings, settings.submission / curves.FOLDER / reference_run.CACHE_NAME)
+
+
+def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
+    """After grading exercise 6: its training curves' picture in the submission's ``.grade/``, and where it is.
+    The text report holds the summary already; other formats keep stdout for the document, so both lines go to stderr."""
+    from grader import curves
+
+    found = curves.of(doc)
+    if found is None:  # the module is missing, or its training never ran to an end
+        return
+    reference = training.result()
+    if err:
+        click.echo(curves.summary(found), err=True)
+    try:
+        click.echo(f"Training curves: {curves.write_picture(submission, found, reference)}", err=err)
+    except OSError as exc:
+        click.echo(f"grade: the training curves could not be written into {submission / curves.FOLDER}: {exc.strerror or exc}", err=True)
+    if training.problem:
+        click.echo(f"The picture has no reference curve: {training.problem}", err=err)
 
 
 def check_policy(min_score, min_percent) -> None:

@@ -61,6 +61,7 @@ class Result:
     hint: str
     output: str = ""
     line: int | None = None  # of the student's file, where their code raised
+    data: dict = field(default_factory=dict)  # what the check recorded with the ``data`` fixture
     internal: bool = field(default=False, repr=False)
     position: int = field(default=0, repr=False)  # in the check files, whatever order the checks ran in
 
@@ -304,8 +305,7 @@ class Grading:
         return self._seed(request.node)
 
     def _seed(self, item) -> int:
-        """Each check draws its inputs from the run's seed and its own name, so a replay is exact."""
-        return zlib.crc32(f"{self.options.seed}:{item.name}".encode())
+        return check_seed(self.options.seed, item.name)
 
     @pytest.fixture
     def rng(self, seed):
@@ -316,6 +316,13 @@ class Grading:
     @pytest.fixture
     def credit(self) -> Credit:
         return Credit()
+
+    @pytest.fixture
+    def data(self) -> dict:
+        """Plain JSON values (numbers, strings, None, lists, dicts) a check adds to its entry of the document,
+        as ``"data"``: what a picture is drawn from (exercise 6's training curves). Kept whether the check
+        passes or fails; a check that records nothing has no ``"data"``, so its entry stays as it was."""
+        return {}
 
     @pytest.fixture
     def settings(self) -> Settings:
@@ -349,6 +356,8 @@ class Grading:
         result = Result(
             _stem(item), item.name.removeprefix("test_"), 0.0, points, "passed", "", hint, position=item.stash.get(_POSITION, 0)
         )
+        recorded = item.funcargs.get("data") if hasattr(item, "funcargs") else None
+        result.data = dict(recorded) if isinstance(recorded, dict) else {}
         if report.passed:
             result.score = points
             return result
@@ -378,6 +387,11 @@ _BUDGET = pytest.StashKey[float]()
 _POSITION = pytest.StashKey[int]()
 
 
+def check_seed(run_seed: int, test_name: str) -> int:
+    """Each check draws its inputs from the run's seed and its own name, so a replay is exact."""
+    return zlib.crc32(f"{run_seed}:{test_name}".encode())
+
+
 def _stem(node) -> str:
     return node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
 
@@ -387,4 +401,7 @@ def as_dict(result: Result) -> dict:
     data = asdict(result)
     if result.output and result.status != "passed":
         data["message"] += f"\n--- your code printed ---\n{result.output}"
-    return {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line")}
+    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line")}
+    if result.data:
+        entry["data"] = data["data"]
+    return entry

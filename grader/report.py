@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from grader import curves
 from grader.sandbox.layers import notes
 
 MARKS = {"passed": ("✓", "green"), "skipped": ("-", "yellow")}
@@ -33,6 +34,9 @@ def render(doc: dict) -> str:
                 lines.extend("      " + line for line in item["message"].splitlines())
                 if item["hint"] and item["status"] != "skipped":
                     lines.append(click.style(f"      hint: {item['hint']}", fg="cyan"))
+            trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
+            if trained is not None:  # exercise 6's accuracy check: what its training curves show
+                lines.append(f"      {curves.summary(trained)}")
         lines.append(f"  {points(exercise['score'])}/{points(exercise['max_score'])} points")
         lines.append("")
     lines.append(click.style(f"Total: {points(doc['score'])}/{points(doc['max_score'])} points", bold=True))

@@ -154,10 +154,11 @@ def results(out: Path) -> list[dict]:
 
 
 def files(out: Path) -> dict[str, str]:
+    """Every file a batch writes but those holding grading times: results.jsonl, batch.log, report.html (tests/test_webpage.py)."""
     return {
         str(p.relative_to(out)): p.read_text(encoding="utf-8")
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name not in ("results.jsonl", "batch.log")
+        if p.is_file() and p.name not in ("results.jsonl", "batch.log", "report.html")
     }
 
 

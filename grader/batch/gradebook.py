@@ -85,7 +85,7 @@ class Gradebook:
         """Start over: no student's old feedback or format file may outlive the regrading."""
         self.records = {}
         self.results.write_bytes(b"")
-        for old in self.path(FEEDBACK).glob("*.md"):
+        for old in [*self.path(FEEDBACK).glob("*.md"), *self.path(FEEDBACK).glob("*.html")]:  # .html: written by webpage
             old.unlink()
         for fmt, spec in formats.FORMATS.items():
             for old in self.path(fmt).glob(f"*{spec.suffix}"):
@@ -127,30 +127,33 @@ class Gradebook:
                     record["seed"],
                 ]
             )
-        _write_atomic(self.path(GRADES), buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
+        write_atomic(self.path(GRADES), buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
 
     def write_feedback(self, record: dict) -> None:
         folder = self.path(FEEDBACK)
         folder.mkdir(exist_ok=True)
-        _write_atomic(folder / f"{record['batch']['student']}.md", feedback(record))
+        write_atomic(folder / f"{record['batch']['student']}.md", feedback(record))
 
     def write_summary(self, text: str) -> None:
-        _write_atomic(self.path(SUMMARY), text)
+        write_atomic(self.path(SUMMARY), text)
 
 
 def feedback(record: dict) -> str:
-    """What a student reads: their score, why it could not be graded if so, then ``grade``'s own report."""
-    batch = record["batch"]
-    text = click.unstyle(render(records.document(record)))
+    """What a student reads, as markdown: :func:`feedback_parts` under a heading, the report in a fence."""
+    title, paragraphs, text = feedback_parts(record)
     fence = "`" * max(3, 1 + max(map(len, re.findall("`+", text)), default=0))  # longer than any run the text holds
-    lines = [
-        f"# Feedback for {batch['student']}",
-        "",
-        f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}",
+    return "\n\n".join([f"# {title}", *paragraphs, f"{fence}text\n{text}\n{fence}"]) + "\n"
+
+
+def feedback_parts(record: dict) -> tuple[str, list[str], str]:
+    """What a student reads: a title, their score (and why it could not be graded, if so), then ``grade``'s own report."""
+    batch = record["batch"]
+    paragraphs = [
+        f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}"
     ]
     if batch["note"]:
-        lines += ["", f"Note: {batch['note']}"]
-    return "\n".join([*lines, "", fence + "text", text, fence, ""])
+        paragraphs.append(f"Note: {batch['note']}")
+    return f"Feedback for {batch['student']}", paragraphs, click.unstyle(render(records.document(record)))
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:
@@ -170,7 +173,7 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
+def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding=encoding)
     os.replace(temporary, path)

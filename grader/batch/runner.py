@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from grader.batch import copies, gradebook, layouts, summary
+from grader.batch import copies, gradebook, layouts, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.report import points
 
@@ -91,6 +91,7 @@ def run(options: Options) -> int:
         "require": list(options.require),
     }
     began = time.monotonic()
+    reference = start_reference(options, seed, book.out)
     try:
         if todo:
             with (
@@ -103,21 +104,43 @@ def run(options: Options) -> int:
                     progress.step(record)
                 progress.close()
     except KeyboardInterrupt:
+        if reference is not None:
+            reference.cancel()
         say(
             f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
             "rerun the same command to grade the rest."
         )
         return EXIT_INTERRUPTED
     except Fatal as exc:
+        if reference is not None:
+            reference.cancel()
         say(f"grade batch: {exc}")
         return exc.code
-    finish(book, layout, stems, options.formats)
+    finish(book, layout, stems, options.formats, reference)
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
     return EXIT_INTERNAL if any(r["batch"]["status"] == "grader_error" for r in book.records.values()) else EXIT_DONE
 
 
-def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], formats: tuple[str, ...]) -> None:
-    """Fill in what an earlier, interrupted run may have left out, then write the CSV and the summary."""
+def start_reference(options: Options, seed: int, out: Path):
+    """The reference run whose curves the report draws beside exercise 6's (:mod:`grader.reference_run`): started
+    now, so that it trains while the students are graded, once per seed (kept in ``--out``); None without exercise 6.
+    It trains on one thread, as ``grade`` does and as the students do with the default ``--jobs``: a rerun's workers
+    may get other thread counts (fewer students left), and the run must keep the key it was cached under."""
+    from grader import reference_run
+
+    if not reference_run.wanted(options.exercises):
+        return None
+    from grader.cli import resolve_device
+    from grader.plugin import Settings
+
+    device = options.device if options.device != "auto" else resolve_device("auto")
+    settings = Settings(out, seed, device, options.timeout_scale, options.memory, options.data_dir)
+    return reference_run.Run(settings, out / reference_run.CACHE_NAME)
+
+
+def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], formats: tuple[str, ...], reference=None) -> None:
+    """Fill in what an earlier, interrupted run may have left out, then write the CSV, the summary and the report page.
+    ``reference``: the reference run (:func:`start_reference`) whose curves the page shows."""
     for student, record in book.records.items():
         if not (book.path(gradebook.FEEDBACK) / f"{student}.md").exists():
             book.write_feedback(record)
@@ -133,7 +156,12 @@ def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], 
             except layouts.BadInput:
                 continue
             sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
-    book.write_summary(summary.render(book.sorted_records(), copies.groups(sources, stems)))
+    groups = copies.groups(sources, stems)
+    book.write_summary(summary.render(book.sorted_records(), groups))
+    if reference is not None and not reference.ready():
+        say("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ...")
+    found = reference.result() if reference is not None else None
+    webpage.write(book.out, book.sorted_records(), groups, found, reference.problem if reference is not None else "")
 
 
 def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jobs: int) -> None:
@@ -161,6 +189,7 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
         (gradebook.RESULTS, "results"),
         (gradebook.FEEDBACK, "feedback"),
         (gradebook.SUMMARY, "summary"),
+        (webpage.REPORT, "report"),
     ):
         lines.append(f"{label:<9} {out / name}{'/' if name == gradebook.FEEDBACK else ''}")
     click.echo("\n".join(lines))

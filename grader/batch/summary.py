@@ -7,6 +7,7 @@ code hit errors or timeouts or whose files could not be graded; and the copy gro
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 from grader.batch.copies import Group
 from grader.batch.records import TROUBLE
@@ -14,6 +15,12 @@ from grader.report import points
 from grader.sandbox.layers import notes
 
 BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", "full")
+RATES_NOTE = "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none)."
+COPIES_NOTE = (
+    "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
+    "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
+    "solution are left out, since matching on them proves nothing."
+)
 
 
 def band(score: float, maximum: float) -> str:
@@ -66,14 +73,31 @@ def _distribution(records: list[dict], stems: list[str]) -> list[str]:
     return lines
 
 
-def _checks(records: list[dict]) -> list[str]:
-    """Pass rates among the students who handed the exercise in, lowest first."""
+@dataclass(frozen=True)
+class Rate:
+    """One check's pass rate among the students who handed its exercise in (a check skipped on this machine counts for none)."""
+
+    name: str  # "stem::check"
+    points: float
+    hint: str
+    passed: int
+    handed_in: int
+    other: dict[str, int]  # status -> how many students' checks ended so, besides passed
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.handed_in if self.handed_in else None
+
+
+def pass_rates(records: list[dict]) -> list[Rate]:
+    """Every check's pass rate, hardest first (the checks nobody handed in last)."""
     table: dict[str, dict] = {}
     for record in records:
         for part in record["exercises"]:
             for item in part["checks"]:
                 row = table.setdefault(
-                    f"{part['exercise']}::{item['name']}", {"points": item["max_score"], "handed_in": 0, "passed": 0, "other": {}}
+                    f"{part['exercise']}::{item['name']}",
+                    {"points": item["max_score"], "hint": item["hint"], "handed_in": 0, "passed": 0, "other": {}},
                 )
                 if part["status"] == "missing":
                     continue
@@ -83,20 +107,27 @@ def _checks(records: list[dict]) -> list[str]:
                     row["passed"] += 1
                 else:
                     row["other"][item["status"]] = row["other"].get(item["status"], 0) + 1
+    rates = [Rate(name, **row) for name, row in table.items()]
+    return sorted(rates, key=lambda r: (r.rate is None, r.rate or 0.0, r.name))
+
+
+def other_outcomes(rate: Rate) -> str:
+    """``2 failed, 1 error``: the statuses besides passed, commonest first."""
+    return ", ".join(f"{count} {status}" for status, count in sorted(rate.other.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _checks(records: list[dict]) -> list[str]:
     lines = [
         "## Checks, hardest first",
         "",
-        "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none).",
+        RATES_NOTE,
         "",
         "| check | points | passed | pass rate | other outcomes |",
         "|---|---:|---:|---:|---|",
     ]
-    rate = {name: row["passed"] / row["handed_in"] if row["handed_in"] else None for name, row in table.items()}
-    for name in sorted(table, key=lambda n: (rate[n] is None, rate[n] or 0.0, n)):
-        row = table[name]
-        shown = "–" if rate[name] is None else f"{100 * rate[name]:.0f}%"
-        other = ", ".join(f"{count} {status}" for status, count in sorted(row["other"].items(), key=lambda kv: (-kv[1], kv[0])))
-        lines.append(f"| {name} | {points(row['points'])} | {row['passed']}/{row['handed_in']} | {shown} | {other} |")
+    for rate in pass_rates(records):
+        shown = "–" if rate.rate is None else f"{100 * rate.rate:.0f}%"
+        lines.append(f"| {rate.name} | {points(rate.points)} | {rate.passed}/{rate.handed_in} | {shown} | {other_outcomes(rate)} |")
     return lines
 
 
@@ -120,9 +151,7 @@ def _copies(groups: list[Group]) -> list[str]:
     lines = [
         "## Possible copies",
         "",
-        "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
-        "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
-        "solution are left out, since matching on them proves nothing.",
+        COPIES_NOTE,
         "",
     ]
     if not groups:

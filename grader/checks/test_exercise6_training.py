@@ -20,7 +20,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader import mnist_tensors
+from grader import curves, mnist_tensors
 from grader.checks._helpers import preload_torch_dynamo
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.data import ensure_mnist
@@ -451,7 +451,25 @@ def probe_fit_mnist(module, root, epochs, seed, device, threads):
         epochs=epochs,
         device=device,
     )
-    return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None}
+    return {"state": state_of(model), "epochs": len(history) if isinstance(history, list) else None, "history": history_rows(history)}
+
+
+def history_rows(history) -> list | None:
+    """fit's history as rows of plain numbers (``curves.KEYS``), at most ``curves.MAX_EPOCHS`` of them; in the
+    child, so that whatever else a history holds, however big, stays there. The judge checks the rows again."""
+    if type(history) not in (list, tuple):
+        return None
+
+    def number(value):  # a Python number; also one left in a tensor (no .item()) or a numpy scalar (np.mean)
+        if isinstance(value, torch.Tensor):
+            value = value.item() if value.numel() == 1 else None
+        elif type(value).__module__ == "numpy":
+            value = value.item() if getattr(value, "size", 0) == 1 else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return [
+        {key: number(entry.get(key)) for key in curves.KEYS} if isinstance(entry, dict) else None for entry in history[: curves.MAX_EPOCHS]
+    ]
 
 
 def measured_accuracy(reference, state: dict, root: str) -> float:
@@ -477,10 +495,12 @@ def mnist_training(settings, seed) -> tuple:
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
-def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
+def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root, data):
     epochs, threshold = mnist_tensors.goal()
     probe, args = mnist_training(settings, seed)
     got = student.run(probe, *args)
+    # Recorded before any verdict, so that a student whose training fails sees its curves too.
+    data["curves"] = trained = curves.record(got.get("history"), threshold, epochs)
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
@@ -490,7 +510,7 @@ def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root):
         fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
     if not all(torch.isfinite(value).all() for value in state.values()):
         fail(f"after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged")
-    accuracy = measured_accuracy(reference, state, mnist_root)
+    accuracy = trained["measured_accuracy"] = measured_accuracy(reference, state, mnist_root)
     if accuracy < threshold:
         ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
         fail(

@@ -1,0 +1,250 @@
+"""``report.html``: the class at a glance for a teacher, one self-contained file; and ``feedback/<student>.html``.
+
+Rebuilt from the records of ``results.jsonl`` and the copy groups at the end of every run, a resumed
+one too, as ``summary.md`` is: the batch's seed, the kit's version, the isolation layers and the time
+taken; a histogram of the total scores and one per exercise; each check's pass rate as a bar, hardest
+first, with its hint; exercise 6's training curves; a row per student with a link to their feedback;
+the copy groups, linked to the students' rows. The charts are inline SVG (:mod:`grader.charts`), the
+style inline CSS, and there is no script, so the file opens from disk with no network. Every string
+that comes from a student's files or code (ids, messages, notes) is escaped for HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+
+import grader
+from grader import charts, curves
+from grader.batch import gradebook, summary
+from grader.batch.copies import Group
+from grader.formats.common import visible
+from grader.report import points
+
+REPORT = "report.html"
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #222; }
+h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; } th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 8px 0; }
+.facts dt { color: #666; } .facts dd { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+td.rate { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.bar { display: inline-block; width: 160px; height: 12px; background: #eee; margin-right: 6px; vertical-align: middle; }
+.bar span { display: block; height: 100%; background: #4c72b0; }
+.hint { color: #555; font-size: 12px; max-width: 520px; }
+.status-graded { color: #1a7f37; } .status-missing { color: #9a6700; } .trouble { color: #cf222e; font-weight: 600; }
+.measured { font-size: 12px; color: #555; }
+.note { font-size: 12px; color: #555; max-width: 360px; overflow-wrap: anywhere; }
+pre { background: #f6f8fa; padding: 12px; overflow-x: auto; white-space: pre-wrap; }
+"""
+
+
+def write(out: Path, records: list[dict], groups: list[Group], reference: dict | None = None, reference_problem: str = "") -> Path:
+    """Write ``out/report.html`` and every student's ``feedback/<student>.html``; return the report's path."""
+    thumbnails = {
+        record["batch"]["student"]: curves.sparkline(found, reference) for record in records if (found := curves.of(record)) is not None
+    }
+    folder = Path(out) / gradebook.FEEDBACK
+    folder.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        student = record["batch"]["student"]
+        gradebook.write_atomic(folder / f"{student}.html", feedback_page(record, thumbnails.get(student, "")))
+    path = Path(out) / REPORT
+    gradebook.write_atomic(path, render(records, groups, thumbnails, reference, reference_problem))
+    return path
+
+
+def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str], reference: dict | None, reference_problem: str) -> str:
+    if not records:
+        return _page("Class report", "<h1>Class report</h1>\n<p>No student has been graded yet.</p>")
+    stems = [part["exercise"] for part in records[0]["exercises"]]
+    body = [
+        f"<h1>Class report: {len(records)} student(s)</h1>",
+        _facts(records, stems),
+        _scores(records, stems),
+        _checks(records),
+        _training(records, reference, reference_problem),
+        _students(records, stems, thumbnails),
+        _copies(records, groups),
+    ]
+    return _page("Class report", "\n".join(part for part in body if part))
+
+
+def feedback_page(record: dict, thumbnail: str = "") -> str:
+    """A student's feedback as HTML: the same parts as ``feedback/<student>.md``, and their training curve if there is one."""
+    title, paragraphs, text = gradebook.feedback_parts(record)
+    body = [f"<h1>{esc(title)}</h1>", *(f"<p>{esc(paragraph)}</p>" for paragraph in paragraphs)]
+    if thumbnail:
+        body.append(
+            f'<figure class="curve">{thumbnail}<figcaption>Accuracy per epoch in fit\'s history, against the goal.</figcaption></figure>'
+        )
+    body.append(f"<pre>{esc(text)}</pre>")
+    return _page(title, "\n".join(body))
+
+
+def esc(text) -> str:
+    """Any text as HTML, control characters spelled out: a student's id, message or note cannot become markup."""
+    return html.escape(visible(str(text)), quote=True)
+
+
+def href(*parts: str) -> str:
+    """A relative link to a file whose name a student chose (``feedback/<id>.html``), quoted for a URL, then for HTML."""
+    return esc("/".join(urllib.parse.quote(part, safe="") for part in parts))
+
+
+def bins(scores: list[float], maximum: float) -> tuple[list[int], list[float]]:
+    """How many scores fall in each bin, and the bins' edges: a bin per point up to 20 points, else about ten of whole
+    points; each bin holds its left edge, and the last one the maximum."""
+    width = 1 if maximum <= 20 else math.ceil(maximum / 10)
+    count = int(maximum // width) + 1
+    counts = [0] * count
+    for score in scores:
+        counts[min(max(int(score // width), 0), count - 1)] += 1
+    return counts, [i * width for i in range(count + 1)]
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _facts(records: list[dict], stems: list[str]) -> str:
+    seconds = sum(record["batch"].get("seconds", 0.0) for record in records)
+    facts = [
+        ("seed", ", ".join(str(seed) for seed in sorted({record["seed"] for record in records}))),
+        ("kit version", grader.__version__),
+        ("exercises", ", ".join(stems)),
+        ("points", points(records[0]["max_score"])),
+        ("isolation", _isolation(records)),
+        ("time taken", f"{_duration(seconds)} of grading in all, {_duration(seconds / len(records))} a student on average"),
+    ]
+    return '<dl class="facts">' + "".join(f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in facts) + "</dl>"
+
+
+def _isolation(records: list[dict]) -> str:
+    """The layers that held in the sandbox (the records' ``"isolation"``), per kind of record if they differ."""
+    found = Counter(tuple(map(str, r["isolation"])) if isinstance(r.get("isolation"), list) else None for r in records)
+    named = {layers: (", ".join(layers) or "none") if layers is not None else "not recorded" for layers in found}
+    if len(found) == 1:
+        return next(iter(named.values()))
+    return "; ".join(f"{named[layers]} ({count} student(s))" for layers, count in found.most_common())
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min {int(seconds % 60):02d} s"
+
+
+def _scores(records: list[dict], stems: list[str]) -> str:
+    charts_html = [_histogram([r["score"] for r in records], records[0]["max_score"], "total", "hist-total")]
+    for index, stem in enumerate(stems):
+        parts = [p for r in records for p in r["exercises"] if p["exercise"] == stem]
+        charts_html.append(_histogram([p["score"] for p in parts], max(p["max_score"] for p in parts), stem, f"hist-{index}"))
+    return '<section id="scores">\n<h2>Scores</h2>\n<div class="charts">\n' + "\n".join(charts_html) + "\n</div>\n</section>"
+
+
+def _histogram(scores: list[float], maximum: float, title: str, name: str) -> str:
+    counts, edges = bins(scores, maximum)
+    chart = charts.histogram(counts, edges, f"{title} ({points(maximum)} points)", name)
+    return f'<figure class="histogram" data-of="{esc(title)}">{chart}</figure>'
+
+
+def _checks(records: list[dict]) -> str:
+    rows = []
+    for rate in summary.pass_rates(records):
+        share = 0.0 if rate.rate is None else 100 * rate.rate
+        shown = "–" if rate.rate is None else f"{share:.0f}%"
+        rows.append(
+            f'<tr><td>{esc(rate.name)}</td><td class="num">{esc(points(rate.points))}</td>'
+            f'<td class="rate"><span class="bar"><span style="width: {share:.1f}%"></span></span>'
+            f"{shown} ({rate.passed}/{rate.handed_in})</td>"
+            f'<td>{esc(summary.other_outcomes(rate))}</td><td class="hint">{esc(rate.hint)}</td></tr>'
+        )
+    return (
+        '<section id="checks">\n<h2>Checks, hardest first</h2>\n'
+        f"<p>{esc(summary.RATES_NOTE)}</p>\n"
+        '<table class="pass-rates">\n<tr><th>check</th><th>points</th><th>passed</th><th>other outcomes</th><th>hint</th></tr>\n'
+        + "\n".join(rows)
+        + "\n</table>\n</section>"
+    )
+
+
+def _training(records: list[dict], reference: dict | None, problem: str) -> str:
+    found = [one for record in records if (one := curves.of(record)) is not None]
+    if not found:
+        return ""
+    reached = sum(1 for one in found if one["measured_accuracy"] is not None and one["measured_accuracy"] >= one["goal"])
+    if reference is not None and reference["measured_accuracy"] is not None:
+        about = (
+            f"The wide grey line is the reference solution trained with the batch's seed, reaching {reference['measured_accuracy']:.2f}%."
+        )
+    else:
+        about = f"There is no reference curve: {problem or 'the reference run was not available'}."
+    return (
+        '<section id="training">\n<h2>Training curves (exercise 6)</h2>\n'
+        f"<p>{reached} of {len(found)} student(s) reached the {found[0]['goal']:g}% goal, as measured by the grader. {esc(about)}</p>\n"
+        f'<figure class="class-curves">{curves.class_chart(found, reference, "class-curves")}</figure>\n</section>'
+    )
+
+
+def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str]) -> str:
+    head = "".join(f"<th>{esc(stem)}</th>" for stem in stems)
+    extra = "<th>training</th>" if thumbnails else ""
+    rows = []
+    for index, record in enumerate(records):
+        batch = record["batch"]
+        student = batch["student"]
+        scores = {part["exercise"]: part for part in record["exercises"]}
+        cells = "".join(f'<td class="num">{_score(scores[s])}</td>' if s in scores else "<td></td>" for s in stems)
+        status = "status-graded" if batch["status"] == "graded" else "status-missing" if batch["status"] == "missing" else "trouble"
+        html_link, md_link = (href(gradebook.FEEDBACK, student + suffix) for suffix in (".html", ".md"))
+        links = f'<a href="{html_link}">{esc(student)}</a> (<a href="{md_link}">md</a>)'
+        curve = f"<td>{_curve_cell(record, thumbnails.get(student, ''))}</td>" if thumbnails else ""
+        rows.append(
+            f'<tr id="student-{index}"><td>{links}</td>{cells}<td class="num">{_score(record)}</td>'
+            f'<td class="{status}">{esc(batch["status"])}</td><td class="note">{esc(batch["note"])}</td>{curve}</tr>'
+        )
+    return (
+        '<section id="students">\n<h2>Students</h2>\n<table class="students">\n'
+        f"<tr><th>student (feedback)</th>{head}<th>total</th><th>status</th><th>note</th>{extra}</tr>\n"
+        + "\n".join(rows)
+        + "\n</table>\n</section>"
+    )
+
+
+def _score(part: dict) -> str:
+    """``15/17``: a record's or an exercise's points."""
+    return esc(f"{points(part['score'])}/{points(part['max_score'])}")
+
+
+def _curve_cell(record: dict, thumbnail: str) -> str:
+    found = curves.of(record)
+    if found is None or found["measured_accuracy"] is None:
+        return thumbnail
+    return f'{thumbnail}<div class="measured">{found["measured_accuracy"]:.2f}% measured by the grader</div>'
+
+
+def _copies(records: list[dict], groups: list[Group]) -> str:
+    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
+    intro = f"<p>{esc(summary.COPIES_NOTE)}</p>"
+    if not groups:
+        return f'<section id="copies">\n<h2>Possible copies</h2>\n{intro}\n<p>None found.</p>\n</section>'
+    rows = []
+    for group in groups:
+        close = "identical" if group.identical else f"{100 * group.similarity:.0f}% similar"
+        names = ", ".join(f'<a href="#student-{row_of[s]}">{esc(s)}</a>' if s in row_of else esc(s) for s in group.students)
+        rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{names}</td><td>{close}</td></tr>")
+    return (
+        f'<section id="copies">\n<h2>Possible copies</h2>\n{intro}\n<table class="copies">\n'
+        "<tr><th>exercise</th><th>students</th><th>how close</th></tr>\n" + "\n".join(rows) + "\n</table>\n</section>"
+    )

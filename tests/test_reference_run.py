@@ -1,0 +1,76 @@
+"""Is the reference run kept by everything it depends on, read back only when it matches, and stopped when cancelled?
+
+The real training is in tests/test_curves.py (``grade 6`` on the reference); here no MNIST is trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import time
+
+import pytest
+
+from grader import curves, reference_run
+from grader.plugin import Settings
+
+CURVES = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}], 97.0, 1, 95.2)
+
+
+def settings(tmp_path, **changes) -> Settings:
+    return dataclasses.replace(Settings(submission=tmp_path, seed=5), **changes)
+
+
+def test_the_key_changes_with_what_the_curves_depend_on(tmp_path, monkeypatch):
+    base = reference_run.key(settings(tmp_path))
+    assert reference_run.key(settings(tmp_path)) == base
+    assert reference_run.key(settings(tmp_path / "elsewhere")) == base, "the submission does not change the reference"
+    others = {reference_run.key(settings(tmp_path, seed=6)), reference_run.key(settings(tmp_path, device="cuda"))}
+    others.add(reference_run.key(settings(tmp_path, threads=4)))
+    monkeypatch.setenv("GRADER_MNIST_EPOCHS", "2")
+    others.add(reference_run.key(settings(tmp_path)))
+    monkeypatch.setenv("GRADER_MNIST_THRESHOLD", "95")
+    others.add(reference_run.key(settings(tmp_path)))
+    assert base not in others and len(others) == 5
+
+
+def test_a_cache_keeps_the_newest_entries_and_reads_back_only_its_key(tmp_path):
+    cache = tmp_path / "deep" / reference_run.CACHE_NAME
+    for seed in range(reference_run.KEEP + 3):
+        reference_run.write(cache, f"key-{seed}", {**CURVES, "epochs": seed})
+    kept = json.loads(cache.read_text(encoding="utf-8"))
+    assert [entry["key"] for entry in kept] == [f"key-{seed}" for seed in range(3, reference_run.KEEP + 3)]
+    assert reference_run.read(cache, "key-5") == {**CURVES, "epochs": 5}
+    assert reference_run.read(cache, "key-0") is None
+    reference_run.write(cache, "key-5", CURVES)  # written again: moves to the end, once
+    assert [entry["key"] for entry in json.loads(cache.read_text(encoding="utf-8"))].count("key-5") == 1
+
+
+def test_a_damaged_cache_is_no_cache(tmp_path):
+    cache = tmp_path / reference_run.CACHE_NAME
+    for text in ("{not json", '{"key": 1}', '[{"key": "k"}]', '[{"key": "k", "curves": {"goal": "x"}}]'):
+        cache.write_text(text, encoding="utf-8")
+        assert reference_run.read(cache, "k") is None
+    reference_run.write(cache, "k", CURVES)
+    assert reference_run.read(cache, "k") == CURVES
+
+
+def test_a_run_found_in_its_cache_trains_nothing(tmp_path):
+    chosen = settings(tmp_path)
+    cache = tmp_path / reference_run.CACHE_NAME
+    reference_run.write(cache, reference_run.key(chosen), CURVES)
+    run = reference_run.Run(chosen, cache)
+    assert run.ready() and run.result() == CURVES and run.problem == ""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the checks' marks, imported outside a grading
+def test_a_cancelled_run_stops_at_once_and_says_why(tmp_path):
+    importlib.import_module(reference_run.CHECK_MODULE)  # as in grade, where the checks are imported by then (torch: seconds)
+    cache = tmp_path / reference_run.CACHE_NAME
+    run = reference_run.Run(settings(tmp_path), cache)
+    began = time.monotonic()
+    run.cancel()
+    assert time.monotonic() - began < 10, "cancel waited for the training"
+    assert run.ready() and run.result() is None and "stopped" in run.problem
+    assert not cache.exists(), "nothing of a cancelled run is kept"

@@ -74,13 +74,79 @@ def main():
     """
 
 
-@main.command("run", cls=RunCommand)
-@click.argument("exercises", nargs=-1)
-@click.option(
+SUBMISSION_OPTION = click.option(
     "--submission",
     type=click.Path(path_type=Path),
     help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]",
 )
+
+
+def grading_options(command):
+    """The options of a grading, shared by ``grade run`` and ``grade watch``."""
+    for option in reversed(
+        [
+            SUBMISSION_OPTION,
+            click.option(
+                "--seed",
+                type=click.IntRange(0, 2**63 - 1),
+                help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]",
+            ),
+            click.option(
+                "--device",
+                type=click.Choice(["auto", "cpu", "cuda"]),
+                default="cpu",
+                show_default=True,
+                help="Where the training checks run; auto takes CUDA when it is there.",
+            ),
+            click.option(
+                "--timeout-scale",
+                type=click.FloatRange(min=0.1, max=100),
+                default=1.0,
+                show_default=True,
+                help="Multiply every time limit, for slow machines.",
+            ),
+            click.option(
+                "--memory-limit",
+                default="4G",
+                show_default=True,
+                help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.",
+            ),
+            click.option(
+                "--data-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                envvar="GRADER_DATA",
+                help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir):
+    """The Settings of a grading from its options; a bad folder or size is a usage error."""
+    from grader import engine
+    from grader.plugin import Settings
+
+    submission = (submission or engine.default_submission()).resolve()
+    if not submission.is_dir():
+        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
+    try:
+        memory = parse_size(memory_limit)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
+    return Settings(
+        submission=submission,
+        seed=engine.new_seed() if seed is None else seed,
+        device=resolve_device(device),
+        timeout_scale=timeout_scale,
+        memory=memory,
+        data_dir=data_dir.resolve() if data_dir else None,
+    )
+
+
+@main.command("run", cls=RunCommand)
+@click.argument("exercises", nargs=-1)
 @click.option(
     "--format",
     "fmt",
@@ -89,32 +155,7 @@ def main():
     show_default=True,
     help="text for people; json, junit, github or gradescope for programs (only the document on stdout).",
 )
-@click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"
-)
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="cpu",
-    show_default=True,
-    help="Where the training checks run; auto takes CUDA when it is there.",
-)
-@click.option(
-    "--timeout-scale",
-    type=click.FloatRange(min=0.1, max=100),
-    default=1.0,
-    show_default=True,
-    help="Multiply every time limit, for slow machines.",
-)
-@click.option(
-    "--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="GRADER_DATA",
-    help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
-)
+@grading_options
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent):
@@ -125,25 +166,10 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
 
     # The forkserver imports torch in its own process while this one imports pytest and the checks.
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in chosen)))
-    from grader import engine  # imported here so that `grade list` and usage errors stay fast
+    from grader import engine, history  # imported here so that `grade list` and usage errors stay fast
 
-    submission = (submission or engine.default_submission()).resolve()
-    if not submission.is_dir():
-        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
-    try:
-        memory = parse_size(memory_limit)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
-    from grader.plugin import Settings
-
-    settings = Settings(
-        submission=submission,
-        seed=engine.new_seed() if seed is None else seed,
-        device=resolve_device(device),
-        timeout_scale=timeout_scale,
-        memory=memory,
-        data_dir=data_dir.resolve() if data_dir else None,
-    )
+    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir)
+    submission = settings.submission
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
     began = time.monotonic()
@@ -153,6 +179,8 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
         click.echo(f"grade: internal error: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
     formats.emit(doc, fmt, seconds=time.monotonic() - began)
+    if fmt == "text" and (warning := history.record(submission, doc, by="grade")):  # the report for people: a student's own run
+        click.echo(f"grade: {warning}", err=True)
     if internal:
         click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -312,14 +340,15 @@ def resolve_device(choice: str) -> str:
 
 
 @main.command("list")
-def list_command():
-    """Show the exercises, their titles and their maximum points."""
-    from grader.engine import collect
+@SUBMISSION_OPTION
+def list_command(submission):
+    """Show the exercises, their titles and points, and with a history of gradings each one's best and last score."""
+    from grader import history, progress
+    from grader.engine import collect, default_submission
 
-    checks = collect(registry.EXERCISES)
-    for exercise in registry.EXERCISES:
-        total = sum(points for stem, _, points, _ in checks if stem == exercise.stem)
-        click.echo(f"{exercise.number}  {exercise.name:<10} {exercise.topics[0]:<9} {exercise.title}  ({total:g} points)")
+    totals = progress.totals(collect(registry.EXERCISES))
+    for line in progress.course_lines(totals, history.standings((submission or default_submission()).resolve())):
+        click.echo(line)
 
 
 class BadInput(click.ClickException):

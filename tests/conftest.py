@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from grader import engine, registry
+from grader import engine, history, registry
 from grader.plugin import Settings
 
 KIT = registry.KIT_ROOT
+# No test writes a history into the kit's own exercises/ (grade 1 would); the tests of the history turn it on in tmp_path.
+os.environ[history.ENV] = "off"
 
 
 @pytest.fixture(scope="session", autouse=True)

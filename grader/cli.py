@@ -351,6 +351,29 @@ def list_command(submission):
         click.echo(line)
 
 
+@main.command("watch")
+@click.argument("exercise", required=False)
+@grading_options
+def watch_command(exercise, submission, seed, device, timeout_scale, memory_limit, data_dir):
+    """Student: re-grade EXERCISE on every save of its file (the first without full marks when none is named)."""
+    try:
+        named = registry.resolve(exercise) if exercise else None
+    except registry.UnknownExercise as exc:
+        raise click.UsageError(f"{exc} (see 'grade list')") from None
+    from grader import sandbox
+
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in registry.EXERCISES)))  # n moves on to any exercise
+    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir)
+    from grader import watch
+
+    start = named or watch.start_on(settings.submission)
+    try:
+        watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
+    except watch.WatchError as exc:
+        click.echo(f"grade watch: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
 class BadInput(click.ClickException):
     """A teacher's file the kit cannot use (unpaired solution markers): one line, exit code 2."""
 

@@ -36,7 +36,7 @@ from grader.report import render
 
 KEYS = {"h": "hints", "l": "list", "n": "next", "r": "re-grade", "t": "train now", "q": "quit"}
 CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading worthless
-STEP_MS = 50  # watchfiles yields a save once the folder has been quiet this long
+STEP_MS = 20  # watchfiles yields a save once the folder has been quiet this long (an editor's save takes a few ms)
 
 
 class WatchError(RuntimeError):
@@ -197,13 +197,16 @@ class Watch:
         )
         lines = [head, "", *render(compact(doc)).splitlines(), ""]
         lines += self.long_lines(part)
+        standings = self.standings()
         if history.score_of(part).full:
-            following = progress.following(self.standings(), self.exercise)
-            if progress.first_to_do(self.standings()) is None:
+            following = progress.following(standings, self.exercise)
+            if progress.first_to_do(standings) is None:
                 lines.append(f"✓ {self.exercise.name} has full marks, and so has every exercise: the course is done.")
-            else:
+            elif self.keys:
                 lines.append(f"✓ {self.exercise.name} has full marks. Press n for {following.name} ({following.title}).")
-        return [*lines, progress.bar(self.standings())]
+            else:
+                lines.append(f"✓ {self.exercise.name} has full marks. Next: grade watch {following.number} ({following.title}).")
+        return [*lines, progress.bar(standings)]
 
     def long_lines(self, part: dict) -> list[str]:
         """Whether each long check ran, and why: the screen says which."""
@@ -224,7 +227,10 @@ class Watch:
     def hint_lines(self) -> list[str]:
         if self.doc is None:
             return [f"{self.exercise.name} has no report yet: save {self.file()} to grade it.", *self.footer()]
-        failing = [c for c in compact(self.doc)["exercises"][0]["checks"] if c["status"] not in ("passed", "skipped") and c["hint"]]
+        part = compact(self.doc)["exercises"][0]
+        if part["status"] == "missing":
+            return [f"There is no {self.file()} in the submission yet: create it and save, and its checks run.", *self.footer()]
+        failing = [c for c in part["checks"] if c["status"] not in ("passed", "skipped") and c["hint"]]
         if not failing:
             return [f"Every check of {self.exercise.name} that has run passes: there is no hint to show.", *self.footer()]
         names: dict[str, list[str]] = {}  # hint -> the checks that give it (a parametrized check gives one hint for all)
@@ -248,10 +254,12 @@ def candidates(submission: Path, exercise: Exercise) -> list[Path]:
 
 
 def compact(doc: dict) -> dict:
-    """``doc`` with an exercise that does not import shown once, not once per check with the same message."""
+    """``doc`` with an exercise that is missing or does not import said once, not once per check with the same message."""
     parts = []
     for part in doc["exercises"]:
-        if part["status"] == "error" and part["checks"]:
+        if part["status"] == "missing":
+            part = {**part, "checks": []}  # the report's own line says that the file is missing
+        elif part["status"] == "error" and part["checks"]:
             first = part["checks"][0]
             hint = "Every check needs the file to import: fix what the message names, save, and the checks run again."
             check = {**first, "name": "import", "max_score": part["max_score"], "hint": hint}

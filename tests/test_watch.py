@@ -21,7 +21,7 @@ import pytest
 from pexpect.popen_spawn import PopenSpawn
 
 from grader import engine, history, registry, sandbox
-from grader.watch import Watch
+from grader.watch import Watch, compact
 from tests.conftest import KIT
 from tests.sandbox_targets import EVIDENCE
 
@@ -302,6 +302,15 @@ def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):
     watch.grade()  # make_scalar hangs for its 5 s; the save stops it
     assert time.monotonic() - began < 4.5
     assert watch.doc is None and watch.events.get_nowait() == "save"
+
+
+def test_a_module_that_does_not_import_or_is_missing_is_said_once():
+    failed = {"name": "make_scalar", "score": 0.0, "max_score": 1.0, "status": "timeout", "message": "could not import", "hint": "h"}
+    doc = {"exercises": [{**part(EX1, 0, 17, "error"), "checks": [failed, {**failed, "name": "make_vector"}]}]}
+    (shown,) = compact(doc)["exercises"][0]["checks"]
+    assert (shown["name"], shown["status"], shown["message"], shown["max_score"]) == ("import", "timeout", "could not import", 17)
+    assert compact({"exercises": [{**part(EX1, 0, 17, "missing"), "checks": [failed]}]})["exercises"][0]["checks"] == []
+    assert compact({"exercises": [{**part(EX1, 0, 17), "checks": [failed]}]})["exercises"][0]["checks"] == [failed]
 
 
 def test_it_starts_on_the_first_exercise_without_full_marks(submission, monkeypatch):

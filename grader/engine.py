@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import pytest_timeout
 
 from grader import registry, sandbox
 from grader.plugin import Grading, Settings, as_dict, find_module
@@ -15,14 +16,15 @@ from grader.plugin import Grading, Settings, as_dict, find_module
 SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
 # every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
+# pytest-timeout is passed as a module (PLUGINS), not as "-p pytest_timeout": that would have pluggy read the
+# entry points of every installed distribution on each run (~10 ms here, up to 100 ms under load; grade watch runs often).
+PLUGINS = (pytest_timeout,)
 PYTEST_ARGS = (
     "-c",
     os.devnull,
     "--rootdir",
     str(registry.CHECKS_DIR),
     "--disable-plugin-autoload",
-    "-p",
-    "pytest_timeout",
     "-p",
     "no:cacheprovider",
     "-p",
@@ -72,7 +74,7 @@ def grade(settings: Settings, exercises, cancel: threading.Event | None = None) 
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    code = pytest.main(args, plugins=[plugin])
+    code = pytest.main(args, plugins=[plugin, *PLUGINS])
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"the grading of {', '.join(e.name for e in exercises)} was cancelled")
     if plugin.collect_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -91,7 +93,7 @@ class _Collector:
 
 def _collected(exercises) -> list[pytest.Item]:
     collector = _Collector()
-    pytest.main([str(e.check_file) for e in exercises] + ["--collect-only", *PYTEST_ARGS], plugins=[collector])
+    pytest.main([str(e.check_file) for e in exercises] + ["--collect-only", *PYTEST_ARGS], plugins=[collector, *PLUGINS])
     return collector.items
 
 

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from grader import engine, plugin, registry
+from grader import engine, plugin, registry, sandbox
 from grader.plugin import Settings
+from tests import sandbox_targets as targets
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 EX1, EX6 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise6_training")
@@ -17,6 +18,7 @@ QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}  # as tests
 
 def test_a_cancelled_grading_stops_its_child_and_raises(tmp_path):
     folder = submission_from(tmp_path, EX1.stem, solution_with(EX1.stem, "def make_scalar(value):\n    while True:\n        pass\n"))
+    assert sandbox.run(targets.nothing).status == "ok"  # the forkserver is up: the time below is the cancel's alone
     cancel = threading.Event()
     threading.Timer(1.0, cancel.set).start()
     began = time.monotonic()
@@ -54,3 +56,22 @@ def test_a_deferred_long_check_runs_once_the_others_pass(monkeypatch):
     doc, internal = grade(KIT / "solutions", [EX6], defer_long=True)
     assert checks(doc)[f"{EX6.stem}::mnist_accuracy"]["status"] == "passed"
     assert internal == 0 and doc["score"] == doc["max_score"] == 20
+
+
+class Outcomes:
+    def __init__(self):
+        self.reports = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.reports.append(report)
+
+
+def test_pytest_timeout_still_guards_a_check_that_hangs_in_this_process(tmp_path):
+    """It is passed as a module (engine.PLUGINS), not found by name: its guard must still stop the check."""
+    (tmp_path / "test_hang.py").write_text("import time, pytest\n\n@pytest.mark.timeout(0.5)\ndef test_hang():\n    time.sleep(30)\n")
+    outcomes = Outcomes()
+    began = time.monotonic()
+    pytest.main([str(tmp_path / "test_hang.py"), *engine.PYTEST_ARGS, "--timeout-method=signal"], plugins=[outcomes, *engine.PLUGINS])
+    (report,) = outcomes.reports
+    assert report.failed and time.monotonic() - began < 10

@@ -22,8 +22,8 @@ from pexpect.popen_spawn import PopenSpawn
 
 from grader import engine, history, registry, sandbox
 from grader.watch import Watch, compact
+from tests import sandbox_targets as targets
 from tests.conftest import KIT
-from tests.sandbox_targets import EVIDENCE
 
 EX1, EX2 = registry.EXERCISES[:2]
 FOOTER = "q quit"  # the last words of every screen on a terminal
@@ -197,7 +197,7 @@ if not os.path.exists("EVIDENCE/MARKER"):
 
 
 def hostile(source: str, marker: str) -> str:
-    return source.replace("EVIDENCE", str(EVIDENCE)).replace("MARKER", marker)
+    return source.replace("EVIDENCE", str(targets.EVIDENCE)).replace("MARKER", marker)
 
 
 @pytest.mark.slow
@@ -212,7 +212,7 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
         save(submission, EX1, hostile(FORK_BOMB, marker) + solution(EX1))
         watch.expect(r"import \[timeout\]")
         watch.expect(FOOTER)
-        forked = [int(p.name.rsplit("-", 1)[1]) for p in EVIDENCE.glob(f"{marker}-*")]
+        forked = [int(p.name.rsplit("-", 1)[1]) for p in targets.EVIDENCE.glob(f"{marker}-*")]
         assert len(forked) > 2, "the fork bomb did not run"
         assert [pid for pid in forked if alive(pid)] == [], "a forked process survived its check"
         save(submission, EX1, solution(EX1))
@@ -220,7 +220,7 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
         watch.expect(FOOTER)
         quit_cleanly(watch)
     finally:
-        for path in EVIDENCE.glob(f"{marker}*"):
+        for path in targets.EVIDENCE.glob(f"{marker}*"):
             path.unlink()
 
 
@@ -250,7 +250,7 @@ def test_sigkill_sent_to_the_parent_costs_only_that_regrade(submission, source):
         watch.expect(FOOTER)
         quit_cleanly(watch)
     finally:
-        (EVIDENCE / marker).unlink(missing_ok=True)
+        (targets.EVIDENCE / marker).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             watch.close(force=True)
 
@@ -297,6 +297,7 @@ def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):
     save(submission, EX1, solution(EX1) + "\n\ndef make_scalar(value):\n    while True:\n        pass\n")  # later definitions win
     watch = quiet_watch(submission)
     monkeypatch.setattr(watch, "show", lambda lines, clear=True: None)
+    assert sandbox.run(targets.nothing).status == "ok"  # the forkserver is up: the time below is the cancel's alone
     began = time.monotonic()
     threading.Timer(1.0, watch.post, args=("save",)).start()
     watch.grade()  # make_scalar hangs for its 5 s; the save stops it

@@ -76,13 +76,15 @@ def check_seconds(seed: int) -> tuple[float, str]:
     import pytest
 
     from grader import registry
-    from grader.engine import PYTEST_ARGS
+    from grader.engine import PLUGINS, PYTEST_ARGS
     from grader.plugin import Grading, Settings
 
     timer = Timer()
     plugin = Grading(Settings(submission=KIT / "solutions", seed=seed))
     exercise = registry.resolve("6")
-    pytest.main([str(exercise.check_file), "-k", "mnist_accuracy", *PYTEST_ARGS, "--timeout-method=signal"], plugins=[plugin, timer])
+    pytest.main(
+        [str(exercise.check_file), "-k", "mnist_accuracy", *PYTEST_ARGS, "--timeout-method=signal"], plugins=[plugin, timer, *PLUGINS]
+    )
     (result,) = [r for r in plugin.results if r.name == "mnist_accuracy"]
     return timer.seconds["test_mnist_accuracy"], result.status
 

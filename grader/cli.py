@@ -93,13 +93,80 @@ def main():
     """
 
 
-@main.command("run", cls=RunCommand)
-@click.argument("exercises", nargs=-1)
-@click.option(
+SUBMISSION_OPTION = click.option(
     "--submission",
     type=click.Path(path_type=Path),
     help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]",
 )
+
+
+def grading_options(command):
+    """The options of a grading, shared by ``grade run`` and ``grade watch``."""
+    for option in reversed(
+        [
+            SUBMISSION_OPTION,
+            click.option(
+                "--seed",
+                type=click.IntRange(0, 2**63 - 1),
+                help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]",
+            ),
+            click.option(
+                "--device",
+                type=click.Choice(["auto", "cpu", "cuda"]),
+                default="cpu",
+                show_default=True,
+                help="Where the training checks run; auto takes CUDA when it is there.",
+            ),
+            click.option(
+                "--timeout-scale",
+                type=click.FloatRange(min=0.1, max=100),
+                default=1.0,
+                show_default=True,
+                help="Multiply every time limit, for slow machines.",
+            ),
+            click.option(
+                "--memory-limit",
+                default="4G",
+                show_default=True,
+                help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.",
+            ),
+            click.option(
+                "--data-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                envvar="GRADER_DATA",
+                help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir, require=()):
+    """The Settings of a grading from its options; a bad folder or size is a usage error."""
+    from grader import engine
+    from grader.plugin import Settings
+
+    submission = (submission or engine.default_submission()).resolve()
+    if not submission.is_dir():
+        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
+    try:
+        memory = parse_size(memory_limit)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
+    return Settings(
+        submission=submission,
+        seed=engine.new_seed() if seed is None else seed,
+        device=resolve_device(device),
+        timeout_scale=timeout_scale,
+        memory=memory,
+        data_dir=data_dir.resolve() if data_dir else None,
+        require=require,
+    )
+
+
+@main.command("run", cls=RunCommand)
+@click.argument("exercises", nargs=-1)
 @click.option(
     "--format",
     "fmt",
@@ -108,32 +175,7 @@ def main():
     show_default=True,
     help="text for people; json, junit, github or gradescope for programs (only the document on stdout).",
 )
-@click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"
-)
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="cpu",
-    show_default=True,
-    help="Where the training checks run; auto takes CUDA when it is there.",
-)
-@click.option(
-    "--timeout-scale",
-    type=click.FloatRange(min=0.1, max=100),
-    default=1.0,
-    show_default=True,
-    help="Multiply every time limit, for slow machines.",
-)
-@click.option(
-    "--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="GRADER_DATA",
-    help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
-)
+@grading_options
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 @require_isolation
@@ -145,26 +187,10 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
 
     # The zygote imports torch in its own process while this one imports pytest and the checks.
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in chosen)))
-    from grader import engine  # imported here so that `grade list` and usage errors stay fast
+    from grader import engine, history  # imported here so that `grade list` and usage errors stay fast
 
-    submission = (submission or engine.default_submission()).resolve()
-    if not submission.is_dir():
-        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
-    try:
-        memory = parse_size(memory_limit)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
-    from grader.plugin import Settings
-
-    settings = Settings(
-        submission=submission,
-        seed=engine.new_seed() if seed is None else seed,
-        device=resolve_device(device),
-        timeout_scale=timeout_scale,
-        memory=memory,
-        data_dir=data_dir.resolve() if data_dir else None,
-        require=require,
-    )
+    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir, require)
+    submission = settings.submission
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
     began = time.monotonic()
@@ -180,6 +206,8 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
     finally:
         if training is not None:
             training.cancel()
+    if fmt == "text" and (warning := history.record(submission, doc, by="grade")):  # the report for people: a student's own run
+        click.echo(f"grade: {warning}", err=True)
     if internal:
         click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -369,14 +397,38 @@ def resolve_device(choice: str) -> str:
 
 
 @main.command("list")
-def list_command():
-    """Show the exercises, their titles and their maximum points."""
-    from grader.engine import collect
+@SUBMISSION_OPTION
+def list_command(submission):
+    """Show the exercises, their titles and points, and with a history of gradings each one's best and last score."""
+    from grader import history, progress
+    from grader.engine import collect, default_submission
 
-    checks = collect(registry.EXERCISES)
-    for exercise in registry.EXERCISES:
-        total = sum(points for stem, _, points, _ in checks if stem == exercise.stem)
-        click.echo(f"{exercise.number}  {exercise.name:<10} {exercise.topics[0]:<9} {exercise.title}  ({total:g} points)")
+    totals = progress.totals(collect(registry.EXERCISES))
+    for line in progress.course_lines(totals, history.standings((submission or default_submission()).resolve())):
+        click.echo(line)
+
+
+@main.command("watch")
+@click.argument("exercise", required=False)
+@grading_options
+def watch_command(exercise, submission, seed, device, timeout_scale, memory_limit, data_dir):
+    """Student: re-grade EXERCISE on every save of its file (the first without full marks when none is named)."""
+    try:
+        named = registry.resolve(exercise) if exercise else None
+    except registry.UnknownExercise as exc:
+        raise click.UsageError(f"{exc} (see 'grade list')") from None
+    from grader import sandbox
+
+    sandbox.start(preload=("grader.plugin", *(e.check_module for e in registry.EXERCISES)))  # n moves on to any exercise
+    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir)
+    from grader import watch
+
+    start = named or watch.start_on(settings.submission)
+    try:
+        watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
+    except watch.WatchError as exc:
+        click.echo(f"grade watch: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 class BadInput(click.ClickException):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import pytest
+import pytest_timeout
 
 from grader import registry, sandbox
 from grader.plugin import Grading, Settings, as_dict, find_module
@@ -15,14 +17,15 @@ from grader.plugin import Grading, Settings, as_dict, find_module
 SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
 # every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
+# pytest-timeout is passed as a module (PLUGINS), not as "-p pytest_timeout": that would have pluggy read the
+# entry points of every installed distribution on each run (~10 ms here, up to 100 ms under load; grade watch runs often).
+PLUGINS = (pytest_timeout,)
 PYTEST_ARGS = (
     "-c",
     os.devnull,
     "--rootdir",
     str(registry.CHECKS_DIR),
     "--disable-plugin-autoload",
-    "-p",
-    "pytest_timeout",
     "-p",
     "no:cacheprovider",
     "-p",
@@ -38,6 +41,10 @@ class GraderError(RuntimeError):
     """The grader itself failed (a broken check file, say): exit code 3, never the student's fault."""
 
 
+class Cancelled(Exception):
+    """The caller set ``cancel`` while the grading ran: its result would be half a grading, so there is none."""
+
+
 def new_seed() -> int:
     return secrets.randbelow(2**31)
 
@@ -50,9 +57,10 @@ def warm_up(exercises, huge_pages: bool = False, fork: bool = False, hide=()) ->
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises)), fork=fork, hide=hide, huge_pages=huge_pages)
 
 
-def grade(settings: Settings, exercises) -> tuple[dict, int]:
+def grade(settings: Settings, exercises, cancel: threading.Event | None = None) -> tuple[dict, int]:
     """Grade ``exercises`` of ``settings.submission``: the document ``grade --format json`` prints,
-    and how many checks broke inside the grader itself."""
+    and how many checks broke inside the grader itself. Setting ``cancel`` from another thread
+    stops the running child and the checks after it, and raises :class:`Cancelled` here."""
     exercises = list(exercises)
     warm_up(exercises)
     for exercise in exercises:  # torch and the checks, here, while the zygote imports them too: not one after the other
@@ -65,14 +73,16 @@ def grade(settings: Settings, exercises) -> tuple[dict, int]:
 
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
         goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
-    plugin = Grading(settings)
+    plugin = Grading(settings, cancel)
     args = [str(e.check_file) for e in exercises] + [
         *PYTEST_ARGS,
         "--timeout-method=signal",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    code = pytest.main(args, plugins=[plugin])
+    code = pytest.main(args, plugins=[plugin, *PLUGINS])
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"the grading of {', '.join(e.name for e in exercises)} was cancelled")
     if plugin.collect_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         detail = plugin.collect_errors[0] if plugin.collect_errors else f"pytest exit code {int(code)}"
         raise GraderError(f"the checks could not run: {detail}")
@@ -87,23 +97,34 @@ class _Collector:
         self.items.extend(items)
 
 
+def _collected(exercises) -> list[pytest.Item]:
+    collector = _Collector()
+    pytest.main([str(e.check_file) for e in exercises] + ["--collect-only", *PYTEST_ARGS], plugins=[collector, *PLUGINS])
+    return collector.items
+
+
+def _name(item: pytest.Item) -> tuple[str, str]:
+    return item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"), item.name.removeprefix("test_")
+
+
 def collect(exercises) -> list[tuple[str, str, float, str]]:
     """Every check of ``exercises`` as (stem, name, points, hint), without running any."""
-    collector = _Collector()
-    pytest.main([str(e.check_file) for e in exercises] + ["--collect-only", *PYTEST_ARGS], plugins=[collector])
     found = []
-    for item in collector.items:
+    for item in _collected(exercises):
         marker = item.get_closest_marker("check")
-        stem = item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
         found.append(
             (
-                stem,
-                item.name.removeprefix("test_"),
+                *_name(item),
                 marker.kwargs.get("points", 0) if marker else 0,
                 marker.kwargs.get("hint", "") if marker else "",
             )
         )
     return found
+
+
+def long_checks(exercises) -> list[tuple[str, str]]:
+    """The (stem, name) of every check of ``exercises`` that is started as the run begins (``head_start``: MNIST training)."""
+    return [_name(item) for item in _collected(exercises) if item.get_closest_marker("head_start")]
 
 
 def max_points(exercise) -> float:

@@ -48,6 +48,7 @@ class Settings:
     data_dir: Path | None = None
     threads: int | None = None
     require: tuple[str, ...] = ()  # isolation layers the sandbox must have, or no check runs (--require-isolation)
+    defer_long: bool = False  # grade watch: a head-started check (MNIST training) runs only once its exercise's other checks pass
 
 
 @dataclass
@@ -97,9 +98,18 @@ def call_each(module, name: str, arg_tuples: list):
 class Student:
     """One exercise of the submission, reachable only through the sandbox."""
 
-    def __init__(self, path: Path, settings: Settings, budget: float, cuda: bool = False, imports: dict | None = None):
+    def __init__(
+        self,
+        path: Path,
+        settings: Settings,
+        budget: float,
+        cuda: bool = False,
+        imports: dict | None = None,
+        cancel: threading.Event | None = None,
+    ):
         self.path, self.settings = path, settings
         self.budget = budget
+        self.cancel = cancel  # the run's: setting it (from another thread) stops this student's children
         self.cuda = cuda  # the check trains on CUDA: its children watch memory use but cannot cap the address space
         self.imports = {} if imports is None else imports  # the run's: stem -> None (it imports) or the failure to import
         self.output = ""
@@ -114,7 +124,9 @@ class Student:
         else:
             # While a head-started child trains, the short children of other checks yield the CPU to it.
             nice = HEAD_START_NICE if HeadStart.live else 0
-            outcome = sandbox.run(probe, *args, module=self.path, limits=self.limits(self.budget - self._spent, nice), reads=self.reads())
+            outcome = sandbox.run(
+                probe, *args, module=self.path, limits=self.limits(self.budget - self._spent, nice), cancel=self.cancel, reads=self.reads()
+            )
         self._spent += outcome.seconds
         self.output = outcome.output
         self._note_import(outcome)
@@ -162,6 +174,7 @@ class HeadStart:
     def __init__(self, student: Student, probe, args: tuple):
         self.call = (probe, args)
         self._cancel = threading.Event()
+        self._run_cancel = student.cancel  # a cancelled run stops this child too, though its check waits for it
         self._result: sandbox.Outcome | Exception | None = None  # an exception is the grader's own, raised in the check
         self._thread = threading.Thread(target=self._run, args=(student,), daemon=True)
         HeadStart.live.add(self)
@@ -179,7 +192,10 @@ class HeadStart:
             HeadStart.live.discard(self)
 
     def outcome(self) -> sandbox.Outcome:
-        self._thread.join()
+        while self._thread.is_alive():
+            self._thread.join(0.05)
+            if self._run_cancel is not None and self._run_cancel.is_set():
+                self._cancel.set()
         if isinstance(self._result, Exception):
             raise self._result
         return self._result
@@ -232,8 +248,9 @@ class Credit:
 class Grading:
     """The plugin object of one grading run; it holds the run's settings and results."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, cancel: threading.Event | None = None):
         self.options = settings
+        self.cancel = cancel  # set from another thread: the running child stops and no further check starts
         self.results: list[Result] = []
         self.imports: dict[str, StudentFailure | None] = {}  # stem -> None if its module imports, else why not
         self.collect_errors: list[str] = []
@@ -267,14 +284,26 @@ class Grading:
         for item in session.items:
             marker = item.get_closest_marker("head_start")
             path = find_module(self.options.submission, _stem(item))
-            if marker and path is not None and not self.collect_errors:
+            if marker and path is not None and not self.collect_errors and not self.options.defer_long:
                 probe, args = marker.args[0](self.options, self._seed(item))
-                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports)
+                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports, cancel=self.cancel)
                 self.head_starts[item.nodeid] = HeadStart(student, probe, args)
 
     def pytest_sessionfinish(self):
         for head_start in self.head_starts.values():
             head_start.cancel()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if self.cancel is not None and self.cancel.is_set():
+            item.session.shouldstop = "the grading was cancelled"
+            pytest.skip("the grading was cancelled before this check ran")
+        if self.options.defer_long and item.get_closest_marker("head_start") and not self._all_passed(_stem(item)):
+            item.stash[_DEFERRED] = True
+            pytest.skip(DEFERRED)
+
+    def _all_passed(self, stem: str) -> bool:
+        return all(r.status in ("passed", "skipped") and r.score == r.max_score for r in self.results if r.exercise == stem)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -289,7 +318,9 @@ class Grading:
             raise StudentFailure("failed", f"no {stem}.py in {self.options.submission} (looked for exercises/{stem}.py and {stem}.py)")
         if self.imports.get(stem) is not None:
             raise self.imports[stem]
-        student = Student(path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports)
+        student = Student(
+            path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports, cancel=self.cancel
+        )
         student.head_start = self.head_starts.get(request.node.nodeid)
         return student
 
@@ -363,7 +394,7 @@ class Grading:
             return result
         if report.skipped:  # a check that cannot run here (a CUDA check on a CPU run) is not graded: 0 of 0 points
             result.status, result.message = "skipped", str(call.excinfo.value) if call.excinfo else "skipped"
-            result.max_score = 0.0
+            result.max_score = points if item.stash.get(_DEFERRED, False) else 0.0  # a deferred check still counts: not run is not passed
             return result
         error = call.excinfo.value
         credit = item.funcargs.get("credit") if hasattr(item, "funcargs") else None
@@ -385,6 +416,8 @@ class Grading:
 
 _BUDGET = pytest.StashKey[float]()
 _POSITION = pytest.StashKey[int]()
+_DEFERRED = pytest.StashKey[bool]()
+DEFERRED = "not run yet: this check trains a model for a while, so it runs once the exercise's other checks pass"
 
 
 def check_seed(run_seed: int, test_name: str) -> int:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from grader import engine, registry, sandbox
+from grader import engine, history, registry, sandbox
 from grader.document import validate
 from grader.plugin import Settings
 from grader.sandbox import layers
 
 KIT = registry.KIT_ROOT
+# No test writes a history into the kit's own exercises/ (grade 1 would); the tests of the history turn it on in tmp_path.
+os.environ[history.ENV] = "off"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,3 +90,35 @@ def solutions_copy(tmp_path) -> Path:
     target = tmp_path / "solutions"
     shutil.copytree(KIT / "solutions", target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
+
+
+def survivors(marker: str, settle: float = 0.5) -> list[int]:
+    """Live processes a hostile run started, as seen from outside its namespaces: exec'd ones carry
+    ``marker`` in their environment, forked ones took it as their name (``targets.name_process``)."""
+    time.sleep(settle)  # a forked child that escaped has long named itself by now
+    pids = set()
+    needle = f"HOSTILE_MARKER={marker}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if needle in (proc / "environ").read_bytes() or (proc / "comm").read_text().strip() == marker[:15]:
+                    pids.add(int(proc.name))
+    return sorted(pid for pid in pids if _alive(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def new_marker() -> str:
+    return f"gh{uuid.uuid4().hex[:12]}"  # short enough to be a whole process name
+
+
+def clean_up(marker: str) -> None:
+    for pid in survivors(marker, settle=0):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -65,3 +66,15 @@ def test_a_grader_error_in_the_head_start_reaches_its_check(tmp_path):
     with pytest.raises(Exception) as raised:
         pupil.run(unpicklable)
     assert not isinstance(raised.value, StudentFailure)
+
+
+def test_a_cancelled_run_stops_its_head_start_though_the_check_waits_for_it(tmp_path):
+    cancel = threading.Event()
+    pupil = student(tmp_path)
+    pupil.cancel = cancel
+    pupil.head_start = HeadStart(pupil, targets.hang, ())
+    threading.Timer(0.5, cancel.set).start()
+    began = time.monotonic()
+    with pytest.raises(StudentFailure) as failed:
+        pupil.run(targets.hang)
+    assert failed.value.status == "crashed" and time.monotonic() - began < 10

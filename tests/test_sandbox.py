@@ -7,7 +7,6 @@ exactly the functions it redefines misbehave and every other check must still pa
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ import torch
 from grader import registry, sandbox
 from grader.sandbox import confine, layers, limits
 from tests import sandbox_targets as targets
-from tests.conftest import KIT, checks, grade, namespaces_here, solution_with, submission_from
+from tests.conftest import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
 
 HOSTILE = Path(__file__).parent / "hostile"
 EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")
@@ -36,44 +35,12 @@ FAST = {"timeout_scale": 0.2, "memory": 256 << 20}  # 2 s and 256 MiB per check 
 # ---------------------------------------------------------------- helpers
 
 
-def survivors(marker: str, settle: float = 0.5) -> list[int]:
-    """Live processes a hostile run started, as seen from outside its namespaces: exec'd ones carry
-    ``marker`` in their environment, forked ones took it as their name (``targets.name_process``)."""
-    time.sleep(settle)  # a forked child that escaped has long named itself by now
-    pids = set()
-    needle = f"HOSTILE_MARKER={marker}".encode()
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                if needle in (proc / "environ").read_bytes() or (proc / "comm").read_text().strip() == marker[:15]:
-                    pids.add(int(proc.name))
-    return sorted(pid for pid in pids if _alive(pid))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 @pytest.fixture
 def marker():
     """A unique marker; whatever still runs under it at the end is killed, by pid, and the folder removed."""
     name = new_marker()
     yield name
     clean_up(name)
-
-
-def new_marker() -> str:
-    return f"gh{uuid.uuid4().hex[:12]}"  # short enough to be a whole process name
-
-
-def clean_up(marker: str) -> None:
-    for pid in survivors(marker, settle=0):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
 
 def hostile_source(name: str, marker: str = "") -> str:

@@ -170,7 +170,7 @@ def test_grade_6_on_the_reference_writes_the_picture_and_says_where(graded_refer
     assert f"Training curves: {picture}" in stderr.splitlines()
     assert png_size(picture) == curves.PICTURE
     others = [c for c in doc["exercises"][0]["checks"] if c["name"] != "mnist_accuracy"]
-    assert all(set(c) == {"name", "score", "max_score", "status", "message", "hint"} for c in others), "only the MNIST check records data"
+    assert not any("data" in c for c in others), "only the MNIST check records data"
 
 
 @pytest.mark.slow

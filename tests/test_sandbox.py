@@ -202,7 +202,7 @@ def test_sys_exit_is_an_exception(code):
 
 def test_solutions_cannot_be_imported():
     outcome = sandbox.run(targets.import_solutions)
-    assert (outcome.status, outcome.error["type"]) == ("raised", "ImportError")
+    assert (outcome.status, outcome.error["type"]) == ("raised", "RefusedImport")
     assert "not available to submissions" in outcome.error["message"]
 
 

@@ -52,12 +52,16 @@ class Context:
     processes_before: int = 0  # without namespaces, the processes this user already runs (RLIMIT_NPROC counts them all)
 
 
+class RefusedImport(blame.StudentMistake, ImportError):
+    """An import of the reference solutions, refused: the student's doing, though the kit's frame raises it."""
+
+
 class _Blocker(importlib.abc.MetaPathFinder):
     """Refuse the reference solutions to student code."""
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED_PACKAGES:
-            raise ImportError(f"{name!r} is not available to submissions: the grader keeps the reference solutions to itself")
+            raise RefusedImport(f"{name!r} is not available to submissions: the grader keeps the reference solutions to itself")
         return None
 
 

@@ -64,7 +64,7 @@ def grade(folder: Path, seed: int) -> tuple[float, float]:
 def cache_for(folder: Path, seed: int) -> None:
     """Put ``seed``'s reference run in the submission's cache, as an earlier ``grade 6 --seed`` would have."""
     from grader import curves, reference_run
-    from grader.plugin import Settings
+    from grader.settings import Settings
 
     found = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 97.0}], 97.0, 1, 97.0)
     key = reference_run.key(Settings(submission=folder, seed=seed))

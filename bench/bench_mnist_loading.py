@@ -76,7 +76,7 @@ def read_log(path: Path) -> dict:
 
 def grade_runs(runs: int) -> list[dict]:
     from grader import engine, registry, sandbox
-    from grader.plugin import Settings
+    from grader.settings import Settings
 
     exercise = registry.resolve("5")
     # The zygote imports its preload by name from its own sys.path (3.11 ignores the parent's), so name this folder.

@@ -77,7 +77,8 @@ def check_seconds(seed: int) -> tuple[float, str]:
 
     from grader import registry
     from grader.engine import PLUGINS, PYTEST_ARGS
-    from grader.plugin import Grading, Settings
+    from grader.plugin import Grading
+    from grader.settings import Settings
 
     timer = Timer()
     plugin = Grading(Settings(submission=KIT / "solutions", seed=seed))

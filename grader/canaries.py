@@ -12,17 +12,32 @@ from __future__ import annotations
 from grader.probing import counts_backward_passes
 
 
-def pytest_timeout_names_its_failures() -> None:
-    """pytest-timeout's message for a check it stopped, which the plugin tells a timeout by"""
-    import pytest_timeout
+def torch_says_when_memory_ran_out() -> None:
+    """torch's message for a CPU allocation that failed, which the sandbox tells a memory bomb by"""
+    import resource
 
-    if "%s" not in pytest_timeout.PYTEST_FAILURE_MESSAGE:
-        raise RuntimeError(f"pytest-timeout's failure message changed: {pytest_timeout.PYTEST_FAILURE_MESSAGE!r}")
+    import torch
+
+    from grader.sandbox.child import out_of_memory
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as file:
+        now = int(file.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (now + (256 << 20), hard))
+    try:
+        torch.empty(1 << 34, dtype=torch.uint8)  # 16 GiB, refused at once
+    except BaseException as exc:  # noqa: BLE001 - what it raises is what this canary looks at
+        if not out_of_memory(exc):
+            raise RuntimeError(f"torch's failed allocation no longer reads as out of memory: {type(exc).__name__}: {exc}") from None
+    else:
+        raise RuntimeError("torch allocated 16 GiB past the address-space limit")
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 CANARIES = {
     # Exercise 3's autograd checks: torch's public function modes see every backward pass, however it is called.
     "torch.overrides.TorchFunctionMode sees Tensor.backward, torch.autograd.backward and torch.autograd.grad": counts_backward_passes,
-    # The plugin tells a timed-out check by pytest-timeout's own message constant, not by searching the text.
-    "pytest_timeout.PYTEST_FAILURE_MESSAGE": pytest_timeout_names_its_failures,
+    # torch raises a plain RuntimeError when the CPU allocator fails: its words are the only sign of a memory bomb.
+    "torch's DefaultCPUAllocator says it can't allocate memory": torch_says_when_memory_ran_out,
 }

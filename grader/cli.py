@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from grader import formats, policy, registry
+from grader.status import Run
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
@@ -145,7 +146,7 @@ def grading_options(command):
 def grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir, require=()):
     """The Settings of a grading from its options; a bad folder or size is a usage error."""
     from grader import engine
-    from grader.plugin import Settings
+    from grader.settings import Settings, new_seed
 
     submission = (submission or engine.default_submission()).resolve()
     if not submission.is_dir():
@@ -156,7 +157,7 @@ def grading_settings(submission, seed, device, timeout_scale, memory_limit, data
         raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
     return Settings(
         submission=submission,
-        seed=engine.new_seed() if seed is None else seed,
+        seed=new_seed() if seed is None else seed,
         device=resolve_device(device),
         timeout_scale=timeout_scale,
         memory=memory,
@@ -218,7 +219,7 @@ def start_reference(settings, chosen):
     """The reference run whose curves the picture of exercise 6 shows (:mod:`grader.reference_run`), started
     now so that it trains while the checks run; None when no exercise graded draws curves."""
     from grader import curves, reference_run
-    from grader.plugin import find_module
+    from grader.registry import find_module
 
     if not reference_run.wanted(chosen) or find_module(settings.submission, reference_run.STEM) is None:
         return None
@@ -387,10 +388,10 @@ def resolve_device(choice: str) -> str:
     if choice == "cpu":
         return "cpu"
     from grader import sandbox
-    from grader.plugin import cuda_available
+    from grader.checking import cuda_available
 
     outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
-    available = outcome.status == "ok" and outcome.value is True
+    available = outcome.status == Run.OK and outcome.value is True
     if choice == "cuda" and not available:
         raise click.UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
     return "cuda" if available else "cpu"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import secrets
 import threading
 from pathlib import Path
 
@@ -12,7 +11,11 @@ import pytest
 import pytest_timeout
 
 from grader import registry, sandbox
-from grader.plugin import Grading, Settings, as_dict, find_module
+from grader.plugin import Grading
+from grader.registry import find_module
+from grader.results import as_dict
+from grader.settings import Settings
+from grader.status import ANSWERED, Exercise
 
 SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
@@ -43,10 +46,6 @@ class GraderError(RuntimeError):
 
 class Cancelled(Exception):
     """The caller set ``cancel`` while the grading ran: its result would be half a grading, so there is none."""
-
-
-def new_seed() -> int:
-    return secrets.randbelow(2**31)
 
 
 def warm_up(exercises, huge_pages: bool = False, fork: bool = False, hide=()) -> None:
@@ -136,11 +135,11 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
     for exercise in exercises:
         results = [r for r in plugin.results if r.exercise == exercise.stem]
         if find_module(settings.submission, exercise.stem) is None:
-            status = "missing"
+            status = Exercise.MISSING
         elif plugin.imports.get(exercise.stem) is not None:
-            status = "error"
+            status = Exercise.ERROR
         else:
-            status = "graded"
+            status = Exercise.GRADED
         parts.append(
             {
                 "exercise": exercise.stem,
@@ -164,8 +163,8 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
 
 
 def passed(doc: dict) -> bool:
-    return all(c["status"] in ("passed", "skipped") for e in doc["exercises"] for c in e["checks"]) and all(
-        e["status"] == "graded" for e in doc["exercises"]
+    return all(c["status"] in ANSWERED for e in doc["exercises"] for c in e["checks"]) and all(
+        e["status"] == Exercise.GRADED for e in doc["exercises"]
     )
 
 

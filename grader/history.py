@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader.status import Exercise
+
 FOLDER, FILE = ".grade", "history.jsonl"
 ENV = "GRADER_HISTORY"  # "off": grade and grade watch neither write nor read a history (the kit's own tests set it)
 MAX_READ = 4 << 20  # bytes from the end of the file: ~20,000 gradings, more than a course takes
@@ -30,7 +32,7 @@ class Score:
     @property
     def full(self) -> bool:
         """Full marks: the exercise imports and every check that counts gave all its points."""
-        return self.status == "graded" and 0 < self.max_score == self.score
+        return self.status == Exercise.GRADED and 0 < self.max_score == self.score
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def record(submission: Path, doc: dict, by: str) -> str | None:
     parts = [
         {"exercise": p["exercise"], "score": p["score"], "max_score": p["max_score"], "status": p["status"]}
         for p in doc["exercises"]
-        if p["status"] != "missing"
+        if p["status"] != Exercise.MISSING
     ]
     if not parts or not enabled():
         return None

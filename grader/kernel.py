@@ -38,6 +38,7 @@ from pathlib import Path
 from grader import registry
 from grader.notebooks import Part, layout, prelude
 from grader.report import points
+from grader.status import Check, Run
 
 DEVICE_ENV = "GRADER_DEVICE"
 _graded: dict[tuple[str, str], dict] = {}
@@ -59,17 +60,17 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
     item = next((c for e in grade_source(stem, source)["exercises"] for c in e["checks"] if c["name"] == name), None)
     if item is None:
         raise LookupError(f"{stem} has no check named {name!r}: write this notebook again with `grade notebooks`")
-    label = "" if item["status"] in ("passed", "failed") else f" [{item['status']}]"
+    label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"
     head = f"{'✓' if item['status'] == 'passed' else '✗'} {name}{label}  {points(item['score'])}/{points(item['max_score'])}"
-    if item["status"] == "passed":
+    if item["status"] == Check.PASSED:
         print(head)
         return None
     lines = [head, *("    " + line for line in item["message"].splitlines())]
-    if item["hint"] and item["status"] != "skipped":
+    if item["hint"] and item["status"] != Check.SKIPPED:
         lines.append(f"    hint: {item['hint']}")
     if missing:
         lines.append(f"    not defined in this notebook: {', '.join(missing)} (run the cells that define them)")
-    if item["status"] == "skipped":  # the kit leaves it out of the total; an nbgrader cell cannot be left out
+    if item["status"] == Check.SKIPPED:  # the kit leaves it out of the total; an nbgrader cell cannot be left out
         lines.append("    nbgrader counts a check that could not run here as 0 points")
     if item["score"] > 0:
         print("\n".join(lines))
@@ -138,12 +139,12 @@ def grade_source(stem: str, source: str) -> dict:
         if exercise is None:
             raise LookupError(f"the installed kit has no exercise {stem!r}: install the kit this notebook came from")
         from grader import engine
-        from grader.plugin import Settings
+        from grader.settings import Settings, new_seed
 
         with tempfile.TemporaryDirectory(prefix="notebook-") as folder, _quiet():
             engine.warm_up([exercise])
             Path(folder, f"{stem}.py").write_text(source, encoding="utf-8")
-            settings = Settings(submission=Path(folder), seed=engine.new_seed(), device=_device())
+            settings = Settings(submission=Path(folder), seed=new_seed(), device=_device())
             doc, _ = engine.grade(settings, [exercise])
         _graded[key] = doc
         print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']})")
@@ -159,10 +160,10 @@ def _device() -> str:
     if choice == "cpu":
         return "cpu"
     from grader import sandbox
-    from grader.plugin import cuda_available
+    from grader.checking import cuda_available
 
     outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
-    if outcome.status == "ok" and outcome.value is True:
+    if outcome.status == Run.OK and outcome.value is True:
         return "cuda"
     if choice == "cuda":
         raise RuntimeError(f"{DEVICE_ENV}=cuda, but this machine has no CUDA device: set {DEVICE_ENV}=auto or cpu")

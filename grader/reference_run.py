@@ -25,7 +25,9 @@ from pathlib import Path
 
 import torch
 
-from grader import curves, mnist_tensors, plugin, sandbox
+from grader import curves, mnist_tensors, sandbox, status
+from grader.checking import check_seed
+from grader.settings import Settings
 
 STEM, CHECK = "exercise6_training", "test_mnist_accuracy"
 CHECK_MODULE = f"grader.checks.test_{STEM}"
@@ -48,7 +50,7 @@ class Run:
     ``result()`` waits for its curves (None if it failed, and ``problem`` says why); ``cancel()`` stops it
     when no picture needs it, and must be called on every way out, so that its child never outlives the run."""
 
-    def __init__(self, settings: plugin.Settings, cache: Path | None = None):
+    def __init__(self, settings: Settings, cache: Path | None = None):
         self.cache, self.key = cache, key(settings)
         self.problem = ""
         self._curves = read(cache, self.key) if cache else None
@@ -59,7 +61,7 @@ class Run:
             self._thread = threading.Thread(target=self._train, args=(settings,), daemon=True)
             self._thread.start()
 
-    def _train(self, settings: plugin.Settings) -> None:
+    def _train(self, settings: Settings) -> None:
         try:
             found = train(settings, self._cancel)
         except Exception as exc:  # noqa: BLE001 - only a picture needs it: the picture goes without, and says why
@@ -91,18 +93,18 @@ def reference():
     return importlib.import_module(f"solutions.{STEM}")
 
 
-def key(settings: plugin.Settings) -> str:
+def key(settings: Settings) -> str:
     """Everything the curves depend on: the check's seed, the goal, where and how it trains, torch, and the reference's code."""
     epochs, goal = mnist_tensors.goal()
     code = hashlib.sha256(Path(reference().__file__).read_bytes()).hexdigest()[:16]
-    seed = plugin.check_seed(settings.seed, CHECK)
+    seed = check_seed(settings.seed, CHECK)
     return json.dumps([seed, epochs, goal, settings.device, settings.threads, torch.__version__, code])
 
 
-def train(settings: plugin.Settings, cancel: threading.Event | None = None) -> dict:
+def train(settings: Settings, cancel: threading.Event | None = None) -> dict:
     """Train the reference as the accuracy check trains the student's model: its curves; raises Failed."""
     checks = importlib.import_module(CHECK_MODULE)
-    probe, args = checks.mnist_training(settings, plugin.check_seed(settings.seed, CHECK))
+    probe, args = checks.mnist_training(settings, check_seed(settings.seed, CHECK))
     limits = sandbox.Limits(
         timeout=mnist_tensors.training_limit() * settings.timeout_scale,
         memory=settings.memory,
@@ -111,7 +113,7 @@ def train(settings: plugin.Settings, cancel: threading.Event | None = None) -> d
         nice=NICE,
     )
     outcome = sandbox.run(probe, *args, module=Path(reference().__file__), limits=limits, cancel=cancel)
-    if outcome.status != "ok":
+    if outcome.status != status.Run.OK:
         raise Failed(f"the reference run ended with {outcome.status}: {outcome.error.get('message', '')}")
     epochs, goal = mnist_tensors.goal()
     measured = checks.measured_accuracy(reference(), outcome.value["state"], args[0])

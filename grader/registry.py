@@ -45,6 +45,14 @@ EXERCISES: tuple[Exercise, ...] = (
 )
 
 
+def find_module(submission: Path, stem: str) -> Path | None:
+    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``."""
+    for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 class UnknownExercise(LookupError):
     """Raised for a word that names no exercise; the message lists the choices."""
 

@@ -6,8 +6,9 @@ import click
 
 from grader import curves
 from grader.sandbox.layers import notes
+from grader.status import Check, Exercise
 
-MARKS = {"passed": ("✓", "green"), "skipped": ("-", "yellow")}
+MARKS = {Check.PASSED: ("✓", "green"), Check.SKIPPED: ("-", "yellow")}
 
 
 def points(value: float) -> str:
@@ -23,16 +24,16 @@ def render(doc: dict) -> str:
     for exercise in doc["exercises"]:
         head = f"{exercise['exercise']} — {exercise['title']}"
         lines.append(click.style(head, bold=True))
-        if exercise["status"] == "missing":
+        if exercise["status"] == Exercise.MISSING:
             lines.append(click.style("  missing: no file for this exercise in the submission", fg="red"))
         for item in exercise["checks"]:
             mark, colour = MARKS.get(item["status"], ("✗", "red"))
-            label = "" if item["status"] in ("passed", "failed") else f" [{item['status']}]"
+            label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"
             score = f"{points(item['score'])}/{points(item['max_score'])}"
             lines.append(click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}")
-            if item["status"] != "passed":
+            if item["status"] != Check.PASSED:
                 lines.extend("      " + line for line in item["message"].splitlines())
-                if item["hint"] and item["status"] != "skipped":
+                if item["hint"] and item["status"] != Check.SKIPPED:
                     lines.append(click.style(f"      hint: {item['hint']}", fg="cyan"))
             trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
             if trained is not None:  # exercise 6's accuracy check: what its training curves show

@@ -28,11 +28,12 @@ from pathlib import Path
 import click
 import watchfiles
 
-from grader import engine, history, progress, registry
+from grader import engine, history, progress, registry, status
 from grader.data import DataError
-from grader.plugin import Settings, find_module
-from grader.registry import Exercise
+from grader.registry import Exercise, find_module
 from grader.report import render
+from grader.settings import Settings, new_seed
+from grader.status import ANSWERED, Check
 
 KEYS = {"h": "hints", "l": "list", "n": "next", "r": "re-grade", "t": "train now", "q": "quit"}
 CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading worthless
@@ -150,7 +151,7 @@ class Watch:
 
     def grade(self) -> None:
         self.cancel = threading.Event()
-        seed = self.settings.seed if self.fixed_seed else engine.new_seed()
+        seed = self.settings.seed if self.fixed_seed else new_seed()
         settings = dataclasses.replace(self.settings, seed=seed, defer_long=not self.train)
         self.show([self.grading_line(seed)], clear=False)
         began = time.monotonic()
@@ -215,7 +216,7 @@ class Watch:
             item = next((c for c in part["checks"] if c["name"] == name), None)
             if item is None:
                 continue
-            if item["status"] == "skipped" and item["max_score"] > 0:
+            if item["status"] == Check.SKIPPED and item["max_score"] > 0:
                 key = "; press t to run it now" if self.keys else ""
                 lines.append(f"{name} has not run: it trains a model for a while, so it runs once the other checks pass{key}.")
             elif self.train:
@@ -228,9 +229,9 @@ class Watch:
         if self.doc is None:
             return [f"{self.exercise.name} has no report yet: save {self.file()} to grade it.", *self.footer()]
         part = compact(self.doc)["exercises"][0]
-        if part["status"] == "missing":
+        if part["status"] == status.Exercise.MISSING:
             return [f"There is no {self.file()} in the submission yet: create it and save, and its checks run.", *self.footer()]
-        failing = [c for c in part["checks"] if c["status"] not in ("passed", "skipped") and c["hint"]]
+        failing = [c for c in part["checks"] if c["status"] not in ANSWERED and c["hint"]]
         if not failing:
             return [f"Every check of {self.exercise.name} that has run passes: there is no hint to show.", *self.footer()]
         names: dict[str, list[str]] = {}  # hint -> the checks that give it (a parametrized check gives one hint for all)
@@ -249,7 +250,7 @@ class Watch:
 
 
 def candidates(submission: Path, exercise: Exercise) -> list[Path]:
-    """The files ``grade`` would grade for ``exercise``, in the order it looks (see :func:`grader.plugin.find_module`)."""
+    """The files ``grade`` would grade for ``exercise``, in the order it looks (see :func:`grader.registry.find_module`)."""
     return [submission / "exercises" / f"{exercise.stem}.py", submission / f"{exercise.stem}.py"]
 
 
@@ -257,9 +258,9 @@ def compact(doc: dict) -> dict:
     """``doc`` with an exercise that is missing or does not import said once, not once per check with the same message."""
     parts = []
     for part in doc["exercises"]:
-        if part["status"] == "missing":
+        if part["status"] == status.Exercise.MISSING:
             part = {**part, "checks": []}  # the report's own line says that the file is missing
-        elif part["status"] == "error" and part["checks"]:
+        elif part["status"] == status.Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
             hint = "Every check needs the file to import: fix what the message names, save, and the checks run again."
             check = {**first, "name": "import", "max_score": part["max_score"], "hint": hint}

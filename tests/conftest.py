@@ -14,8 +14,8 @@ import pytest
 
 from grader import engine, history, registry, sandbox
 from grader.document import validate
-from grader.plugin import Settings
 from grader.sandbox import layers
+from grader.settings import Settings
 
 KIT = registry.KIT_ROOT
 # No test writes a history into the kit's own exercises/ (grade 1 would); the tests of the history turn it on in tmp_path.

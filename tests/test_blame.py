@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from grader import blame, sandbox
-from grader.plugin import ProbeError, Settings, Student, StudentFailure
+from grader.checking import Student
+from grader.results import ProbeError, StudentFailure
+from grader.settings import Settings
 from tests import sandbox_targets as targets
 
 

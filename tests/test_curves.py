@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from grader import curves, reference_run
-from grader.plugin import Result, as_dict
+from grader.results import Result, as_dict
 from tests.cli_support import grade_cli
 from tests.conftest import KIT, solution_with
 from tests.mistakes import exercise6_training as exercise6_mistakes

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from grader import engine, plugin, registry, sandbox
-from grader.plugin import Settings
+from grader.settings import Settings
 from tests import sandbox_targets as targets
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 

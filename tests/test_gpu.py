@@ -10,7 +10,7 @@ import resource
 import pytest
 
 from grader import engine, registry, sandbox
-from grader.plugin import cuda_available
+from grader.checking import cuda_available
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 CUDA_CHECKS = ("exercise7_devices::cuda_devices", "exercise7_devices::cuda_training")

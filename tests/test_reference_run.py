@@ -13,7 +13,7 @@ import time
 import pytest
 
 from grader import curves, reference_run
-from grader.plugin import Settings
+from grader.settings import Settings
 
 CURVES = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}], 97.0, 1, 95.2)
 

@@ -242,7 +242,7 @@ def quiet_watch(submission: Path, exercise=EX1) -> Watch:
 
 
 def engine_settings(submission: Path):
-    from grader.plugin import Settings
+    from grader.settings import Settings
 
     return Settings(submission=submission, seed=7, timeout_scale=0.5)
 

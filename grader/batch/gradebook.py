@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import secrets
 from pathlib import Path
 
 import click
@@ -21,6 +20,7 @@ import click
 from grader import formats, registry
 from grader.batch import records
 from grader.report import points, render
+from grader.settings import new_seed
 
 RESULTS, GRADES, SUMMARY, FEEDBACK, LOG = "results.jsonl", "grades.csv", "summary.md", "feedback", "batch.log"
 
@@ -55,7 +55,7 @@ class Gradebook:
         if force:
             self._reset()
         if seed is None:
-            seed = old["seed"] if old is not None else secrets.randbelow(2**31)  # as grader.engine.new_seed draws it
+            seed = old["seed"] if old is not None else new_seed()
         return seed
 
     def _load(self) -> dict[str, dict]:

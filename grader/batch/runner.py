@@ -131,7 +131,7 @@ def start_reference(options: Options, seed: int, out: Path):
     if not reference_run.wanted(options.exercises):
         return None
     from grader.cli import resolve_device
-    from grader.plugin import Settings
+    from grader.settings import Settings
 
     device = options.device if options.device != "auto" else resolve_device("auto")
     settings = Settings(out, seed, device, options.timeout_scale, options.memory, options.data_dir)

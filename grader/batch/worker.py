@@ -64,7 +64,7 @@ class Worker:
 
     def grade(self, job: dict) -> dict:
         from grader import engine
-        from grader.plugin import Settings
+        from grader.settings import Settings
 
         began = time.monotonic()
         entry = layouts.Entry(job["student"], job["kind"], Path(job["path"]))

@@ -7,9 +7,9 @@ Functions named ``probe_*`` run in the sandbox child, on the student's module.
 import torch
 
 from grader.blame import StudentMistake
+from grader.checking import check
 from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_same, expect_tensor, fail
-from grader.plugin import check
 
 
 def floats(rng, *shape) -> torch.Tensor:

@@ -7,9 +7,9 @@ where a permute was meant, or an unsqueeze at the wrong place, shows in the shap
 import pytest
 import torch
 
+from grader.checking import check
 from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_tensor
-from grader.plugin import check
 
 
 def distinct_sizes(rng, count: int, low: int = 2, high: int = 9) -> list[int]:

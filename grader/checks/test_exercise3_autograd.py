@@ -10,8 +10,8 @@ import math
 
 import torch
 
+from grader.checking import check
 from grader.compare import CheckFailed, expect_number, expect_same, fail
-from grader.plugin import check
 from grader.probing import BackwardPasses, counts_backward_passes
 
 AUTOGRAD_HONESTY = (

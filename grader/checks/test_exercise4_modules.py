@@ -8,8 +8,8 @@ weights into the student's module in the child and running both on the same inpu
 import torch
 from torch import nn
 
+from grader.checking import check
 from grader.compare import expect_same, expect_tensor, fail
-from grader.plugin import check
 
 SIMPLE_NAMES = ("linear1", "activation", "linear2")
 

@@ -21,10 +21,10 @@ import torch
 from torch import nn
 
 from grader import curves, mnist_tensors
+from grader.checking import check
 from grader.checks._helpers import preload_torch_dynamo
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.data import ensure_mnist
-from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
 
 preload_torch_dynamo()
@@ -492,13 +492,13 @@ def mnist_training(settings, seed) -> tuple:
     hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
     "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
     "learning rate than Adam(lr=1e-3); inputs not moved to the device.",
+    cuda=True,
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
 def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root, data):
     epochs, threshold = mnist_tensors.goal()
-    probe, args = mnist_training(settings, seed)
-    got = student.run(probe, *args)
+    got = student.run_head_start(mnist_training, seed)
     # Recorded before any verdict, so that a student whose training fails sees its curves too.
     data["curves"] = trained = curves.record(got.get("history"), threshold, epochs)
     state = got["state"]

@@ -13,9 +13,9 @@ import pytest
 import torch
 from torch import nn
 
+from grader.checking import check
 from grader.checks._helpers import preload_torch_dynamo
 from grader.compare import describe, expect_number, expect_same, fail
-from grader.plugin import check
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 
 preload_torch_dynamo()
@@ -343,6 +343,7 @@ def probe_cuda_devices(module, state, tensors):
     points=2,
     hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
     "and parallelize wraps the model only with more than one GPU.",
+    cuda=True,
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_devices(student, reference, rng, device):
@@ -381,6 +382,7 @@ def probe_cuda_training(module, state, other, batches, lr):
     points=3,
     hint="train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
     "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways.",
+    cuda=True,
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_training(student, reference, rng, device):

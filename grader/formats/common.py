@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-BAD_STATUSES = ("error", "timeout", "memory", "crashed")  # the student's code did not give a value at all
+from grader.registry import find_module
+from grader.status import Check
+
 # XML 1.0 cannot hold these even escaped, and a terminal obeys them; a student's output may print them.
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
@@ -31,7 +33,7 @@ def checks(doc: dict):
 def details(item: dict) -> str:
     """A check's message and hint, as a student should read them."""
     text = item["message"] or item["status"]
-    if item["hint"] and item["status"] != "skipped":
+    if item["hint"] and item["status"] != Check.SKIPPED:
         text += f"\nhint: {item['hint']}"
     return text
 
@@ -39,16 +41,16 @@ def details(item: dict) -> str:
 def student_file(doc: dict, stem: str) -> Path:
     """The file the submission holds for ``stem`` (``exercises/<stem>.py`` or ``<stem>.py``), or where it belongs."""
     submission = Path(doc["submission"])
-    for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
-        if candidate.is_file():
-            return candidate
+    found = find_module(submission, stem)
+    if found is not None:
+        return found
     return submission / "exercises" / f"{stem}.py" if (submission / "exercises").is_dir() else submission / f"{stem}.py"
 
 
 def failing_line(item: dict, source: str | None) -> int | None:
     """The line to point at: where the student's code raised (the check's ``line``), else the ``def``
     of the function the check is named after (``matmul_shape_error`` tries ``matmul_shape``, then ``matmul``)."""
-    if item["status"] == "error" and item.get("line"):  # carried as data by the document since it gained "line"
+    if item["status"] == Check.ERROR and item.get("line"):  # carried as data by the document since it gained "line"
         return item["line"]
     if not source:
         return None

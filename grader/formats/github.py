@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 
 from grader.formats.common import checks, details, failing_line, number, student_file, visible
+from grader.status import Check, Exercise
 
 LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
-ICONS = {"passed": "✅", "skipped": "⏭️"}
+ICONS = {Check.PASSED: "✅", Check.SKIPPED: "⏭️"}
 
 
 def escape_data(text: str) -> str:
@@ -37,15 +38,15 @@ def render(doc: dict, seconds: float | None = None) -> str:
         path = student_file(doc, exercise["exercise"])
         source = _read(path)
         shown = repo_path(path)
-        items = [c for c in exercise["checks"] if c["status"] != "passed"]
-        if exercise["status"] in ("missing", "error") and items:
+        items = [c for c in exercise["checks"] if c["status"] != Check.PASSED]
+        if exercise["status"] in (Exercise.MISSING, Exercise.ERROR) and items:
             # Every check failed the same way (no file, or it does not import): say it once.
             first = items[0]
             title = f"{exercise['exercise']}: {number(exercise['score'])}/{number(exercise['max_score'])} points ({exercise['status']})"
             lines.append(command("error", _short(details(first)), file=shown, line=failing_line(first, source), title=title))
             continue
         for item in items:
-            kind = "warning" if item["status"] == "skipped" else "error"
+            kind = "warning" if item["status"] == Check.SKIPPED else "error"  # GitHub's own commands
             title = f"{exercise['exercise']} {item['name']}: {number(item['score'])}/{number(item['max_score'])} points ({item['status']})"
             lines.append(command(kind, _short(details(item)), file=shown, line=failing_line(item, source), title=title))
     lines.append(command("notice", f"Points {number(doc['score'])}/{number(doc['max_score'])}", title="Autograding"))
@@ -64,7 +65,7 @@ def summary(doc: dict) -> str:
     ]
     for exercise, item in checks(doc):
         icon = ICONS.get(item["status"], "❌")
-        said = "" if item["status"] == "passed" else f"**{item['status']}**: {_cell(details(item))}"
+        said = "" if item["status"] == Check.PASSED else f"**{item['status']}**: {_cell(details(item))}"
         rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
     for exercise in doc["exercises"]:
         total = f"{number(exercise['score'])}/{number(exercise['max_score'])}"

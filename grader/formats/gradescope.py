@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from grader.formats.common import checks, details, number
+from grader.status import Check
 
 
 def render(doc: dict, seconds: float | None = None) -> str:
@@ -23,8 +24,8 @@ def results(doc: dict, seconds: float | None = None) -> dict:
                 "name": f"{exercise['exercise']}: {item['name']}",
                 "score": float(item["score"]),
                 "max_score": float(item["max_score"]),
-                "status": "passed" if item["status"] == "passed" else "failed",
-                "output": "" if item["status"] == "passed" else details(item),
+                "status": "passed" if item["status"] == Check.PASSED else "failed",  # Gradescope's own two words
+                "output": "" if item["status"] == Check.PASSED else details(item),
                 "visibility": "visible",
                 "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
             }

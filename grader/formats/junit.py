@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from grader.formats.common import BAD_STATUSES, details, number, visible
+from grader.formats.common import details, number, visible
+from grader.status import NO_VALUE, Check
 
 
 def render(doc: dict, seconds: float | None = None) -> str:
@@ -28,9 +29,9 @@ def suite(exercise: dict) -> ET.Element:
     items = exercise["checks"]
     counts = {
         "tests": len(items),
-        "failures": sum(c["status"] == "failed" for c in items),
-        "errors": sum(c["status"] in BAD_STATUSES for c in items),
-        "skipped": sum(c["status"] == "skipped" for c in items),
+        "failures": sum(c["status"] == Check.FAILED for c in items),
+        "errors": sum(c["status"] in NO_VALUE for c in items),
+        "skipped": sum(c["status"] == Check.SKIPPED for c in items),
     }
     element = ET.Element("testsuite", name=exercise["exercise"], **{k: str(v) for k, v in counts.items()})
     properties = ET.SubElement(element, "properties")
@@ -52,12 +53,12 @@ def suite(exercise: dict) -> ET.Element:
 def case(stem: str, item: dict) -> ET.Element:
     element = ET.Element("testcase", name=item["name"], classname=stem)
     status = item["status"]
-    if status == "passed":
+    if status == Check.PASSED:
         return element
-    if status == "skipped":
+    if status == Check.SKIPPED:
         ET.SubElement(element, "skipped", message=visible(item["message"]))
         return element
-    tag = "error" if status in BAD_STATUSES else "failure"
+    tag = "error" if status in NO_VALUE else "failure"  # JUnit's own elements
     first = (item["message"].splitlines() or [status])[0]
     outcome = ET.SubElement(element, tag, message=visible(first), type=status)
     outcome.text = visible(f"{details(item)}\npoints: {number(item['score'])}/{number(item['max_score'])}")

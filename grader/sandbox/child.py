@@ -32,6 +32,7 @@ from grader import blame
 from grader.sandbox import confine, frames, mounts
 from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
+from grader.status import Run
 
 BLOCKED_PACKAGES = ("solutions",)
 IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
@@ -224,7 +225,7 @@ def _run(result_w: int, target, args, module_path: str | None):
     except BaseException as exc:  # noqa: BLE001 - whatever a module does at import is the student's
         _finish(result_w, save, describe(exc, module_path, blame.STUDENT))
     try:
-        payload = {"status": "ok", "value": wire.plain(target(module, *args))}
+        payload = {"status": Run.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
         payload = describe(exc, module_path, _whose(exc, module_path, target, canaries, tripwire))
     _finish(result_w, save, payload)
@@ -280,6 +281,22 @@ def _load(path: str):
     return module
 
 
+ALLOCATOR_FAILED = "DefaultCPUAllocator: can't allocate memory"  # torch's CPU allocator (a canary watches it)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out: by its type, and for torch's CPU allocator, which raises a plain
+    RuntimeError, by its words (``grader.canaries`` watches them)."""
+    import torch
+
+    if isinstance(exc, (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError))):  # torch.OutOfMemoryError: 2.5+
+        return True
+    try:
+        return isinstance(exc, RuntimeError) and ALLOCATOR_FAILED in str(exc)
+    except Exception:  # noqa: BLE001 - a hostile __str__ says nothing of memory
+        return False
+
+
 def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
     """An exception as data: type, message, the student's frames, whose it is, and whether it was memory."""
     try:
@@ -301,5 +318,5 @@ def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
         "line": stack[-1].lineno if stack else getattr(exc, "lineno", None),
         "origin": whose,
     }
-    out_of_memory = isinstance(exc, MemoryError) or "can't allocate memory" in message or "not enough memory" in message
-    return {"status": "memory" if out_of_memory else "raised", "error": error}
+    status = Run.MEMORY if out_of_memory(exc) else Run.RAISED
+    return {"status": status.value, "error": error}  # a plain str: it crosses back

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from grader.sandbox import frames, limits
 from grader.sandbox.child import IMPORTED, SETUP
 from grader.sandbox.limits import Outcome, size
+from grader.status import Run
 
 TICK = 0.05
 STATUS = struct.Struct("!i")
@@ -72,7 +73,7 @@ class Watch:
         while self.result is None and self.status is None and self.stopped is None:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.stopped = "timeout"
+                self.stopped = Run.TIMEOUT
                 break
             self.read(min(left, TICK))
             if cancel is not None and cancel.is_set():
@@ -81,7 +82,7 @@ class Watch:
                 rss = resident(pid)
                 baseline = rss if baseline is None else baseline
                 if rss - baseline > run_limits.memory:
-                    self.stopped = "memory"
+                    self.stopped = Run.MEMORY
         if self.status is not None and self.result is None:  # it ended: its last frame may still be in the pipe
             self.read(0)
 
@@ -134,14 +135,14 @@ class Watch:
 def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
     """How the child ended, as the Outcome a check reads."""
     stopped = watch.stopped
-    if stopped == "timeout":
-        return Outcome("timeout", error={"message": f"still running after {run_limits.timeout:g} s, so it was stopped"})
-    if stopped == "memory":
-        return Outcome("memory", error={"message": f"used more than {size(run_limits.memory)} of memory, so it was stopped"})
+    if stopped == Run.TIMEOUT:
+        return Outcome(Run.TIMEOUT, error={"message": f"still running after {run_limits.timeout:g} s, so it was stopped"})
+    if stopped == Run.MEMORY:
+        return Outcome(Run.MEMORY, error={"message": f"used more than {size(run_limits.memory)} of memory, so it was stopped"})
     if stopped == "cancelled":
-        return Outcome("crashed", error={"message": "stopped because grading ended before this check ran"})
+        return Outcome(Run.CRASHED, error={"message": "stopped because grading ended before this check ran"})
     if stopped == "too big":
-        return Outcome("crashed", error={"message": f"returned more than {size(limits.RESULT_CAP)} of data; return something smaller"})
+        return Outcome(Run.CRASHED, error={"message": f"returned more than {size(limits.RESULT_CAP)} of data; return something smaller"})
     if watch.result is not None:
         try:
             from grader import wire
@@ -149,12 +150,12 @@ def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
             payload = wire.decode(watch.result)
             status = payload["status"]
         except Exception as exc:  # noqa: BLE001 - a child that wrote garbage to the result pipe: any error is its own
-            return Outcome("crashed", error={"message": f"sent back something that is not plain data ({type(exc).__name__})"})
+            return Outcome(Run.CRASHED, error={"message": f"sent back something that is not plain data ({type(exc).__name__})"})
         if status == SETUP:
             raise SandboxError(f"the sandbox could not be set up: {payload.get('error', {}).get('message', '?')}")
-        if status in ("ok", "raised", "memory"):
+        if status in (Run.OK, Run.RAISED, Run.MEMORY):
             return Outcome(status, value=payload.get("value"), error=payload.get("error") or {})
-        return Outcome("crashed", error={"message": f"sent back something that is not plain data (status {status!r})"})
+        return Outcome(Run.CRASHED, error={"message": f"sent back something that is not plain data (status {status!r})"})
     return _ended(watch.status)
 
 
@@ -163,8 +164,8 @@ def _ended(status: int | None) -> Outcome:
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         hint = " (out of memory?)" if name == "SIGKILL" else ""
-        return Outcome("crashed", error={"message": f"the process was killed by {name}{hint}"})
-    return Outcome("crashed", error={"message": f"the process exited with code {code} before returning a result (sys.exit or os._exit?)"})
+        return Outcome(Run.CRASHED, error={"message": f"the process was killed by {name}{hint}"})
+    return Outcome(Run.CRASHED, error={"message": f"the process exited with code {code} before returning a result (sys.exit or os._exit?)"})
 
 
 def resident(pid: int) -> int:

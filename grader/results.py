@@ -1,0 +1,96 @@
+"""From the end of a check to its entry in the document: whose failure it was, its status, points and message.
+
+A child's bad ending becomes a :class:`StudentFailure` (the student's: a status and the message
+they read) or a :class:`ProbeError` (the kit's own code failed: an internal error, exit 3). A
+pytest outcome becomes a :class:`Result`, and a Result an entry of the JSON document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from grader import blame
+from grader.status import Check, Run
+
+
+class StudentFailure(Exception):
+    """Student code did not give a value: it raised, hung, ran out of memory or crashed."""
+
+    def __init__(self, status: Check, message: str, output: str = "", line: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.output, self.line = status, message, output, line  # line: where their code raised
+
+
+class ProbeError(RuntimeError):
+    """The kit's own code in the child (a probe, or a canary of what it relies on) failed: the grader's bug, exit 3."""
+
+
+class CheckOverran(Exception):
+    """A check ran past its outer guard (its own limit plus GRACE): raised in it by the plugin's pytest-timeout timer."""
+
+
+@dataclass
+class Result:
+    exercise: str
+    name: str
+    score: float
+    max_score: float
+    status: Check
+    message: str
+    hint: str
+    output: str = ""
+    line: int | None = None  # of the student's file, where their code raised
+    data: dict = field(default_factory=dict)  # what the check recorded with the ``data`` fixture
+    internal: bool = field(default=False, repr=False)
+    position: int = field(default=0, repr=False)  # in the check files, whatever order the checks ran in
+
+
+def failure(outcome, path: Path) -> StudentFailure:
+    """Turn a child's bad ending into the failure a student reads; a kit frame's failure is raised, as the grader's."""
+    error = outcome.error
+    if outcome.status in (Run.RAISED, Run.MEMORY) and error.get("origin") == blame.KIT:
+        raise ProbeError(f"{error.get('type', 'Exception')}: {error.get('message', '')}")
+    if outcome.status == Run.RAISED:
+        kind, message = error.get("type", "Exception"), error.get("message", "")
+        if kind == "NotImplementedError":
+            return StudentFailure(Check.FAILED, f"not implemented yet{': ' + message if message else ''}", outcome.output)
+        where = f" at line {error['line']} of {path.name}" if error.get("line") else ""
+        text = f"your code raised {kind}{where}: {message}"
+        if error.get("traceback"):
+            text += "\n" + error["traceback"].rstrip()
+        return StudentFailure(Check.ERROR, text, outcome.output, error.get("line"))
+    status = Check(outcome.status)  # timeout, memory and crashed are a check's statuses too
+    return StudentFailure(status, error.get("message", status), outcome.output)
+
+
+def import_failure(outcome, path: Path) -> StudentFailure:
+    found = failure(outcome, path)
+    found.message = f"could not import {path.name}: {found.message}"
+    found.status = Check.ERROR if found.status == Check.FAILED else found.status
+    return found
+
+
+def from_error(result: Result, error: BaseException, outer_limit: float) -> Result:
+    """Fill in ``result`` from the exception that ended its check."""
+    if isinstance(error, StudentFailure):
+        result.status, result.message, result.output, result.line = error.status, error.message, error.output or result.output, error.line
+    elif isinstance(error, AssertionError):
+        result.status, result.message = Check.FAILED, str(error) or "the check failed"
+    elif isinstance(error, CheckOverran):
+        result.status, result.message = Check.TIMEOUT, f"the check ran past {outer_limit:g} s"
+    else:
+        result.status, result.internal = Check.ERROR, True
+        result.message = f"internal error in the grader's check: {type(error).__name__}: {error}"
+    return result
+
+
+def as_dict(result: Result) -> dict:
+    """A check in the JSON document's shape; what the student's code printed joins the message."""
+    data = asdict(result)
+    if result.output and result.status != Check.PASSED:
+        data["message"] += f"\n--- your code printed ---\n{result.output}"
+    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line")}
+    if result.data:
+        entry["data"] = data["data"]
+    return entry

@@ -1,0 +1,44 @@
+"""The settings of a grading, defined once: what ``grade``, ``grade watch``, ``grade batch``'s workers and the
+notebook kernel grade with, with their defaults and a JSON round trip for the processes they cross to."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox.limits import DEFAULT_MEMORY, DEFAULT_TIMEOUT
+
+__all__ = ["DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "Settings", "new_seed"]
+
+
+def new_seed() -> int:
+    """A fresh seed for a run's inputs, printed so that ``--seed`` replays it."""
+    return secrets.randbelow(2**31)
+
+
+@dataclass(frozen=True)
+class Settings:
+    submission: Path
+    seed: int
+    device: str = "cpu"
+    timeout_scale: float = 1.0
+    memory: int | None = DEFAULT_MEMORY  # bytes of memory for student code per check; None lifts the limit
+    data_dir: Path | None = None  # MNIST's .gz files (--data-dir, GRADER_DATA); None: the kit's data/
+    threads: int | None = None  # torch's threads in each child; None: torch's own choice
+    require: tuple[str, ...] = ()  # isolation layers the sandbox must have, or no check runs (--require-isolation)
+    defer_long: bool = False  # grade watch: a head-started check (MNIST training) runs only once its exercise's other checks pass
+
+    def replace(self, **changes) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        return {**data, "submission": str(self.submission), "data_dir": str(self.data_dir) if self.data_dir else None,
+                "require": list(self.require)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict) -> Settings:
+        return cls(**{**data, "submission": Path(data["submission"]), "data_dir": Path(data["data_dir"]) if data["data_dir"] else None,
+                      "require": tuple(data["require"])})  # fmt: skip

@@ -1,0 +1,66 @@
+"""Every status the kit gives, each defined once: of a check, an exercise, a student in a batch, a sandboxed run.
+
+They are strings too (``Check.PASSED == "passed"``), so the JSON document, which keeps its values in
+English whatever the language of the feedback, reads and writes them as they are.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _Status(str, Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class Check(_Status):
+    PASSED = "passed"
+    FAILED = "failed"  # the value was wrong
+    ERROR = "error"  # the student's code raised
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"  # the process died, or sent back what is not plain data
+    SKIPPED = "skipped"  # cannot run here (CUDA on a CPU), or not run yet (grade watch): no one's failure
+
+
+NO_VALUE = (Check.ERROR, Check.TIMEOUT, Check.MEMORY, Check.CRASHED)  # the student's code gave no value at all
+ANSWERED = (Check.PASSED, Check.SKIPPED)  # nothing to fix
+
+
+class Exercise(_Status):
+    GRADED = "graded"
+    MISSING = "missing"  # no file for it in the submission
+    ERROR = "error"  # its module does not import
+
+
+class Student(_Status):
+    """A student's one-word status in a batch's gradebook, by precedence: the first that applies."""
+
+    GRADER_ERROR = "grader_error"  # a check broke inside the grader: retried on a rerun
+    EMPTY = "empty"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+    BAD_ZIP = "bad_zip"
+    NO_EXERCISE_FILES = "no_exercise_files"
+    NOT_PYTHON = "not_python"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"
+    ERROR = "error"
+    MISSING = "missing"
+    GRADED = "graded"
+
+
+INPUT_PROBLEMS = (Student.EMPTY, Student.UNREADABLE, Student.TOO_LARGE, Student.BAD_ZIP, Student.NO_EXERCISE_FILES, Student.NOT_PYTHON)
+TROUBLE = (Student.TIMEOUT, Student.MEMORY, Student.CRASHED, Student.ERROR)  # what a student's code did, worst first
+
+
+class Run(_Status):
+    """How a sandboxed child ended (:class:`grader.sandbox.Outcome`)."""
+
+    OK = "ok"
+    RAISED = "raised"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import click
 
-from grader import formats, policy, registry
-from grader.status import Run
+from grader import devices, formats, policy, registry
+from grader.document import DocumentError
+from grader.errors import ExitCode, KitError, UsageProblem
+from grader.sandbox.limits import DEFAULT_MEMORY, size
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+SIZE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 MIN_SCORE_HELP = "Exit 0 when the score reaches these points and 1 below them, whatever single checks did."
 MIN_PERCENT_HELP = "Exit 0 when the score reaches this percentage of the maximum and 1 below it."
 REQUIRE_HELP = (
@@ -43,13 +44,33 @@ require_isolation = click.option(
 )
 
 
+class Refusal(click.ClickException):
+    """A KitError as click shows an error: one line, ``grade: ...``, and the error's own exit code."""
+
+    def __init__(self, error: KitError):
+        internal = not isinstance(error, UsageProblem)
+        super().__init__(f"{'internal error: ' if internal else ''}{error}")
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"grade: {self.format_message()}", err=True)
+
+
 class DefaultToRun(click.Group):
-    """``grade 3`` means ``grade run 3``: exercise names are the common case, subcommands the rare one."""
+    """``grade 3`` means ``grade run 3``: exercise names are the common case, subcommands the rare one.
+
+    It is also the one place where the kit's own errors become exit codes (:mod:`grader.errors`)."""
 
     def parse_args(self, ctx, args):
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names and args[0] != "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KitError as exc:
+            raise Refusal(exc) from None
 
 
 class BareContext(click.Context):
@@ -64,15 +85,24 @@ class RunCommand(click.Command):
     context_class = BareContext
 
 
-def parse_size(text: str) -> int | None:
-    """``4G``, ``512M``, ``4GiB`` or a byte count; ``none`` or ``0`` lifts the limit."""
-    if text.strip().lower() in ("none", "0", "off"):
-        return None
-    match = SIZE.match(text)
-    if not match:
-        raise click.BadParameter(f"{text!r} is not a size; write it like 4G, 512M or 4GiB")
-    number, unit = match.groups()
-    return int(float(number) * 1024 ** "bkmgt".index(unit.lower() or "b"))
+class Size(click.ParamType):
+    """``4G``, ``512M``, ``4GiB`` or a byte count, as bytes; ``none``, ``off`` or ``0`` lifts the limit (None)."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        if value.strip().lower() in ("none", "0", "off"):
+            return None
+        match = SIZE_TEXT.match(value)
+        if not match:
+            self.fail(f"{value!r} is not a size; write it like 4G, 512M or 4GiB", param, ctx)
+        number, unit = match.groups()
+        return int(float(number) * 1024 ** "bkmgt".index(unit.lower() or "b"))
+
+
+SIZE = Size()
 
 
 def resolve_targets(words: tuple[str, ...]):
@@ -101,64 +131,61 @@ SUBMISSION_OPTION = click.option(
 )
 
 
+SEED_OPTION = click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"
+)
+
+
 def grading_options(command):
-    """The options of a grading, shared by ``grade run`` and ``grade watch``."""
-    for option in reversed(
-        [
-            SUBMISSION_OPTION,
-            click.option(
-                "--seed",
-                type=click.IntRange(0, 2**63 - 1),
-                help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]",
-            ),
-            click.option(
-                "--device",
-                type=click.Choice(["auto", "cpu", "cuda"]),
-                default="cpu",
-                show_default=True,
-                help="Where the training checks run; auto takes CUDA when it is there.",
-            ),
-            click.option(
-                "--timeout-scale",
-                type=click.FloatRange(min=0.1, max=100),
-                default=1.0,
-                show_default=True,
-                help="Multiply every time limit, for slow machines.",
-            ),
-            click.option(
-                "--memory-limit",
-                default="4G",
-                show_default=True,
-                help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.",
-            ),
-            click.option(
-                "--data-dir",
-                type=click.Path(path_type=Path, file_okay=False),
-                envvar="GRADER_DATA",
-                help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
-            ),
-        ]
-    ):
+    """The options of every grading, shared by ``grade run``, ``grade watch`` and ``grade batch``."""
+    options = [
+        click.option(
+            "--device",
+            type=click.Choice(devices.CHOICES),
+            default="cpu",
+            show_default=True,
+            help="Where the training checks run; auto takes CUDA when it is there.",
+        ),
+        click.option(
+            "--timeout-scale",
+            type=click.FloatRange(min=0.1, max=100),
+            default=1.0,
+            show_default=True,
+            help="Multiply every time limit, for slow machines.",
+        ),
+        click.option(
+            "--memory-limit",
+            "memory",
+            type=SIZE,
+            default=DEFAULT_MEMORY,
+            show_default=size(DEFAULT_MEMORY),
+            help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.",
+        ),
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="GRADER_DATA",
+            help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+        ),
+        require_isolation,
+    ]
+    for option in reversed(options):
         command = option(command)
     return command
 
 
-def grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir, require=()):
-    """The Settings of a grading from its options; a bad folder or size is a usage error."""
+def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require=()):
+    """The Settings of a grading from its options; a missing folder is a usage error."""
     from grader import engine
     from grader.settings import Settings, new_seed
 
     submission = (submission or engine.default_submission()).resolve()
     if not submission.is_dir():
-        raise click.UsageError(f"submission folder {submission} does not exist; pass --submission DIR with your exercises")
-    try:
-        memory = parse_size(memory_limit)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
+        raise click.BadParameter(f"folder {submission} does not exist; pass the folder with your exercises", param_hint="'--submission'")
     return Settings(
         submission=submission,
         seed=new_seed() if seed is None else seed,
-        device=resolve_device(device),
+        device=devices.resolve(device),
         timeout_scale=timeout_scale,
         memory=memory,
         data_dir=data_dir.resolve() if data_dir else None,
@@ -176,21 +203,22 @@ def grading_settings(submission, seed, device, timeout_scale, memory_limit, data
     show_default=True,
     help="text for people; json, junit, github or gradescope for programs (only the document on stdout).",
 )
+@SUBMISSION_OPTION
+@SEED_OPTION
 @grading_options
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
-@require_isolation
-def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_limit, data_dir, min_score, min_percent, require):
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent):
     """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
     chosen = resolve_targets(exercises)
-    check_policy(min_score, min_percent)
+    policy.check(min_score, min_percent)
     from grader import sandbox
 
     # The zygote imports torch in its own process while this one imports pytest and the checks.
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in chosen)))
     from grader import engine, history  # imported here so that `grade list` and usage errors stay fast
 
-    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir, require)
+    settings = grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require)
     submission = settings.submission
     if fmt != "json":
         click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
@@ -201,9 +229,6 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
         formats.emit(doc, fmt, seconds=time.monotonic() - began)
         if training is not None:
             show_curves(doc, submission, training, err=fmt != "text")
-    except engine.GraderError as exc:
-        click.echo(f"grade: internal error: {exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
     finally:
         if training is not None:
             training.cancel()
@@ -211,7 +236,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory_
         click.echo(f"grade: {warning}", err=True)
     if internal:
         click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 
 
@@ -245,13 +270,6 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
         click.echo(f"The picture has no reference curve: {training.problem}", err=err)
 
 
-def check_policy(min_score, min_percent) -> None:
-    try:
-        policy.check(min_score, min_percent)
-    except policy.PolicyError as exc:
-        raise click.UsageError(str(exc)) from None
-
-
 @main.command("render")
 @click.argument("document", type=click.File("r", encoding="utf-8"))
 @click.option(
@@ -268,12 +286,12 @@ def render_command(document, fmt, min_score, min_percent):
     """Print a saved result DOCUMENT (from --format json; '-' reads stdin) in another format, without grading again."""
     from grader.document import validate
 
-    check_policy(min_score, min_percent)
+    policy.check(min_score, min_percent)
     try:
         doc = json.load(document)
         validate(doc)
     except ValueError as exc:  # the JSON itself, or the document against the schema the kit ships
-        raise BadInput(f"{document.name} is not a result document of grade --format json ({exc})") from None
+        raise DocumentError(f"{document.name} is not a result document of grade --format json ({exc})") from None
     formats.emit(doc, fmt)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 
@@ -282,20 +300,16 @@ def render_command(document, fmt, min_score, min_percent):
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("exercises", nargs=-1)
 @click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), help="Multiply every time limit on Gradescope's machines.")
-@click.option("--memory-limit", help="Memory for student code per check on Gradescope, e.g. 2G.")
-def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
+@click.option("--memory-limit", "memory", type=SIZE, help="Memory for student code per check on Gradescope, e.g. 2G.")
+def gradescope_bundle_command(out, exercises, timeout_scale, memory):
     """Write OUT (a .zip) for a Gradescope programming assignment grading EXERCISES (all when none)."""
     from grader import gradescope_bundle
 
     chosen = resolve_targets(exercises) if exercises else []
     options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
-    if memory_limit:
-        parse_size(memory_limit)
-        options += ["--memory-limit", memory_limit]
-    try:
-        gradescope_bundle.build(out, chosen, tuple(options))
-    except gradescope_bundle.BundleError as exc:
-        raise click.UsageError(str(exc)) from None
+    if memory is not None:
+        options += ["--memory-limit", str(memory)]
+    gradescope_bundle.build(out, chosen, tuple(options))
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
 
 
@@ -329,39 +343,12 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory_limit):
     type=click.Choice(formats.NAMES),
     help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.",
 )
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="cpu",
-    show_default=True,
-    help="Where the training checks run; auto takes CUDA when it is there.",
-)
-@click.option(
-    "--timeout-scale",
-    type=click.FloatRange(min=0.1, max=100),
-    default=1.0,
-    show_default=True,
-    help="Multiply every time limit, for slow machines.",
-)
-@click.option(
-    "--memory-limit", default="4G", show_default=True, help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="GRADER_DATA",
-    help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
-)
-@require_isolation
-def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory_limit, data_dir, require):
+@grading_options
+def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
     """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
-    from grader.batch import gradebook, layouts, runner
+    from grader.batch import runner
 
     chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
-    try:
-        memory = parse_size(memory_limit)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="'--memory-limit'") from None
     options = runner.Options(
         submissions=submissions.resolve(),
         out=out.resolve(),
@@ -376,25 +363,7 @@ def batch_command(submissions, out, jobs, words, seed, force, fmts, device, time
         data_dir=data_dir.resolve() if data_dir else None,
         require=require,
     )
-    try:
-        code = runner.run(options)
-    except (layouts.LayoutError, gradebook.Refused) as exc:
-        raise click.UsageError(str(exc)) from None
-    sys.exit(code)
-
-
-def resolve_device(choice: str) -> str:
-    """Decide the device in a sandbox child, so this process never initialises CUDA."""
-    if choice == "cpu":
-        return "cpu"
-    from grader import sandbox
-    from grader.checking import cuda_available
-
-    outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
-    available = outcome.status == Run.OK and outcome.value is True
-    if choice == "cuda" and not available:
-        raise click.UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
-    return "cuda" if available else "cpu"
+    sys.exit(runner.run(options))
 
 
 @main.command("list")
@@ -411,8 +380,10 @@ def list_command(submission):
 
 @main.command("watch")
 @click.argument("exercise", required=False)
+@SUBMISSION_OPTION
+@SEED_OPTION
 @grading_options
-def watch_command(exercise, submission, seed, device, timeout_scale, memory_limit, data_dir):
+def watch_command(exercise, submission, seed, device, timeout_scale, memory, data_dir, require):
     """Student: re-grade EXERCISE on every save of its file (the first without full marks when none is named)."""
     try:
         named = registry.resolve(exercise) if exercise else None
@@ -421,21 +392,11 @@ def watch_command(exercise, submission, seed, device, timeout_scale, memory_limi
     from grader import sandbox
 
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in registry.EXERCISES)))  # n moves on to any exercise
-    settings = grading_settings(submission, seed, device, timeout_scale, memory_limit, data_dir)
+    settings = grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require)
     from grader import watch
 
     start = named or watch.start_on(settings.submission)
-    try:
-        watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
-    except watch.WatchError as exc:
-        click.echo(f"grade watch: {exc}", err=True)
-        sys.exit(EXIT_INTERNAL)
-
-
-class BadInput(click.ClickException):
-    """A teacher's file the kit cannot use (unpaired solution markers): one line, exit code 2."""
-
-    exit_code = EXIT_USAGE
+    watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
 
 
 @main.command("generate")
@@ -448,20 +409,17 @@ def generate_command(check_only):
     stems = [e.stem for e in registry.EXERCISES]
     absent = [str(solutions / f"{stem}.py") for stem in stems if not (solutions / f"{stem}.py").is_file()]
     if absent:
-        raise BadInput(f"no solution file {absent[0]}: grade generate writes the stubs from the kit's solutions/")
-    try:
-        if check_only:
-            stale = generate.outdated(solutions, exercises, stems)
-            for path in stale:
-                click.echo(f"out of date: {path} (run grade generate)")
-            if stale:
-                sys.exit(EXIT_FAILED)
-            click.echo(f"{exercises}: all {len(stems)} stubs match their solutions")
-            return
-        exercises.mkdir(exist_ok=True)
-        changed = generate.generate(solutions, exercises, stems)
-    except generate.MarkerError as exc:
-        raise BadInput(str(exc)) from None
+        raise UsageProblem(f"no solution file {absent[0]}: grade generate writes the stubs from the kit's solutions/")
+    if check_only:
+        stale = generate.outdated(solutions, exercises, stems)
+        for path in stale:
+            click.echo(f"out of date: {path} (run grade generate)")
+        if stale:
+            sys.exit(ExitCode.FAILED)
+        click.echo(f"{exercises}: all {len(stems)} stubs match their solutions")
+        return
+    exercises.mkdir(exist_ok=True)
+    changed = generate.generate(solutions, exercises, stems)
     for path in changed:
         click.echo(f"wrote {path}")
     click.echo(f"{exercises}: {len(changed)} of {len(stems)} stubs written, the others were up to date")
@@ -472,15 +430,13 @@ def generate_command(check_only):
 @click.argument("exercises", nargs=-1)
 def notebooks_command(out, exercises):
     """Teacher: write an nbgrader course's source/ tree into OUT, one assignment per exercise (EXERCISES, all when none)."""
-    from grader import generate, notebooks
+    from grader import notebooks
 
     chosen = resolve_targets(exercises)
     try:
         written = notebooks.write_course(out, chosen)
-    except generate.MarkerError as exc:
-        raise BadInput(str(exc)) from None
     except OSError as exc:
-        raise BadInput(f"cannot write the course into {out}: {exc.strerror or exc}") from None
+        raise UsageProblem(f"cannot write the course into {out}: {exc.strerror or exc}") from None
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: cd {out} && nbgrader generate_assignment {chosen[0].stem}  (see the README's Jupyter section)")
@@ -499,9 +455,7 @@ def entry():
 
 
 def _main() -> int:
-    from grader.data import DataError
-    from grader.sandbox.layers import IsolationError
-
+    """Run a command; every exception the kit raises on purpose becomes its exit code here, and only here."""
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -511,16 +465,13 @@ def _main() -> int:
         return exc.exit_code
     except click.Abort:
         click.echo("Aborted.", err=True)
-        return 130
-    except (DataError, IsolationError) as exc:
-        click.echo(f"grade: {exc}", err=True)
-        return EXIT_USAGE
+        return ExitCode.INTERRUPTED
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return exc.code if isinstance(exc.code, int) else (ExitCode.PASSED if exc.code is None else ExitCode.FAILED)
     except Exception as exc:  # noqa: BLE001 - the one place that turns a grader bug into exit 3
         click.echo(f"grade: internal error: {type(exc).__name__}: {exc}", err=True)
-        return EXIT_INTERNAL
-    return EXIT_PASSED
+        return ExitCode.INTERNAL
+    return ExitCode.PASSED
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from grader import registry
+from grader.errors import UsageProblem
 
 ENV = "GRADER_DATA"
 FILES = {  # the md5s of the unpacked files, as listed in data/README.md
@@ -23,7 +24,7 @@ FILES = {  # the md5s of the unpacked files, as listed in data/README.md
 }
 
 
-class DataError(RuntimeError):
+class DataError(UsageProblem):
     """MNIST is missing or damaged; the message says what to do."""
 
 

@@ -10,11 +10,13 @@ import json
 from functools import cache
 from pathlib import Path
 
+from grader.errors import UsageProblem
+
 SCHEMA = 1
 SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / f"result-{SCHEMA}.schema.json"
 
 
-class DocumentError(ValueError):
+class DocumentError(UsageProblem, ValueError):
     """Not a result document of schema 1; the message says where it goes wrong."""
 
 

@@ -11,6 +11,7 @@ import pytest
 import pytest_timeout
 
 from grader import registry, sandbox
+from grader.errors import InternalError
 from grader.plugin import Grading
 from grader.registry import find_module
 from grader.results import as_dict
@@ -40,7 +41,7 @@ PYTEST_ARGS = (
 )
 
 
-class GraderError(RuntimeError):
+class GraderError(InternalError):
     """The grader itself failed (a broken check file, say): exit code 3, never the student's fault."""
 
 

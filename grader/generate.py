@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.errors import UsageProblem
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE / ВАШ КОД ЗДЕСЬ", "raise NotImplementedError()")
 
 
-class MarkerError(ValueError):
+class MarkerError(UsageProblem, ValueError):
     """A solution file whose markers do not pair up; the message names the file and the line."""
 
 

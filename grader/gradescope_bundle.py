@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from grader import registry
+from grader.errors import UsageProblem
 
 ROOT_ENV = "AUTOGRADER_ROOT"
 STAMP = (1980, 1, 1, 0, 0, 0)  # fixed times: the same kit gives the same zip
@@ -47,7 +48,7 @@ mv "$root/results/results.json.part" "$root/results/results.json"
 """
 
 
-class BundleError(RuntimeError):
+class BundleError(UsageProblem):
     """The kit's source is not here to bundle; the message says what to do."""
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from grader import registry
 from grader.notebooks import Part, layout, prelude
 from grader.report import points
-from grader.status import Check, Run
+from grader.status import Check
 
 DEVICE_ENV = "GRADER_DEVICE"
 _graded: dict[tuple[str, str], dict] = {}
@@ -152,22 +152,10 @@ def grade_source(stem: str, source: str) -> dict:
 
 
 def _device() -> str:
-    """Where training checks run: ``$GRADER_DEVICE`` (auto, cpu or cuda; auto by default), asked
-    in a sandbox child so that the kernel never initialises CUDA for the grader."""
-    choice = os.environ.get(DEVICE_ENV, "auto").strip().lower()
-    if choice not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"{DEVICE_ENV}={choice!r}: set it to auto, cpu or cuda")
-    if choice == "cpu":
-        return "cpu"
-    from grader import sandbox
-    from grader.checking import cuda_available
+    """Where training checks run: ``$GRADER_DEVICE`` (auto, cpu or cuda; auto by default)."""
+    from grader import devices
 
-    outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
-    if outcome.status == Run.OK and outcome.value is True:
-        return "cuda"
-    if choice == "cuda":
-        raise RuntimeError(f"{DEVICE_ENV}=cuda, but this machine has no CUDA device: set {DEVICE_ENV}=auto or cpu")
-    return "cpu"
+    return devices.resolve(os.environ.get(DEVICE_ENV, "auto"), DEVICE_ENV)
 
 
 @contextlib.contextmanager

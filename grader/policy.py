@@ -6,11 +6,12 @@ checks did. Without one, it is the foundation's: 0 when every check passed, 1 ot
 
 from __future__ import annotations
 
-EXIT_PASSED, EXIT_FAILED = 0, 1
+from grader.errors import ExitCode, UsageProblem
+
 SLACK = 1e-9  # three checks worth 1/3 each add up to 0.9999999999999999, which reaches 1
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageProblem, ValueError):
     """Both minimums, or one out of range; the message says what to pass instead."""
 
 
@@ -41,4 +42,4 @@ def reached(doc: dict, min_score: float | None = None, min_percent: float | None
 
 
 def exit_code(doc: dict, min_score: float | None = None, min_percent: float | None = None) -> int:
-    return EXIT_PASSED if reached(doc, min_score, min_percent) else EXIT_FAILED
+    return ExitCode.PASSED if reached(doc, min_score, min_percent) else ExitCode.FAILED

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import UsageProblem
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
@@ -53,7 +55,7 @@ def find_module(submission: Path, stem: str) -> Path | None:
     return None
 
 
-class UnknownExercise(LookupError):
+class UnknownExercise(UsageProblem, LookupError):
     """Raised for a word that names no exercise; the message lists the choices."""
 
 

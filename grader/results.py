@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader import blame
+from grader.errors import InternalError
 from grader.status import Check, Run
 
 
@@ -22,7 +23,7 @@ class StudentFailure(Exception):
         self.status, self.message, self.output, self.line = status, message, output, line  # line: where their code raised
 
 
-class ProbeError(RuntimeError):
+class ProbeError(InternalError):
     """The kit's own code in the child (a probe, or a canary of what it relies on) failed: the grader's bug, exit 3."""
 
 

@@ -30,6 +30,7 @@ import watchfiles
 
 from grader import engine, history, progress, registry, status
 from grader.data import DataError
+from grader.errors import UsageProblem
 from grader.registry import Exercise, find_module
 from grader.report import render
 from grader.settings import Settings, new_seed
@@ -40,7 +41,7 @@ CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading wort
 STEP_MS = 20  # watchfiles yields a save once the folder has been quiet this long (an editor's save takes a few ms)
 
 
-class WatchError(RuntimeError):
+class WatchError(UsageProblem):
     """The saves can no longer be watched (the folder is gone, the system's watches are used up): the message says which."""
 
 

@@ -204,7 +204,7 @@ def test_syntax_error_is_shown_with_its_line(tmp_path):
         (["1", "--seed", "-1"], "--seed"),
         (["1", "--timeout-scale", "0"], "--timeout-scale"),
         (["1", "--memory-limit", "lots"], "'lots' is not a size; write it like 4G"),
-        (["1", "--submission", "/no/such/folder"], "submission folder /no/such/folder does not exist"),
+        (["1", "--submission", "/no/such/folder"], "Invalid value for '--submission': folder /no/such/folder does not exist"),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line(args, says):
@@ -220,7 +220,13 @@ def test_usage_errors_exit_2_with_one_clear_line(args, says):
 
 @pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("512M", 512 << 20), ("1.5GiB", 3 << 29), ("100", 100), ("none", None)])
 def test_memory_limit_sizes(text, size):
-    assert cli.parse_size(text) == size
+    assert cli.SIZE.convert(text, None, None) == size
+
+
+def test_a_bad_size_is_clicks_own_usage_error_naming_the_option():
+    result = grade("1", "--memory-limit", "lots")
+    assert result.exit_code == 2
+    assert "Invalid value for '--memory-limit': 'lots' is not a size; write it like 4G, 512M or 4GiB" in result.stderr
 
 
 # ---------------------------------------------------------------- exit code 3: the grader's own failures

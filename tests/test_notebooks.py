@@ -133,7 +133,7 @@ def test_grade_generate_names_the_file_and_line_of_an_unclosed_region(kit_copy):
     begin = max(i for i, line in enumerate(lines) if line.strip() == generate.BEGIN)
     path.write_text("".join(lines[:end] + lines[end + 1 :]), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["generate"])
-    assert (result.exit_code, result.output) == (2, f"Error: {path}:{begin + 1}: BEGIN SOLUTION is never closed by END SOLUTION\n")
+    assert (result.exit_code, result.output) == (2, f"grade: {path}:{begin + 1}: BEGIN SOLUTION is never closed by END SOLUTION\n")
 
 
 def test_grade_notebooks_writes_a_source_tree_and_keeps_an_existing_config(tmp_path):

@@ -19,13 +19,14 @@ import click
 
 from grader import formats, registry
 from grader.batch import records
+from grader.errors import UsageProblem
 from grader.report import points, render
 from grader.settings import new_seed
 
 RESULTS, GRADES, SUMMARY, FEEDBACK, LOG = "results.jsonl", "grades.csv", "summary.md", "feedback", "batch.log"
 
 
-class Refused(ValueError):
+class Refused(UsageProblem, ValueError):
     """``--out`` holds another batch; the message says how to finish it or start over."""
 
 

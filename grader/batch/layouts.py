@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
+from grader.errors import UsageProblem
+
 MiB = 1 << 20
 MAX_FILE = 2 * MiB  # one exercise file
 MAX_ZIP = 512 * MiB  # one student's .zip on disk
@@ -31,7 +33,7 @@ MAX_DEPTH = 6
 SKIPPED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv"}
 
 
-class LayoutError(ValueError):
+class LayoutError(UsageProblem, ValueError):
     """SUBMISSIONS cannot be read as a class; the message says what to pass instead."""
 
 

@@ -130,10 +130,10 @@ def start_reference(options: Options, seed: int, out: Path):
 
     if not reference_run.wanted(options.exercises):
         return None
-    from grader.cli import resolve_device
+    from grader import devices
     from grader.settings import Settings
 
-    device = options.device if options.device != "auto" else resolve_device("auto")
+    device = options.device if options.device != "auto" else devices.resolve("auto")
     settings = Settings(out, seed, device, options.timeout_scale, options.memory, options.data_dir)
     return reference_run.Run(settings, out / reference_run.CACHE_NAME)
 

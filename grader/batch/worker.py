@@ -25,10 +25,9 @@ import time
 import traceback
 from pathlib import Path
 
-import click
-
-from grader import registry, sandbox
+from grader import devices, registry, sandbox
 from grader.batch import layouts, records
+from grader.errors import ExitCode, KitError
 
 
 class Worker:
@@ -54,13 +53,8 @@ class Worker:
 
         torch.set_num_threads(self.config["threads"])  # the reference solutions run here, next to the other jobs
         self.catalog = engine.collect(self.exercises)
-        self.device = self._device(self.config["device"])
+        self.device = devices.resolve(self.config["device"])
         return {"ready": True, "catalog": self.catalog, "device": self.device, "isolation": sandbox.isolation().document()}
-
-    def _device(self, choice: str) -> str:
-        from grader.cli import resolve_device
-
-        return resolve_device(choice)
 
     def grade(self, job: dict) -> dict:
         from grader import engine
@@ -103,13 +97,10 @@ def _replace_path(doc: dict, staging: str, original: str) -> dict:
 
 
 def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:
-    from grader import engine
-    from grader.data import DataError
-
     try:
         hello = worker.start()
-    except (click.UsageError, DataError, sandbox.IsolationError) as exc:  # --device cuda without CUDA, say: no student could be graded
-        reply({"fatal": exc.format_message() if isinstance(exc, click.UsageError) else str(exc), "code": 2})
+    except KitError as exc:  # --device cuda without CUDA, MNIST missing, a weaker sandbox: no student could be graded
+        reply({"fatal": str(exc), "code": exc.exit_code})
         return
     # Only now: the zygote is forked during start, and must not inherit a thread's half-held locks.
     threading.Thread(target=_read_jobs, args=(worker, jobs), daemon=True).start()
@@ -120,10 +111,10 @@ def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:
             return
         try:
             answer = {"record": worker.grade(json.loads(line))}
-        except (DataError, engine.GraderError) as exc:
+        except KitError as exc:
             if worker.stopping:
                 return
-            answer = {"fatal": str(exc), "code": 2 if isinstance(exc, DataError) else 3}
+            answer = {"fatal": str(exc), "code": exc.exit_code}
         finally:
             worker.busy = False
         reply(answer)
@@ -153,7 +144,7 @@ def main() -> None:
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
-    code = 0
+    code = ExitCode.PASSED
     try:
         try:
             _serve(worker, jobs, reply)
@@ -161,10 +152,10 @@ def main() -> None:
             pass
         except Exception as exc:  # noqa: BLE001 - told to the batch, which says where the log is
             if not worker.stopping:
-                code = 3
+                code = ExitCode.INTERNAL
                 traceback.print_exc()
                 with contextlib.suppress(Exception):
-                    reply({"fatal": f"the grading process failed: {type(exc).__name__}: {exc}", "code": 3})
+                    reply({"fatal": f"the grading process failed: {type(exc).__name__}: {exc}", "code": code})
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late interrupt from _read_jobs must not cut the cleanup short
         sandbox.kill_marked(os.environ.get(sandbox.WORKER_MARK, ""))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.errors import UsageProblem
+
 NAMESPACES, LANDLOCK, RLIMITS, UID = "namespaces", "landlock", "rlimits", "uid"
 LAYERS = (NAMESPACES, LANDLOCK, RLIMITS, UID)
 REQUIRE_ENV = "GRADER_REQUIRE_ISOLATION"
@@ -24,7 +26,7 @@ MEANING = {
 }
 
 
-class IsolationError(RuntimeError):
+class IsolationError(UsageProblem):
     """The sandbox here is weaker than asked for; the message names the missing layer and why."""
 
 

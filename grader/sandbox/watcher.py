@@ -15,6 +15,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from grader.errors import InternalError
 from grader.sandbox import frames, limits
 from grader.sandbox.child import IMPORTED, SETUP
 from grader.sandbox.limits import Outcome, size
@@ -24,7 +25,7 @@ TICK = 0.05
 STATUS = struct.Struct("!i")
 
 
-class SandboxError(RuntimeError):
+class SandboxError(InternalError):
     """The sandbox failed to build or start a child: the grader's failure, never the student's."""
 
 

@@ -47,6 +47,8 @@ def serve(control: socket.socket, config: dict, forked: bool):
         zygote = Zygote(control, config)
         zygote.start(forked)
         zygote.loop()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the grader has gone (it stopped before it needed a child): nothing to say
     except BaseException:  # noqa: BLE001 - the grader sees the socket close and says the sandbox failed
         traceback.print_exc()
     finally:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 
 from grader import registry, sandbox
-from grader.batch import records
+from grader.batch import packing, records
 from grader.batch.layouts import Entry
 
 MODULE = "grader.batch.worker"
@@ -29,11 +29,11 @@ class Fatal(RuntimeError):
         self.code = code
 
 
-class _Lost(Exception):
+class Lost(Exception):
     """The worker process ended without answering."""
 
 
-class _Handle:
+class Handle:
     def __init__(self, config: dict, log):
         self.process = sandbox.start_worker(MODULE, json.dumps(config), stderr=log)
 
@@ -44,9 +44,9 @@ class _Handle:
                 self.process.stdin.flush()
             line = self.process.stdout.readline()
         except (OSError, ValueError):  # a broken pipe, or a pipe closed by Pool.close
-            raise _Lost() from None
+            raise Lost() from None
         if not line:
-            raise _Lost()
+            raise Lost()
         return json.loads(line)
 
 
@@ -55,7 +55,7 @@ class Pool:
 
     def __init__(self, jobs: int, config: dict, log, log_name: str):
         self.jobs, self.config, self.log, self.log_name = jobs, config, log, log_name
-        self.handles: list[_Handle] = []
+        self.handles: list[Handle] = []
         self.lock = threading.Lock()
         self.closing = False
         self.hello: dict | None = None
@@ -85,12 +85,12 @@ class Pool:
                 raise Fatal(*payload)
             yield payload
 
-    def _start(self) -> _Handle:
-        handle = _Handle(self.config, self.log)
+    def _start(self) -> Handle:
+        handle = Handle(self.config, self.log)
         with self.lock:
             self.handles.append(handle)
             if self.closing:
-                raise _Lost()
+                raise Lost()
         hello = handle.ask()
         if "fatal" in hello:
             raise Fatal(hello["fatal"], hello["code"])
@@ -109,7 +109,7 @@ class Pool:
                 results.put(("record", record))
         except Fatal as exc:
             results.put(("fatal", (str(exc), exc.code)))
-        except _Lost:
+        except Lost:
             if not self.closing:
                 results.put(("fatal", (f"a grading process stopped before it was ready; see {self.log_name}", 3)))
         except Exception as exc:  # noqa: BLE001 - a thread that died silently would leave the batch waiting forever
@@ -118,13 +118,13 @@ class Pool:
             if handle is not None:
                 sandbox.stop_worker(handle.process)  # this thread is done: free the worker's memory now
 
-    def _grade(self, entry: Entry, handle: _Handle | None) -> tuple[dict, _Handle | None]:
-        job = {"student": entry.student, "kind": entry.kind, "path": str(entry.path)}
+    def _grade(self, entry: Entry, handle: Handle | None) -> tuple[dict, Handle | None]:
+        job = packing.by_path(entry)
         for _ in range(2):
             handle = handle or self._start()
             try:
                 answer = handle.ask(job)
-            except _Lost:
+            except Lost:
                 sandbox.stop_worker(handle.process)
                 handle = None
                 if self.closing:
@@ -138,7 +138,8 @@ class Pool:
         stems = self.config["exercises"]
         titles = {stem: registry.by_stem(stem).title for stem in stems}
         doc = records.blank(str(entry.path), self.config["seed"], hello["device"], hello["catalog"], stems, titles, message)
-        return records.record(doc, entry.student, "crashed", message, 0.0), None
+        key = packing.key(packing.pack(entry, stems), self.config["seed"])
+        return records.record(doc, entry.student, "crashed", message, 0.0, key), None
 
     def close(self) -> None:
         """Stop every worker: closing its stdin makes it interrupt its check, clean up and exit."""

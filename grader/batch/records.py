@@ -1,7 +1,8 @@
 """One student's line of ``results.jsonl``: the ``grade --format json`` document plus a ``batch`` part.
 
 The ``batch`` part holds the student's id, a one-word status for the gradebook, a one-line
-note saying why, and the grading time. The status is, by precedence:
+note saying why, the grading time, and the key of what was graded (:func:`grader.batch.packing.key`).
+The status is, by precedence:
 
 - ``grader_error``: a check broke inside the grader (the grader's fault, retried on a rerun);
 - a problem with the files: ``empty``, ``unreadable``, ``too_large``, ``bad_zip``,
@@ -17,8 +18,8 @@ INPUT_PROBLEMS = ("empty", "unreadable", "too_large", "bad_zip", "no_exercise_fi
 NOTE_LENGTH = 300
 
 
-def record(doc: dict, student: str, status: str, note: str, seconds: float) -> dict:
-    return {**doc, "batch": {"student": student, "status": status, "note": note, "seconds": round(seconds, 3)}}
+def record(doc: dict, student: str, status: str, note: str, seconds: float, key: str | None = None) -> dict:
+    return {**doc, "batch": {"student": student, "status": status, "note": note, "seconds": round(seconds, 3), "key": key}}
 
 
 def document(record: dict) -> dict:

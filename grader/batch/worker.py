@@ -1,9 +1,10 @@
 """A trusted worker of ``grade batch``: ``python -m grader.batch.worker CONFIG`` grades one student per line.
 
 It imports torch and the checks once, then, for each JSON line on stdin (``{"student", "kind",
-"path"}``), reads that student's files (:mod:`.layouts`), grades them with
-:func:`grader.engine.grade` in the sandbox, and answers one JSON line: ``{"record": ...}``, or
-``{"fatal": message, "code": n}`` when no student could be graded (MNIST missing, a broken check).
+"path"}``, or a job that carries the files themselves, see :mod:`.packing`), reads that student's files
+(:mod:`.layouts`), grades them with :func:`grader.engine.grade` in the sandbox, and answers one JSON
+line: ``{"record": ...}``, or ``{"fatal": message, "code": n}`` when no student could be graded
+(MNIST missing, a broken check).
 
 It never runs student code itself. When its stdin closes (the batch finished, was interrupted
 or was killed) it stops the check in progress, whose sandbox kills the student's processes,
@@ -28,7 +29,7 @@ from pathlib import Path
 import click
 
 from grader import registry, sandbox
-from grader.batch import layouts, records
+from grader.batch import layouts, packing, records
 
 
 class Worker:
@@ -66,14 +67,16 @@ class Worker:
         from grader.plugin import Settings
 
         began = time.monotonic()
-        entry = layouts.Entry(job["student"], job["kind"], Path(job["path"]))
         c = self.config
+        packed = job if packing.is_packed(job) else packing.pack(packing.entry_of(job), self.stems)
+        key = packing.key(packed, c["seed"])
+        entry = packing.entry_of(packed)
         with tempfile.TemporaryDirectory(prefix="grade-batch-") as staging:
             try:
-                sources = layouts.read_sources(entry, self.stems)
+                sources = packing.unpack(packed)
             except layouts.BadInput as exc:
                 doc = records.blank(str(entry.path), c["seed"], self.device, self.catalog, self.stems, self.titles, exc.message)
-                return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began)
+                return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began, key)
             for stem, data in sources.files.items():
                 Path(staging, f"{stem}.py").write_bytes(data)
             settings = Settings(
@@ -90,7 +93,7 @@ class Worker:
         problem = (sources.problem.status, sources.problem.message) if sources.problem else None
         status, note = records.classify(doc, internal, problem)
         note = "; ".join(filter(None, [note, *sources.notes]))
-        return records.record(doc, entry.student, status, note, time.monotonic() - began)
+        return records.record(doc, entry.student, status, note, time.monotonic() - began, key)
 
 
 def _replace_path(doc: dict, staging: str, original: str) -> dict:

@@ -13,12 +13,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from grader.batch import copies, gradebook, layouts, summary
 from grader.batch.pool import Fatal, Pool
 from grader.report import points
+
+if TYPE_CHECKING:
+    from grader.batch import cluster  # imports Dask: only with --cluster
 
 EXIT_DONE, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -36,6 +40,7 @@ class Options:
     timeout_scale: float = 1.0
     memory: int | None = 4 << 30
     data_dir: Path | None = None
+    cluster: cluster.Spec | None = None  # --cluster: grade on Dask (grader.batch.cluster) instead of --jobs local workers
 
 
 JOB_MEMORY = 1 << 30  # a worker and its forkserver keep ~0.6 GiB each job, and checks need room too
@@ -69,12 +74,21 @@ def run(options: Options) -> int:
     say(f"Layout: {layout.describe()}")
     if book.dropped:
         say(f"{book.results}: {book.dropped} unreadable line(s) dropped (a kill mid-write); those students are graded again")
-    todo = [e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == "grader_error"]
-    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
-    say(
-        f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
-        f"with seed {seed}, {jobs} at a time ..."
-    )
+    spec, total = options.cluster, len(layout.entries)
+    if spec:
+        from grader.batch import cluster
+
+        todo = cluster.pending(layout.entries, book.records, stems, seed)
+        jobs = spec.local or 1
+        threads = max(1, cpu_count() // jobs) if spec.local else 1  # a remote worker has a core (grade worker says otherwise)
+        count, done = len(todo), total - len(todo)
+        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed} on the Dask cluster {spec} ...")
+    else:
+        todo = [e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == "grader_error"]
+        jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+        threads = max(1, cpu_count() // jobs)
+        count, done = len(todo), total - len(todo)
+        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed}, {jobs} at a time ...")
     if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
         names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
         say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
@@ -85,20 +99,20 @@ def run(options: Options) -> int:
         "timeout_scale": options.timeout_scale,
         "memory": options.memory,
         "data_dir": str(options.data_dir) if options.data_dir else None,
-        "threads": max(1, cpu_count() // jobs),
+        "threads": threads,
     }
     began = time.monotonic()
     try:
         if todo:
-            with (
-                open(book.path(gradebook.LOG), "a", encoding="utf-8") as log,
-                Pool(jobs, config, log, str(book.path(gradebook.LOG))) as pool,
-            ):
-                progress = Progress(len(todo))
-                for record in pool.grade(todo):
-                    book.add(record, options.formats)
-                    progress.step(record)
-                progress.close()
+            with open(book.path(gradebook.LOG), "a", encoding="utf-8") as log:
+                log_name = str(book.path(gradebook.LOG))
+                with cluster.Cluster(spec, config, log, log_name) if spec else Pool(jobs, config, log, log_name) as pool:
+                    progress = Progress(len(todo), counts=pool.counts if spec else None)
+                    for record in pool.grade(todo):
+                        book.add(record, options.formats)
+                        progress.step(record)
+                    progress.close()
+                    jobs = pool.jobs
     except KeyboardInterrupt:
         say(
             f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
@@ -176,9 +190,10 @@ class Progress:
     """Students done / total, the time so far and an ETA, on stderr: one line redrawn on a terminal,
     a line per student elsewhere (a log, CI)."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream=None, counts=None):
         self.total, self.done, self.began = total, 0, time.monotonic()
         self.stream = stream or sys.stderr
+        self.counts = counts  # a callable giving more to show, e.g. "3 in flight · 1 retried · 0 failed"
         self.live = self.stream.isatty()
         self._draw("")
 
@@ -192,6 +207,8 @@ class Progress:
         eta = _clock(elapsed / self.done * (self.total - self.done)) if self.done else "?"
         width = len(str(self.total))
         head = f"{self.done:>{width}}/{self.total} students · {_clock(elapsed)} elapsed · ETA {eta}"
+        if self.counts is not None:
+            head += f" · {self.counts()}"
         if self.live:
             filled = 20 * self.done // max(self.total, 1)
             self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {head}  {last[:40]:<40}")

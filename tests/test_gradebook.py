@@ -186,6 +186,27 @@ def test_csv_has_a_row_per_student_sorted_with_exact_scores_and_no_formulas(tmp_
     assert (tmp_path / gradebook.GRADES).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_a_large_gradebook_rewrites_its_csv_only_now_and_then_and_always_when_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(gradebook, "CSV_ALWAYS", 2)
+    monkeypatch.setattr(gradebook, "CSV_SHARE", 10**9)  # as if the last rewrite had been slow: not again soon
+    book = Gradebook(tmp_path)
+    book.open(5, STEMS, force=False)
+
+    def students() -> list[str]:
+        with open(tmp_path / gradebook.GRADES, encoding="utf-8-sig", newline="") as file:
+            return [row[0] for row in list(csv.reader(file))[1:]]
+
+    for name in ("amy", "bob", "cat"):
+        book.add(record(name, FULL))
+    assert students() == ["amy", "bob"]  # cat is in results.jsonl; grades.csv waits
+    assert [json.loads(line)["batch"]["student"] for line in book.results.read_text().splitlines()] == ["amy", "bob", "cat"]
+    book.write_csv()
+    assert students() == ["amy", "bob", "cat"]
+    monkeypatch.setattr(gradebook, "CSV_SHARE", 0)  # a rewrite that cost nothing may come at once
+    book.add(record("dan", FULL))
+    assert students() == ["amy", "bob", "cat", "dan"]
+
+
 def test_feedback_holds_grades_report_in_a_fence_longer_than_any_backticks_in_it():
     message = "expected ```3``` and got\n````4````"
     text = gradebook.feedback(record("amy", doc([check("make_scalar", 0, 1, "failed", message), check("matmul", 2, 2)])))

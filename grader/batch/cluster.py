@@ -34,6 +34,13 @@ ATTEMPTS = 3  # tries of one task before its student is recorded as grader_error
 WINDOW = 4  # tasks in flight per worker slot: every slot has its next student at hand, and the scheduler never holds a whole MOOC
 SLOTS_EVERY = 1.0  # seconds between two looks at how many worker slots the cluster has
 TASK = "grade"  # a task's Dask key is (TASK, the record's key): one group for Dask, however many students
+LOCAL_SCHEDULER = {
+    # One task at a time on a worker (not Dask's 1.1 x threads, rounded up to 2): a worker that dies takes down only
+    # the task it ran, not one waiting behind it.
+    "distributed.scheduler.worker-saturation": 1.0,
+    # Queued tasks go to the next free worker anyway; stealing's bookkeeping (every 100 ms) would cost CPU for nothing.
+    "distributed.scheduler.work-stealing": False,
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,9 @@ class Cluster:
     def __init__(self, spec: Spec, config: dict, log, log_name: str):
         self.spec, self.config, self.log, self.log_name = spec, config, log, log_name
         self.stems, self.seed = config["exercises"], config["seed"]
-        self.plugin = "grader-batch-" + hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+        # Named after the batch: a rerun's plugin replaces the one a killed driver left on a cluster that outlives it.
+        digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+        self.plugin = daskworker.GradingPlugin(config, f"grader-batch-{digest}")
         self.resources = {"GPU": 1} if config["device"] == "cuda" else None  # the grading process itself needs CUDA then
         self.client = self.local = None
         self.flying: dict[tuple, tuple[str, dict]] = {}  # a task's Dask key -> (the record's key, its job)
@@ -97,16 +106,16 @@ class Cluster:
     def __enter__(self):
         try:
             if self.spec.local:
-                # One task at a time on a worker (not Dask's 1.1 x threads, rounded up to 2): a worker that dies takes
-                # down only the task it ran, not one waiting behind it.
-                with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                with dask.config.set({**LOCAL_SCHEDULER, **daskworker.DASK_CONFIG}):
                     self.local = LocalCluster(
                         n_workers=self.spec.local,
-                        threads_per_worker=1,
+                        threads_per_worker=daskworker.WORKER_OPTIONS["nthreads"],
+                        memory_limit=daskworker.WORKER_OPTIONS["memory_limit"],
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=None,
                         resources=self.resources,
+                        plugins={self.plugin},  # set up as each worker starts, before it joins: its grading process starts sooner
                         scheduler_kwargs={"allowed_failures": 0},  # a worker's death comes to the driver at once, counted as a try
                         silence_logs=logging.CRITICAL,  # the driver writes each failed try to batch.log itself
                     )
@@ -120,7 +129,8 @@ class Cluster:
                 f"cannot reach the Dask scheduler at {self.spec} ({exc}); check the address and that the scheduler runs", 2
             ) from None
         try:
-            self.client.register_plugin(daskworker.GradingPlugin(self.config), name=self.plugin)
+            if self.local is None:
+                self.client.register_plugin(self.plugin)
         except Exception as exc:
             self.__exit__()
             raise Fatal(f"the Dask workers at {self.spec} cannot run the kit ({exc}); install the same kit on every worker", 2) from exc
@@ -142,7 +152,7 @@ class Cluster:
             self.client.cancel(list(self.flying))
             if self.local is None:  # stop the grading processes of a cluster that outlives this batch
                 with contextlib.suppress(Exception):  # a scheduler already gone must not hide why the batch ended
-                    self.client.unregister_worker_plugin(self.plugin)
+                    self.client.unregister_worker_plugin(self.plugin.name)
             self.client.close()
         if self.local is not None:
             self.local.close()
@@ -181,7 +191,7 @@ class Cluster:
         if not tasks:
             return
         keys = [(TASK, key, *suffix) for key, _ in tasks]
-        plugins, jobs = [self.plugin] * len(tasks), [job for _, job in tasks]
+        plugins, jobs = [self.plugin.name] * len(tasks), [job for _, job in tasks]
         futures = self.client.map(daskworker.grade, plugins, jobs, key=keys, resources=self.resources)
         for future, (key, job) in zip(futures, tasks):
             self.flying[future.key] = (key, job)

@@ -19,12 +19,23 @@ import signal
 import threading
 from pathlib import Path
 
+import dask
 from distributed import Nanny, WorkerPlugin, get_worker
 
 from grader import __version__, sandbox
 from grader.batch import pool
 
 THREADS = "GRADER_THREADS"  # torch threads of a grading process: set by `grade worker` for the workers it starts
+# A kit worker only waits on its grading process's pipe, so Dask's own watching is for dashboards nobody opens: its
+# statistical profiler of the worker's threads (every 10 ms), its system monitor (every 0.5 s) and its event-loop tick
+# (every 20 ms) cost a worker ~2 % of a core idle, and the driver of a local cluster ~4 %; with these, ~0.3 % and ~0.8 %.
+DASK_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.tick.interval": "1s",
+}
+# Dask's memory limit would watch the worker process, not the grading (the sandbox limits each check itself).
+WORKER_OPTIONS = {"nthreads": 1, "memory_limit": 0}  # one student at a time: a worker has one grading process
 LOG_CAP = 64 * 1024  # of a grading process's stderr, sent back with each answer for the driver's batch.log
 LOG_FILE = "grading-process.log"
 
@@ -36,8 +47,8 @@ class ProcessLost(RuntimeError):
 class GradingPlugin(WorkerPlugin):
     """Keeps one grading process of the kit's on this Dask worker, configured for one batch."""
 
-    def __init__(self, config: dict):
-        self.config = config
+    def __init__(self, config: dict, name: str):
+        self.config, self.name = config, name  # Dask keeps a plugin under its name
         self.version = __version__  # the driver's; checked against the worker's own kit
 
     def setup(self, worker) -> None:
@@ -107,18 +118,19 @@ async def _serve(address: str | None, scheduler_file: str | None, nworkers: int,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    nannies = [
-        Nanny(
-            address,
-            scheduler_file=scheduler_file,
-            nthreads=1,  # one student at a time: a worker has one grading process
-            resources={"GPU": 1} if gpu else None,
-            env={THREADS: str(threads)},
-            name=f"{name}-{i}" if name and nworkers > 1 else name,
-            dashboard=False,
-        )
-        for i in range(nworkers)
-    ]
+    with dask.config.set(DASK_CONFIG):  # a nanny hands its config on to its worker
+        nannies = [
+            Nanny(
+                address,
+                scheduler_file=scheduler_file,
+                **WORKER_OPTIONS,
+                resources={"GPU": 1} if gpu else None,
+                env={THREADS: str(threads)},
+                name=f"{name}-{i}" if name and nworkers > 1 else name,
+                dashboard=False,
+            )
+            for i in range(nworkers)
+        ]
     await asyncio.gather(*nannies)
     finished = asyncio.ensure_future(asyncio.gather(*(nanny.finished() for nanny in nannies)))
     stopped = asyncio.ensure_future(stop.wait())

@@ -324,6 +324,12 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory):
 )
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once. [default: the CPU count, fewer when memory is short]")
 @click.option(
+    "--cluster",
+    "cluster_text",
+    metavar="WHERE",
+    help="Grade on Dask instead: local:N starts N workers here; tcp://HOST:PORT or scheduler-file:PATH uses a running scheduler.",
+)
+@click.option(
     "--exercises", "words", default="all", show_default=True, help="Exercises by number, name or topic, separated by commas, e.g. 1,3,6."
 )
 @click.option(
@@ -344,26 +350,69 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory):
     help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.",
 )
 @grading_options
-def batch_command(submissions, out, jobs, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
+def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
     """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
     from grader.batch import runner
 
     chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
+    if cluster_text and jobs:
+        raise click.UsageError("--jobs and --cluster cannot be combined: with --cluster, local:N says how many workers to start")
+    spec = parse_cluster(cluster_text, "'--cluster'") if cluster_text else None
+    from grader.settings import Settings
+
+    data_dir = data_dir.resolve() if data_dir else None
+    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require)  # the seed: the gradebook's
     options = runner.Options(
         submissions=submissions.resolve(),
         out=out.resolve(),
         exercises=chosen,
+        settings=settings,
         jobs=jobs,
         seed=seed,
-        device=device,
         force=force,
         formats=tuple(dict.fromkeys(fmts)),
-        timeout_scale=timeout_scale,
-        memory=memory,
-        data_dir=data_dir.resolve() if data_dir else None,
-        require=require,
+        cluster=spec,
     )
     sys.exit(runner.run(options))
+
+
+def parse_cluster(text: str, hint: str, local: bool = True):
+    """A Dask cluster's address (grader.batch.cluster.Spec); Dask is imported only now, and its absence is a usage error."""
+    try:
+        from grader.batch import cluster
+    except ImportError as exc:
+        raise click.UsageError(f"{hint} needs Dask, which is not installed ({exc}); install it with pip install -e '.[cluster]'") from None
+    try:
+        return cluster.parse(text, local=local)
+    except cluster.ClusterError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+@main.command("worker")
+@click.argument("address", envvar="DASK_SCHEDULER_ADDRESS")
+@click.option(
+    "--nworkers",
+    type=click.IntRange(min=1),
+    help="Dask workers to start, each grading one student at a time. [default: the CPU count, fewer when memory is short]",
+)
+@click.option("--gpu", is_flag=True, help="The workers offer the resource GPU=1, which a batch with --device cuda asks for.")
+@click.option(
+    "--name",
+    envvar="DASK_WORKER_NAME",
+    help="The workers' name for the scheduler (NAME-0, NAME-1, ... for several). [env: DASK_WORKER_NAME, set by Dask's operator]",
+)
+def worker_command(address, nworkers, gpu, name):
+    """Teacher: serve the Dask scheduler at ADDRESS (tcp://HOST:PORT, scheduler-file:PATH, or $DASK_SCHEDULER_ADDRESS) until Ctrl-C."""
+    spec = parse_cluster(address, "'ADDRESS'", local=False)
+    from grader.batch import daskworker, runner
+
+    nworkers = nworkers or runner.default_jobs()
+    threads = max(1, runner.cpu_count() // nworkers)
+    if gpu:
+        click.echo(f"Starting {nworkers} Dask worker(s) for {spec}, each offering GPU=1 and using {threads} torch thread(s) ...", err=True)
+    else:
+        click.echo(f"Starting {nworkers} Dask worker(s) for {spec}, each using {threads} torch thread(s) ...", err=True)
+    daskworker.serve(spec.address, spec.scheduler_file, nworkers, gpu, threads, name)
 
 
 @main.command("list")

@@ -1,7 +1,9 @@
-"""The result document (schema 1): what every format renders from, checked against the JSON Schema the kit ships.
+"""The result document (schema 1): built here alone, what every format renders from, checked against the JSON
+Schema the kit ships.
 
 ``grader/schemas/result-1.schema.json`` is the contract for programs that read the document;
-:func:`validate` holds a document to it, for ``grade render`` and the kit's own tests.
+:func:`validate` holds a document to it, for ``grade render`` and the kit's own tests. :func:`build`
+makes a graded submission's document, :func:`blank` one that could not be graded at all.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from grader.errors import UsageProblem
+from grader.status import Check, Exercise
 
 SCHEMA = 1
 SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / f"result-{SCHEMA}.schema.json"
@@ -18,6 +21,31 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / f"result-{SCHEMA}.sc
 
 class DocumentError(UsageProblem, ValueError):
     """Not a result document of schema 1; the message says where it goes wrong."""
+
+
+def part(stem: str, title: str, status: Exercise, checks: list[dict]) -> dict:
+    """One exercise's entry: its checks (as :func:`grader.results.as_dict` gives them) and their sums."""
+    return {"exercise": stem, "title": title, "score": sum(c["score"] for c in checks), "max_score": sum(c["max_score"] for c in checks),
+            "status": status, "checks": checks}  # fmt: skip
+
+
+def build(submission: str, seed: int, device: str, parts: list[dict], isolation: dict) -> dict:
+    """The whole document; ``isolation`` is the sandbox's part (:meth:`grader.sandbox.Isolation.document`)."""
+    return {"schema": SCHEMA, "submission": submission, "seed": seed, "device": device, "score": sum(p["score"] for p in parts),
+            "max_score": sum(p["max_score"] for p in parts), "exercises": parts, **isolation}  # fmt: skip
+
+
+def blank(submission: str, seed: int, device: str, catalog: list, exercises, message: str, isolation: dict) -> dict:
+    """The document of a submission that could not be graded at all: every check of ``exercises`` failed with ``message``.
+
+    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them.
+    """
+    parts = []
+    for exercise in exercises:
+        checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": Check.FAILED, "message": message, "hint": hint,
+                   "line": None} for stem, name, points, hint in catalog if stem == exercise.stem]  # fmt: skip
+        parts.append(part(exercise.stem, exercise.title, Exercise.MISSING, checks))
+    return build(submission, seed, device, parts, isolation)
 
 
 @cache

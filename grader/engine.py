@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_timeout
 
+from grader import document as result_document
 from grader import registry, sandbox
 from grader.errors import InternalError
 from grader.plugin import Grading
@@ -18,7 +19,6 @@ from grader.results import as_dict
 from grader.settings import Settings
 from grader.status import ANSWERED, Exercise
 
-SCHEMA = 1
 # Only the plugins grading needs: other installed plugins would change how checks run, and loading
 # every entry point (and pytest's own terminal, cache and unraisable-exception hooks) costs a beginner's wait.
 # pytest-timeout is passed as a module (PLUGINS), not as "-p pytest_timeout": that would have pluggy read the
@@ -134,33 +134,15 @@ def max_points(exercise) -> float:
 def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.Isolation) -> dict:
     parts = []
     for exercise in exercises:
-        results = [r for r in plugin.results if r.exercise == exercise.stem]
         if find_module(settings.submission, exercise.stem) is None:
             status = Exercise.MISSING
         elif plugin.imports.get(exercise.stem) is not None:
             status = Exercise.ERROR
         else:
             status = Exercise.GRADED
-        parts.append(
-            {
-                "exercise": exercise.stem,
-                "title": exercise.title,
-                "score": sum(r.score for r in results),
-                "max_score": sum(r.max_score for r in results),
-                "status": status,
-                "checks": [as_dict(r) for r in results],
-            }
-        )
-    return {
-        "schema": SCHEMA,
-        "submission": str(settings.submission),
-        "seed": settings.seed,
-        "device": settings.device,
-        "score": sum(p["score"] for p in parts),
-        "max_score": sum(p["max_score"] for p in parts),
-        "exercises": parts,
-        **isolation.document(),
-    }
+        checks = [as_dict(r) for r in plugin.results if r.exercise == exercise.stem]
+        parts.append(result_document.part(exercise.stem, exercise.title, status, checks))
+    return result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
 
 
 def passed(doc: dict) -> bool:

@@ -94,7 +94,8 @@ class Grading:
         stem = _stem(request.node)
         path = find_module(self.options.submission, stem)
         if path is None:
-            raise StudentFailure(Check.FAILED, f"no {stem}.py in {self.options.submission} (looked for exercises/{stem}.py and {stem}.py)")
+            shown = self.options.shown_as or self.options.submission
+            raise StudentFailure(Check.FAILED, f"no {stem}.py in {shown} (looked for exercises/{stem}.py and {stem}.py)")
         if self.imports.get(stem) is not None:
             raise self.imports[stem]
         student = Student(

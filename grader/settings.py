@@ -29,6 +29,7 @@ class Settings:
     threads: int | None = None  # torch's threads in each child; None: torch's own choice
     require: tuple[str, ...] = ()  # isolation layers the sandbox must have, or no check runs (--require-isolation)
     defer_long: bool = False  # grade watch: a head-started check (MNIST training) runs only once its exercise's other checks pass
+    shown_as: str | None = None  # what the document calls the submission, when graded from a copy (a batch's student folder or zip)
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -109,7 +109,7 @@ def make_class(root: Path) -> Path:
 
 
 def batch(submissions: Path, out: Path, *extra: str, mark: str = "", **popen) -> subprocess.Popen:
-    env = {**os.environ, "BATCH_TEST_MARK": mark or uuid.uuid4().hex}
+    env = {**os.environ, "GRADER_TEST_MARK": mark or uuid.uuid4().hex}
     return subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "batch", str(submissions), "--out", str(out), *OPTIONS, *extra],
         env=env,
@@ -122,8 +122,9 @@ def batch(submissions: Path, out: Path, *extra: str, mark: str = "", **popen) ->
 
 
 def marked(mark: str) -> list[int]:
-    """Processes still alive that descend from a batch started with ``mark`` (the environment is inherited)."""
-    needle = f"BATCH_TEST_MARK={mark}".encode()
+    """Processes still alive that descend from a batch started with ``mark`` (the environment is inherited, and the
+    sandbox keeps the GRADER_ variables in the clean one it gives the processes it starts)."""
+    needle = f"GRADER_TEST_MARK={mark}".encode()
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -361,7 +362,7 @@ def test_another_seed_in_the_same_folder_is_refused_unless_forced(graded, tmp_pa
     )
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1] == (
-        f"Error: {out} holds results of another batch (seed {SEED}, exercises 1,2); rerun with --seed {SEED} --exercises 1,2 "
+        f"grade: {out} holds results of another batch (seed {SEED}, exercises 1,2); rerun with --seed {SEED} --exercises 1,2 "
         "to finish it, --force to regrade everyone, or choose another --out"
     )
 
@@ -469,7 +470,7 @@ def test_ctrl_c_stops_the_workers_at_once_and_a_rerun_finishes(tmp_path):
     # As a terminal's foreground job: a test run from a background job would pass on SIGINT ignored.
     process = subprocess.Popen(
         command,
-        env={**os.environ, "BATCH_TEST_MARK": mark},
+        env={**os.environ, "GRADER_TEST_MARK": mark},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

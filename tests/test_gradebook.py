@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from grader import document, registry
 from grader.batch import gradebook, records, summary
 from grader.batch.copies import Group
 from grader.batch.gradebook import Gradebook, Refused
@@ -92,13 +93,13 @@ def test_grader_errors_come_first_then_file_problems_then_code_then_missing():
 
 
 def test_a_blank_document_fails_every_check_with_the_reason():
-    blank = records.blank(
-        "/class/amy.zip", 9, "cpu", CATALOG, STEMS, TITLES, "amy.zip is empty", {"isolation": [], "isolation_missing": {}}
-    )
+    exercises = [registry.by_stem(stem) for stem in STEMS]
+    blank = document.blank("/class/amy.zip", 9, "cpu", CATALOG, exercises, "amy.zip is empty", {"isolation": [], "isolation_missing": {}})
+    document.validate(blank)
     assert (blank["score"], blank["max_score"], blank["seed"]) == (0.0, 4.0, 9)
-    assert [(p["exercise"], p["status"], p["max_score"]) for p in blank["exercises"]] == [
-        ("exercise1_tensors", "missing", 3.0),
-        ("exercise2_reshape", "missing", 1.0),
+    assert [(p["exercise"], p["title"], p["status"], p["max_score"]) for p in blank["exercises"]] == [
+        ("exercise1_tensors", registry.by_stem("exercise1_tensors").title, "missing", 3.0),
+        ("exercise2_reshape", registry.by_stem("exercise2_reshape").title, "missing", 1.0),
     ]
     assert blank["exercises"][0]["checks"][1] == {
         "name": "matmul",
@@ -187,6 +188,27 @@ def test_csv_has_a_row_per_student_sorted_with_exact_scores_and_no_formulas(tmp_
         ["zoe", "2.5", "1", "3.5", "4", "graded", "", "5"],
     ]
     assert (tmp_path / gradebook.GRADES).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_large_gradebook_rewrites_its_csv_only_now_and_then_and_always_when_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(gradebook, "CSV_ALWAYS", 2)
+    monkeypatch.setattr(gradebook, "CSV_SHARE", 10**9)  # as if the last rewrite had been slow: not again soon
+    book = Gradebook(tmp_path)
+    book.open(5, STEMS, force=False)
+
+    def students() -> list[str]:
+        with open(tmp_path / gradebook.GRADES, encoding="utf-8-sig", newline="") as file:
+            return [row[0] for row in list(csv.reader(file))[1:]]
+
+    for name in ("amy", "bob", "cat"):
+        book.add(record(name, FULL))
+    assert students() == ["amy", "bob"]  # cat is in results.jsonl; grades.csv waits
+    assert [json.loads(line)["batch"]["student"] for line in book.results.read_text().splitlines()] == ["amy", "bob", "cat"]
+    book.write_csv()
+    assert students() == ["amy", "bob", "cat"]
+    monkeypatch.setattr(gradebook, "CSV_SHARE", 0)  # a rewrite that cost nothing may come at once
+    book.add(record("dan", FULL))
+    assert students() == ["amy", "bob", "cat", "dan"]
 
 
 def test_feedback_holds_grades_report_in_a_fence_longer_than_any_backticks_in_it():

@@ -12,22 +12,16 @@ from grader import sandbox
 from grader.batch import pool as pool_module
 from grader.batch.layouts import Entry
 from grader.batch.pool import Fatal, Pool
+from grader.settings import Settings
 from tests.conftest import KIT
 
 STEM = "exercise2_reshape"
 
 
 def config(**changes) -> dict:
-    return {
-        "exercises": [STEM],
-        "seed": 11,
-        "device": "cpu",
-        "timeout_scale": 1.0,
-        "memory": 1 << 30,
-        "data_dir": None,
-        "threads": 1,
-        **changes,
-    }
+    """A batch worker's configuration, as grader.batch.runner makes it."""
+    settings = Settings(submission=KIT, seed=11, memory=1 << 30, threads=1, **changes)
+    return {"exercises": [STEM], "settings": settings.to_json(), "hide": []}
 
 
 def student(root: Path, name: str, source: str) -> Entry:
@@ -40,14 +34,14 @@ def student(root: Path, name: str, source: str) -> Entry:
 def test_a_student_whose_worker_dies_twice_is_crashed_and_the_batch_goes_on(tmp_path, monkeypatch):
     """A worker can die under a student (the sandbox keeps a submission from killing it, so the test does it):
     the student is retried once in a fresh worker, then recorded as crashed, and the next one is graded."""
-    ask = pool_module._Handle.ask
+    ask = pool_module.Handle.ask
 
     def dies_under_mallory(handle, message=None):
         if message and message["student"] == "mallory":
             handle.process.kill()
         return ask(handle, message)
 
-    monkeypatch.setattr(pool_module._Handle, "ask", dies_under_mallory)
+    monkeypatch.setattr(pool_module.Handle, "ask", dies_under_mallory)
     killer = student(tmp_path, "mallory", (KIT / "solutions" / f"{STEM}.py").read_text(encoding="utf-8"))
     honest = student(tmp_path, "amy", (KIT / "solutions" / f"{STEM}.py").read_text(encoding="utf-8"))
     with open(tmp_path / "batch.log", "w") as log, Pool(1, config(), log, "batch.log") as pool:

@@ -4,4 +4,6 @@ One module per job: :mod:`.layouts` finds the students and reads their files saf
 :mod:`.worker` grades them in trusted worker processes, :mod:`.pool` drives those workers,
 :mod:`.records` turns a document into a student's status, :mod:`.gradebook` writes the files,
 :mod:`.summary` and :mod:`.copies` the class statistics, and :mod:`.runner` ties them together.
+With ``--cluster``, :mod:`.packing` puts a student's files into a task, :mod:`.cluster` drives
+the tasks on Dask, and :mod:`.daskworker` keeps a grading process on each Dask worker.
 """

@@ -14,26 +14,30 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from grader import registry, sandbox
-from grader.batch import records
+from grader import document, registry, sandbox
+from grader.batch import packing, records
 from grader.batch.layouts import Entry
+from grader.errors import ExitCode, KitError
+from grader.sandbox import Isolation
+from grader.settings import Settings
+from grader.status import Student
 
 MODULE = "grader.batch.worker"
 
 
-class Fatal(RuntimeError):
-    """No student can be graded (MNIST missing, a broken check, no CUDA): stop the batch with ``code``."""
+class Fatal(KitError):
+    """No student can be graded (MNIST missing, a broken check, no CUDA): stop the batch with ``code``, an ExitCode."""
 
     def __init__(self, message: str, code: int):
         super().__init__(message)
-        self.code = code
+        self.code = self.exit_code = ExitCode(code)
 
 
-class _Lost(Exception):
+class Lost(Exception):
     """The worker process ended without answering."""
 
 
-class _Handle:
+class Handle:
     def __init__(self, config: dict, log):
         self.process = sandbox.start_worker(MODULE, json.dumps(config), stderr=log)
 
@@ -44,9 +48,9 @@ class _Handle:
                 self.process.stdin.flush()
             line = self.process.stdout.readline()
         except (OSError, ValueError):  # a broken pipe, or a pipe closed by Pool.close
-            raise _Lost() from None
+            raise Lost() from None
         if not line:
-            raise _Lost()
+            raise Lost()
         return json.loads(line)
 
 
@@ -55,7 +59,7 @@ class Pool:
 
     def __init__(self, jobs: int, config: dict, log, log_name: str):
         self.jobs, self.config, self.log, self.log_name = jobs, config, log, log_name
-        self.handles: list[_Handle] = []
+        self.handles: list[Handle] = []
         self.lock = threading.Lock()
         self.closing = False
         self.hello: dict | None = None
@@ -85,12 +89,12 @@ class Pool:
                 raise Fatal(*payload)
             yield payload
 
-    def _start(self) -> _Handle:
-        handle = _Handle(self.config, self.log)
+    def _start(self) -> Handle:
+        handle = Handle(self.config, self.log)
         with self.lock:
             self.handles.append(handle)
             if self.closing:
-                raise _Lost()
+                raise Lost()
         hello = handle.ask()
         if "fatal" in hello:
             raise Fatal(hello["fatal"], hello["code"])
@@ -109,22 +113,22 @@ class Pool:
                 results.put(("record", record))
         except Fatal as exc:
             results.put(("fatal", (str(exc), exc.code)))
-        except _Lost:
+        except Lost:
             if not self.closing:
-                results.put(("fatal", (f"a grading process stopped before it was ready; see {self.log_name}", 3)))
+                results.put(("fatal", (f"a grading process stopped before it was ready; see {self.log_name}", ExitCode.INTERNAL)))
         except Exception as exc:  # noqa: BLE001 - a thread that died silently would leave the batch waiting forever
-            results.put(("fatal", (f"internal error while driving a grading process: {type(exc).__name__}: {exc}", 3)))
+            results.put(("fatal", (f"internal error while driving a grading process: {type(exc).__name__}: {exc}", ExitCode.INTERNAL)))
         finally:
             if handle is not None:
                 sandbox.stop_worker(handle.process)  # this thread is done: free the worker's memory now
 
-    def _grade(self, entry: Entry, handle: _Handle | None) -> tuple[dict, _Handle | None]:
-        job = {"student": entry.student, "kind": entry.kind, "path": str(entry.path)}
+    def _grade(self, entry: Entry, handle: Handle | None) -> tuple[dict, Handle | None]:
+        job = packing.by_path(entry)
         for _ in range(2):
             handle = handle or self._start()
             try:
                 answer = handle.ask(job)
-            except _Lost:
+            except Lost:
                 sandbox.stop_worker(handle.process)
                 handle = None
                 if self.closing:
@@ -134,12 +138,7 @@ class Pool:
                 raise Fatal(answer["fatal"], answer["code"])
             return answer["record"], handle
         message = f"the grading process died twice while grading this submission (does it kill processes?); see {self.log_name}"
-        hello = self.hello or {"catalog": [], "device": self.config["device"]}
-        stems = self.config["exercises"]
-        titles = {stem: registry.by_stem(stem).title for stem in stems}
-        isolation = hello.get("isolation", {"isolation": [], "isolation_missing": {}})
-        doc = records.blank(str(entry.path), self.config["seed"], hello["device"], hello["catalog"], stems, titles, message, isolation)
-        return records.record(doc, entry.student, "crashed", message, 0.0), None
+        return crashed(entry, self.config, self.hello, message), None
 
     def close(self) -> None:
         """Stop every worker: closing its stdin makes it interrupt its check, clean up and exit."""
@@ -151,3 +150,13 @@ class Pool:
                 handle.process.stdin.close()
         for handle in handles:
             sandbox.stop_worker(handle.process)
+
+
+def crashed(entry: Entry, config: dict, hello: dict | None, message: str) -> dict:
+    """The record of a student whose grading process died under them every time it tried: nothing graded, ``message`` why."""
+    settings = Settings.from_json(config["settings"])
+    hello = hello or {"catalog": [], "device": settings.device, "isolation": Isolation().document()}
+    exercises = [registry.by_stem(stem) for stem in config["exercises"]]
+    doc = document.blank(str(entry.path), settings.seed, hello["device"], hello["catalog"], exercises, message, hello["isolation"])
+    key = packing.key(packing.pack(entry, config["exercises"]), settings.seed)
+    return records.record(doc, entry.student, Student.CRASHED, message, 0.0, key)

@@ -1,7 +1,8 @@
 """One student's line of ``results.jsonl``: the ``grade --format json`` document plus a ``batch`` part.
 
 The ``batch`` part holds the student's id, a one-word status for the gradebook, a one-line
-note saying why, and the grading time. The status is, by precedence:
+note saying why, the grading time, and the key of what was graded (:func:`grader.batch.packing.key`).
+The status is, by precedence:
 
 - ``grader_error``: a check broke inside the grader (the grader's fault, retried on a rerun);
 - a problem with the files: ``empty``, ``unreadable``, ``too_large``, ``bad_zip``,
@@ -17,8 +18,8 @@ INPUT_PROBLEMS = ("empty", "unreadable", "too_large", "bad_zip", "no_exercise_fi
 NOTE_LENGTH = 300
 
 
-def record(doc: dict, student: str, status: str, note: str, seconds: float) -> dict:
-    return {**doc, "batch": {"student": student, "status": status, "note": note, "seconds": round(seconds, 3)}}
+def record(doc: dict, student: str, status: str, note: str, seconds: float, key: str | None = None) -> dict:
+    return {**doc, "batch": {"student": student, "status": status, "note": note, "seconds": round(seconds, 3), "key": key}}
 
 
 def document(record: dict) -> dict:
@@ -53,40 +54,3 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
     status = min(statuses, key=order.index) if statuses else "graded"
     note = "; ".join(notes)
     return status, note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "…"
-
-
-def blank(
-    submission: str, seed: int, device: str, catalog: list, stems: list[str], titles: dict[str, str], message: str, isolation: dict
-) -> dict:
-    """The document of a submission that could not be graded at all: every check failed with ``message``.
-
-    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them;
-    ``isolation`` is the sandbox's part of a document (:meth:`grader.sandbox.Isolation.document`).
-    """
-    parts = []
-    for stem in stems:
-        checks = [
-            {"name": name, "score": 0.0, "max_score": float(points), "status": "failed", "message": message, "hint": hint, "line": None}
-            for s, name, points, hint in catalog
-            if s == stem
-        ]
-        parts.append(
-            {
-                "exercise": stem,
-                "title": titles[stem],
-                "score": 0.0,
-                "max_score": sum(c["max_score"] for c in checks),
-                "status": "missing",
-                "checks": checks,
-            }
-        )
-    return {
-        "schema": 1,
-        "submission": submission,
-        "seed": seed,
-        "device": device,
-        "score": 0.0,
-        "max_score": sum(p["max_score"] for p in parts),
-        "exercises": parts,
-        **isolation,
-    }

@@ -1,7 +1,7 @@
 """Run a batch: find the students, grade those not graded yet in parallel, write the gradebook, sum up.
 
-Exit codes: 0 the batch is complete, 2 a usage error (bad SUBMISSIONS, another batch in
-``--out``, MNIST missing), 3 the grader failed (a check broke inside it), 130 interrupted
+Exit codes (:class:`grader.errors.ExitCode`): PASSED the batch is complete, USAGE a bad SUBMISSIONS,
+another batch in ``--out`` or MNIST missing, INTERNAL a check broke inside the grader, INTERRUPTED
 (rerun the same command to grade the rest).
 """
 
@@ -13,14 +13,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from grader.batch import copies, gradebook, layouts, summary, webpage
 from grader.batch.pool import Fatal, Pool
+from grader.errors import ExitCode
 from grader.report import points
+from grader.settings import Settings
+from grader.status import Student
 
-EXIT_DONE, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
+if TYPE_CHECKING:
+    from grader.batch import cluster  # imports Dask: only with --cluster
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,12 @@ class Options:
     submissions: Path
     out: Path
     exercises: list  # of registry.Exercise
+    settings: Settings  # every student's grading; its seed is decided once the gradebook is open (``seed``)
     jobs: int | None = None
-    seed: int | None = None
-    device: str = "cpu"
+    seed: int | None = None  # --seed; None: the one in --out, else a fresh one
     force: bool = False
     formats: tuple[str, ...] = ()
-    timeout_scale: float = 1.0
-    memory: int | None = 4 << 30
-    data_dir: Path | None = None
-    require: tuple[str, ...] = ()  # isolation layers every worker's sandbox must have
+    cluster: cluster.Spec | None = None  # --cluster: grade on Dask (grader.batch.cluster) instead of --jobs local workers
 
 
 JOB_MEMORY = 1 << 30  # a worker and its zygote keep ~0.6 GiB each job, and checks need room too
@@ -63,46 +65,51 @@ def run(options: Options) -> int:
     if any(e.needs_mnist for e in options.exercises):
         from grader.data import ensure_mnist
 
-        ensure_mnist(options.data_dir)  # a DataError here is a usage error (exit 2), before any worker starts
+        ensure_mnist(options.settings.data_dir)  # a DataError here is a usage error (exit 2), before any worker starts
     stems = [e.stem for e in options.exercises]
     book = gradebook.Gradebook(options.out)
     seed = book.open(options.seed, stems, options.force)
     say(f"Layout: {layout.describe()}")
     if book.dropped:
         say(f"{book.results}: {book.dropped} unreadable line(s) dropped (a kill mid-write); those students are graded again")
-    todo = [e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == "grader_error"]
-    jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
-    say(
-        f"Grading {len(todo)} of {len(layout.entries)} students ({len(layout.entries) - len(todo)} already graded in {options.out}) "
-        f"with seed {seed}, {jobs} at a time ..."
-    )
+    spec, total = options.cluster, len(layout.entries)
+    if spec:
+        from grader.batch import cluster
+
+        todo = cluster.pending(layout.entries, book.records, stems, seed)
+        jobs = spec.local or 1
+        threads = max(1, cpu_count() // jobs) if spec.local else 1  # a remote worker has a core (grade worker says otherwise)
+        count, done = len(todo), total - len(todo)
+        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed} on the Dask cluster {spec} ...")
+    else:
+        todo = [
+            e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == Student.GRADER_ERROR
+        ]
+        jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
+        threads = max(1, cpu_count() // jobs)
+        count, done = len(todo), total - len(todo)
+        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed}, {jobs} at a time ...")
     if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
         names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
         say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
     config = {
         "exercises": stems,
-        "seed": seed,
-        "device": options.device,
-        "timeout_scale": options.timeout_scale,
-        "memory": options.memory,
-        "data_dir": str(options.data_dir) if options.data_dir else None,
-        "threads": max(1, cpu_count() // jobs),
+        "settings": options.settings.replace(seed=seed, threads=threads).to_json(),
         "hide": [str(options.submissions), str(options.out)],  # no student's code may read the class or the gradebook
-        "require": list(options.require),
     }
     began = time.monotonic()
     reference = start_reference(options, seed, book.out)
     try:
         if todo:
-            with (
-                open(book.path(gradebook.LOG), "a", encoding="utf-8") as log,
-                Pool(jobs, config, log, str(book.path(gradebook.LOG))) as pool,
-            ):
-                progress = Progress(len(todo))
-                for record in pool.grade(todo):
-                    book.add(record, options.formats)
-                    progress.step(record)
-                progress.close()
+            with open(book.path(gradebook.LOG), "a", encoding="utf-8") as log:
+                log_name = str(book.path(gradebook.LOG))
+                with cluster.Cluster(spec, config, log, log_name) if spec else Pool(jobs, config, log, log_name) as pool:
+                    progress = Progress(len(todo), counts=pool.counts if spec else None)
+                    for record in pool.grade(todo):
+                        book.add(record, options.formats)
+                        progress.step(record)
+                    progress.close()
+                    jobs = pool.jobs
     except KeyboardInterrupt:
         if reference is not None:
             reference.cancel()
@@ -110,7 +117,7 @@ def run(options: Options) -> int:
             f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
             "rerun the same command to grade the rest."
         )
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except Fatal as exc:
         if reference is not None:
             reference.cancel()
@@ -118,7 +125,7 @@ def run(options: Options) -> int:
         return exc.code
     finish(book, layout, stems, options.formats, reference)
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
-    return EXIT_INTERNAL if any(r["batch"]["status"] == "grader_error" for r in book.records.values()) else EXIT_DONE
+    return ExitCode.INTERNAL if any(r["batch"]["status"] == Student.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
 
 
 def start_reference(options: Options, seed: int, out: Path):
@@ -131,10 +138,8 @@ def start_reference(options: Options, seed: int, out: Path):
     if not reference_run.wanted(options.exercises):
         return None
     from grader import devices
-    from grader.settings import Settings
 
-    device = options.device if options.device != "auto" else devices.resolve("auto")
-    settings = Settings(out, seed, device, options.timeout_scale, options.memory, options.data_dir)
+    settings = options.settings.replace(submission=out, seed=seed, device=devices.resolve(options.settings.device), threads=None)
     return reference_run.Run(settings, out / reference_run.CACHE_NAME)
 
 
@@ -208,9 +213,10 @@ class Progress:
     """Students done / total, the time so far and an ETA, on stderr: one line redrawn on a terminal,
     a line per student elsewhere (a log, CI)."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream=None, counts=None):
         self.total, self.done, self.began = total, 0, time.monotonic()
         self.stream = stream or sys.stderr
+        self.counts = counts  # a callable giving more to show, e.g. "3 in flight · 1 retried · 0 failed"
         self.live = self.stream.isatty()
         self._draw("")
 
@@ -224,6 +230,8 @@ class Progress:
         eta = _clock(elapsed / self.done * (self.total - self.done)) if self.done else "?"
         width = len(str(self.total))
         head = f"{self.done:>{width}}/{self.total} students · {_clock(elapsed)} elapsed · ETA {eta}"
+        if self.counts is not None:
+            head += f" · {self.counts()}"
         if self.live:
             filled = 20 * self.done // max(self.total, 1)
             self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {head}  {last[:40]:<40}")

@@ -1,9 +1,10 @@
 """A trusted worker of ``grade batch``: ``python -m grader.batch.worker CONFIG`` grades one student per line.
 
 It imports torch and the checks once, then, for each JSON line on stdin (``{"student", "kind",
-"path"}``), reads that student's files (:mod:`.layouts`), grades them with
-:func:`grader.engine.grade` in the sandbox, and answers one JSON line: ``{"record": ...}``, or
-``{"fatal": message, "code": n}`` when no student could be graded (MNIST missing, a broken check).
+"path"}``, or a job that carries the files themselves, see :mod:`.packing`), reads that student's files
+(:mod:`.layouts`), grades them with :func:`grader.engine.grade` in the sandbox, and answers one JSON
+line: ``{"record": ...}``, or ``{"fatal": message, "code": n}`` when no student could be graded
+(MNIST missing, a broken check).
 
 It never runs student code itself. When its stdin closes (the batch finished, was interrupted
 or was killed) it stops the check in progress, whose sandbox kills the student's processes,
@@ -25,17 +26,18 @@ import time
 import traceback
 from pathlib import Path
 
-from grader import devices, registry, sandbox
-from grader.batch import layouts, records
+from grader import devices, document, registry, sandbox
+from grader.batch import layouts, packing, records
 from grader.errors import ExitCode, KitError
+from grader.settings import Settings
 
 
 class Worker:
     def __init__(self, config: dict):
         self.config = config
+        self.settings = Settings.from_json(config["settings"])  # every student's, but for the folder graded
         self.exercises = [registry.by_stem(stem) for stem in config["exercises"]]
         self.stems = config["exercises"]
-        self.titles = {e.stem: e.title for e in self.exercises}
         self.busy = False
         self.stopping = False
 
@@ -44,56 +46,41 @@ class Worker:
 
         # Imports torch and the checks here, then forks the zygote off this process: one import, not two.
         engine.warm_up(self.exercises, huge_pages=True, fork=True, hide=self.config.get("hide", ()))
-        sandbox.isolation().require(self.config.get("require", ()))  # before anyone is graded: the whole batch stops
+        sandbox.isolation().require(self.settings.require)  # before anyone is graded: the whole batch stops
         if any(e.needs_mnist for e in self.exercises):
             from grader.data import ensure_mnist
 
-            ensure_mnist(self.config["data_dir"])  # missing or damaged data stops the batch, not each student
+            ensure_mnist(self.settings.data_dir)  # missing or damaged data stops the batch, not each student
         import torch
 
-        torch.set_num_threads(self.config["threads"])  # the reference solutions run here, next to the other jobs
+        torch.set_num_threads(self.settings.threads or 1)  # the reference solutions run here, next to the other jobs
         self.catalog = engine.collect(self.exercises)
-        self.device = devices.resolve(self.config["device"])
-        return {"ready": True, "catalog": self.catalog, "device": self.device, "isolation": sandbox.isolation().document()}
+        self.settings = self.settings.replace(device=devices.resolve(self.settings.device))
+        return {"ready": True, "catalog": self.catalog, "device": self.settings.device, "isolation": sandbox.isolation().document()}
 
     def grade(self, job: dict) -> dict:
         from grader import engine
-        from grader.settings import Settings
 
         began = time.monotonic()
-        entry = layouts.Entry(job["student"], job["kind"], Path(job["path"]))
-        c = self.config
+        seed = self.settings.seed
+        packed = job if packing.is_packed(job) else packing.pack(packing.entry_of(job), self.stems)
+        key = packing.key(packed, seed)
+        entry = packing.entry_of(packed)
         with tempfile.TemporaryDirectory(prefix="grade-batch-") as staging:
             try:
-                sources = layouts.read_sources(entry, self.stems)
+                sources = packing.unpack(packed)
             except layouts.BadInput as exc:
                 isolation = sandbox.isolation().document()
-                doc = records.blank(str(entry.path), c["seed"], self.device, self.catalog, self.stems, self.titles, exc.message, isolation)
-                return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began)
+                doc = document.blank(str(entry.path), seed, self.settings.device, self.catalog, self.exercises, exc.message, isolation)
+                return records.record(doc, entry.student, exc.status, exc.message, time.monotonic() - began, key)
             for stem, data in sources.files.items():
                 Path(staging, f"{stem}.py").write_bytes(data)
-            settings = Settings(
-                require=tuple(c.get("require", ())),
-                submission=Path(staging),
-                seed=c["seed"],
-                device=self.device,
-                timeout_scale=c["timeout_scale"],
-                memory=c["memory"],
-                data_dir=Path(c["data_dir"]) if c["data_dir"] else None,
-                threads=c["threads"],
-            )
-            doc, internal = engine.grade(settings, self.exercises)
-        doc = _replace_path(doc, staging, str(entry.path))
+            # Graded from a copy; the document names the student's own folder or zip.
+            doc, internal = engine.grade(self.settings.replace(submission=Path(staging), shown_as=str(entry.path)), self.exercises)
         problem = (sources.problem.status, sources.problem.message) if sources.problem else None
         status, note = records.classify(doc, internal, problem)
         note = "; ".join(filter(None, [note, *sources.notes]))
-        return records.record(doc, entry.student, status, note, time.monotonic() - began)
-
-
-def _replace_path(doc: dict, staging: str, original: str) -> dict:
-    """The document names the student's own folder or zip, not the temporary copy it was graded in."""
-    text = json.dumps(doc).replace(json.dumps(staging)[1:-1], json.dumps(original)[1:-1])
-    return json.loads(text)
+        return records.record(doc, entry.student, status, note, time.monotonic() - began, key)
 
 
 def _serve(worker: Worker, jobs: queue.Queue, reply) -> None:

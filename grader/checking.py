@@ -22,15 +22,23 @@ from grader.status import Run
 HEAD_START_NICE = 5  # while a head-started child trains, the short children of other checks yield the CPU to it
 
 
-def check(points: float, hint: str, cuda: bool = False):
+def check(points: float, hint: str, cuda: bool = False, hidden: bool = False):
     """Mark a test as a graded check worth ``points``, with the hint a student sees when it fails.
 
     ``cuda``: on a CUDA run, the check's children train on the GPU, whose driver maps far more memory
     than it uses, so their address space is not capped (their resident memory still is).
+    ``hidden``: a teacher's check, left out of the student release (``grade release``): other shapes, edge
+    cases, other hyperparameters, where answers hard-coded for the public checks would pass those alone.
     """
     if not points > 0 or not hint.strip():
         raise ValueError("a check needs positive points and a hint")
-    return pytest.mark.check(points=points, hint=hint, cuda=cuda)
+    return pytest.mark.check(points=points, hint=hint, cuda=cuda, hidden=hidden)
+
+
+def is_hidden(item) -> bool:
+    """Whether a collected check is a teacher's hidden one (``@check(..., hidden=True)``)."""
+    marker = item.get_closest_marker("check")
+    return bool(marker and marker.kwargs.get("hidden"))
 
 
 def check_seed(run_seed: int, test_name: str) -> int:

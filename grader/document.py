@@ -38,12 +38,13 @@ def build(submission: str, seed: int, device: str, parts: list[dict], isolation:
 def blank(submission: str, seed: int, device: str, catalog: list, exercises, message: str, isolation: dict) -> dict:
     """The document of a submission that could not be graded at all: every check of ``exercises`` failed with ``message``.
 
-    ``catalog`` lists every check as (stem, name, points, hint), as :func:`grader.engine.collect` gives them.
+    ``catalog`` lists every check as (stem, name, points, hint, hidden), as :func:`grader.engine.collect` gives them.
     """
     parts = []
     for exercise in exercises:
         checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": Check.FAILED, "message": message, "hint": hint,
-                   "line": None} for stem, name, points, hint in catalog if stem == exercise.stem]  # fmt: skip
+                   "line": None, "hidden": bool(hidden)}
+                  for stem, name, points, hint, hidden in catalog if stem == exercise.stem]  # fmt: skip
         parts.append(part(exercise.stem, exercise.title, Exercise.MISSING, checks))
     return build(submission, seed, device, parts, isolation)
 

@@ -6,12 +6,13 @@ import importlib
 import os
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import pytest_timeout
 
 from grader import document as result_document
-from grader import registry, sandbox
+from grader import expected, registry, sandbox
 from grader.errors import InternalError
 from grader.plugin import Grading
 from grader.registry import find_module
@@ -57,10 +58,11 @@ def warm_up(exercises, huge_pages: bool = False, fork: bool = False, hide=()) ->
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in exercises)), fork=fork, hide=hide, huge_pages=huge_pages)
 
 
-def grade(settings: Settings, exercises, cancel: threading.Event | None = None) -> tuple[dict, int]:
+def grade(settings: Settings, exercises, cancel: threading.Event | None = None, source: expected.Source | None = None) -> tuple[dict, int]:
     """Grade ``exercises`` of ``settings.submission``: the document ``grade --format json`` prints,
     and how many checks broke inside the grader itself. Setting ``cancel`` from another thread
-    stops the running child and the checks after it, and raises :class:`Cancelled` here."""
+    stops the running child and the checks after it, and raises :class:`Cancelled` here.
+    ``source``: where the reference's answers come from (:mod:`grader.expected`; by default this kit's own)."""
     exercises = list(exercises)
     warm_up(exercises)
     for exercise in exercises:  # torch and the checks, here, while the zygote imports them too: not one after the other
@@ -73,7 +75,7 @@ def grade(settings: Settings, exercises, cancel: threading.Event | None = None) 
 
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
         goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
-    plugin = Grading(settings, cancel)
+    plugin = Grading(settings, cancel, source)
     args = [str(e.check_file) for e in exercises] + [
         *PYTEST_ARGS,
         "--timeout-method=signal",
@@ -107,18 +109,23 @@ def _name(item: pytest.Item) -> tuple[str, str]:
     return item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"), item.name.removeprefix("test_")
 
 
-def collect(exercises) -> list[tuple[str, str, float, str]]:
-    """Every check of ``exercises`` as (stem, name, points, hint), without running any."""
+class Listed(NamedTuple):
+    """One check as the catalog lists it, without running it; a JSON array across processes (``Listed(*row)``)."""
+
+    stem: str
+    name: str
+    points: float
+    hint: str
+    hidden: bool = False
+
+
+def collect(exercises) -> list[Listed]:
+    """Every check of ``exercises``, without running any."""
     found = []
     for item in _collected(exercises):
         marker = item.get_closest_marker("check")
-        found.append(
-            (
-                *_name(item),
-                marker.kwargs.get("points", 0) if marker else 0,
-                marker.kwargs.get("hint", "") if marker else "",
-            )
-        )
+        kwargs = marker.kwargs if marker else {}
+        found.append(Listed(*_name(item), kwargs.get("points", 0), kwargs.get("hint", ""), bool(kwargs.get("hidden"))))
     return found
 
 
@@ -128,7 +135,7 @@ def long_checks(exercises) -> list[tuple[str, str]]:
 
 
 def max_points(exercise) -> float:
-    return sum(points for _, _, points, _ in collect([exercise]))
+    return sum(listed.points for listed in collect([exercise]))
 
 
 def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.Isolation) -> dict:
@@ -142,7 +149,10 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
             status = Exercise.GRADED
         checks = [as_dict(r) for r in plugin.results if r.exercise == exercise.stem]
         parts.append(result_document.part(exercise.stem, exercise.title, status, checks))
-    return result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
+    doc = result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
+    if isinstance(plugin.source, expected.Replay):
+        doc["release"] = plugin.source.release.summary(e.stem for e in exercises)
+    return doc
 
 
 def passed(doc: dict) -> bool:

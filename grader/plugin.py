@@ -7,14 +7,13 @@ and :mod:`grader.results` turns each check's end into its entry of the document.
 
 from __future__ import annotations
 
-import importlib
 import signal
 import threading
 
 import pytest
 
-from grader import registry
-from grader.checking import Credit, HeadStart, Student, check_seed
+from grader import expected, registry
+from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.registry import find_module
 from grader.results import CheckOverran, Result, StudentFailure, from_error
 from grader.settings import DEFAULT_TIMEOUT, Settings
@@ -26,8 +25,9 @@ GRACE = 10.0  # the outer pytest-timeout guard waits this long past a check's ow
 class Grading:
     """The plugin object of one grading run; it holds the run's settings and results."""
 
-    def __init__(self, settings: Settings, cancel: threading.Event | None = None):
+    def __init__(self, settings: Settings, cancel: threading.Event | None = None, source: expected.Source | None = None):
         self.options = settings
+        self.source = source or expected.source(settings.seed)  # the reference's answers: live, recorded or replayed
         self.cancel = cancel  # set from another thread: the running child stops and no further check starts
         self.results: list[Result] = []
         self.imports: dict[str, StudentFailure | None] = {}  # stem -> None if its module imports, else why not
@@ -36,12 +36,17 @@ class Grading:
 
     # -- configuration
     def pytest_configure(self, config):
-        config.addinivalue_line("markers", "check(points, hint, cuda=False): a graded check and what it is worth")
+        config.addinivalue_line("markers", "check(points, hint, cuda=False, hidden=False): a graded check and what it is worth")
         config.addinivalue_line("markers", "head_start(call): start call(settings, seed) -> (probe, args) when the run begins")
         for exercise in registry.EXERCISES:
             config.addinivalue_line("markers", f"{exercise.name}: the checks of {exercise.stem}")
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        if self.source.public_only:  # recording a release, or grading in one: the teacher's hidden checks are not there
+            hidden = [item for item in items if is_hidden(item)]
+            if hidden:
+                config.hook.pytest_deselected(items=hidden)
+                items[:] = [item for item in items if not is_hidden(item)]
         for position, item in enumerate(items):
             item.stash[_POSITION] = position
             exercise = registry.by_stem(item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
@@ -109,8 +114,9 @@ class Grading:
         return self.options.device == "cuda" and bool(marker and marker.kwargs.get("cuda"))
 
     @pytest.fixture
-    def reference(self, request):
-        return importlib.import_module(f"solutions.{_stem(request.node)}")
+    def reference(self, request) -> expected.Reference:
+        """The reference's answers for this check (:mod:`grader.expected`): plain data, live or recorded."""
+        return self.source.reference(_stem(request.node), request.node.name)
 
     @pytest.fixture
     def seed(self, request) -> int:
@@ -167,6 +173,7 @@ class Grading:
         hint = marker.kwargs["hint"] if marker else ""
         position = item.stash.get(_POSITION, 0)
         result = Result(_stem(item), item.name.removeprefix("test_"), 0.0, points, Check.PASSED, "", hint, position=position)
+        result.hidden = is_hidden(item)
         funcargs = getattr(item, "funcargs", {})
         recorded = funcargs.get("data")
         result.data = dict(recorded) if isinstance(recorded, dict) else {}

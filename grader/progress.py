@@ -27,11 +27,11 @@ def course_lines(totals: dict[str, float], standings: dict[str, Standing]) -> li
     return [*lines, bar(standings), next_line(standings)]
 
 
-def totals(checks: list[tuple[str, str, float, str]]) -> dict[str, float]:
+def totals(checks) -> dict[str, float]:
     """Each exercise's points, by stem, from :func:`grader.engine.collect`'s checks."""
     found: dict[str, float] = {}
-    for stem, _, worth, _ in checks:
-        found[stem] = found.get(stem, 0) + worth
+    for listed in checks:
+        found[listed.stem] = found.get(listed.stem, 0) + listed.points
     return found
 
 

@@ -43,6 +43,7 @@ class Result:
     output: str = ""
     line: int | None = None  # of the student's file, where their code raised
     data: dict = field(default_factory=dict)  # what the check recorded with the ``data`` fixture
+    hidden: bool = False  # a teacher's check, not in the student release
     internal: bool = field(default=False, repr=False)
     position: int = field(default=0, repr=False)  # in the check files, whatever order the checks ran in
 
@@ -91,7 +92,7 @@ def as_dict(result: Result) -> dict:
     data = asdict(result)
     if result.output and result.status != Check.PASSED:
         data["message"] += f"\n--- your code printed ---\n{result.output}"
-    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line")}
+    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line", "hidden")}
     if result.data:
         entry["data"] = data["data"]
     return entry

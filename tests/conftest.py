@@ -55,10 +55,11 @@ def box(request, fallback):
     return sandbox.current()
 
 
-def grade(submission: Path, exercises=None, seed: int = 1234, **options) -> tuple[dict, int]:
-    """Grade in this process; every document the kit makes is held to the schema it ships."""
+def grade(submission: Path, exercises=None, seed: int = 1234, source=None, **options) -> tuple[dict, int]:
+    """Grade in this process; every document the kit makes is held to the schema it ships.
+    ``source``: where the reference's answers come from (:mod:`grader.expected`), by default the live reference."""
     chosen = list(exercises or registry.EXERCISES)
-    doc, internal = engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen)
+    doc, internal = engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen, source=source)
     validate(doc)
     return doc, internal
 

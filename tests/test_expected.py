@@ -1,0 +1,109 @@
+"""Do the checks give the same grades against recorded answers as against the live reference?
+
+``grade release`` records each public check's answers with :class:`grader.expected.Recorder`; the
+student's release replays them (:class:`grader.expected.Replay`). Here each exercise is recorded at one
+seed, then the reference solutions, the stubs and every realistic mistake of ``tests/mistakes`` are
+graded against the replay: the same scores as live, on the public checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+import torch
+
+from grader import engine, expected, registry
+from tests.conftest import KIT, checks, grade, solution_with, submission_from
+
+SEED = 2**31 + 7
+
+
+def recorded(folder, exercises, seed=SEED):
+    """Record ``exercises`` on the reference solutions at ``seed`` into ``folder``; the replay of it."""
+    recorder = expected.Recorder()
+    doc, internal = grade(KIT / "solutions", exercises, seed=seed, source=recorder)
+    assert internal == 0
+    assert doc["score"] == doc["max_score"] > 0, "the reference itself loses points on a public check"
+    assert not any(c["hidden"] for c in checks(doc).values()), "a recording ran a hidden check"
+    info = {e.stem: {"public": [], "public_points": 0.0, "hidden_checks": 0, "hidden_points": 0.0} for e in exercises}
+    expected.write(folder, {seed: recorder.book}, info)
+    release = expected.release.__wrapped__(folder)
+    return expected.Replay(release, seed)
+
+
+@pytest.fixture(scope="module")
+def replays(tmp_path_factory):
+    """Each exercise's replay, recorded once, when a test first asks for it."""
+    made: dict[str, expected.Replay] = {}
+
+    def of(exercise) -> expected.Replay:
+        if exercise.stem not in made:
+            made[exercise.stem] = recorded(tmp_path_factory.mktemp(exercise.stem), [exercise])
+        return made[exercise.stem]
+
+    return of
+
+
+EXERCISES = pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)
+
+
+def public(doc) -> dict:
+    return {key: (c["score"], c["status"]) for key, c in checks(doc).items() if not c["hidden"]}
+
+
+@EXERCISES
+def test_the_reference_gets_full_public_marks_from_its_own_recording(replays, exercise):
+    doc, internal = grade(KIT / "solutions", [exercise], seed=SEED, source=replays(exercise))
+    assert internal == 0
+    assert doc["score"] == doc["max_score"] > 0
+    assert doc["release"]["public_seeds"] == [SEED]
+
+
+@EXERCISES
+def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
+    doc, internal = grade(KIT / "exercises", [exercise], seed=SEED, source=replays(exercise))
+    assert internal == 0
+    assert doc["score"] == 0 and doc["max_score"] > 0
+
+
+def all_mistakes():
+    for exercise in registry.EXERCISES:
+        for mistake in importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES:
+            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
+
+
+@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+def test_a_mistake_scores_the_same_against_the_recording_as_live(tmp_path, monkeypatch, replays, exercise, mistake):
+    for name, value in mistake.env.items():
+        monkeypatch.setenv(name, value)
+    folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
+    live, internal = grade(folder, [exercise], seed=SEED)
+    assert internal == 0
+    again, internal = grade(folder, [exercise], seed=SEED, source=replays(exercise))
+    assert internal == 0
+    assert public(again) == public(live)
+    assert again["score"] < again["max_score"]
+
+
+def test_a_seed_that_was_not_recorded_is_refused_naming_the_public_ones(replays):
+    with pytest.raises(expected.SeedError, match=f"public seeds \\({SEED}\\)"):
+        expected.Replay(replays(registry.EXERCISES[0]).release, SEED + 1)
+
+
+def test_inputs_other_than_those_recorded_are_the_kits_error_not_the_students(replays):
+    reference = replays(registry.EXERCISES[0]).reference(registry.EXERCISES[0].stem, "test_make_scalar")
+    with pytest.raises(expected.ExpectationError, match="other inputs than the release recorded"):
+        reference.make_scalar(123456.0)
+
+
+def test_a_rounding_apart_is_the_same_input_and_another_draw_is_not():
+    x = torch.randn(100, generator=torch.Generator().manual_seed(1))
+    assert expected.same(expected.fingerprint((x, 3, "a/path")), expected.fingerprint((x * (1 + 1e-7), 3, "b/path")))
+    assert not expected.same(expected.fingerprint((x,)), expected.fingerprint((torch.randn(100),)))
+    assert not expected.same(expected.fingerprint((x, 3)), expected.fingerprint((x, 4)))
+
+
+def test_every_exercise_has_a_hidden_check():
+    hidden = {listed.stem for listed in engine.collect(registry.EXERCISES) if listed.hidden}
+    assert hidden == {e.stem for e in registry.EXERCISES}

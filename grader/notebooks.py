@@ -215,7 +215,7 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
             locked=True,
         )
     )
-    for _, name, points, _ in checks:
+    for _, name, points, _, _ in checks:
         cells.append(
             _cell(
                 nbformat.v4.new_code_cell,

@@ -159,7 +159,7 @@ def test_list_shows_every_exercise_with_title_and_points():
     assert len(lines) == len(registry.EXERCISES)
     checks = engine.collect(registry.EXERCISES)
     for exercise, line in zip(registry.EXERCISES, lines):
-        total = sum(points for stem, _, points, _ in checks if stem == exercise.stem)
+        total = sum(listed.points for listed in checks if listed.stem == exercise.stem)
         assert line.startswith(f"{exercise.number}  {exercise.name}") and exercise.title in line
         assert total > 0 and line.endswith(f"({total:g} points)")
 

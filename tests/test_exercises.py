@@ -15,7 +15,7 @@ def test_solution_gets_full_marks(exercise):
     failed = [(c["name"], c["message"]) for c in part["checks"] if c["status"] not in ("passed", "skipped")]
     assert (internal, failed, part["status"]) == (0, [], "graded")
     assert part["score"] == part["max_score"] > 0
-    in_files = [name for _, name, _, _ in engine.collect([exercise])]
+    in_files = [listed.name for listed in engine.collect([exercise])]
     assert [c["name"] for c in part["checks"]] == in_files, "checks are reported in the order of the check file"
 
 

@@ -403,7 +403,7 @@ def test_is_every_other_student_graded_in_full_and_does_a_rerun_finish(runs):
 
 def expected_rows(attacks) -> list[list[str]]:
     """grades.csv of a batch of the honest students and one student per attack."""
-    points = {check: most for _, check, most, _ in engine.collect([EX1])}
+    points = {listed.name: listed.points for listed in engine.collect([EX1])}
     total = sum(points.values())
     rows = {student: (total - sum(points[c] for c in lost), "graded", "") for student, (_, lost) in HONEST.items()}
     for name in attacks:

@@ -11,7 +11,7 @@ from grader.engine import collect
 from tests.conftest import KIT
 
 EXERCISE = registry.EXERCISES[0]
-HINTS = {name: hint for _, name, _, hint in collect([EXERCISE])}
+HINTS = {listed.name: listed.hint for listed in collect([EXERCISE])}
 
 
 def namespace_from(tmp_path, source: str) -> dict:

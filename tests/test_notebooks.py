@@ -64,8 +64,8 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     docs = [ast.get_docstring(module)] + [ast.get_docstring(n) for n in module.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     assert all(doc in task.source for doc in docs if doc)
     graded = [(c, m) for c, m in zip(nb.cells, meta) if m["grade"]]
-    assert [(m["points"], m["locked"], m["solution"]) for _, m in graded] == [(points, True, False) for _, _, points, _ in checks]
-    assert [c.source.splitlines()[-1] for c, _ in graded] == [f"check({exercise.stem!r}, {name!r})" for _, name, _, _ in checks]
+    assert [(m["points"], m["locked"], m["solution"]) for _, m in graded] == [(c.points, True, False) for c in checks]
+    assert [c.source.splitlines()[-1] for c, _ in graded] == [f"check({exercise.stem!r}, {c.name!r})" for c in checks]
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
     assert solutions and all(generate.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
 

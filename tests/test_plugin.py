@@ -53,10 +53,10 @@ def torch_loaded():
     return torch
 
 
-def grade(pytester, source: str, **settings) -> Grading:
+def grade(pytester, source: str, reference=None, **settings) -> Grading:
     pytester.makepyfile(test_exercise1_tensors=source)
     (pytester.path / "exercise1_tensors.py").write_text("VALUE = 1\n")
-    plugin = Grading(Settings(submission=pytester.path, seed=5, **settings))
+    plugin = Grading(Settings(submission=pytester.path, seed=5, **settings), source=reference)
     pytester.runpytest_inprocess(*ARGS, "--timeout-method=signal", plugins=[plugin, *engine.PLUGINS])
     return plugin
 
@@ -89,8 +89,32 @@ def test_the_marks_are_registered(pytester):
     result = pytester.runpytest_inprocess(
         *ARGS, "--markers", plugins=[Grading(Settings(submission=pytester.path, seed=1)), *engine.PLUGINS]
     )
-    marks = ["@pytest.mark.check(points, hint, cuda=False)*", "@pytest.mark.head_start(call)*", "@pytest.mark.exercise1*"]
+    marks = ["@pytest.mark.check(points, hint, cuda=False, hidden=False)*", "@pytest.mark.head_start(call)*", "@pytest.mark.exercise1*"]
     result.stdout.fnmatch_lines(marks)
+
+
+HIDDEN = """
+from grader.checking import check
+
+@check(points=2, hint="public")
+def test_public():
+    pass
+
+@check(points=1, hint="the teacher's", hidden=True)
+def test_teachers():
+    pass
+"""
+
+
+def test_a_hidden_check_is_graded_and_said_to_be_hidden_in_the_teachers_kit(pytester):
+    found = by_name(grade(pytester, HIDDEN))
+    assert {name: (r.score, r.hidden) for name, r in found.items()} == {"public": (2.0, False), "teachers": (1.0, True)}
+
+
+def test_a_recording_leaves_the_hidden_checks_out(pytester):
+    from grader import expected
+
+    assert set(by_name(grade(pytester, HIDDEN, reference=expected.Recorder()))) == {"public"}
 
 
 def test_only_a_check_marked_cuda_lifts_the_address_space_cap_on_a_cuda_run(pytester, monkeypatch):
@@ -118,6 +142,6 @@ def test_a_check_past_its_outer_guard_is_a_timeout_told_by_its_type(pytester, mo
 
 
 def test_collect_gives_every_check_with_its_points_and_hint_without_running_any():
-    found = {(stem, name): (points, hint) for stem, name, points, hint in engine.collect(engine.registry.EXERCISES[:1])}
+    found = {(c.stem, c.name): (c.points, c.hint) for c in engine.collect(engine.registry.EXERCISES[:1])}
     assert found[("exercise1_tensors", "make_scalar")][0] == 1
     assert all(points > 0 and hint.strip() for points, hint in found.values())

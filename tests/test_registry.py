@@ -24,7 +24,7 @@ def test_numbers_are_one_to_n_in_order():
 def test_every_check_has_points_and_a_hint():
     found = engine.collect(registry.EXERCISES)
     assert {stem for stem, *_ in found} == {e.stem for e in registry.EXERCISES}
-    for stem, name, points, hint in found:
+    for stem, name, points, hint, _ in found:
         assert points > 0, f"{stem}::{name} has no points"
         assert len(hint.strip()) > 10, f"{stem}::{name} has no real hint"
 

@@ -35,6 +35,15 @@ def test_make_vector(student, reference, rng):
         expect_tensor(got, reference.make_vector(given), f"make_vector({given})")
 
 
+@check(
+    points=1,
+    hint="torch.tensor([], dtype=torch.float32) is a float32 vector of shape (0,): build the tensor from the list at once.",
+    hidden=True,
+)
+def test_make_vector_empty(student, reference):
+    expect_tensor(student.call("make_vector", []), reference.make_vector([]), "make_vector([])")
+
+
 @check(points=1, hint="torch.tensor(rows, dtype=torch.float32): the dtype matters when the rows hold ints.")
 def test_make_matrix(student, reference, rng):
     rows = torch.randint(-9, 10, (size(rng), size(rng)), generator=rng).tolist()

@@ -49,6 +49,13 @@ def test_add_batch_dim(student, reference, rng):
     expect_tensor(student.call("add_batch_dim", x), reference.add_batch_dim(x), f"add_batch_dim(x of shape {tuple(x.shape)})")
 
 
+@check(points=1, hint="x.unsqueeze(0) works for a tensor of any number of dimensions; don't spell out x.shape[0], x.shape[1].", hidden=True)
+def test_add_batch_dim_any_rank(student, reference, rng):
+    tensors = [torch.randn(*distinct_sizes(rng, rank), generator=rng) for rank in (1, 3)]
+    for x, got in zip(tensors, student.call_each("add_batch_dim", *[(x,) for x in tensors])):
+        expect_tensor(got, reference.add_batch_dim(x), f"add_batch_dim(x of shape {tuple(x.shape)})")
+
+
 @check(points=1, hint="x.unsqueeze(-1) adds the new dimension at the end: (3, 4) becomes (3, 4, 1).")
 def test_add_trailing_dim(student, reference, rng):
     x = torch.randn(*distinct_sizes(rng, 2), generator=rng)
@@ -72,6 +79,21 @@ def test_flatten_batch(student, reference, rng, kind):
         student.call("flatten_batch", images),
         reference.flatten_batch(images),
         f"flatten_batch({kind} images of shape {tuple(images.shape)})",
+    )
+
+
+@check(
+    points=1,
+    hint="Keep only the batch dimension: images.reshape(images.shape[0], -1) also folds the channels of colour images in.",
+    hidden=True,
+)
+def test_flatten_batch_colour(student, reference, rng):
+    n, c, h, w = int(torch.randint(2, 9, (), generator=rng)), 3, *distinct_sizes(rng, 2, 3, 9)
+    images = torch.randn(n, c, h, w, generator=rng)
+    expect_tensor(
+        student.call("flatten_batch", images),
+        reference.flatten_batch(images),
+        f"flatten_batch(NCHW images with 3 channels, of shape {tuple(images.shape)})",
     )
 
 

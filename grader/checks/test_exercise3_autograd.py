@@ -155,6 +155,13 @@ def test_gradient_descent(student, reference, rng):
         expect_descent(got, reference.gradient_descent(*args), args, call)
 
 
+@check(points=1, hint="for _ in range(steps) runs no step at all when steps is 0: w stays w0 and the list of losses is empty.", hidden=True)
+def test_gradient_descent_no_steps(student, reference, rng):
+    args = (*descent_args(rng)[:4], 0)
+    call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
+    expect_descent(student.call("gradient_descent", *args), reference.gradient_descent(*args), args, call)
+
+
 @check(points=1, hint="Each step must call loss.backward() and use w.grad. " + AUTOGRAD_HONESTY)
 def test_gradient_descent_uses_autograd(student, rng):
     args = descent_args(rng)

@@ -57,4 +57,12 @@ def describe(t):
 """,
         ("describe",),
     ),
+    Mistake(
+        "a vector stacked from scalars, which fails for an empty list",
+        """
+def make_vector(values):
+    return torch.stack([torch.tensor(float(v)) for v in values])
+""",
+        ("make_vector_empty",),
+    ),
 ]

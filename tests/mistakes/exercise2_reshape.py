@@ -57,4 +57,20 @@ def to_matrix(x, rows, cols):
 """,
         ("to_matrix_error",),
     ),
+    Mistake(
+        "a batch dimension spelled out for 2-d inputs only",
+        """
+def add_batch_dim(x):
+    return x.reshape(1, x.shape[0], x.shape[1])
+""",
+        ("add_batch_dim_any_rank",),
+    ),
+    Mistake(
+        "flattening that keeps height times width, folding channels into the batch",
+        """
+def flatten_batch(images):
+    return images.reshape(-1, images.shape[-2] * images.shape[-1])
+""",
+        ("flatten_batch_colour",),
+    ),
 ]

@@ -133,4 +133,24 @@ def fit_line(xs, ys, lr=0.05, steps=200):
 """,
         ("fit_line_uses_autograd",),
     ),
+    Mistake(
+        "a do-while loop that always takes one step",
+        """
+def gradient_descent(w0=1.0, x=2.0, target=6.0, lr=0.1, steps=10):
+    w = torch.tensor(w0, requires_grad=True)
+    losses, step = [], 0
+    while True:
+        loss = (w * x - target) ** 2
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+        w.grad.zero_()
+        step += 1
+        if step >= steps:
+            break
+    return w.item(), losses
+""",
+        ("gradient_descent_no_steps",),
+    ),
 ]

@@ -454,7 +454,7 @@ def generate_command(check_only):
     """Teacher: write exercises/ from solutions/ (each solution region becomes raise NotImplementedError())."""
     from grader import generate
 
-    solutions, exercises = registry.KIT_ROOT / "solutions", registry.KIT_ROOT / "exercises"
+    solutions, exercises = registry.REFERENCE_DIR, registry.STUBS_DIR
     stems = [e.stem for e in registry.EXERCISES]
     absent = [str(solutions / f"{stem}.py") for stem in stems if not (solutions / f"{stem}.py").is_file()]
     if absent:

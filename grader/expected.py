@@ -29,11 +29,11 @@ from pathlib import Path
 import torch
 
 from grader.errors import InternalError, UsageProblem
+from grader.registry import REFERENCE_PACKAGE
 from grader.wire import NotPlainData, plain
 
 FOLDER = Path(__file__).resolve().parent / "recorded"
 MANIFEST = "manifest.json"
-REFERENCE_PACKAGE = "solutions"  # the teacher's kit's reference modules: solutions/<stem>.py
 HEAD = 8  # a tensor's fingerprint keeps this many of its first values
 
 

@@ -78,5 +78,5 @@ def outdated(solutions: Path, exercises: Path, stems) -> list[Path]:
 if __name__ == "__main__":
     from grader import registry
 
-    for path in generate(registry.KIT_ROOT / "solutions", registry.KIT_ROOT / "exercises", [e.stem for e in registry.EXERCISES]):
+    for path in generate(registry.REFERENCE_DIR, registry.STUBS_DIR, [e.stem for e in registry.EXERCISES]):
         print(f"wrote {path}")

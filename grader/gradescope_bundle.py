@@ -59,7 +59,7 @@ def sources(kit: Path = registry.KIT_ROOT) -> list[Path]:
             f"{kit} is not the kit's source folder (no pyproject.toml): run this from a checkout installed with pip install -e"
         )
     found = [Path(name) for name in ("pyproject.toml", "README.md", "LICENSE") if (kit / name).is_file()]
-    for package in ("grader", "solutions"):
+    for package in ("grader", registry.REFERENCE_PACKAGE):
         found += sorted(
             p.relative_to(kit) for p in (kit / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
         )

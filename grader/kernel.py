@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 
 from grader import registry
-from grader.notebooks import Part, layout, prelude
+from grader.cells import Part, layout, prelude, stub_path
 from grader.report import points
 from grader.status import Check
 
@@ -81,7 +81,7 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
 def module_source(stem: str, namespace: dict) -> tuple[str, list[str]]:
     """The notebook's code as one module's text, and the names of the solution cells it could not find."""
     pieces, missing, seen = [prelude(stem)], [], set()
-    for part in layout(stem).parts:
+    for part in layout(stub_path(stem)).parts:
         if not part.solution:
             pieces.append(part.source)
             continue
@@ -96,7 +96,7 @@ def module_source(stem: str, namespace: dict) -> tuple[str, list[str]]:
 
 def _cell_text(part: Part, namespace: dict) -> tuple[str, str] | None:
     """(a key, the text) of the cell that last defined one of ``part``'s functions or classes."""
-    solutions = (registry.KIT_ROOT / "solutions").resolve()
+    solutions = registry.REFERENCE_DIR.resolve()
     for name in part.definitions:
         code = _code_of(namespace.get(name))
         if code is None or Path(code.co_filename).resolve().is_relative_to(solutions):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from grader import curves, mnist_tensors, sandbox, status
+from grader import curves, mnist_tensors, registry, sandbox, status
 from grader.checking import check_seed
 from grader.settings import Settings
 
@@ -90,7 +90,7 @@ class Run:
 
 
 def reference():
-    return importlib.import_module(f"solutions.{STEM}")
+    return importlib.import_module(f"{registry.REFERENCE_PACKAGE}.{STEM}")
 
 
 def key(settings: Settings) -> str:

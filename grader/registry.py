@@ -9,6 +9,9 @@ from grader.errors import UsageProblem
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+REFERENCE_PACKAGE = "solutions"  # the reference solutions, solutions/<stem>.py: in the teacher's kit only, never in a release
+REFERENCE_DIR = KIT_ROOT / REFERENCE_PACKAGE
+STUBS_DIR = KIT_ROOT / "exercises"
 
 
 @dataclass(frozen=True)

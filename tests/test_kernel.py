@@ -33,13 +33,13 @@ def test_module_is_the_locked_cells_and_the_cells_that_defined_the_functions(tmp
     source, missing = kernel.module_source(EXERCISE.stem, namespace_from(tmp_path, cells))
     assert missing == []
     assert source.count(cells.strip("\n")) == 1  # one file defined them all: taken once
-    assert source.startswith(next(p.source for p in kernel.layout(EXERCISE.stem).parts if not p.solution))
+    assert source.startswith(next(p.source for p in kernel.layout(kernel.stub_path(EXERCISE.stem)).parts if not p.solution))
 
 
 def test_functions_imported_from_the_kits_solutions_are_not_the_notebooks(tmp_path):
     reference = importlib.import_module(f"solutions.{EXERCISE.stem}")
     source, missing = kernel.module_source(EXERCISE.stem, dict(vars(reference)))
-    definitions = [n for p in kernel.layout(EXERCISE.stem).parts if p.solution for n in p.definitions]
+    definitions = [n for p in kernel.layout(kernel.stub_path(EXERCISE.stem)).parts if p.solution for n in p.definitions]
     assert missing == definitions
     assert "### BEGIN SOLUTION" not in source
 

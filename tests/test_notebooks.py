@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from grader import cli, generate, notebooks, registry
+from grader import cells, cli, generate, notebooks, registry
 from grader.engine import collect
 from tests.conftest import KIT
 
@@ -42,13 +42,23 @@ def test_nbgraders_clear_solutions_writes_the_kits_stub(exercise):
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_notebook_cells_are_the_solution_and_strip_to_the_stub(exercise):
-    parts = notebooks.layout(exercise.stem).parts
+    parts = cells.layout(notebooks.solution_path(exercise.stem)).parts
     solution = (KIT / "solutions" / f"{exercise.stem}.py").read_text(encoding="utf-8")
     stub = (KIT / "exercises" / f"{exercise.stem}.py").read_text(encoding="utf-8")
     assert code_of("\n\n".join(p.source for p in parts)) == code_of(solution)
     released = [clear_solutions(p.source) if p.solution else p.source for p in parts]
     assert code_of("\n\n".join(released)) == code_of(stub)
     assert all((generate.BEGIN in p.source) == p.solution for p in parts)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_stub_is_cut_into_the_same_cells_as_the_solution(exercise):
+    """The kernel cuts the stub (a release has no solutions): the same cells, the same locked code, the same names."""
+    of_solution = cells.layout(notebooks.solution_path(exercise.stem)).parts
+    of_stub = cells.layout(cells.stub_path(exercise.stem)).parts
+    assert [(p.solution, p.definitions, p.assigned) for p in of_stub] == [(p.solution, p.definitions, p.assigned) for p in of_solution]
+    assert [p.source for p in of_stub if not p.solution] == [p.source for p in of_solution if not p.solution]
+    assert any(p.solution for p in of_stub)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -72,7 +82,7 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
 
 def test_a_region_spanning_two_statements_stays_in_one_cell():
     source = '"""Doc."""\nimport torch\n\n### BEGIN SOLUTION\nRATE = 0.1\nSTEPS = 3\n### END SOLUTION\n\n\ndef f():\n    return RATE\n'
-    parts = notebooks.split(source).parts
+    parts = cells.split(source).parts
     assert [(p.solution, p.definitions, p.assigned) for p in parts] == [
         (False, (), ("torch",)),
         (True, (), ("RATE", "STEPS")),
@@ -86,7 +96,7 @@ def test_decorators_and_comments_above_a_definition_stay_with_it():
         "import functools\n\n\n# cached, because it is slow\n@functools.cache\n"
         "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
     )
-    parts = notebooks.split(source).parts
+    parts = cells.split(source).parts
     assert parts[1].source.startswith("# cached, because it is slow\n@functools.cache\ndef f():")
     assert parts[0].source == "import functools"
 
@@ -101,7 +111,7 @@ def test_decorators_and_comments_above_a_definition_stay_with_it():
 )
 def test_broken_markers_name_the_file_and_line(source, line):
     with pytest.raises(generate.MarkerError, match=line):
-        notebooks.split(source, "s.py")
+        cells.split(source, "s.py")
 
 
 @pytest.fixture
@@ -110,6 +120,8 @@ def kit_copy(tmp_path, monkeypatch):
     for folder in ("solutions", "exercises"):
         shutil.copytree(KIT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(registry, "KIT_ROOT", tmp_path)
+    monkeypatch.setattr(registry, "REFERENCE_DIR", tmp_path / "solutions")
+    monkeypatch.setattr(registry, "STUBS_DIR", tmp_path / "exercises")
     return tmp_path
 
 
@@ -163,10 +175,10 @@ def test_grade_notebooks_rejects_an_unknown_exercise(tmp_path):
 
 def test_a_module_that_uses_file_gets_the_kits_path_in_a_notebook(tmp_path, monkeypatch):
     """A kernel has no __file__: the prelude cell gives the one the exercise has in the kit."""
-    assert notebooks.prelude(registry.EXERCISES[0].stem) == ""  # exercise 1 does not use __file__
+    assert cells.prelude(registry.EXERCISES[0].stem) == ""  # exercise 1 does not use __file__
     path = tmp_path / "exercise9_paths.py"
     path.write_text('"""Doc."""\nfrom pathlib import Path\n\nDATA = Path(__file__).resolve().parent.parent / "data"\n')
-    monkeypatch.setattr(notebooks, "solution_path", lambda stem: path)
+    monkeypatch.setattr(cells, "stub_path", lambda stem: path)
     namespace = {}
-    exec(notebooks.prelude("exercise9_paths") + "\n" + notebooks.layout("exercise9_paths").parts[0].source, namespace)
+    exec(cells.prelude("exercise9_paths") + "\n" + cells.layout(path).parts[0].source, namespace)
     assert namespace["DATA"] == (registry.KIT_ROOT / "data").resolve()

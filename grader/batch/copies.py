@@ -106,7 +106,7 @@ def own_work(source: str, base: list[dict[str, list[str]]]) -> list[str]:
 
 def bases(stem: str, kit: Path = registry.KIT_ROOT) -> list[dict[str, list[str]]]:
     found = []
-    for folder in ("exercises", "solutions"):
+    for folder in (registry.STUBS_DIR.name, registry.REFERENCE_PACKAGE):
         path = kit / folder / f"{stem}.py"
         if path.is_file():
             found.append(units(path.read_text(encoding="utf-8")))

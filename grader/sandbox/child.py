@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import blame
+from grader.registry import REFERENCE_PACKAGE
 from grader.sandbox import confine, frames, mounts
 from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
 from grader.status import Run
 
-BLOCKED_PACKAGES = ("solutions",)
+BLOCKED_PACKAGES = (REFERENCE_PACKAGE,)
 IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
 SETUP = "setup"  # the status of a child whose sandbox could not be built: the grader's failure, never the student's
 NOBODY = 65534

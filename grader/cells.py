@@ -3,7 +3,7 @@
 ``grade notebooks`` cuts a reference solution: each definition that holds a solution region becomes an
 nbgrader solution cell. The notebook kernel (:mod:`grader.kernel`) cuts the stub, which the student release
 has too, into the same cells: in a stub, ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` stand
-where each region stood (:func:`grader.generate.strip_solutions`).
+where each region stood (:func:`grader.regions.strip_solutions`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import generate, registry
+from grader import registry
+from grader.regions import BEGIN, END, STUB, strip_solutions
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def prelude(stem: str) -> str:
 
 
 def split(source: str, name: str = "<source>") -> Layout:
-    generate.strip_solutions(source, name)  # a missing END or a nested region stops here, naming file and line
+    strip_solutions(source, name)  # a missing END or a nested region stops here, naming file and line
     tree = ast.parse(source, filename=name)
     docstring = ast.get_docstring(tree) or ""
     body = tree.body[1:] if docstring else tree.body
@@ -64,11 +65,11 @@ def split(source: str, name: str = "<source>") -> Layout:
     lines = source.splitlines(keepends=True)
     starts = [_start(node, lines) for node in body]
     starts[0] = tree.body[0].end_lineno + 1 if docstring else 1
-    regions = _regions(lines)
+    found = _regions(lines)
     total = len(lines)
 
     def holds_region(i: int) -> bool:
-        return any(starts[i] <= begin < _end(i, starts, total) for begin, _ in regions)
+        return any(starts[i] <= begin < _end(i, starts, total) for begin, _ in found)
 
     def plain(i: int) -> bool:
         return not isinstance(body[i], DEFINITIONS) and not holds_region(i)
@@ -77,7 +78,7 @@ def split(source: str, name: str = "<source>") -> Layout:
     # Imports and constants that the student does not write share one locked cell.
     groups: list[list[int]] = []
     for index, start in enumerate(starts):
-        inside = any(begin < start <= end for begin, end in regions)
+        inside = any(begin < start <= end for begin, end in found)
         if groups and (inside or (plain(index) and all(plain(i) for i in groups[-1]))):
             groups[-1].append(index)
         else:
@@ -89,7 +90,7 @@ def split(source: str, name: str = "<source>") -> Layout:
         parts.append(
             Part(
                 source="".join(lines[first - 1 : last - 1]).strip("\n"),
-                solution=any(first <= begin < last for begin, _ in regions),
+                solution=any(first <= begin < last for begin, _ in found),
                 definitions=tuple(n.name for n in nodes if isinstance(n, DEFINITIONS)),
                 assigned=tuple(name for n in nodes if not isinstance(n, DEFINITIONS) for name in _bound(n)),
             )
@@ -108,21 +109,21 @@ def _end(index: int, starts: list[int], total: int) -> int:
 def _start(node: ast.stmt, lines: list[str]) -> int:
     """A statement's first line, with its decorators and the comments right above it (a BEGIN marker too)."""
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    while start > 1 and lines[start - 2].lstrip().startswith("#") and lines[start - 2].strip() != generate.END:
+    while start > 1 and lines[start - 2].lstrip().startswith("#") and lines[start - 2].strip() != END:
         start -= 1
     return start
 
 
 def _regions(lines: list[str]) -> list[tuple[int, int]]:
     """(first line, last line) of every solution region: BEGIN to END in a solution (the markers are known to
-    pair up), or in a stub the two lines that :func:`grader.generate.strip_solutions` put in its place."""
+    pair up), or in a stub the two lines that :func:`grader.regions.strip_solutions` put in its place."""
     found, begin = [], 0
     for number, line in enumerate(lines, start=1):
-        if line.strip() == generate.BEGIN:
+        if line.strip() == BEGIN:
             begin = number
-        elif line.strip() == generate.END:
+        elif line.strip() == END:
             found.append((begin, number))
-        elif line.strip() == generate.STUB[0] and number < len(lines) and lines[number].strip() == generate.STUB[1]:
+        elif line.strip() == STUB[0] and number < len(lines) and lines[number].strip() == STUB[1]:
             found.append((number, number + 1))
     return found
 

@@ -21,7 +21,7 @@ import inspect
 import re
 from pathlib import Path
 
-from grader import generate, registry
+from grader import regions, registry
 from grader.cells import DEFINITIONS, Layout, layout, prelude
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
@@ -149,6 +149,6 @@ def write_course(out: Path, exercises) -> list[Path]:
         written.append(target)
     config = out / "nbgrader_config.py"
     if not config.exists():
-        config.write_text(CONFIG % "\n".join(generate.STUB), encoding="utf-8")
+        config.write_text(CONFIG % "\n".join(regions.STUB), encoding="utf-8")
         written.append(config)
     return written

@@ -3,7 +3,8 @@
 import pytest
 
 from grader import registry
-from grader.generate import MarkerError, strip_solutions, stub_text
+from grader.generate import stub_text
+from grader.regions import MarkerError, strip_solutions
 from tests.conftest import KIT
 
 

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader import generate, notebooks, registry
+from grader import notebooks, regions, registry
 from grader.engine import collect
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.timeout(900)]
@@ -59,7 +59,7 @@ def course(tmp_path_factory):
         if fill:  # the student's code: the solution, without the teacher's markers
             for grade_id, cell in solution_cells(handed_in).items():
                 lines = solution_cells(source)[grade_id].source.splitlines()
-                cell.source = "\n".join(line for line in lines if line.strip() not in (generate.BEGIN, generate.END))
+                cell.source = "\n".join(line for line in lines if line.strip() not in (regions.BEGIN, regions.END))
         folder = root / "submitted" / student / STEM
         folder.mkdir(parents=True)
         nbformat.write(handed_in, folder / f"{STEM}.ipynb")
@@ -72,7 +72,7 @@ def test_released_notebook_has_the_stubs_not_the_solutions(course):
     source, released = solution_cells(course["source"]), solution_cells(course["released"])
     assert source.keys() == released.keys() and source
     for grade_id, cell in released.items():
-        assert cell.source == generate.strip_solutions(source[grade_id].source, grade_id).rstrip("\n")  # the kit's stub, exactly
+        assert cell.source == regions.strip_solutions(source[grade_id].source, grade_id).rstrip("\n")  # the kit's stub, exactly
         assert "raise NotImplementedError()" in cell.source and "BEGIN SOLUTION" not in cell.source
     assert not any("BEGIN SOLUTION" in c.source for c in course["released"].cells)
 

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from grader import cells, cli, generate, notebooks, registry
+from grader import cells, cli, generate, notebooks, regions, registry
 from grader.engine import collect
 from tests.conftest import KIT
 
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
-KIT_STUB = {"python": "\n".join(generate.STUB)}
+KIT_STUB = {"python": "\n".join(regions.STUB)}
 
 
 def clear_solutions(source: str) -> str:
@@ -48,7 +48,7 @@ def test_notebook_cells_are_the_solution_and_strip_to_the_stub(exercise):
     assert code_of("\n\n".join(p.source for p in parts)) == code_of(solution)
     released = [clear_solutions(p.source) if p.solution else p.source for p in parts]
     assert code_of("\n\n".join(released)) == code_of(stub)
-    assert all((generate.BEGIN in p.source) == p.solution for p in parts)
+    assert all((regions.BEGIN in p.source) == p.solution for p in parts)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -77,7 +77,7 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     assert [(m["points"], m["locked"], m["solution"]) for _, m in graded] == [(c.points, True, False) for c in checks]
     assert [c.source.splitlines()[-1] for c, _ in graded] == [f"check({exercise.stem!r}, {c.name!r})" for c in checks]
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
-    assert solutions and all(generate.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
+    assert solutions and all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
 
 
 def test_a_region_spanning_two_statements_stays_in_one_cell():
@@ -110,7 +110,7 @@ def test_decorators_and_comments_above_a_definition_stay_with_it():
     ],
 )
 def test_broken_markers_name_the_file_and_line(source, line):
-    with pytest.raises(generate.MarkerError, match=line):
+    with pytest.raises(regions.MarkerError, match=line):
         cells.split(source, "s.py")
 
 
@@ -141,8 +141,8 @@ def test_grade_generate_check_finds_a_drifted_stub_and_generate_fixes_it(kit_cop
 def test_grade_generate_names_the_file_and_line_of_an_unclosed_region(kit_copy):
     path = kit_copy / "solutions" / f"{registry.EXERCISES[0].stem}.py"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    end = max(i for i, line in enumerate(lines) if line.strip() == generate.END)  # the last region's END
-    begin = max(i for i, line in enumerate(lines) if line.strip() == generate.BEGIN)
+    end = max(i for i, line in enumerate(lines) if line.strip() == regions.END)  # the last region's END
+    begin = max(i for i, line in enumerate(lines) if line.strip() == regions.BEGIN)
     path.write_text("".join(lines[:end] + lines[end + 1 :]), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["generate"])
     assert (result.exit_code, result.output) == (2, f"grade: {path}:{begin + 1}: BEGIN SOLUTION is never closed by END SOLUTION\n")

@@ -56,21 +56,56 @@ class Refusal(click.ClickException):
         click.echo(f"grade: {self.format_message()}", err=True)
 
 
+TEACHER_COMMANDS = ("batch", "worker", "gradescope-bundle", "generate", "notebooks", "release")  # in grader.teaching
+
+
 class DefaultToRun(click.Group):
     """``grade 3`` means ``grade run 3``: exercise names are the common case, subcommands the rare one.
 
-    It is also the one place where the kit's own errors become exit codes (:mod:`grader.errors`)."""
+    The teacher's commands (:mod:`grader.teaching`) are loaded when one is asked for; a student release has none,
+    and says so. This is also the one place where the kit's own errors become exit codes (:mod:`grader.errors`)."""
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names and args[0] != "--version"):
+        named = args and (args[0] in self.commands or args[0] in TEACHER_COMMANDS)
+        if not args or (not named and args[0] not in ctx.help_option_names and args[0] != "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *(() if in_release() else TEACHER_COMMANDS)})
+
+    def get_command(self, ctx, name):
+        if name in TEACHER_COMMANDS and name not in self.commands:
+            if in_release():
+                return refused_in_release(name)
+            from grader import teaching
+
+            for command in teaching.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except KitError as exc:
             raise Refusal(exc) from None
+
+
+def in_release() -> bool:
+    from grader import expected
+
+    return expected.release() is not None
+
+
+def refused_in_release(name: str) -> click.Command:
+    def refuse():
+        raise UsageProblem(
+            f"grade {name} is a teacher's command, and this is a student release (made by grade release): "
+            "run it in the teacher's kit, which has the reference solutions"
+        )
+
+    return click.Command(name, callback=refuse, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                         help="A teacher's command: not in a student release.", hidden=True)  # fmt: skip
 
 
 class BareContext(click.Context):
@@ -176,15 +211,15 @@ def grading_options(command):
 
 def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require=()):
     """The Settings of a grading from its options; a missing folder is a usage error."""
-    from grader import engine
-    from grader.settings import Settings, new_seed
+    from grader import engine, expected
+    from grader.settings import Settings
 
     submission = (submission or engine.default_submission()).resolve()
     if not submission.is_dir():
         raise click.BadParameter(f"folder {submission} does not exist; pass the folder with your exercises", param_hint="'--submission'")
     return Settings(
         submission=submission,
-        seed=new_seed() if seed is None else seed,
+        seed=expected.run_seed(seed),  # a SeedError for a seed a student release has no answers for
         device=devices.resolve(device),
         timeout_scale=timeout_scale,
         memory=memory,
@@ -227,7 +262,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
     try:
         doc, internal = engine.grade(settings, chosen)
         formats.emit(doc, fmt, seconds=time.monotonic() - began)
-        if training is not None:
+        if training is not None or in_release():
             show_curves(doc, submission, training, err=fmt != "text")
     finally:
         if training is not None:
@@ -242,7 +277,10 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
 
 def start_reference(settings, chosen):
     """The reference run whose curves the picture of exercise 6 shows (:mod:`grader.reference_run`), started
-    now so that it trains while the checks run; None when no exercise graded draws curves."""
+    now so that it trains while the checks run; None when no exercise graded draws curves, or in a student release,
+    which has no reference solution to train."""
+    if in_release():
+        return None
     from grader import curves, reference_run
     from grader.registry import find_module
 
@@ -252,21 +290,24 @@ def start_reference(settings, chosen):
 
 
 def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
-    """After grading exercise 6: its training curves' picture in the submission's ``.grade/``, and where it is.
+    """After grading exercise 6: its training curves' picture in the submission's ``.grade/``, and where it is
+    (``training``: the reference run to draw beside it, None in a student release).
     The text report holds the summary already; other formats keep stdout for the document, so both lines go to stderr."""
     from grader import curves
 
     found = curves.of(doc)
     if found is None:  # the module is missing, or its training never ran to an end
         return
-    reference = training.result()
+    reference = training.result() if training is not None else None
     if err:
         click.echo(curves.summary(found), err=True)
     try:
         click.echo(f"Training curves: {curves.write_picture(submission, found, reference)}", err=err)
     except OSError as exc:
         click.echo(f"grade: the training curves could not be written into {submission / curves.FOLDER}: {exc.strerror or exc}", err=True)
-    if training.problem:
+    if training is None:
+        click.echo("The picture has no reference curve: a student release has no reference solution to train.", err=err)
+    elif training.problem:
         click.echo(f"The picture has no reference curve: {training.problem}", err=err)
 
 
@@ -294,125 +335,6 @@ def render_command(document, fmt, min_score, min_percent):
         raise DocumentError(f"{document.name} is not a result document of grade --format json ({exc})") from None
     formats.emit(doc, fmt)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
-
-
-@main.command("gradescope-bundle")
-@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
-@click.argument("exercises", nargs=-1)
-@click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), help="Multiply every time limit on Gradescope's machines.")
-@click.option("--memory-limit", "memory", type=SIZE, help="Memory for student code per check on Gradescope, e.g. 2G.")
-def gradescope_bundle_command(out, exercises, timeout_scale, memory):
-    """Write OUT (a .zip) for a Gradescope programming assignment grading EXERCISES (all when none)."""
-    from grader import gradescope_bundle
-
-    chosen = resolve_targets(exercises) if exercises else []
-    options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
-    if memory is not None:
-        options += ["--memory-limit", str(memory)]
-    gradescope_bundle.build(out, chosen, tuple(options))
-    click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
-
-
-@main.command("batch")
-@click.argument("submissions", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("grades"),
-    show_default=True,
-    help="Folder for grades.csv, results.jsonl, feedback/ and summary.md; a rerun resumes there.",
-)
-@click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once. [default: the CPU count, fewer when memory is short]")
-@click.option(
-    "--cluster",
-    "cluster_text",
-    metavar="WHERE",
-    help="Grade on Dask instead: local:N starts N workers here; tcp://HOST:PORT or scheduler-file:PATH uses a running scheduler.",
-)
-@click.option(
-    "--exercises", "words", default="all", show_default=True, help="Exercises by number, name or topic, separated by commas, e.g. 1,3,6."
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, 2**63 - 1),
-    help="Replay a batch: every student's inputs are drawn from this seed. [default: the one in --out, else a fresh one]",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Regrade every student, replacing the results in --out (also when they are of another seed or exercise set).",
-)
-@click.option(
-    "--format",
-    "fmts",
-    multiple=True,
-    type=click.Choice(formats.NAMES),
-    help="Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written.",
-)
-@grading_options
-def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
-    """Teacher: grade every student in SUBMISSIONS (a folder or .zip per student, or nbgrader's submitted/) into --out."""
-    from grader.batch import runner
-
-    chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
-    if cluster_text and jobs:
-        raise click.UsageError("--jobs and --cluster cannot be combined: with --cluster, local:N says how many workers to start")
-    spec = parse_cluster(cluster_text, "'--cluster'") if cluster_text else None
-    from grader.settings import Settings
-
-    data_dir = data_dir.resolve() if data_dir else None
-    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require)  # the seed: the gradebook's
-    options = runner.Options(
-        submissions=submissions.resolve(),
-        out=out.resolve(),
-        exercises=chosen,
-        settings=settings,
-        jobs=jobs,
-        seed=seed,
-        force=force,
-        formats=tuple(dict.fromkeys(fmts)),
-        cluster=spec,
-    )
-    sys.exit(runner.run(options))
-
-
-def parse_cluster(text: str, hint: str, local: bool = True):
-    """A Dask cluster's address (grader.batch.cluster.Spec); Dask is imported only now, and its absence is a usage error."""
-    try:
-        from grader.batch import cluster
-    except ImportError as exc:
-        raise click.UsageError(f"{hint} needs Dask, which is not installed ({exc}); install it with pip install -e '.[cluster]'") from None
-    try:
-        return cluster.parse(text, local=local)
-    except cluster.ClusterError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
-
-
-@main.command("worker")
-@click.argument("address", envvar="DASK_SCHEDULER_ADDRESS")
-@click.option(
-    "--nworkers",
-    type=click.IntRange(min=1),
-    help="Dask workers to start, each grading one student at a time. [default: the CPU count, fewer when memory is short]",
-)
-@click.option("--gpu", is_flag=True, help="The workers offer the resource GPU=1, which a batch with --device cuda asks for.")
-@click.option(
-    "--name",
-    envvar="DASK_WORKER_NAME",
-    help="The workers' name for the scheduler (NAME-0, NAME-1, ... for several). [env: DASK_WORKER_NAME, set by Dask's operator]",
-)
-def worker_command(address, nworkers, gpu, name):
-    """Teacher: serve the Dask scheduler at ADDRESS (tcp://HOST:PORT, scheduler-file:PATH, or $DASK_SCHEDULER_ADDRESS) until Ctrl-C."""
-    spec = parse_cluster(address, "'ADDRESS'", local=False)
-    from grader.batch import daskworker, runner
-
-    nworkers = nworkers or runner.default_jobs()
-    threads = max(1, runner.cpu_count() // nworkers)
-    if gpu:
-        click.echo(f"Starting {nworkers} Dask worker(s) for {spec}, each offering GPU=1 and using {threads} torch thread(s) ...", err=True)
-    else:
-        click.echo(f"Starting {nworkers} Dask worker(s) for {spec}, each using {threads} torch thread(s) ...", err=True)
-    daskworker.serve(spec.address, spec.scheduler_file, nworkers, gpu, threads, name)
 
 
 @main.command("list")
@@ -446,49 +368,6 @@ def watch_command(exercise, submission, seed, device, timeout_scale, memory, dat
 
     start = named or watch.start_on(settings.submission)
     watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
-
-
-@main.command("generate")
-@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when a stub differs from its solution.")
-def generate_command(check_only):
-    """Teacher: write exercises/ from solutions/ (each solution region becomes raise NotImplementedError())."""
-    from grader import generate
-
-    solutions, exercises = registry.REFERENCE_DIR, registry.STUBS_DIR
-    stems = [e.stem for e in registry.EXERCISES]
-    absent = [str(solutions / f"{stem}.py") for stem in stems if not (solutions / f"{stem}.py").is_file()]
-    if absent:
-        raise UsageProblem(f"no solution file {absent[0]}: grade generate writes the stubs from the kit's solutions/")
-    if check_only:
-        stale = generate.outdated(solutions, exercises, stems)
-        for path in stale:
-            click.echo(f"out of date: {path} (run grade generate)")
-        if stale:
-            sys.exit(ExitCode.FAILED)
-        click.echo(f"{exercises}: all {len(stems)} stubs match their solutions")
-        return
-    exercises.mkdir(exist_ok=True)
-    changed = generate.generate(solutions, exercises, stems)
-    for path in changed:
-        click.echo(f"wrote {path}")
-    click.echo(f"{exercises}: {len(changed)} of {len(stems)} stubs written, the others were up to date")
-
-
-@main.command("notebooks")
-@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
-@click.argument("exercises", nargs=-1)
-def notebooks_command(out, exercises):
-    """Teacher: write an nbgrader course's source/ tree into OUT, one assignment per exercise (EXERCISES, all when none)."""
-    from grader import notebooks
-
-    chosen = resolve_targets(exercises)
-    try:
-        written = notebooks.write_course(out, chosen)
-    except OSError as exc:
-        raise UsageProblem(f"cannot write the course into {out}: {exc.strerror or exc}") from None
-    for path in written:
-        click.echo(f"wrote {path}")
-    click.echo(f"next: cd {out} && nbgrader generate_assignment {chosen[0].stem}  (see the README's Jupyter section)")
 
 
 def entry():

@@ -38,9 +38,11 @@ from pathlib import Path
 from grader import registry
 from grader.cells import Part, layout, prelude, stub_path
 from grader.report import points
+from grader.sandbox.environment import COURSE_SECRET
 from grader.status import Check
 
 DEVICE_ENV = "GRADER_DEVICE"
+AUTOGRADE_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it to "autograde" while it autogrades
 _graded: dict[tuple[str, str], dict] = {}
 
 
@@ -139,16 +141,33 @@ def grade_source(stem: str, source: str) -> dict:
         if exercise is None:
             raise LookupError(f"the installed kit has no exercise {stem!r}: install the kit this notebook came from")
         from grader import engine
-        from grader.settings import Settings, new_seed
+        from grader.settings import Settings
 
+        seed, whose = _seed()
         with tempfile.TemporaryDirectory(prefix="notebook-") as folder, _quiet():
             engine.warm_up([exercise])
             Path(folder, f"{stem}.py").write_text(source, encoding="utf-8")
-            settings = Settings(submission=Path(folder), seed=new_seed(), device=_device())
+            settings = Settings(submission=Path(folder), seed=seed, device=_device())
             doc, _ = engine.grade(settings, [exercise])
         _graded[key] = doc
-        print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']})")
+        print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']}{whose})")
     return _graded[key]
+
+
+def _seed() -> tuple[int, str]:
+    """The seed of this grading, and whose it is. In nbgrader's autograde with a course secret (``$GRADER_COURSE_SECRET``)
+    it is derived from the secret and the student's id (the autograded folder is ``autograded/<student>/<assignment>``):
+    the same on every rerun, so a teacher can replay it, and unknown to the student. Otherwise a fresh one (in a
+    student release, one of its public seeds)."""
+    from grader import expected
+    from grader.settings import derived_seed
+
+    secret = os.environ.get(COURSE_SECRET)
+    if os.environ.get(AUTOGRADE_ENV) == "autograde" and secret:
+        folder = Path.cwd()
+        student, assignment = folder.parent.name, folder.name
+        return derived_seed(secret, f"{student}/{assignment}"), f", student {student}'s seed from the course secret"
+    return expected.run_seed(None), ""
 
 
 def _device() -> str:

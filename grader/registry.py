@@ -39,7 +39,7 @@ class Exercise:
         return {str(self.number), self.name, self.stem, *self.topics}
 
 
-EXERCISES: tuple[Exercise, ...] = (
+COURSE: tuple[Exercise, ...] = (
     Exercise(1, "exercise1_tensors", ("tensors",), "Tensors: creation, properties and basic operations"),
     Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
     Exercise(3, "exercise3_autograd", ("autograd",), "Autograd and gradient descent by hand"),
@@ -48,6 +48,9 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(6, "exercise6_training", ("training",), "The MNIST training loop: checkpoints and an accuracy goal", needs_mnist=True),
     Exercise(7, "exercise7_devices", ("devices",), "Devices: the same code on a CPU and on a GPU"),
 )
+# The exercises this kit grades: the whole course in the teacher's kit; in a student release, those it was made for
+# (grade release copies the checks of those alone).
+EXERCISES: tuple[Exercise, ...] = tuple(e for e in COURSE if e.check_file.is_file())
 
 
 def find_module(submission: Path, stem: str) -> Path | None:

@@ -4,18 +4,36 @@ notebook kernel grade with, with their defaults and a JSON round trip for the pr
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.limits import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 
-__all__ = ["DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "Settings", "new_seed"]
+__all__ = ["DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "Settings", "derived_seed", "new_public_seed", "new_seed"]
+
+# The teacher's seeds (fresh, or derived per student) are below this; a student release's public seeds are at or
+# above it, so the teacher's grade never draws a public seed: answers hard-coded from a release score nothing there.
+PUBLIC_SEEDS_FROM = 2**31
 
 
 def new_seed() -> int:
     """A fresh seed for a run's inputs, printed so that ``--seed`` replays it."""
-    return secrets.randbelow(2**31)
+    return secrets.randbelow(PUBLIC_SEEDS_FROM)
+
+
+def derived_seed(secret: str, key: str) -> int:
+    """The seed of one student's grading, from a course secret and who they are: the same on every rerun, unknown
+    to anyone without the secret (nbgrader's autograde: ``grader.kernel``)."""
+    digest = hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % PUBLIC_SEEDS_FROM
+
+
+def new_public_seed() -> int:
+    """A public seed for a student release (``grade release``), from a range the teacher's grade never draws from."""
+    return PUBLIC_SEEDS_FROM + secrets.randbelow(PUBLIC_SEEDS_FROM)
 
 
 @dataclass(frozen=True)

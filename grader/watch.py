@@ -28,12 +28,12 @@ from pathlib import Path
 import click
 import watchfiles
 
-from grader import engine, history, progress, registry, status
+from grader import engine, expected, history, progress, registry, status
 from grader.data import DataError
 from grader.errors import UsageProblem
 from grader.registry import Exercise, find_module
 from grader.report import render
-from grader.settings import Settings, new_seed
+from grader.settings import Settings
 from grader.status import ANSWERED, Check
 
 KEYS = {"h": "hints", "l": "list", "n": "next", "r": "re-grade", "t": "train now", "q": "quit"}
@@ -152,7 +152,7 @@ class Watch:
 
     def grade(self) -> None:
         self.cancel = threading.Event()
-        seed = self.settings.seed if self.fixed_seed else new_seed()
+        seed = self.settings.seed if self.fixed_seed else expected.run_seed(None)
         settings = dataclasses.replace(self.settings, seed=seed, defer_long=not self.train)
         self.show([self.grading_line(seed)], clear=False)
         began = time.monotonic()

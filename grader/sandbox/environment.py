@@ -12,9 +12,11 @@ import os
 KEEP = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED",
         "VIRTUAL_ENV", "LD_LIBRARY_PATH")  # fmt: skip
 KEEP_PREFIXES = ("LC_", "GRADER_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "TORCH_", "PYTORCH_")
+COURSE_SECRET = "GRADER_COURSE_SECRET"  # what a teacher derives each student's seed from (grader.kernel)
+SECRETS = (COURSE_SECRET,)  # kept from every process the sandbox starts, though their names start with GRADER_
 
 
 def clean(**extra: str) -> dict[str, str]:
     """This process's environment with only the variables above, and ``extra``."""
-    kept = {name: value for name, value in os.environ.items() if name in KEEP or name.startswith(KEEP_PREFIXES)}
+    kept = {name: value for name, value in os.environ.items() if (name in KEEP or name.startswith(KEEP_PREFIXES)) and name not in SECRETS}
     return {**kept, **extra}

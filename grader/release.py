@@ -1,0 +1,200 @@
+"""``grade release OUT``: the kit a student gets, without the reference solutions, grading against recorded answers.
+
+Like otter-grader's ``otter assign``, it writes the students' copy from the teacher's kit:
+
+- the stubs, ``exercises/``, written from the reference solutions as ``grade generate`` writes them;
+- the grader without the teacher's modules (:data:`TEACHER_ONLY`), and each check file without its hidden checks,
+  cut out as nbgrader cuts its hidden tests (:func:`without_hidden_checks`);
+- the public expectations, ``grader/recorded/``: every public check run once per public seed against the reference,
+  its answers kept by :class:`grader.expected.Recorder` as ``torch.save`` data;
+- ``data/``, and for students a README, a ``pyproject.toml``, tests of their own and the pull-request workflow.
+
+The copy is built next to ``OUT`` and renamed into place, so a failed release leaves no half-written kit.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from grader import engine, expected, generate, registry
+from grader.errors import InternalError, UsageProblem
+from grader.settings import Settings, new_public_seed
+
+DISTRIBUTION = "pytorch-exercise-kit"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
+# What a student release leaves out of grader/: what only a teacher runs, and what needs the reference solutions.
+TEACHER_ONLY = (
+    "batch",
+    "gradescope_bundle.py",
+    "generate.py",
+    "notebooks.py",
+    "release.py",
+    "reference_run.py",
+    "teaching.py",
+    "templates",
+)
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", expected.FOLDER.name)
+
+
+class ReleaseError(UsageProblem):
+    """``grade release`` cannot write OUT; the message says what to do instead."""
+
+
+class ReferenceFails(InternalError):
+    """The reference solution loses points on a public check: the release would mark right answers wrong."""
+
+
+@dataclass(frozen=True)
+class Made:
+    folder: Path
+    seeds: tuple[int, ...]
+    answer_bytes: int
+
+
+def write(out: Path, exercises, count: int, force: bool = False, progress=print, seeds: tuple[int, ...] = ()) -> Made:
+    """Write the release of ``exercises`` into ``out``, with ``count`` fresh public seeds (or ``seeds``, for tests)."""
+    out = out.resolve()
+    refuse_target(out, force)
+    seeds = tuple(seeds) or tuple(sorted({new_public_seed() for _ in range(count)}))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        copy_kit(building, exercises)
+        books = {seed: record(exercises, seed, progress) for seed in seeds}
+        written = expected.write(building / "grader" / expected.FOLDER.name, books, manifest_entries(exercises))
+        size = sum(path.stat().st_size for path in written)
+        if out.exists():
+            shutil.rmtree(out)
+        building.rename(out)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return Made(out, seeds, size)
+
+
+def refuse_target(out: Path, force: bool) -> None:
+    if registry.KIT_ROOT.resolve().is_relative_to(out):
+        raise ReleaseError(f"{out} holds the teacher's kit itself: choose a folder outside it, e.g. ../release")
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{out} is a file: choose a folder for the release")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ReleaseError(f"{out} is not empty: choose an empty or new folder, or pass --force to replace what is there")
+
+
+# ------------------------------------------------------------------ the kit, without what students must not have
+
+
+def copy_kit(root: Path, exercises) -> None:
+    stems = {e.stem for e in exercises}
+    grader_dir = Path(__file__).resolve().parent
+
+    def skipped(folder: str, names: list[str]) -> set[str]:
+        left_out = set(SKIPPED(folder, names))
+        if Path(folder) == grader_dir:
+            left_out |= set(TEACHER_ONLY)
+        if Path(folder) == registry.CHECKS_DIR:  # the checks of the exercises released, and their helpers
+            left_out |= {name for name in names if name.startswith("test_") and name[len("test_") : -len(".py")] not in stems}
+        return left_out
+
+    shutil.copytree(grader_dir, root / "grader", ignore=skipped)
+    for path in (root / "grader" / registry.CHECKS_DIR.name).glob("test_*.py"):
+        path.write_text(without_hidden_checks(path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
+    (root / "exercises").mkdir()
+    for stem in sorted(stems):
+        (root / "exercises" / f"{stem}.py").write_text(generate.stub_text(registry.REFERENCE_DIR / f"{stem}.py"), encoding="utf-8")
+    (root / "data").mkdir()
+    for path in sorted((registry.KIT_ROOT / "data").iterdir()):
+        if path.suffix == ".gz" or path.name == "README.md":
+            shutil.copy2(path, root / "data" / path.name)
+    for template in ("README.md", "tests/test_release.py", ".gitignore"):
+        (root / template).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATES / template.replace(".gitignore", "gitignore"), root / template)
+    (root / "pyproject.toml").write_text(pyproject(), encoding="utf-8")
+    workflow = root / ".github" / "workflows" / "grade.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(student_workflow(), encoding="utf-8")
+
+
+def without_hidden_checks(source: str, name: str = "<checks>") -> str:
+    """A check file's text without its hidden checks (``@check(..., hidden=True)``): each such function goes, from its
+    first decorator to its last line, and the blank lines after it, as nbgrader's ``BEGIN HIDDEN TESTS`` regions go."""
+    tree = ast.parse(source, filename=name)
+    lines = source.splitlines(keepends=True)
+    for node in sorted((n for n in tree.body if _is_hidden(n)), key=lambda n: n.lineno, reverse=True):
+        first, last = min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno
+        while last < len(lines) and not lines[last].strip():
+            last += 1
+        del lines[first - 1 : last]
+    return "".join(lines)
+
+
+def _is_hidden(node: ast.stmt) -> bool:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", getattr(decorator.func, "attr", None)) == "check":
+            for keyword in decorator.keywords:
+                if keyword.arg == "hidden" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False):
+                    return True
+    return False
+
+
+def pyproject() -> str:
+    """The release's pyproject.toml: the kit's own version and dependencies, the grader package alone, its recorded
+    answers as package data."""
+    dist = metadata.distribution(DISTRIBUTION)
+    project = {"version": dist.version, "requires-python": dist.metadata["Requires-Python"],
+               "dependencies": [r for r in dist.requires or [] if "extra ==" not in r]}  # fmt: skip
+    with contextlib.suppress(ImportError, OSError):  # the checkout's own pyproject where Python reads TOML (3.11+): never stale
+        import tomllib
+
+        project = tomllib.loads((registry.KIT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    listed = "".join(f'    "{r}",\n' for r in project["dependencies"])
+    text = (TEMPLATES / "pyproject.toml.in").read_text(encoding="utf-8")
+    return text.replace("{version}", project["version"]).replace("{python}", project["requires-python"]).replace("{dependencies}\n", listed)
+
+
+def student_workflow() -> str:
+    """The kit's pull-request workflow, said to give the public checks' feedback only."""
+    text = (registry.KIT_ROOT / ".github" / "workflows" / "grade.yml").read_text(encoding="utf-8")
+    body = text[text.index("name:") :]
+    return (TEMPLATES / "workflow-header.yml").read_text(encoding="utf-8") + body
+
+
+# ------------------------------------------------------------------ the public expectations
+
+
+def record(exercises, seed: int, progress) -> dict:
+    """Every public check of ``exercises`` once against the reference at ``seed``: the Recorder's book."""
+    progress(f"Recording the reference's answers for seed {seed} ...")
+    recorder = expected.Recorder()
+    doc, internal = engine.grade(Settings(submission=registry.REFERENCE_DIR, seed=seed), exercises, source=recorder)
+    lost = [f"{e['exercise']}::{c['name']} ({c['message'].splitlines()[0] if c['message'] else c['status']})"
+            for e in doc["exercises"] for c in e["checks"] if c["score"] < c["max_score"]]  # fmt: skip
+    if internal or lost:
+        raise ReferenceFails(
+            f"the reference solution loses points at seed {seed} on {', '.join(lost)}: "
+            "fix the check or the solution before releasing, or students would be marked wrong for right answers"
+        )
+    return recorder.book
+
+
+def manifest_entries(exercises) -> dict:
+    listed = engine.collect(exercises)
+    entries = {}
+    for exercise in exercises:
+        mine = [c for c in listed if c.stem == exercise.stem]
+        public, hidden = [c for c in mine if not c.hidden], [c for c in mine if c.hidden]
+        entries[exercise.stem] = {
+            "public": [c.name for c in public],
+            "public_points": sum(c.points for c in public),
+            "hidden_checks": len(hidden),
+            "hidden_points": sum(c.points for c in hidden),
+        }
+    return entries

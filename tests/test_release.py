@@ -1,0 +1,301 @@
+"""Is ``grade release OUT`` a kit a student can use, with no reference code in it, that a cheat cannot game?
+
+The release is written once per session (two public seeds, to save time: the count changes nothing else).
+It is installed in a fresh virtual environment with the commands of its own README, then graded there:
+the stubs get 0, the reference solutions full public marks, every realistic mistake of ``tests/mistakes``
+loses points where a public check catches it. A submission that returns the recorded public answers gets
+full public marks there and less than full marks from the teacher's ``grade`` and ``grade batch``.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import csv
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from grader import cli, expected, regions, registry, release
+from tests.conftest import KIT, checks, grade, solution_with
+
+SEEDS = (2**31 + 11, 2**31 + 12)
+MARKER_LINE = re.compile(rb"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
+REFERENCE_PATH = re.compile(rb"\bsolutions[./\\]\w")  # solutions/<file>, solutions.<module>
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def out(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("release") / "course"
+    release.write(folder, registry.EXERCISES, len(SEEDS), seeds=SEEDS, progress=lambda line: None)
+    return folder
+
+
+def files(root: Path) -> list[Path]:
+    return [p for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+# ------------------------------------------------------------------ no reference code in the release
+
+
+def solution_bodies() -> list[str]:
+    """Every ``### BEGIN SOLUTION`` region of solutions/ as normalised AST: a dump of its statements."""
+    found = []
+    for path in sorted(registry.REFERENCE_DIR.glob("exercise*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        begins = [i for i, line in enumerate(lines) if line.strip() == regions.BEGIN]
+        for begin in begins:
+            end = next(i for i in range(begin, len(lines)) if lines[i].strip() == regions.END)
+            region = "\n".join(lines[begin + 1 : end])
+            indent = min(len(line) - len(line.lstrip()) for line in region.splitlines() if line.strip())
+            body = "\n".join(line[indent:] for line in region.splitlines())
+            found.append([ast.dump(statement) for statement in ast.parse(body).body])
+    assert len(found) >= 40  # every exercise's regions were read
+    return found
+
+
+def bodies(tree: ast.AST) -> list[list[str]]:
+    """The body of every function and class, docstrings left out, as a list of statement dumps."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            found.append([ast.dump(statement) for statement in body])
+    return found
+
+
+def holds(body: list[str], region: list[str]) -> bool:
+    return any(body[i : i + len(region)] == region for i in range(len(body) - len(region) + 1))
+
+
+def test_no_function_or_class_of_the_release_holds_a_solution_region(out):
+    regions = solution_bodies()
+    python = [p for p in files(out) if p.suffix == ".py"]
+    assert len(python) > 40
+    for path in python:
+        for body in bodies(ast.parse(path.read_text(encoding="utf-8"))):
+            leaked = [region for region in regions if holds(body, region)]
+            assert not leaked, f"{path.relative_to(out)} holds the reference's {leaked[0]}"
+
+
+def test_no_reference_module_path_or_marker_anywhere_in_the_release_its_answer_files_included(out):
+    for path in [out, *out.rglob("*")]:
+        assert registry.REFERENCE_PACKAGE not in path.relative_to(out.parent).parts, path
+    for path in files(out):
+        data = path.read_bytes()
+        assert not MARKER_LINE.search(data), f"{path} holds a solution marker"
+        assert not REFERENCE_PATH.search(data), f"{path} names a reference module or path: {REFERENCE_PATH.search(data).group()!r}"
+
+
+def test_the_release_leaves_out_the_teachers_modules_and_hidden_checks(out):
+    grader_files = {p.relative_to(out / "grader").parts[0] for p in files(out / "grader")}
+    assert not grader_files & set(release.TEACHER_ONLY)
+    for path in (out / "grader" / "checks").glob("test_*.py"):
+        assert "hidden=True" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_answers_are_plain_data_small_enough_and_for_the_public_seeds(out):
+    folder = out / "grader" / expected.FOLDER.name
+    size = sum(p.stat().st_size for p in files(folder))
+    assert size < 5_000_000, f"the recorded answers take {size / 1e6:.1f} MB"
+    manifest = json.loads((folder / expected.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["seeds"] == list(SEEDS)
+    for stem in manifest["exercises"]:
+        answers = torch.load(folder / f"{stem}.pt", weights_only=True)  # plain data: nothing else loads this way
+        assert sorted(answers) == list(SEEDS)
+
+
+def test_stripping_hidden_checks_keeps_the_rest_of_a_check_file():
+    source = (
+        "from grader.checking import check\n\n\n@check(points=1, hint='a')\ndef test_a():\n    pass\n\n\n"
+        "@check(points=1, hint='b', hidden=True)\n@other\ndef test_b():\n    pass\n\n\ndef helper():\n    return 1\n"
+    )
+    kept = release.without_hidden_checks(source)
+    assert "test_b" not in kept and "@other" not in kept
+    assert "def test_a():" in kept and "def helper():" in kept
+    ast.parse(kept)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli.main, list(args))
+
+
+def test_an_out_folder_that_is_not_empty_is_refused_unless_forced(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = invoke("release", str(tmp_path))
+    assert result.exit_code == 2
+    assert "is not empty" in result.output and "--force" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_an_unknown_exercise_is_refused(tmp_path):
+    result = invoke("release", str(tmp_path / "out"), "nosuch")
+    assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_kit_itself_is_never_the_out_folder():
+    result = invoke("release", str(KIT.parent), "--force")
+    assert result.exit_code == 2 and "holds the teacher's kit itself" in result.output
+
+
+# ------------------------------------------------------------------ installed in a fresh venv, as its README says
+
+
+@pytest.fixture(scope="session")
+def venv(out, tmp_path_factory) -> Path:
+    """A fresh venv with the release installed by its README's first command. Its dependencies (torch: 5 GB), pip and
+    setuptools come from this environment's site-packages through a .pth file, and pip runs offline: nothing is
+    downloaded in a test."""
+    folder = tmp_path_factory.mktemp("venv") / "student"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    site = next((folder / "lib").glob("python3*/site-packages"))
+    (site / "zz-teachers-dependencies.pth").write_text(str(Path(torch.__file__).resolve().parent.parent) + "\n")
+    install = readme_commands(out)[0].split("&&")[0].split()
+    assert install[:3] == ["pip", "install", "-e"]
+    done = run(folder, [str(folder / "bin" / "python"), "-m", *install, "--no-index", "--no-build-isolation"], cwd=out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder
+
+
+def readme_commands(out: Path) -> list[str]:
+    block = re.search(r"```bash\n(.*?)```", (out / "README.md").read_text(encoding="utf-8"), re.DOTALL).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def run(venv: Path, command: list[str], cwd: Path, timeout: float = 900, **extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in {**os.environ, **extra}.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def grade_json(venv: Path, out: Path, *args: str) -> tuple[int, dict]:
+    done = run(venv, ["grade", *args, "--format", "json"], cwd=out)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_the_readme_starts_with_the_same_two_commands_as_the_kits(out):
+    first, second = readme_commands(out)[:2]
+    assert first == "pip install -e . && grade exercise1"
+    assert second == "pip install -e '.[test]' && pytest"
+
+
+def test_the_installed_release_is_the_release_and_its_stubs_score_nothing(venv, out):
+    where = run(venv, ["python", "-c", "import grader; print(grader.__file__)"], cwd=venv)
+    assert Path(where.stdout.strip()).is_relative_to(out)
+    done = run(venv, readme_commands(out)[0].split("&&")[1].split(), cwd=out)  # grade exercise1, as the README says
+    assert done.returncode == 1, done.stderr
+    assert "Public checks: 0/" in done.stdout and "the teacher's checks on fresh inputs" in done.stdout
+    code, doc = grade_json(venv, out, "all")
+    assert (code, doc["score"]) == (1, 0) and doc["max_score"] > 0
+    assert doc["seed"] in SEEDS and doc["release"]["public_seeds"] == list(SEEDS)
+
+
+def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mnist_included(venv, out, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(out, course, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for path in registry.REFERENCE_DIR.glob("exercise*.py"):
+        shutil.copy2(path, course / "exercises" / path.name)
+    for seed in SEEDS:
+        code, doc = grade_json(venv, out, "all", "--submission", str(course / "exercises"), "--seed", str(seed))
+        lost = [f"{name}: {c['message']}" for name, c in checks(doc).items() if c["status"] not in ("passed", "skipped")]
+        assert (code, lost) == (0, [])  # skipped: a CUDA check on this CPU machine, worth 0 of 0 points
+        assert doc["score"] == doc["max_score"] > 0
+        assert any(c["name"] == "mnist_accuracy" and c["status"] == "passed" for e in doc["exercises"] for c in e["checks"])
+
+
+def all_mistakes():
+    for exercise in registry.EXERCISES:
+        for mistake in importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES:
+            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
+
+
+@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+def test_every_mistake_loses_points_in_the_release_where_a_public_check_catches_it(venv, out, tmp_path, exercise, mistake):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / f"{exercise.stem}.py").write_text(solution_with(exercise.stem, mistake.code), encoding="utf-8")
+    done = run(venv, ["grade", exercise.name, "--submission", str(folder), "--format", "json"], cwd=out, **mistake.env)
+    assert done.returncode == 1, done.stderr
+    found = checks(json.loads(done.stdout))
+    public = [name for name in mistake.catches if f"{exercise.stem}::{name}" in found]
+    if public:
+        assert any(found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"] for name in public)
+    else:  # caught by a hidden check alone, which the release does not have
+        assert all(c["score"] == c["max_score"] for c in found.values())
+
+
+# ------------------------------------------------------------------ a cheat that returns the public answers
+
+LOOKUP = '''
+
+import base64 as _base64
+import io as _io
+
+from grader.expected import fingerprint as _fingerprint, same as _same
+
+_RECORDED = torch.load(_io.BytesIO(_base64.b64decode({data!r})), weights_only=True)
+
+
+def _answer(name, *args):
+    """The recorded answer for these inputs, from any public seed; None for inputs never recorded."""
+    now = _fingerprint((name, args, {{}}))
+    for checks in _RECORDED.values():
+        for entries in checks.values():
+            for entry in entries:
+                if entry["what"] == name and _same(entry["inputs"], now):
+                    return entry["value"]
+    return None
+'''
+CHEATS = {  # functions whose answers depend on their inputs alone, so the recorded ones are the right ones
+    "make_scalar": "value",
+    "make_vector": "values",
+    "make_matrix": "rows",
+    "zeros_matrix": "rows, cols",
+    "ones_matrix": "rows, cols",
+    "describe": "t",
+    "elementwise_sum": "a, b",
+    "elementwise_product": "a, b",
+}
+
+
+def cheat(out: Path) -> str:
+    """Exercise 1 that returns the release's recorded answers, read from its own files, instead of computing them."""
+    stem = registry.EXERCISES[0].stem
+    data = base64.b64encode((out / "grader" / expected.FOLDER.name / f"{stem}.pt").read_bytes()).decode()
+    code = LOOKUP.format(data=data)
+    for name, args in CHEATS.items():
+        code += f"\n\ndef {name}({args}):\n    return _answer({name!r}, {args})\n"
+    code += "\n\ndef matmul_by_hand(a, b):\n    return _answer('matmul', a, b)\n"
+    return solution_with(stem, code)
+
+
+def test_returning_the_public_answers_gets_full_marks_in_the_release_and_less_from_the_teacher(venv, out, tmp_path):
+    exercise = registry.EXERCISES[0]
+    folder = tmp_path / "students" / "cheater"
+    folder.mkdir(parents=True)
+    (folder / f"{exercise.stem}.py").write_text(cheat(out), encoding="utf-8")
+    for seed in SEEDS:
+        code, doc = grade_json(venv, out, exercise.name, "--submission", str(folder), "--seed", str(seed))
+        assert (code, doc["score"]) == (0, doc["max_score"]), [c for c in checks(doc).values() if c["status"] != "passed"]
+    teachers, internal = grade(folder, [exercise], seed=12345)
+    assert internal == 0 and teachers["score"] < teachers["max_score"] - 5
+    batch = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "students"), "--out", str(tmp_path / "grades"), "--exercises", "1"])
+    assert batch.exit_code == 0, batch.output
+    with open(tmp_path / "grades" / "grades.csv", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["student"] == "cheater")
+    assert float(row["total"]) < float(row["max"]) - 5

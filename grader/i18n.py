@@ -1,0 +1,69 @@
+"""The language the kit speaks to people: English (the source) or Russian, from gettext catalogs kept with Babel.
+
+One language per process, chosen once with :func:`use` (``--lang``, ``GRADER_LANG``, else the locale), so that a
+check builds its messages in it. Two domains: ``grader`` holds the kit's own texts (report, CLI, feedback,
+formats), ``checks`` the exercises' texts (check messages and hints), which a teacher extends with a new exercise.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from pathlib import Path
+
+from grader.errors import UsageProblem
+
+LANGUAGES = ("en", "ru")
+SOURCE = "en"  # the language the messages are written in; the fallback
+ENV = "GRADER_LANG"
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
+LOCALES = Path(__file__).resolve().parent / "locale"
+DOMAINS = ("grader", "checks")
+
+_language = SOURCE
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+
+
+def choose(asked: str | None = None, environ=os.environ) -> str:
+    """The language of a run: ``asked`` (``--lang``), else ``GRADER_LANG``, else the locale's, else English."""
+    for given, where in ((asked, "--lang"), (environ.get(ENV), ENV)):
+        if given:
+            if given not in LANGUAGES:
+                raise UsageProblem(f"{where} {given!r} is not a language of the kit: use one of {', '.join(LANGUAGES)}")
+            return given
+    for name in LOCALE_VARIABLES:
+        if environ.get(name):
+            code = environ[name].split(".")[0].split("_")[0].lower()
+            return code if code in LANGUAGES else SOURCE
+    return SOURCE
+
+
+def use(language: str) -> None:
+    """Speak ``language`` from now on, in this process."""
+    global _language, _translation
+    translation = gettext.NullTranslations()
+    if language != SOURCE:
+        for domain in reversed(DOMAINS):
+            found = gettext.translation(domain, LOCALES, [language], fallback=True)
+            found.add_fallback(translation)
+            translation = found
+    _language, _translation = language, translation
+
+
+def current() -> str:
+    return _language
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return _translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current language (Russian has three)."""
+    return _translation.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog without translating it yet: a hint is defined at import, read in a run."""
+    return message

@@ -42,7 +42,7 @@ def main() -> int:
         began = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):  # fit prints a line per epoch
             got = checks.probe_fit_mnist(reference, root, args.epochs, seed, "cpu", None)
-        accuracy = checks.measured_accuracy(reference, got["state"], root)
+        accuracy = checks.measured_accuracy(got["state"], root)
         accuracies.append(accuracy)
         print(f"  seed {seed:>10}: {accuracy:6.2f}%  ({time.perf_counter() - began:.1f} s)", flush=True)
     ordered = sorted(accuracies)

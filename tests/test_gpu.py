@@ -8,9 +8,11 @@ import functools
 import resource
 
 import pytest
+import torch
 
-from grader import engine, registry, sandbox
-from grader.checking import cuda_available
+from grader import engine, expected, registry, sandbox
+from grader.checking import check_seed, cuda_available
+from grader.checks import test_exercise7_devices as devices_checks
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 CUDA_CHECKS = ("exercise7_devices::cuda_devices", "exercise7_devices::cuda_training")
@@ -49,6 +51,34 @@ def test_cuda_checks_skip_with_a_reason_on_a_cpu_run():
         assert (found[name]["status"], found[name]["score"], found[name]["max_score"]) == ("skipped", 0.0, 0.0)
         assert "--device cuda" in found[name]["message"]
     assert doc["score"] == doc["max_score"] > 0 and engine.passed(doc)
+
+
+class Reached(Exception):
+    """A check got as far as running the student's code."""
+
+
+class FirstChild:
+    """A student that stops a check at its first child, naming the probe."""
+
+    def run(self, probe, *args):
+        raise Reached(probe.__name__)
+
+
+def test_a_release_recorded_on_a_cpu_holds_what_the_cuda_checks_ask_on_a_gpu(tmp_path):
+    """The release is recorded where CUDA checks skip; they ask the reference before the skip, so a GPU run's replay finds it all."""
+    seed, stem = 2**31 + 7, DEVICES.stem
+    recorder = expected.Recorder()
+    _, internal = grade(KIT / "solutions", [DEVICES], seed=seed, device="cpu", source=recorder)
+    assert internal == 0
+    expected.write(tmp_path, {seed: recorder.book}, {stem: {}})
+    replay = expected.Replay(expected.release.__wrapped__(tmp_path), seed)
+    for name in CUDA_CHECKS:
+        test = f"test_{name.split('::')[1]}"
+        reference = replay.reference(stem, test)
+        rng = torch.Generator().manual_seed(check_seed(seed, test))
+        with pytest.raises(Reached, match="probe_cuda_"):
+            getattr(devices_checks, test)(FirstChild(), reference, rng, "cuda")
+        assert reference.asked == len(recorder.book[(stem, test)]) > 0
 
 
 @pytest.mark.gpu

@@ -1,8 +1,10 @@
 """Checks for exercise 4: SimpleNetwork, build_mlp, count_parameters and predict.
 
 Structure is read through named submodules and the order of a Sequential's children, never
-through how the code was written. Behaviour is compared by loading the reference's seeded
-weights into the student's module in the child and running both on the same inputs.
+through how the code was written. Behaviour is compared by loading the same seeded weights into
+the student's module in the child and into the reference's, and running both on the same inputs.
+The reference's side runs the same probes (``reference.compute(probe, ...)``), so a check takes
+only plain answers from it, asked for before the student's code runs.
 """
 
 import torch
@@ -19,9 +21,9 @@ def sizes(rng, count: int, low: int = 3, high: int = 40) -> list[int]:
     return [int(n) + low for n in torch.randperm(high - low + 1, generator=rng)[:count]]
 
 
-def seeded_state(model: nn.Module, rng) -> dict:
-    """Fresh seeded values for every entry of a model's state_dict."""
-    return {key: (torch.randn(value.shape, generator=rng) * 0.5) for key, value in model.state_dict().items()}
+def seeded_state(shapes: dict, rng) -> dict:
+    """Fresh seeded values for every entry of a state_dict, given as {key: shape}."""
+    return {key: (torch.randn(shape, generator=rng) * 0.5) for key, shape in shapes.items()}
 
 
 def describe_layer(layer) -> str:
@@ -49,14 +51,14 @@ def probe_simple_structure(module, dims):
     }
 
 
-def probe_simple_forward(module, dims, state, x):
+def probe_simple_forward(module, dims, state, xs):
     model = module.SimpleNetwork(*dims)
     keys = set(model.state_dict())
     if keys != set(state):
         return {"keys": sorted(keys)}
     model.load_state_dict(state)
     with torch.no_grad():
-        return {"output": model(x)}
+        return {"outputs": [model(x) for x in xs]}
 
 
 def probe_mlp_structure(module, args):
@@ -103,6 +105,22 @@ def probe_count(module, specs):
     return [module.count_parameters(build_from_spec(spec)) for spec in specs]
 
 
+class Tower(nn.Module):
+    """A model that is no nn.Sequential: its layers nested in a block, and a parameter of its own (an output scale)."""
+
+    def __init__(self, spec, scale: int):
+        super().__init__()
+        self.block = nn.Sequential(build_from_spec(spec))
+        self.scale = nn.Parameter(torch.ones(scale))
+
+    def forward(self, x):
+        return self.block(x) * self.scale
+
+
+def probe_count_tower(module, spec, scale):
+    return module.count_parameters(Tower(spec, scale))
+
+
 def probe_predict(module, spec, state, x, seed):
     """Run predict on a model left in training mode, watching its layers while it runs."""
     model = build_from_spec(spec)
@@ -132,18 +150,35 @@ def probe_predict(module, spec, state, x, seed):
 def test_simple_network_structure(student, reference, rng):
     dims = sizes(rng, 3)
     call = "SimpleNetwork({}, {}, {})".format(*dims)
+    expected = reference.compute(probe_simple_structure, dims)
     got = student.run(probe_simple_structure, dims)
     if not got["is_module"]:
         fail(f"{call} is a {got['type']}, not an nn.Module: derive the class from nn.Module")
-    expected = reference.SimpleNetwork(*dims)
     for name in SIMPLE_NAMES:
-        want = describe_layer(getattr(expected, name))
+        want = expected["children"][name]
         if name not in got["children"]:
             have = ", ".join(got["children"]) or "none"
             fail(f"{call} has no submodule named {name!r} (it has: {have}); expected {name} = {want}")
         if got["children"][name] != want:
             fail(f"{call}.{name} is {got['children'][name]}; expected {want}")
-    expect_same(got["parameters"], {name: p.shape for name, p in expected.named_parameters()}, f"the parameters of {call}")
+    expect_same(got["parameters"], expected["parameters"], f"the parameters of {call}")
+
+
+def expect_forward(student, reference, dims, state, xs) -> None:
+    """SimpleNetwork(*dims) with ``state`` loaded, run on each of ``xs`` by the student's class and by the reference's."""
+    expected = reference.compute(probe_simple_forward, dims, state, xs)["outputs"]
+    got = student.run(probe_simple_forward, dims, state, xs)
+    calls = ["SimpleNetwork({}, {}, {})(x of shape {})".format(*dims, tuple(x.shape)) for x in xs]
+    if "keys" in got:
+        fail(f"{calls[0]}: the model's state_dict has keys {got['keys']}; expected {sorted(state)}")
+    for call, output, want in zip(calls, got["outputs"], expected):
+        expect_tensor(output, want, f"{call}, with the reference's weights loaded")
+
+
+def simple_network_state(reference, rng) -> tuple[list[int], dict]:
+    """Seeded sizes, and seeded values for every parameter of the reference's SimpleNetwork of those sizes."""
+    dims = sizes(rng, 3)
+    return dims, seeded_state(reference.compute(probe_simple_structure, dims)["parameters"], rng)
 
 
 @check(
@@ -152,17 +187,21 @@ def test_simple_network_structure(student, reference, rng):
     "the activation sits between the two layers, never after the last one.",
 )
 def test_simple_network_forward(student, reference, rng):
-    dims = sizes(rng, 3)
-    expected_model = reference.SimpleNetwork(*dims)
-    state = seeded_state(expected_model, rng)
-    expected_model.load_state_dict(state)
+    dims, state = simple_network_state(reference, rng)
     x = torch.randn(int(torch.randint(4, 17, (), generator=rng)), dims[0], generator=rng)
-    call = "SimpleNetwork({}, {}, {})(x of shape {})".format(*dims, tuple(x.shape))
-    got = student.run(probe_simple_forward, dims, state, x)
-    if "keys" in got:
-        fail(f"{call}: the model's state_dict has keys {got['keys']}; expected {sorted(state)}")
-    with torch.no_grad():
-        expect_tensor(got["output"], expected_model(x), f"{call}, with the reference's weights loaded")
+    expect_forward(student, reference, dims, state, [x])
+
+
+@check(
+    points=1,
+    hint="nn.Linear works on the last dimension of any input: forward must not reshape x, so that one sample of shape "
+    "(input_size,) gives (output_size,) and a (batch, steps, input_size) input gives (batch, steps, output_size).",
+    hidden=True,
+)
+def test_simple_network_forward_other_shapes(student, reference, rng):
+    dims, state = simple_network_state(reference, rng)
+    steps = int(torch.randint(2, 6, (), generator=rng))
+    expect_forward(student, reference, dims, state, [torch.randn(dims[0], generator=rng), torch.randn(2, steps, dims[0], generator=rng)])
 
 
 # ------------------------------------------------------------------ build_mlp
@@ -173,12 +212,16 @@ def mlp_args(rng) -> tuple:
     return inputs, hidden, classes, round(0.1 + 0.5 * float(torch.rand((), generator=rng)), 2)
 
 
-def expect_layers(got: dict, expected: nn.Module, call: str) -> None:
+def mlp_linear_shapes(solutions, args) -> list:
+    """The (weight, bias) shapes of each nn.Linear of the reference's build_mlp(*args), in order."""
+    return [(m.weight.shape, m.bias.shape) for m in solutions.build_mlp(*args).modules() if isinstance(m, nn.Linear)]
+
+
+def expect_layers(got: dict, expected: dict, call: str) -> None:
     if not got["is_sequential"]:
         fail(f"{call} returned a {got['type']}; expected an nn.Sequential")
-    want = [describe_layer(layer) for layer in expected.children()]
-    if got["layers"] != want:
-        fail(f"{call} has the layers [{', '.join(got['layers'])}]; expected [{', '.join(want)}], in that order")
+    if got["layers"] != expected["layers"]:
+        fail(f"{call} has the layers [{', '.join(got['layers'])}]; expected [{', '.join(expected['layers'])}], in that order")
 
 
 @check(
@@ -189,7 +232,8 @@ def expect_layers(got: dict, expected: nn.Module, call: str) -> None:
 def test_build_mlp_structure(student, reference, rng):
     args = mlp_args(rng)
     call = "build_mlp({}, {}, {}, dropout={})".format(*args)
-    expect_layers(student.run(probe_mlp_structure, args), reference.build_mlp(*args), call)
+    expected = reference.compute(probe_mlp_structure, args)
+    expect_layers(student.run(probe_mlp_structure, args), expected, call)
 
 
 @check(
@@ -197,31 +241,24 @@ def test_build_mlp_structure(student, reference, rng):
     hint="The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: 784*128 + 128 + 128*10 + 10 = 101,770 parameters.",
 )
 def test_build_mlp_defaults(student, reference):
+    expected = reference.compute(probe_mlp_structure, ())
     got = student.run(probe_mlp_structure, ())
-    expected = reference.build_mlp()
     expect_layers(got, expected, "build_mlp()")
-    expect_same(got["parameters"], sum(p.numel() for p in expected.parameters()), "the number of parameters of build_mlp()")
+    expect_same(got["parameters"], expected["parameters"], "the number of parameters of build_mlp()")
 
 
 @check(points=1, hint="build_mlp must return a model whose output, in eval mode, is Linear -> ReLU -> Linear of its input.")
 def test_build_mlp_forward(student, reference, rng):
     args = mlp_args(rng)
-    expected_model = reference.build_mlp(*args)
-    linears = [m for m in expected_model.modules() if isinstance(m, nn.Linear)]
-    weights = [(torch.randn(m.weight.shape, generator=rng) * 0.5, torch.randn(m.bias.shape, generator=rng) * 0.5) for m in linears]
-    with torch.no_grad():
-        for layer, (weight, bias) in zip(linears, weights):
-            layer.weight.copy_(weight)
-            layer.bias.copy_(bias)
+    shapes = reference.compute(mlp_linear_shapes, args)
+    weights = [(torch.randn(weight, generator=rng) * 0.5, torch.randn(bias, generator=rng) * 0.5) for weight, bias in shapes]
     x = torch.randn(int(torch.randint(4, 17, (), generator=rng)), args[0], generator=rng)
+    expected = reference.compute(probe_mlp_forward, args, weights, x)["output"]
     call = "build_mlp({}, {}, {}, dropout={})".format(*args)
     got = student.run(probe_mlp_forward, args, weights, x)
     if "linears" in got:
-        fail(f"{call} has {got['linears']} nn.Linear layers; expected {len(linears)}")
-    with torch.no_grad():
-        expect_tensor(
-            got["output"], expected_model.eval()(x), f"{call} in eval mode on x of shape {tuple(x.shape)}, with the reference's weights"
-        )
+        fail(f"{call} has {got['linears']} nn.Linear layers; expected {len(weights)}")
+    expect_tensor(got["output"], expected, f"{call} in eval mode on x of shape {tuple(x.shape)}, with the reference's weights")
 
 
 # ------------------------------------------------------------------ count_parameters
@@ -257,46 +294,69 @@ def describe_spec(spec) -> str:
 def test_count_parameters(student, reference, rng):
     mlp = [("linear", 784, 128, True, False), ("relu", False), ("linear", 128, 10, True, False)]
     specs = [mlp, random_spec(rng, frozen=False)]
-    for spec, got in zip(specs, student.run(probe_count, specs)):
-        expect_same(got, reference.count_parameters(build_from_spec(spec)), f"count_parameters(a model of layers {describe_spec(spec)})")
+    expected = reference.compute(probe_count, specs)
+    for spec, got, want in zip(specs, student.run(probe_count, specs), expected):
+        expect_same(got, want, f"count_parameters(a model of layers {describe_spec(spec)})")
 
 
 @check(points=1, hint="Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones.")
 def test_count_parameters_frozen(student, reference, rng):
     spec = random_spec(rng, frozen=True)
-    expect_same(
-        student.run(probe_count, [spec])[0],
-        reference.count_parameters(build_from_spec(spec)),
-        f"count_parameters(a model of layers {describe_spec(spec)})",
-    )
+    expected = reference.compute(probe_count, [spec])[0]
+    expect_same(student.run(probe_count, [spec])[0], expected, f"count_parameters(a model of layers {describe_spec(spec)})")
+
+
+@check(
+    points=1,
+    hint="A model need not be an nn.Sequential of layers: model.parameters() walks every submodule, however deeply nested, "
+    "and the parameters the model holds itself, so count through it rather than through the layers.",
+    hidden=True,
+)
+def test_count_parameters_any_module(student, reference, rng):
+    spec, scale = random_spec(rng, frozen=True), int(torch.randint(2, 30, (), generator=rng))
+    expected = reference.compute(probe_count_tower, spec, scale)
+    call = f"count_parameters(a model that is no nn.Sequential: a block of layers {describe_spec(spec)} and a parameter of {scale} values)"
+    expect_same(student.run(probe_count_tower, spec, scale), expected, call)
 
 
 # ------------------------------------------------------------------ predict
 
 
-def run_predict(student, rng, seed):
-    """predict on a seeded model whose Dropout(0.5) would change many of 64 predictions if it stayed on."""
+def predict_inputs(rng, rows: int = 64) -> tuple[list, dict, torch.Tensor]:
+    """A seeded model whose Dropout(0.5) would change many of 64 predictions if it stayed on, and its input."""
     inputs, hidden, classes = sizes(rng, 3, 5, 30)
     spec = [("linear", inputs, hidden, True, False), ("relu", False), ("dropout", False), ("linear", hidden, classes, True, False)]
-    model = build_from_spec(spec)
-    state = seeded_state(model, rng)
-    model.load_state_dict(state)
-    x = torch.randn(64, inputs, generator=rng)
-    return student.run(probe_predict, spec, state, x, seed), model, x
+    state = seeded_state({key: value.shape for key, value in build_from_spec(spec).state_dict().items()}, rng)
+    return spec, state, torch.randn(rows, inputs, generator=rng)
+
+
+def expect_prediction(student, reference, seed, spec, state, x) -> None:
+    expected = reference.compute(probe_predict, spec, state, x, seed)["prediction"]
+    got = student.run(probe_predict, spec, state, x, seed)
+    call = f"predict(a model with Dropout(0.5) in training mode, x of shape {tuple(x.shape)})"
+    if any(got["dropout_training"]):
+        fail(f"{call}: Dropout was still on while the model ran, so predictions are random; call model.eval() first")
+    expect_tensor(got["prediction"], expected, call)
 
 
 @check(points=2, hint="model.eval() turns Dropout off; then `with torch.no_grad(): return model(x).argmax(dim=1)`.")
 def test_predict(student, reference, rng, seed):
-    got, model, x = run_predict(student, rng, seed)
-    call = f"predict(a model with Dropout(0.5) in training mode, x of shape {tuple(x.shape)})"
-    if any(got["dropout_training"]):
-        fail(f"{call}: Dropout was still on while the model ran, so predictions are random; call model.eval() first")
-    expect_tensor(got["prediction"], reference.predict(model, x), call)
+    expect_prediction(student, reference, seed, *predict_inputs(rng))
+
+
+@check(
+    points=1,
+    hint="predict returns one class per row, shape (batch,), even for a batch of one: take argmax(dim=1) of the model's "
+    "output and don't squeeze it.",
+    hidden=True,
+)
+def test_predict_one_row(student, reference, rng, seed):
+    expect_prediction(student, reference, seed, *predict_inputs(rng, rows=1))
 
 
 @check(points=1, hint="Call model.eval() and don't switch back to model.train() afterwards: predict leaves the model in eval mode.")
 def test_predict_leaves_eval(student, rng, seed):
-    got, _, _ = run_predict(student, rng, seed)
+    got = student.run(probe_predict, *predict_inputs(rng), seed)
     still = got["training_after"]
     if still:
         which = "the model" if "" in still else f"its layer{'s' * (len(still) > 1)} {', '.join(still)}"
@@ -308,7 +368,7 @@ def test_predict_leaves_eval(student, rng, seed):
 
 @check(points=1, hint="Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded.")
 def test_predict_no_grad(student, rng, seed):
-    got, _, _ = run_predict(student, rng, seed)
+    got = student.run(probe_predict, *predict_inputs(rng), seed)
     if not got["grad_enabled"]:
         fail("predict never ran the model's layers; call model(x)")
     if any(got["grad_enabled"]):

@@ -1,10 +1,12 @@
 """Checks for exercise 5: SquaresDataset, the MNIST transform and dataset, make_loader, pixel_mean_std.
 
 Datasets and loaders never cross the sandbox: the probes read items and batches from them
-in the child and send back tensors. MNIST stays cheap to grade (see bench/bench_mnist_loading.py):
-a check reads a few seeded items, never a whole split, and the judge builds each
-reference split, and the reference's answers on it, once per process: a batch worker grades
-every student against them.
+in the child and send back tensors. The reference's side runs the same probes, or small functions
+below, through ``reference.compute``, so a check takes only plain answers from it, asked for before
+the student's code runs. MNIST stays cheap to grade (see bench/bench_mnist_loading.py): a check
+reads a few seeded items, never a whole split, and the judge builds each reference split, and the
+reference's answer on all training images, once per process: a batch worker grades every student
+against them.
 """
 
 import functools
@@ -23,15 +25,21 @@ MNIST_SIZES = {True: 60000, False: 10000}
 
 
 @functools.cache
-def reference_mnist(reference, root: str, train: bool):
+def reference_mnist(solutions, root: str, train: bool):
     """The reference's MNIST split, built once per process (~0.1 s each)."""
-    return reference.load_mnist(root, train)
+    return solutions.load_mnist(root, train)
+
+
+def reference_mnist_items(solutions, root: str, train: bool, indices: list[int]) -> list:
+    """Items of the reference's MNIST split."""
+    dataset = reference_mnist(solutions, root, train)
+    return [as_plain(dataset[i]) for i in indices]
 
 
 @functools.cache
-def reference_pixel_mean_std(reference, root: str) -> tuple[float, float]:
+def reference_pixel_mean_std(solutions, root: str) -> tuple[float, float]:
     """The reference's answer on all 60,000 training images, worked out once per process (~0.5 s)."""
-    return reference.pixel_mean_std(reference_mnist(reference, root, True).data)
+    return solutions.pixel_mean_std(reference_mnist(solutions, root, True).data)
 
 
 def split(train: bool) -> str:
@@ -114,6 +122,12 @@ def probe_mnist_batches(module, root, subset, batch_size, seed):
     return {"first": as_plain(next(iter(loader))), "batches": len(loader), "small": [as_plain(batch) for batch in small]}
 
 
+def probe_loader_workers(module, n, num_workers):
+    """How many worker processes make_loader's DataLoader would start (read from it: none is started)."""
+    loader = module.make_loader(TensorDataset(torch.arange(n)), num_workers=num_workers)
+    return {"type": type(loader).__name__, "num_workers": getattr(loader, "num_workers", None)}
+
+
 def probe_shuffle(module, n, batch_size, seed):
     dataset = TensorDataset(torch.arange(n))
     return {
@@ -139,12 +153,12 @@ def expect_dataset(got: dict, call: str, length: int) -> None:
 def test_squares_dataset(student, reference, rng):
     n = int(torch.randint(5, 200, (), generator=rng))
     indices = [0, n - 1, *seeded_indices(rng, 3, n)]
+    expected = reference.compute(probe_squares, n, indices)["items"]
     got = student.run(probe_squares, n, indices)
     call = f"SquaresDataset({n})"
     expect_dataset(got, call, n)
-    expected = reference.SquaresDataset(n)
-    for i, item in zip(indices, got["items"]):
-        expect_same(item, expected[i], f"{call}[{i}]")
+    for i, item, want in zip(indices, got["items"], expected):
+        expect_same(item, want, f"{call}[{i}]")
 
 
 @check(
@@ -154,13 +168,12 @@ def test_squares_dataset(student, reference, rng):
 )
 def test_squares_dataset_batches(student, reference, rng):
     n, batch_size = int(torch.randint(20, 100, (), generator=rng)), int(torch.randint(3, 9, (), generator=rng))
+    expected = reference.compute(probe_squares_batches, n, batch_size)["batches"]
     got = student.run(probe_squares_batches, n, batch_size)
     call = f"DataLoader(SquaresDataset({n}), batch_size={batch_size})"
     if "type" in got:
         fail(f"SquaresDataset({n}) is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
-    expect_same(
-        got["batches"], [list(batch) for batch in DataLoader(reference.SquaresDataset(n), batch_size=batch_size)], f"the batches of {call}"
-    )
+    expect_same(got["batches"], expected, f"the batches of {call}")
 
 
 # ------------------------------------------------------------------ mnist_transform and load_mnist
@@ -172,18 +185,33 @@ def test_squares_dataset_batches(student, reference, rng):
     "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std.",
 )
 def test_mnist_transform(student, reference, rng):
-    from PIL import Image
-
     images = torch.randint(0, 256, (3, 28, 28), generator=rng, dtype=torch.uint8)
     images[0] = 0  # an all-black image shows the mean directly: (0 - 0.1307) / 0.3081
+    calls = [f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)" for i in range(len(images))]
+    expect_transformed(student, reference, images, calls)
+
+
+def expect_transformed(student, reference, images, calls: list[str]) -> None:
+    """The student's mnist_transform() and the reference's, each called on every image (a uint8 (H, W) tensor)."""
+    expected = reference.compute(probe_transform, images)["outputs"]
     got = student.run(probe_transform, images)
     if "type" in got:
         fail(f"mnist_transform() returned a {got['type']}, which cannot be called on an image")
-    transform = reference.mnist_transform()
-    for i, (output, image) in enumerate(zip(got["outputs"], images)):
-        expect_tensor(
-            output, transform(Image.fromarray(image.numpy())), f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)"
-        )
+    for call, output, want in zip(calls, got["outputs"], expected):
+        expect_tensor(output, want, call)
+
+
+@check(
+    points=1,
+    hint="ToTensor turns a PIL image of any size into a (1, H, W) tensor: don't hard-code 28x28, and mind that a "
+    "PIL image's .size is (width, height), the other way round from a tensor's shape.",
+    hidden=True,
+)
+def test_mnist_transform_any_size(student, reference, rng):
+    height, width = (int(n) + 5 for n in torch.randperm(30, generator=rng)[:2])  # never square: 5..34 pixels, distinct
+    images = [torch.randint(0, 256, shape, generator=rng, dtype=torch.uint8) for shape in ((height, width), (width, height))]
+    calls = [f"mnist_transform()(a random {w}x{h} image, {h} rows of {w} pixels)" for h, w in (image.shape for image in images)]
+    expect_transformed(student, reference, images, calls)
 
 
 @check(
@@ -193,17 +221,17 @@ def test_mnist_transform(student, reference, rng):
 )
 def test_load_mnist(student, reference, rng, mnist_root):
     indices = {train: [0, *seeded_indices(rng, 3, size)] for train, size in MNIST_SIZES.items()}
+    expected = {train: reference.compute(reference_mnist_items, mnist_root, train, indices[train]) for train in MNIST_SIZES}
     got = student.run(probe_load_mnist, (mnist_root, Path(mnist_root)), indices)
     for train, size in MNIST_SIZES.items():
         part, call = got[split(train)], f"load_mnist(root, train={train})"
         if not part["is_dataset"]:
             fail(f"{call} returned a {part['type']}; expected a torch.utils.data.Dataset such as datasets.MNIST")
         expect_same(part["len"], size, f"len({call})")
-        expected = reference_mnist(reference, mnist_root, train)
-        for i, item in zip(indices[train], part["items"]):
+        for i, item, want in zip(indices[train], part["items"], expected[train]):
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
                 fail(f"{call}[{i}] gave an image of type {item[0].strip('<>')}; expected a tensor: pass transform=mnist_transform()")
-            expect_same(item, expected[i], f"{call}[{i}]")
+            expect_same(item, want, f"{call}[{i}]")
 
 
 # ------------------------------------------------------------------ make_loader
@@ -226,18 +254,34 @@ def is_permutation(got: list, expected: list, ordered: bool = False) -> bool:
 )
 def test_make_loader_shuffle(student, reference, rng, seed):
     n, batch_size = int(torch.randint(20, 60, (), generator=rng)), int(torch.randint(4, 11, (), generator=rng))
+    expected = reference.compute(probe_shuffle, n, batch_size, seed)
     got = student.run(probe_shuffle, n, batch_size, seed)
-    dataset = TensorDataset(torch.arange(n))
     call = f"make_loader(a dataset of 0..{n - 1}, batch_size={batch_size}"
-    in_order = [batch[0] for batch in reference.make_loader(dataset, batch_size=batch_size, shuffle=False)]
+    in_order = expected["in_order"]
     if is_permutation(got["in_order"], in_order) and not is_permutation(got["in_order"], in_order, ordered=True):
         fail(f"the batches of {call}, shuffle=False) came out shuffled; shuffle=False must keep the dataset's order")
     expect_same(got["in_order"], in_order, f"the batches of {call}, shuffle=False)")
-    shuffled = [batch[0] for batch in reference.make_loader(dataset, batch_size, True, 0, torch.Generator().manual_seed(seed))]
+    shuffled = expected["shuffled"]
     call = f"the batches of {call}, shuffle=True, generator=torch.Generator().manual_seed({seed}))"
     if is_permutation(got["shuffled"], shuffled, ordered=True):
         fail(f"{call} kept the items in order; expected them shuffled")
     expect_same(got["shuffled"], shuffled, call)
+
+
+@check(
+    points=1,
+    hint="Pass num_workers=num_workers on to the DataLoader, like every other argument of make_loader: "
+    "a teacher's loader reads its batches in that many worker processes.",
+    hidden=True,
+)
+def test_make_loader_num_workers(student, reference, rng):
+    n, num_workers = int(torch.randint(10, 40, (), generator=rng)), int(torch.randint(1, 5, (), generator=rng))
+    expected = reference.compute(probe_loader_workers, n, num_workers)
+    got = student.run(probe_loader_workers, n, num_workers)
+    call = f"make_loader(a dataset of 0..{n - 1}, num_workers={num_workers})"
+    if got["num_workers"] is None:
+        fail(f"{call} returned a {got['type']}; expected a torch.utils.data.DataLoader")
+    expect_same(got["num_workers"], expected["num_workers"], f"{call}.num_workers")
 
 
 @check(
@@ -250,14 +294,14 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
     # Few items are read: the first shuffled batch and a small subset for the partial batch (see bench/).
     batch_size = int(torch.randint(4, 9, (), generator=rng))
     subset = 2 * batch_size + int(torch.randint(1, batch_size, (), generator=rng))
+    expected = reference.compute(probe_mnist_batches, mnist_root, subset, batch_size, seed)
     got = student.run(probe_mnist_batches, mnist_root, subset, batch_size, seed)
-    test = reference_mnist(reference, mnist_root, False)
     call = f"make_loader(MNIST test, generator=torch.Generator().manual_seed({seed}))"
-    first = next(iter(reference.make_loader(test, generator=torch.Generator().manual_seed(seed))))
+    first = expected["first"]
     expect_same(shapes([got["first"]]), shapes([first]), f"the shapes of the first batch of {call}")
     expect_same(got["first"], first, f"the first batch of {call}")
-    expect_same(got["batches"], math.ceil(len(test) / 64), f"len({call})")
-    small = list(reference.make_loader(Subset(test, range(subset)), batch_size=batch_size, shuffle=False))
+    expect_same(got["batches"], math.ceil(MNIST_SIZES[False] / 64), f"len({call})")
+    small = expected["small"]
     call = f"make_loader(the first {subset} MNIST test images, batch_size={batch_size}, shuffle=False)"
     expect_same(shapes(got["small"]), shapes(small), f"the batch shapes of {call}")
     expect_same(got["small"], small, f"the batches of {call}")
@@ -273,11 +317,8 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
 )
 def test_pixel_mean_std(student, reference, rng):
     images = torch.randint(0, 256, (int(torch.randint(2, 6, (), generator=rng)), 4, 4), generator=rng, dtype=torch.uint8)
-    expect_same(
-        student.call("pixel_mean_std", images),
-        reference.pixel_mean_std(images),
-        f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})",
-    )
+    expected = reference.pixel_mean_std(images)
+    expect_same(student.call("pixel_mean_std", images), expected, f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})")
 
 
 @check(
@@ -287,6 +328,6 @@ def test_pixel_mean_std(student, reference, rng):
 )
 @pytest.mark.timeout(20)
 def test_pixel_mean_std_mnist(student, reference, mnist_root):
+    expected = reference.compute(reference_pixel_mean_std, mnist_root)
     got = student.run(probe_pixel_mean_std_mnist, mnist_root)
-    expected = reference_pixel_mean_std(reference, mnist_root)
     expect_same(got, expected, "pixel_mean_std(the MNIST training images)")

@@ -1,10 +1,12 @@
 """Checks for exercise 6: the MNIST training loop, checkpoints, and the accuracy goal.
 
 The small checks build the tutorial's network themselves (``tutorial_net``) with weights drawn
-from the check's seed, so that a check of ``train_epoch`` tests ``train_epoch`` alone; the
-reference runs here on the same weights, batches and dropout seed. The accuracy check trains
-the student's own ``MNISTClassifier`` with the student's ``fit`` in the child, and this
-process scores the weights that come back with the reference architecture.
+from the check's seed, so that a check of ``train_epoch`` tests ``train_epoch`` alone; each first
+asks the reference for plain answers on the same weights, batches and dropout seed (a function
+given to ``reference.compute``), then runs the student. The accuracy check trains the student's
+own ``MNISTClassifier`` with the student's ``fit`` in the child, and this process scores the
+weights that come back with ``tutorial_net``: it needs no reference, so a student release runs it
+as the teacher's kit does.
 
 The teacher sets the accuracy goal with two environment variables (see ``mnist_tensors.goal``):
 ``GRADER_MNIST_EPOCHS`` (default 5) and ``GRADER_MNIST_THRESHOLD`` (percent, default 97.0).
@@ -62,12 +64,6 @@ def labels(rng, count: int) -> torch.Tensor:
     return torch.randint(0, 10, (count,), generator=rng)
 
 
-def reference_net(reference, state: dict) -> nn.Module:
-    net = reference.MNISTClassifier()
-    net.load_state_dict(state)
-    return net
-
-
 def adam_step(model, optimizer, inputs, targets) -> None:
     """One training step done by the grader, so that an optimizer has state to save; in eval
     mode, so that no dropout mask makes two runs of it differ."""
@@ -107,6 +103,36 @@ def probe_model(module, state, inputs, seed):
     return {"keys": keys, "eval": evaluation, "train": training}
 
 
+def reference_classifier(solutions, state: dict) -> nn.Module:
+    """The reference's MNISTClassifier with ``state`` loaded; for the functions given to ``reference.compute``."""
+    net = solutions.MNISTClassifier()
+    net.load_state_dict(state)
+    return net
+
+
+def classifier_outputs(solutions, state, inputs, seed) -> dict:
+    """The reference MNISTClassifier's outputs with ``state``: in eval mode, then in train mode after manual_seed(seed)."""
+    net = reference_classifier(solutions, state)
+    net.eval()
+    with torch.no_grad():
+        evaluation = net(inputs)
+    net.train()
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return {"eval": evaluation, "train": net(inputs)}
+
+
+def expect_model(got, expected: dict, seed: int, shown: str) -> None:
+    """Compare ``probe_model``'s findings with ``classifier_outputs``; ``shown`` describes the images."""
+    keys = {key: tuple(shape) for key, shape in SHAPES.items()}
+    if got["keys"] != keys:
+        fail(f"MNISTClassifier().state_dict() has keys and shapes {got['keys']}; expected {keys}")
+    expect_tensor(got["eval"], expected["eval"], f"MNISTClassifier in eval mode, on {shown},")
+    expect_tensor(
+        got["train"], expected["train"], f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)"
+    )
+
+
 @check(
     points=2,
     hint="self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
@@ -114,20 +140,22 @@ def probe_model(module, state, inputs, seed):
 )
 def test_model(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 8)
+    expected = reference.compute(classifier_outputs, state, inputs, seed)
     got = student.run(probe_model, state, inputs, seed)
-    expected = {key: tuple(shape) for key, shape in SHAPES.items()}
-    if got["keys"] != expected:
-        fail(f"MNISTClassifier().state_dict() has keys and shapes {got['keys']}; expected {expected}")
-    net = reference_net(reference, state)
-    net.eval()
-    with torch.no_grad():
-        expect_tensor(got["eval"], net(inputs), "MNISTClassifier in eval mode, on 8 images of shape (1, 28, 28),")
-    net.train()
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(seed)
-        expect_tensor(
-            got["train"], net(inputs), f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)"
-        )
+    expect_model(got, expected, seed, "8 images of shape (1, 28, 28)")
+
+
+@check(
+    points=1,
+    hint="Flatten keeps the batch dimension, whatever its size: nn.Flatten() (or x.flatten(1)), never x.squeeze() or "
+    "a view with a fixed batch size, which break on a batch of one image.",
+    hidden=True,
+)
+def test_model_on_one_image(student, reference, rng, seed):
+    state, inputs = initial_state(rng), images(rng, 1)
+    expected = reference.compute(classifier_outputs, state, inputs, seed)
+    got = student.run(probe_model, state, inputs, seed)
+    expect_model(got, expected, seed, "a batch of 1 image of shape (1, 28, 28)")
 
 
 # ----------------------------------------------------------------- train_epoch
@@ -144,16 +172,16 @@ def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
     return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "stale": trace.stale, "had_grad": optimizer.had_grad}
 
 
-@check(
-    points=3,
-    hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
-    "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().",
-)
-def test_train_epoch(student, reference, rng, seed):
-    batches, lr = 3, 0.05
-    state, inputs, targets = initial_state(rng), images(rng, batches * BATCH_SIZE), labels(rng, batches * BATCH_SIZE)
-    got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
-    call = f"train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))"
+def trained_epoch(solutions, state, inputs, targets, batch_size, seed, lr) -> dict:
+    """The reference train_epoch on ``tutorial_net(state)`` with SGD(lr), after manual_seed(seed): its loss and the weights."""
+    net = tutorial_net(state)
+    loader, optimizer = mnist_tensors.batch_loader(inputs, targets, batch_size), torch.optim.SGD(net.parameters(), lr=lr)
+    torch.manual_seed(seed)
+    return {"loss": solutions.train_epoch(net, loader, nn.CrossEntropyLoss(), optimizer, "cpu"), "state": state_of(net)}
+
+
+def expect_epoch(got, expected: dict, call: str, batches: int) -> None:
+    """Compare ``probe_train_epoch``'s findings with ``trained_epoch``; ``call`` describes the call, of ``batches`` batches."""
     if len(got["modes"]) < batches:
         fail(
             f"{call} ran the model on {len(got['modes'])} of the {batches} batches: does the loop end early (a return or break inside it)?"
@@ -167,19 +195,36 @@ def test_train_epoch(student, reference, rng, seed):
             f"{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
             f"call optimizer.zero_grad() for every batch"
         )
-    net = reference_net(reference, state)
-    net.eval()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        expected = reference.train_epoch(
-            net,
-            mnist_tensors.batch_loader(inputs, targets, BATCH_SIZE),
-            nn.CrossEntropyLoss(),
-            torch.optim.SGD(net.parameters(), lr=lr),
-            "cpu",
-        )
-    expect_state(got["state"], state_of(net), f"after {call}")
-    expect_number(got["loss"], expected, f"{call} (the mean of the batch losses)")
+    expect_state(got["state"], expected["state"], f"after {call}")
+    expect_number(got["loss"], expected["loss"], f"{call} (the mean of the batch losses)")
+
+
+@check(
+    points=3,
+    hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
+    "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().",
+)
+def test_train_epoch(student, reference, rng, seed):
+    batches, lr = 3, 0.05
+    state, inputs, targets = initial_state(rng), images(rng, batches * BATCH_SIZE), labels(rng, batches * BATCH_SIZE)
+    expected = reference.compute(trained_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
+    got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
+    expect_epoch(got, expected, f"train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))", batches)
+
+
+@check(
+    points=1,
+    hint="The mean batch loss is the sum of loss.item() divided by the number of batches (len(loader)), "
+    "also when the last batch is smaller: not a mean over samples, and no batch size written into the code.",
+    hidden=True,
+)
+def test_train_epoch_with_a_short_last_batch(student, reference, rng, seed):
+    count, batch_size, lr = 100, 32, 0.1  # batches of 32, 32, 32 and 4
+    state, inputs, targets = initial_state(rng), images(rng, count), labels(rng, count)
+    expected = reference.compute(trained_epoch, state, inputs, targets, batch_size, seed, lr)
+    got = student.run(probe_train_epoch, state, inputs, targets, batch_size, seed, lr)
+    call = f"train_epoch(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss(), SGD(lr={lr}))"
+    expect_epoch(got, expected, call, math.ceil(count / batch_size))
 
 
 # ----------------------------------------------------------------- evaluate
@@ -194,6 +239,19 @@ def probe_evaluate(module, state, inputs, targets, batch_size):
     return {"result": plain_view(result), "modes": trace.modes, "grad": trace.grad, "state": state_of(model)}
 
 
+def predictions(solutions, state, inputs) -> torch.Tensor:
+    """The classes the reference MNISTClassifier with ``state`` predicts, in eval mode: half the targets are these."""
+    net = reference_classifier(solutions, state)
+    net.eval()
+    with torch.no_grad():
+        return net(inputs).argmax(dim=1)
+
+
+def evaluation(solutions, state, inputs, targets, batch_size) -> tuple[float, float]:
+    """The reference evaluate of ``tutorial_net(state)``: (mean batch loss, accuracy in percent)."""
+    return solutions.evaluate(tutorial_net(state), mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
+
+
 @check(
     points=2,
     hint="model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
@@ -202,10 +260,9 @@ def probe_evaluate(module, state, inputs, targets, batch_size):
 def test_evaluate(student, reference, rng):
     count, batch_size = 100, 32  # the last batch holds 4: accuracy is over samples, not a mean over batches
     state, inputs = initial_state(rng), images(rng, count)
-    net = reference_net(reference, state).eval()
-    with torch.no_grad():
-        predicted = net(inputs).argmax(dim=1)
+    predicted = reference.compute(predictions, state, inputs)
     targets = torch.where(torch.rand(count, generator=rng) < 0.5, predicted, labels(rng, count))
+    loss, accuracy = reference.compute(evaluation, state, inputs, targets, batch_size)
     got = student.run(probe_evaluate, state, inputs, targets, batch_size)
     call = f"evaluate(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss())"
     if any(got["modes"]):
@@ -213,7 +270,6 @@ def test_evaluate(student, reference, rng):
     if any(got["grad"]):
         fail(f"{call} ran the model with gradients on: put the loop inside `with torch.no_grad():`")
     expect_state(got["state"], state, f"after {call}", "evaluate must not change the weights")
-    loss, accuracy = reference.evaluate(net, mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
     result = got["result"]
     if type(result) not in (tuple, list) or len(result) != 2:
         fail(f"{call} returned {describe(result)}; expected a tuple (mean batch loss, accuracy in percent)")
@@ -388,6 +444,44 @@ def test_fit_history(student, rng, seed):
     expect_number(saved["loss"], history[-1]["train_loss"], f"the loss in runs/first/last.pt after {call} (the epoch's train loss)")
 
 
+def probe_fit_lr(module, state, train, test, seed, lr):
+    few_threads()
+    model = tutorial_net(state)
+    train_loader, test_loader = small_loaders(train, test, seed)
+    torch.manual_seed(seed)
+    module.fit(model, train_loader, test_loader, epochs=1, lr=lr, device="cpu")
+    return state_of(model)
+
+
+def adam_epoch(solutions, state, train, test, seed, lr) -> dict:
+    """The weights after one epoch of the reference train_epoch with Adam(lr): what fit(..., epochs=1, lr=lr) trains."""
+    net = tutorial_net(state)
+    train_loader, _ = small_loaders(train, test, seed)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    torch.manual_seed(seed)
+    solutions.train_epoch(net, train_loader, nn.CrossEntropyLoss(), optimizer, "cpu")
+    return state_of(net)
+
+
+@check(
+    points=2,
+    hint="fit must train with the lr it is given: optimizer = torch.optim.Adam(model.parameters(), lr=lr); "
+    "Adam(model.parameters()) alone always uses 1e-3, the default.",
+    hidden=True,
+)
+def test_fit_learning_rate(student, reference, rng, seed):
+    lr = 0.01
+    state, train, test = initial_state(rng), (images(rng, 96), labels(rng, 96)), (images(rng, 32), labels(rng, 32))
+    expected = reference.compute(adam_epoch, state, train, test, seed, lr)
+    got = student.run(probe_fit_lr, state, train, test, seed, lr)
+    expect_state(
+        got,
+        expected,
+        f"after fit(model, train_loader, test_loader, epochs=1, lr={lr})",
+        f"expected the weights of one epoch with torch.optim.Adam(model.parameters(), lr={lr}): give Adam the lr that fit is given",
+    )
+
+
 def probe_resume(module, state, other, train, test, seed):
     few_threads()
     straight, first_half, resumed = tutorial_net(state), tutorial_net(state), tutorial_net(other)
@@ -472,9 +566,9 @@ def history_rows(history) -> list | None:
     ]
 
 
-def measured_accuracy(reference, state: dict, root: str) -> float:
-    """Test accuracy in percent of the reference architecture with ``state``, on all 10,000 test images."""
-    net = reference_net(reference, state).eval()
+def measured_accuracy(state: dict, root: str) -> float:
+    """Test accuracy in percent of the tutorial's network (the grader's own) with ``state``, on all 10,000 test images."""
+    net = tutorial_net(state).eval()
     test_images, test_labels = mnist_tensors.load(root, train=False)
     with torch.no_grad():
         correct = sum(int((net(x).argmax(dim=1) == y).sum()) for x, y in zip(test_images.split(2000), test_labels.split(2000)))
@@ -496,7 +590,7 @@ def mnist_training(settings, seed) -> tuple:
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed
-def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root, data):
+def test_mnist_accuracy(student, seed, settings, device, mnist_root, data):
     epochs, threshold = mnist_tensors.goal()
     got = student.run_head_start(mnist_training, seed)
     # Recorded before any verdict, so that a student whose training fails sees its curves too.
@@ -510,7 +604,7 @@ def test_mnist_accuracy(student, reference, seed, settings, device, mnist_root, 
         fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
     if not all(torch.isfinite(value).all() for value in state.values()):
         fail(f"after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged")
-    accuracy = trained["measured_accuracy"] = measured_accuracy(reference, state, mnist_root)
+    accuracy = trained["measured_accuracy"] = measured_accuracy(state, mnist_root)
     if accuracy < threshold:
         ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
         fail(

@@ -4,7 +4,9 @@ Without a GPU, the probes simulate one in the child: they patch ``torch.cuda.is_
 and ``device_count``, record the ``map_location`` given to ``torch.load``, and use the
 ``meta`` device (shapes, no values) wherever a second device is needed. The ``cuda_*``
 checks run real CUDA when the run's device is cuda (``grade 7 --device cuda``); elsewhere
-they are skipped and say why. This process never touches CUDA itself.
+they are skipped and say why, after asking the reference for their answers, so that a student
+release recorded on a machine without a GPU holds what they ask for on one. This process never
+touches CUDA itself.
 """
 
 from __future__ import annotations
@@ -98,9 +100,20 @@ def layout(value, original, with_values: bool):
     return "same object" if value is original else f"<another {type(value).__name__}>"
 
 
+MOVES = (("meta", META, False), ("cpu", "cpu", True))  # a second device without values, then the CPU with them
+OBJ = (
+    "obj = {'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
+    "'meta': {'name': 'batch', 'weights': tensor, 'marker': an object}, 'step': 7, 'none': None}"
+)
+
+
+def seeded_tensors(rng) -> list[torch.Tensor]:
+    return [torch.randn(shape, generator=rng) for shape in ((3, 2), (4,), (2, 2), (5,))]
+
+
 def probe_move_to(module, tensors):
     found = {}
-    for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
+    for name, device, with_values in MOVES:
         original = nested(tensors)
         found[name] = layout(module.move_to(original, device), original, with_values)
     return found
@@ -129,28 +142,46 @@ def first_difference(got, expected, where: str) -> str | None:
     return None
 
 
+def moved_layout(solutions, tensors, device, with_values: bool):
+    """The layout of what the reference's move_to makes of ``nested(tensors)`` on ``device``."""
+    original = nested(tensors)
+    return layout(solutions.move_to(original, device), original, with_values)
+
+
 @check(
     points=2,
     hint="Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
     "tuple: tuple(...) (not a list); anything else: return obj unchanged.",
 )
 def test_move_to(student, reference, rng):
-    tensors = [
-        torch.randn(3, 2, generator=rng),
-        torch.randn(4, generator=rng),
-        torch.randn(2, 2, generator=rng),
-        torch.randn(5, generator=rng),
-    ]
+    tensors = seeded_tensors(rng)
+    expected = {name: reference.compute(moved_layout, tensors, device, with_values) for name, device, with_values in MOVES}
     got = student.run(probe_move_to, tensors)
-    for name, device, with_values in (("meta", META, False), ("cpu", "cpu", True)):
-        original = nested(tensors)
-        expected = layout(reference.move_to(original, device), original, with_values)
-        problem = first_difference(got[name], expected, f"move_to(obj, {str(device)!r})")
+    for name, device, _ in MOVES:
+        problem = first_difference(got[name], expected[name], f"move_to(obj, {str(device)!r})")
         if problem:
-            fail(
-                f"{problem}, where obj = {{'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
-                f"'meta': {{'name': 'batch', 'weights': tensor, 'marker': an object}}, 'step': 7, 'none': None}}"
-            )
+            fail(f"{problem}, where {OBJ}")
+
+
+def probe_move_to_original(module, tensors):
+    original = nested(tensors)
+    module.move_to(original, META)
+    return layout(original, original, False)  # after the move: where obj's own tensors are now
+
+
+@check(
+    points=1,
+    hint="Build new containers ({k: move_to(v, device) for k, v in obj.items()}, [...], tuple(...)) instead of "
+    "assigning into obj: the caller's batch must stay where it was.",
+    hidden=True,
+)
+def test_move_to_keeps_the_original(student, rng):
+    tensors = seeded_tensors(rng)
+    found = student.run(probe_move_to_original, tensors)
+    obj = nested(tensors)
+    problem = first_difference(found, layout(obj, obj, False), "obj")
+    if problem:
+        fail(f"after move_to(obj, 'meta'), {problem}: move_to changed the containers it was given, where {OBJ}; build new ones instead")
 
 
 # ----------------------------------------------------------------- model_device
@@ -270,31 +301,36 @@ def test_parallelize(student, rng):
 # ----------------------------------------------------------------- train_step
 
 
-def probe_train_step(module, state, batches, lr, device):
+CRITERIA = {"CrossEntropyLoss": nn.CrossEntropyLoss, "MSELoss": nn.MSELoss}  # by name: a child and the reference get plain data
+
+
+def probe_train_step(module, state, batches, lr, device, loss="CrossEntropyLoss"):
     few_threads()
     model = small_net(state).to(device)
     trace, optimizer = Trace(model), WatchedSGD(model.parameters(), lr)
-    losses = [plain_view(module.train_step(model, batch, nn.CrossEntropyLoss(), optimizer, device)) for batch in batches]
+    losses = [plain_view(module.train_step(model, batch, CRITERIA[loss](), optimizer, device)) for batch in batches]
     return {"losses": losses, "state": state_of(model), "had_grad": optimizer.had_grad, "stale": trace.stale}
 
 
-def expected_steps(reference, state, batches, lr):
+def reference_steps(solutions, state, batches, lr, loss="CrossEntropyLoss"):
+    """The reference's losses and weights after one train_step per batch, on the CPU, with SGD(lr)."""
     model = small_net(state)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = [reference.train_step(model, batch, nn.CrossEntropyLoss(), optimizer, "cpu") for batch in batches]
+    losses = [solutions.train_step(model, batch, CRITERIA[loss](), optimizer, "cpu") for batch in batches]
     return losses, state_of(model)
 
 
-def expect_steps(got, reference, state, batches, lr, call, atol=1e-5):
+def expect_steps(got, expected, call, atol=1e-5):
+    """Compare the student's steps (``probe_train_step``) with the reference's (``reference_steps``)."""
     if got["had_grad"] and not got["had_grad"][0]:
         fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() first")
     if any(got["stale"]):
         fail(f"{call} ran loss.backward() while the previous step's gradients were still there: call optimizer.zero_grad() first")
-    losses, weights = expected_steps(reference, state, batches, lr)
+    losses, weights = expected
     if len(got["losses"]) != len(losses):
         fail(f"{call} gave {len(got['losses'])} losses; expected {len(losses)}")
-    for index, (loss, expected) in enumerate(zip(got["losses"], losses)):
-        expect_number(loss, expected, f"the loss from step {index + 1} of {call}", atol=atol)
+    for index, (loss, value) in enumerate(zip(got["losses"], losses)):
+        expect_number(loss, value, f"the loss from step {index + 1} of {call}", atol=atol)
     expect_same(got["state"], weights, f"the weights after {call}", atol=atol)
 
 
@@ -305,10 +341,26 @@ def expect_steps(got, reference, state, batches, lr, call, atol=1e-5):
 )
 def test_train_step(student, reference, rng):
     state, batches, lr = random_state(rng), [batch(rng), batch(rng)], 0.1
+    expected = reference.compute(reference_steps, state, batches, lr)
     got = student.run(probe_train_step, state, batches, lr, "cpu")
-    expect_steps(
-        got, reference, state, batches, lr, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')"
-    )
+    expect_steps(got, expected, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')")
+
+
+def regression_batch(rng, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.randn(count, 6, generator=rng), torch.randn(count, 4, generator=rng)
+
+
+@check(
+    points=2,
+    hint="Use the criterion and the optimizer that train_step is given, whatever they are: loss = criterion(model(inputs), targets), "
+    "then optimizer.step(); never a loss function or an optimizer of its own.",
+    hidden=True,
+)
+def test_train_step_with_another_loss(student, reference, rng):
+    state, batches, lr = random_state(rng), [regression_batch(rng, 5) for _ in range(3)], 0.03
+    expected = reference.compute(reference_steps, state, batches, lr, "MSELoss")
+    got = student.run(probe_train_step, state, batches, lr, "cpu", "MSELoss")
+    expect_steps(got, expected, "three calls of train_step(model, a batch of 5 with float targets, nn.MSELoss(), SGD(lr=0.03), 'cpu')")
 
 
 # ----------------------------------------------------------------- real CUDA, where the run has it
@@ -347,14 +399,14 @@ def probe_cuda_devices(module, state, tensors):
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_devices(student, reference, rng, device):
+    state, tensors = random_state(rng), [torch.randn(3, 2, generator=rng) for _ in range(4)]
+    # Asked before the skip: a release recorded on a CPU machine then holds what a GPU machine's replay asks for.
+    expected = retarget(reference.compute(moved_layout, tensors, META, False), "cuda")
     if device != "cuda":
         pytest.skip(NO_GPU)
-    state, tensors = random_state(rng), [torch.randn(3, 2, generator=rng) for _ in range(4)]
     got = student.run(probe_cuda_devices, state, tensors)
     expect_device(got["picked"], torch.device("cuda"), "pick_device() on a machine with a GPU")
     expect_device(got["model"], torch.device("cuda:0"), "model_device(model.cuda())")
-    original = nested(tensors)
-    expected = retarget(layout(reference.move_to(original, META), original, False), "cuda")
     problem = first_difference(got["moved"], expected, "move_to(obj, torch.device('cuda'))")
     if problem:
         fail(problem)
@@ -386,11 +438,12 @@ def probe_cuda_training(module, state, other, batches, lr):
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_training(student, reference, rng, device):
+    state, other, batches, lr = random_state(rng), random_state(rng), [batch(rng), batch(rng)], 0.1
+    expected = reference.compute(reference_steps, state, batches, lr)  # before the skip, as in test_cuda_devices
     if device != "cuda":
         pytest.skip(NO_GPU)
-    state, other, batches, lr = random_state(rng), random_state(rng), [batch(rng), batch(rng)], 0.1
     got = student.run(probe_cuda_training, state, other, batches, lr)
-    expect_steps(got, reference, state, batches, lr, "two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')", atol=1e-4)
+    expect_steps(got, expected, "two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')", atol=1e-4)
     for name, where, call in (
         ("on_cpu", "cpu", "load_to_device(weights saved on cuda, model, 'cpu')"),
         ("on_gpu", "cuda", "load_to_device(weights saved on the CPU, model, 'cuda')"),

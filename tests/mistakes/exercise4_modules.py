@@ -117,4 +117,41 @@ class SimpleNetwork(nn.Module):
 """,
         ("simple_network_structure", "simple_network_forward"),
     ),
+    Mistake(
+        "forward flattens its input to (batch, -1), as the MNIST tutorial's network does",
+        """
+class SimpleNetwork(nn.Module):
+    def __init__(self, input_size, hidden_size, output_size):
+        super().__init__()
+        self.linear1 = nn.Linear(input_size, hidden_size)
+        self.activation = nn.ReLU()
+        self.linear2 = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        return self.linear2(self.activation(self.linear1(x)))
+""",
+        ("simple_network_forward_other_shapes",),
+    ),
+    Mistake(
+        "count_parameters written for an nn.Sequential only: it iterates over the layers",
+        """
+def count_parameters(model):
+    total = 0
+    for layer in model:
+        total += sum(p.numel() for p in layer.parameters() if p.requires_grad)
+    return total
+""",
+        ("count_parameters_any_module",),
+    ),
+    Mistake(
+        "predict squeezes the model's output, so a batch of one gives a 0-d tensor",
+        """
+def predict(model, x):
+    model.eval()
+    with torch.no_grad():
+        return model(x).squeeze().argmax(dim=-1)
+""",
+        ("predict_one_row",),
+    ),
 ]

@@ -123,4 +123,23 @@ def pixel_mean_std(images):
 """,
         ("pixel_mean_std", "pixel_mean_std_mnist"),
     ),
+    Mistake(
+        "num_workers not passed on",
+        """
+def make_loader(dataset, batch_size=64, shuffle=True, num_workers=0, generator=None):
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+""",
+        ("make_loader_num_workers",),
+    ),
+    Mistake(
+        "a hand-written ToTensor that takes PIL's (width, height) for the tensor's shape",
+        """
+def mnist_transform():
+    def transform(image):
+        pixels = torch.tensor(list(image.getdata()), dtype=torch.float32).reshape(1, *image.size) / 255
+        return (pixels - 0.1307) / 0.3081
+    return transform
+""",
+        ("mnist_transform_any_size",),
+    ),
 ]

@@ -1,3 +1,5 @@
+"""Realistic mistakes with devices. The last two pass every public check and are caught by a teacher's hidden one alone."""
+
 from tests.mistakes import Mistake
 
 MISTAKES = [
@@ -61,5 +63,38 @@ def train_step(model, batch, criterion, optimizer, device):
     return loss
 """,
         ("train_step",),
+    ),
+    Mistake(
+        "move_to assigning into the containers it is given",
+        """
+def move_to(obj, device):
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        for key in obj:
+            obj[key] = move_to(obj[key], device)
+        return obj
+    if isinstance(obj, list):
+        for index, item in enumerate(obj):
+            obj[index] = move_to(item, device)
+        return obj
+    if isinstance(obj, tuple):
+        return tuple(move_to(item, device) for item in obj)
+    return obj
+""",
+        ("move_to_keeps_the_original",),
+    ),
+    Mistake(
+        "train_step with a loss of its own",
+        """
+def train_step(model, batch, criterion, optimizer, device):
+    inputs, targets = move_to(batch, device)
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+""",
+        ("train_step_with_another_loss",),
     ),
 ]

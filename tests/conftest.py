@@ -18,6 +18,7 @@ from grader.sandbox import layers
 from grader.settings import Settings
 
 KIT = registry.KIT_ROOT
+EX1_POINTS = engine.max_points(registry.EXERCISES[0])  # what full marks on exercise 1 are, hidden checks included
 # No test writes a history into the kit's own exercises/ (grade 1 would); the tests of the history turn it on in tmp_path.
 os.environ[history.ENV] = "off"
 

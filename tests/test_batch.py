@@ -176,50 +176,50 @@ def graded(tmp_path_factory):
 
 EXPECTED_ROWS = [
     ["student", E1, E2, "total", "max", "status", "note", "seed"],
-    ["ada", "17", "10", "27", "27", "graded", "", str(SEED)],
-    ["ben", "17", "10", "27", "27", "graded", "", str(SEED)],
-    ["cleo", "15", "0", "15", "27", "missing", f"missing {E2}", str(SEED)],
-    ["dan", "15", "10", "25", "27", "graded", "", str(SEED)],
-    ["eve", "0", "0", "0", "27", "empty", "the folder is empty", str(SEED)],
+    ["ada", "18", "12", "30", "30", "graded", "", str(SEED)],
+    ["ben", "18", "12", "30", "30", "graded", "", str(SEED)],
+    ["cleo", "16", "0", "16", "30", "missing", f"missing {E2}", str(SEED)],
+    ["dan", "16", "12", "28", "30", "graded", "", str(SEED)],
+    ["eve", "0", "0", "0", "30", "empty", "the folder is empty", str(SEED)],
     [
         "finn",
         "0",
-        "10",
-        "10",
-        "27",
+        "12",
+        "12",
+        "30",
         "error",
         f"{E1}: could not import {E1}.py: your code raised SyntaxError at line 1 of {E1}.py: expected ':' (line 1: def make_scalar(value))",
         str(SEED),
     ],
-    ["gus", "16", "10", "26", "27", "timeout", f"{E1}::make_scalar timeout", str(SEED)],
-    ["hana", "16", "10", "26", "27", "memory", f"{E1}::make_vector memory", str(SEED)],
-    ["ivan", "16", "10", "26", "27", "crashed", f"{E1}::make_matrix crashed", str(SEED)],
-    ["jack", "17", "10", "27", "27", "graded", "", str(SEED)],
-    ["kim", "16", "10", "26", "27", "graded", "", str(SEED)],
-    ["lou", "17", "10", "27", "27", "graded", "", str(SEED)],
+    ["gus", "17", "12", "29", "30", "timeout", f"{E1}::make_scalar timeout", str(SEED)],
+    ["hana", "16", "12", "28", "30", "memory", f"{E1}::make_vector memory; {E1}::make_vector_empty memory", str(SEED)],
+    ["ivan", "17", "12", "29", "30", "crashed", f"{E1}::make_matrix crashed", str(SEED)],
+    ["jack", "18", "12", "30", "30", "graded", "", str(SEED)],
+    ["kim", "17", "12", "29", "30", "graded", "", str(SEED)],
+    ["lou", "18", "12", "30", "30", "graded", "", str(SEED)],
     [
         "max",
         "0",
         "0",
         "0",
-        "27",
+        "30",
         "bad_zip",
         "max.zip compresses 'padding.bin' more than 200:1 (a zip bomb?); it was not unpacked",
         str(SEED),
     ],
-    ["ned", "0", "0", "0", "27", "bad_zip", "ned.zip holds an unsafe path '../exercise1_tensors.py'; it was not unpacked", str(SEED)],
-    ["olga", "0", "0", "0", "27", "not_python", f"{E1}.py is not Python source (it holds binary data)", str(SEED)],
+    ["ned", "0", "0", "0", "30", "bad_zip", "ned.zip holds an unsafe path '../exercise1_tensors.py'; it was not unpacked", str(SEED)],
+    ["olga", "0", "0", "0", "30", "not_python", f"{E1}.py is not Python source (it holds binary data)", str(SEED)],
     [
         "pat",
         "0",
         "0",
         "0",
-        "27",
+        "30",
         "no_exercise_files",
         f"no exercise file found (looked for {E1}.py, {E2}.py); found ex1.py, homework.txt",
         str(SEED),
     ],
-    ["quinn", "0", "10", "10", "27", "unreadable", f"{E1}.py is a link to a file outside the submission", str(SEED)],
+    ["quinn", "0", "12", "12", "30", "unreadable", f"{E1}.py is a link to a file outside the submission", str(SEED)],
 ]
 
 
@@ -235,7 +235,7 @@ def test_the_layout_progress_and_class_means_are_shown(graded):
     assert "Layout: one folder or .zip per student (14 folder(s), 3 zip(s)); ignored 1 other file(s): README.txt" in stderr
     assert "17/17 students" in stderr and "ETA" in stderr
     means = [line.split() for line in stdout.splitlines()[:4]]
-    assert means == [["exercise", "mean", "max"], [E1, "9.53", "17"], [E2, "6.47", "10"], ["total", "16.00", "27"]]
+    assert means == [["exercise", "mean", "max"], [E1, "10.06", "18"], [E2, "7.76", "12"], ["total", "17.82", "30"]]
     assert f"grades    {out / 'grades.csv'}" in stdout
 
 
@@ -269,14 +269,14 @@ def test_results_hold_one_grade_document_per_student(graded):
 def test_a_hostile_submission_costs_only_its_own_check(graded):
     by_student = {r["batch"]["student"]: r for r in results(graded[1])}
     expected = {
-        "gus": ("make_scalar", "timeout"),
-        "hana": ("make_vector", "memory"),
-        "ivan": ("make_matrix", "crashed"),
-        "kim": ("ones_matrix", "failed"),
+        "gus": [("make_scalar", "timeout")],
+        "hana": [("make_vector", "memory"), ("make_vector_empty", "memory")],  # both checks of the hoarding make_vector
+        "ivan": [("make_matrix", "crashed")],
+        "kim": [("ones_matrix", "failed")],
     }
-    for student, (name, status) in expected.items():
+    for student, checks_lost in expected.items():
         lost = [(c["name"], c["status"]) for p in by_student[student]["exercises"] for c in p["checks"] if c["status"] != "passed"]
-        assert lost == [(name, status)], student
+        assert lost == checks_lost, student
     assert "[... " in next(c["message"] for c in by_student["kim"]["exercises"][0]["checks"] if c["name"] == "ones_matrix")
 
 
@@ -285,10 +285,10 @@ def test_feedback_speaks_to_the_student_in_grades_wording(graded):
     assert sorted(p.stem for p in (out / "feedback").glob("*.md")) == [row[0] for row in EXPECTED_ROWS[1:]]
     gus = (out / "feedback" / "gus.md").read_text(encoding="utf-8")
     assert gus.startswith(
-        f"# Feedback for gus\n\nScore: 26/27 points · status timeout · seed {SEED}\n\nNote: {E1}::make_scalar timeout\n\n```text\n"
+        f"# Feedback for gus\n\nScore: 29/30 points · status timeout · seed {SEED}\n\nNote: {E1}::make_scalar timeout\n\n```text\n"
     )
     assert "  ✗ make_scalar [timeout]  0/1\n      still running after 5 s, so it was stopped\n      hint: " in gus
-    assert "  ✓ make_vector  1/1\n" in gus and "Total: 26/27 points\n```\n" in gus
+    assert "  ✓ make_vector  1/1\n" in gus and "Total: 29/30 points (public checks 26/27, hidden checks 3/3)\n```\n" in gus
     olga = (out / "feedback" / "olga.md").read_text(encoding="utf-8")
     assert "  missing: no file for this exercise in the submission" in olga
     assert f"      {E1}.py is not Python source (it holds binary data)" in olga
@@ -296,10 +296,10 @@ def test_feedback_speaks_to_the_student_in_grades_wording(graded):
 
 def test_summary_shows_distribution_hardest_checks_troubled_students_and_copies(graded):
     text = (graded[1] / "summary.md").read_text(encoding="utf-8")
-    assert f"17 students · seed {SEED} · exercises {E1}, {E2} · 27 points in all" in text
-    assert f"| {E1} | 17 | 9.53 | 15 | 0 | 17 | 7 | 0 | 0 | 0 | 6 | 4 |" in text
-    assert f"| {E2} | 10 | 6.47 | 10 | 0 | 10 | 6 | 0 | 0 | 0 | 0 | 11 |" in text
-    assert "| **total** | 27 | 16.00 | 25 | 0 | 27 | 5 | 0 | 2 | 1 | 5 | 4 |" in text
+    assert f"17 students · seed {SEED} · exercises {E1}, {E2} · 30 points in all" in text
+    assert f"| {E1} | 18 | 10.06 | 16 | 0 | 18 | 7 | 0 | 0 | 0 | 6 | 4 |" in text
+    assert f"| {E2} | 12 | 7.76 | 12 | 0 | 12 | 6 | 0 | 0 | 0 | 0 | 11 |" in text
+    assert "| **total** | 30 | 17.82 | 28 | 0 | 30 | 5 | 0 | 2 | 1 | 5 | 4 |" in text
     hardest = text.split("## Checks, hardest first")[1].split("|---|---:|---:|---:|---|\n")[1].splitlines()[:3]
     assert hardest == [
         f"| {E1}::make_vector | 1 | 7/11 | 64% | 2 failed, 1 error, 1 memory |",
@@ -378,7 +378,7 @@ def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
     assert "Grading 0 of 17 students (17 already graded" in stderr
     assert {k: v for k, v in files(out).items() if not k.startswith("json/")} == files(reference)
     ada = json.loads((out / "json" / "ada.json").read_text(encoding="utf-8"))
-    assert "batch" not in ada and ada["score"] == 27 and ada["seed"] == SEED
+    assert "batch" not in ada and ada["score"] == 30 and ada["seed"] == SEED
 
 
 def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_path):
@@ -424,7 +424,7 @@ def test_nbgrader_submitted_tree_is_graded_by_stem(tmp_path):
     assert process.returncode == 0, process.stderr
     assert "Layout: nbgrader's submitted/<student>/<assignment>/ (2 students)" in process.stderr
     with open(out / "grades.csv", encoding="utf-8-sig", newline="") as file:
-        assert list(csv.reader(file))[1:] == [["amy", "10", "10", "10", "graded", "", "3"], ["bo", "10", "10", "10", "graded", "", "3"]]
+        assert list(csv.reader(file))[1:] == [["amy", "12", "12", "12", "graded", "", "3"], ["bo", "12", "12", "12", "graded", "", "3"]]
 
 
 def test_a_folder_that_is_not_a_class_is_a_usage_error(tmp_path):

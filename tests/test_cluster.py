@@ -28,6 +28,7 @@ from tests.test_batch import E1, E2, SEED, files, make_class, marked, results, s
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[cluster]' to run the cluster tests")
 
+from grader import engine, registry
 from grader.batch import cluster, packing  # after the skip: imports Dask
 from grader.batch.layouts import Entry
 
@@ -208,8 +209,9 @@ def test_a_submission_that_kills_its_worker_every_time_is_a_grader_error_and_the
     assert process.returncode == 3, stderr  # a grader_error in the gradebook, as with --jobs
     by_student = {r["batch"]["student"]: r for r in results(out)}
     assert lines_per_student(out) == Counter(dict.fromkeys(["amy", "bob", "cat", "mallory", "oscar"], 1))
+    full = engine.max_points(registry.EXERCISES[1])
     for name in ("amy", "bob", "cat"):
-        assert by_student[name]["batch"]["status"] == "graded" and by_student[name]["score"] == by_student[name]["max_score"] == 10
+        assert by_student[name]["batch"]["status"] == "graded" and by_student[name]["score"] == by_student[name]["max_score"] == full
     for name in POISON:
         batch_part = by_student[name]["batch"]
         assert batch_part["status"] == "grader_error" and by_student[name]["score"] == 0

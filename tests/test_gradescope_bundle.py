@@ -21,7 +21,7 @@ import pytest
 
 from grader import gradescope_bundle
 from tests.cli_support import grade_cli, gradescope_schema
-from tests.conftest import KIT, solution_with
+from tests.conftest import EX1_POINTS, KIT, solution_with
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_run_autograder_grades_the_submission_into_results_json(tmp_path, bundle
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     jsonschema.validate(results, gradescope_schema(), cls=jsonschema.Draft202012Validator)
-    assert sum(t["max_score"] for t in results["tests"]) == 17 and results["score"] == 16
+    assert sum(t["max_score"] for t in results["tests"]) == EX1_POINTS and results["score"] == EX1_POINTS - 1
     failed = [t for t in results["tests"] if t["status"] == "failed"]
     assert [t["name"] for t in failed] == ["exercise1_tensors: make_vector"] and "hint:" in failed[0]["output"]
     assert not (root / "results" / "results.json.part").exists()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from grader import cli, history, registry
 from grader.batch import copies, layouts
 from grader.batch.layouts import Entry
-from tests.conftest import KIT
+from tests.conftest import EX1_POINTS, KIT
 
 EX1, EX2, EX3 = registry.EXERCISES[:3]
 
@@ -95,7 +95,7 @@ def test_grade_records_its_report_for_people_but_not_the_formats_for_programs(tm
     assert not history.path(tmp_path).exists()
     assert grade("1", "--submission", tmp_path).exit_code == 0
     (entry,) = lines(tmp_path)
-    assert entry["by"] == "grade" and entry["exercises"][0]["score"] == entry["exercises"][0]["max_score"] == 17
+    assert entry["by"] == "grade" and entry["exercises"][0]["score"] == entry["exercises"][0]["max_score"] == EX1_POINTS
 
 
 def test_list_with_a_history_shows_scores_marks_progress_and_next(tmp_path):
@@ -104,7 +104,8 @@ def test_list_with_a_history_shows_scores_marks_progress_and_next(tmp_path):
     history.record(tmp_path, doc(part(EX2, 2.5, 10)), by="watch")
     shown = grade("list", "--submission", tmp_path).stdout.splitlines()
     assert len(shown) == len(registry.EXERCISES) + 2
-    assert shown[0].startswith("✓ 1  exercise1") and shown[0].endswith("best 17/17 · last 17/17")
+    full = f"{EX1_POINTS:g}/{EX1_POINTS:g}"
+    assert shown[0].startswith("✓ 1  exercise1") and shown[0].endswith(f"best {full} · last {full}")
     assert shown[1].startswith("  2  exercise2") and shown[1].endswith("best 4/10 · last 2.5/10")
     assert shown[2].startswith("  3  exercise3") and shown[2].endswith("not graded yet")
     assert shown[-2].endswith("] 1 of 7 exercises have full marks") and shown[-2].count("█") == 4

@@ -22,10 +22,11 @@ from pexpect.popen_spawn import PopenSpawn
 from grader import engine, history, registry, sandbox
 from grader.watch import Watch, compact
 from tests import sandbox_targets as targets
-from tests.conftest import KIT, clean_up, new_marker, survivors
+from tests.conftest import EX1_POINTS, KIT, clean_up, new_marker, survivors
 
 EX1, EX2 = registry.EXERCISES[:2]
 FOOTER = "q quit"  # the last words of every screen on a terminal
+FULL_MARKS = f"Total: {EX1_POINTS:g}/{EX1_POINTS:g} points"  # exercise 1 solved
 WAIT = 300  # seconds for one screen: a loaded shared machine is slow to start torch
 
 
@@ -98,7 +99,7 @@ def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatc
     watch = spawn(submission)
     assert "Total: 0/17 points" in watch.before, "the first report shows the stubs' 0 points"
     save(submission, EX1, solution(EX1))
-    watch.expect("Total: 17/17 points")
+    watch.expect(FULL_MARKS)
     watch.expect(f"exercise1 has full marks. Press n for exercise2 \\({EX2.title}\\)")
     watch.expect(FOOTER)
     watch.send("n")
@@ -123,7 +124,7 @@ def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission)
     watch.expect(FOOTER)
     assert watch.before.count("raised SyntaxError") == 0, "the error is shown once, not once per check"
     save(submission, EX1, solution(EX1))
-    watch.expect("Total: 17/17 points")
+    watch.expect(FULL_MARKS)
     watch.expect(FOOTER)
     quit_cleanly(watch)
 
@@ -158,7 +159,7 @@ def test_without_a_terminal_it_regrades_on_save_and_reads_no_keys(submission):
     assert "Total: 0/17 points" in watch.before
     watch.send("q\n")  # not a key here: a pipe is not a terminal
     save(submission, EX1, solution(EX1))
-    watch.expect("Total: 17/17 points")
+    watch.expect(FULL_MARKS)
     watch.expect("Ctrl-C quits.")
     watch.kill(signal.SIGINT)
     watch.expect(pexpect.EOF)
@@ -204,7 +205,7 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
         assert "the bomb went off" in watch.before, "the fork bomb did not run"
         assert survivors(marker) == [], "a forked process survived its check"
         save(submission, EX1, solution(EX1))
-        watch.expect("Total: 17/17 points")
+        watch.expect(FULL_MARKS)
         watch.expect(FOOTER)
         quit_cleanly(watch)
     finally:
@@ -226,7 +227,7 @@ def test_sigkill_sent_to_the_parent_costs_only_that_regrade(submission, source):
         watch.expect("Grading exercise1")
         watch.expect(FOOTER)
         save(submission, EX1, solution(EX1))
-        watch.expect("Total: 17/17 points")
+        watch.expect(FULL_MARKS)
         watch.expect(FOOTER)
         quit_cleanly(watch)
     finally:
@@ -253,7 +254,7 @@ def test_nothing_of_the_students_module_is_imported_by_the_watch(submission, cap
     watch = quiet_watch(submission)
     watch.grade()
     watch.handle(["save"])
-    assert "Total: 17/17 points" in capsys.readouterr().out
+    assert FULL_MARKS in capsys.readouterr().out
     inside = [name for name, module in list(sys.modules.items()) if str(getattr(module, "__file__", "") or "").startswith(str(submission))]
     assert inside == [] and EX1.stem not in sys.modules
 

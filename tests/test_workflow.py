@@ -22,7 +22,7 @@ import yaml
 
 from grader import formats
 from grader.cli import main
-from tests.conftest import KIT, solution_with
+from tests.conftest import EX1_POINTS, KIT, solution_with
 
 WORKFLOW = KIT / ".github" / "workflows" / "grade.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -151,10 +151,10 @@ def test_a_pull_request_that_solves_exercise1_is_graded_on_it_and_passes(workflo
     assert results["outputs"]["choose"] == {"exercises": "exercise1_tensors"}
     assert results[GRADE].returncode == 0, results[GRADE].stderr
     doc = json.loads((workspace / "grade.json").read_text(encoding="utf-8"))  # what the artifact step uploads
-    assert [e["exercise"] for e in doc["exercises"]] == ["exercise1_tensors"] and doc["score"] == doc["max_score"] == 17
+    assert [e["exercise"] for e in doc["exercises"]] == ["exercise1_tensors"] and doc["score"] == doc["max_score"] == EX1_POINTS
     assert results[REPORT].returncode == 0
-    assert results[REPORT].stdout.splitlines() == ["::notice title=Autograding::Points 17/17"]
-    assert "### Autograding: 17/17 points" in results["summary"]
+    assert results[REPORT].stdout.splitlines() == [f"::notice title=Autograding::Points {EX1_POINTS:g}/{EX1_POINTS:g}"]
+    assert f"### Autograding: {EX1_POINTS:g}/{EX1_POINTS:g} points" in results["summary"]
     assert results["summary"].count("| ✅ | exercise1_tensors |") == len(doc["exercises"][0]["checks"])
 
 
@@ -165,12 +165,12 @@ def test_a_pull_request_below_the_minimum_fails_with_annotations_on_its_lines(wo
     )
     results = run_steps(workflow, workspace, base, (CHOOSE, GRADE, REPORT), env={"MIN_PERCENT": "95"})
     assert results[GRADE].returncode == 0, results[GRADE].stderr  # a failed check is a result, not a broken step
-    assert results[REPORT].returncode == 1  # 16/17 is below 95 %
+    assert results[REPORT].returncode == 1  # one point short of all of them is below 95 %
     lines = results[REPORT].stdout.splitlines()
     source = (workspace / "submission" / "exercises" / "exercise1_tensors.py").read_text(encoding="utf-8").splitlines()
     raised = next(i for i, line in enumerate(source, 1) if "RAISES HERE" in line)
     assert lines[0].startswith(f"::error file=exercises/exercise1_tensors.py,line={raised},title=exercise1_tensors describe")
-    assert lines[-1] == "::notice title=Autograding::Points 16/17"
+    assert lines[-1] == f"::notice title=Autograding::Points {EX1_POINTS - 1:g}/{EX1_POINTS:g}"
     assert "| ❌ | exercise1_tensors | describe | 0/1 | **error**: your code raised KeyError" in results["summary"]
 
 

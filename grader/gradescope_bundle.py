@@ -37,7 +37,7 @@ RUN = """\
 set -uo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 mkdir -p "$root/results"
-cd "$root/source" || exit 3
+__ENVIRONMENT__cd "$root/source" || exit 3
 python3 -m grader.cli run __ARGS__ --submission "$root/submission" --format gradescope > "$root/results/results.json.part"
 code=$?
 if [ "$code" -gt 1 ]; then
@@ -67,11 +67,13 @@ def sources(kit: Path = registry.KIT_ROOT) -> list[Path]:
     return found
 
 
-def build(out: Path, exercises, options: tuple[str, ...] = (), kit: Path = registry.KIT_ROOT) -> Path:
+def build(out: Path, exercises, options: tuple[str, ...] = (), kit: Path = registry.KIT_ROOT, environment: dict | None = None) -> Path:
     """Write the zip: ``setup.sh`` and ``run_autograder`` at its root, beside the kit's files.
-    ``exercises`` are the ones each submission is graded on; ``options`` go to every ``grade`` run."""
+    ``exercises`` are the ones each submission is graded on; ``options`` go to every ``grade`` run, with
+    ``environment`` exported (the reveal date of the teacher's hidden checks)."""
     stems = [e.stem for e in exercises] or ["all"]
-    run = RUN.replace("__ARGS__", " ".join(shlex.quote(word) for word in [*stems, *options]))
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in (environment or {}).items())
+    run = RUN.replace("__ARGS__", " ".join(shlex.quote(word) for word in [*stems, *options])).replace("__ENVIRONMENT__", exports)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name, text in (("setup.sh", SETUP), ("run_autograder", run)):

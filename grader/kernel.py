@@ -35,7 +35,7 @@ import types
 import warnings
 from pathlib import Path
 
-from grader import registry
+from grader import registry, visibility
 from grader.cells import Part, layout, prelude, stub_path
 from grader.report import points
 from grader.sandbox.environment import COURSE_SECRET
@@ -59,7 +59,8 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
     globals); print its line, return its score when it is partial, raise when it is zero."""
     namespace = inspect.currentframe().f_back.f_globals if namespace is None else namespace
     source, missing = module_source(stem, namespace)
-    item = next((c for e in grade_source(stem, source)["exercises"] for c in e["checks"] if c["name"] == name), None)
+    doc = visibility.for_students(grade_source(stem, source))  # nbgrader's feedback goes to the student: hidden checks sealed
+    item = next((c for e in doc["exercises"] for c in e["checks"] if c["name"] == name), None)
     if item is None:
         raise LookupError(f"{stem} has no check named {name!r}: write this notebook again with `grade notebooks`")
     label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"

@@ -25,6 +25,7 @@ from grader import regions, registry
 from grader.cells import DEFINITIONS, Layout, layout, prelude
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"  # nbgrader strips these regions on release
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 CONFIG = """\
 # Written by `grade notebooks` only when this file was missing: edit it freely.
@@ -70,12 +71,14 @@ def _signature(node: ast.stmt) -> str:
     return f"{node.name}({ast.unparse(node.args)}){returns}"
 
 
-def check_cell_source(stem: str, name: str, points: float) -> str:
-    return (
-        f"# The kit's check {name}, worth {points:g} point(s) / проверка {name}, баллов: {points:g}\n"
-        f"from grader.kernel import check\n\n"
-        f"check({stem!r}, {name!r})"
-    )
+def check_cell_source(stem: str, name: str, points: float, hidden: bool = False) -> str:
+    """An autograder cell; a teacher's hidden check sits in nbgrader's hidden-tests region, which the released notebook
+    leaves out and autograde puts back, so that students see neither its name's call nor its inputs."""
+    call = f"check({stem!r}, {name!r})"
+    if hidden:
+        call = f"{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}"
+    whose = "The teacher's hidden check" if hidden else "The kit's check"
+    return f"# {whose} {name}, worth {points:g} point(s) / проверка {name}, баллов: {points:g}\nfrom grader.kernel import check\n\n{call}"
 
 
 def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, str]]):
@@ -102,11 +105,11 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
             locked=True,
         )
     )
-    for _, name, points, _, _ in checks:
+    for _, name, points, _, hidden in checks:
         cells.append(
             _cell(
                 nbformat.v4.new_code_cell,
-                check_cell_source(exercise.stem, name, points),
+                check_cell_source(exercise.stem, name, points, hidden),
                 f"check_{name}",
                 ids,
                 grade=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader import formats, registry
+from grader import formats, registry, visibility
 from grader.cli import SIZE, grading_options, resolve_targets
 from grader.errors import ExitCode, UsageProblem
 
@@ -21,7 +21,12 @@ from grader.errors import ExitCode, UsageProblem
 @click.argument("exercises", nargs=-1)
 @click.option("--timeout-scale", type=click.FloatRange(min=0.1, max=100), help="Multiply every time limit on Gradescope's machines.")
 @click.option("--memory-limit", "memory", type=SIZE, help="Memory for student code per check on Gradescope, e.g. 2G.")
-def gradescope_bundle_command(out, exercises, timeout_scale, memory):
+@click.option(
+    "--reveal-after",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Show students what the hidden checks tried, and what came back, only after this day (YYYY-MM-DD). [default: never]",
+)
+def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_after):
     """Teacher: write OUT (a .zip) for a Gradescope programming assignment grading EXERCISES (all when none)."""
     from grader import gradescope_bundle
 
@@ -29,7 +34,8 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory):
     options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
     if memory is not None:
         options += ["--memory-limit", str(memory)]
-    gradescope_bundle.build(out, chosen, tuple(options))
+    reveal = {visibility.ENV: reveal_after.date().isoformat()} if reveal_after else {}
+    gradescope_bundle.build(out, chosen, tuple(options), environment=reveal)
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
 
 
@@ -75,6 +81,7 @@ def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts
     from grader.batch import runner
 
     chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
+    visibility.reveal_date()  # a bad GRADER_REVEAL_AFTER stops here, not at the first student's feedback
     if cluster_text and jobs:
         raise click.UsageError("--jobs and --cluster cannot be combined: with --cluster, local:N says how many workers to start")
     spec = parse_cluster(cluster_text, "'--cluster'") if cluster_text else None

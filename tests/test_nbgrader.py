@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader import notebooks, regions, registry
+from grader import notebooks, regions, registry, visibility
 from grader.engine import collect
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.timeout(900)]
@@ -92,7 +92,17 @@ def test_feedback_holds_the_kits_messages_and_hints(course, checks):
         return html.unescape((course["root"] / "feedback" / student / STEM / f"{STEM}.html").read_text(encoding="utf-8"))
 
     diligent, idle = feedback("diligent"), feedback("idle")
-    for _, name, points, hint, _ in checks:
+    for _, name, points, hint, hidden in checks:
         assert f"✓ {name}  {points:g}/{points:g}" in diligent
-        assert f"✗ {name}  0/{points:g}" in idle and hint in idle
-    assert idle.count("not implemented yet") >= len(checks)
+        assert f"✗ {name}  0/{points:g}" in idle and (hint not in idle if hidden else hint in idle)
+    public = [c for c in checks if not c.hidden]
+    assert idle.count("not implemented yet") == len(public)  # a hidden check's message is sealed: no reveal date is set
+    assert idle.count(visibility.sealed_message(1)) == sum(1 for c in checks if c.hidden and c.points == 1) > 0
+
+
+def test_the_released_notebook_does_not_call_the_hidden_checks(course, checks):
+    """nbgrader strips the hidden-tests region from the student's notebook; autograde puts it back (the gradebook's scores)."""
+    released = "\n".join(c.source for c in course["released"].cells)
+    for _, name, _, _, hidden in checks:
+        assert (f"check({STEM!r}, {name!r})" in released) is not hidden, name
+    assert notebooks.HIDDEN_BEGIN not in released

@@ -75,7 +75,9 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     assert all(doc in task.source for doc in docs if doc)
     graded = [(c, m) for c, m in zip(nb.cells, meta) if m["grade"]]
     assert [(m["points"], m["locked"], m["solution"]) for _, m in graded] == [(c.points, True, False) for c in checks]
-    assert [c.source.splitlines()[-1] for c, _ in graded] == [f"check({exercise.stem!r}, {c.name!r})" for c in checks]
+    calls = [f"check({exercise.stem!r}, {c.name!r})" for c in checks]
+    ends = [[notebooks.HIDDEN_BEGIN, call, notebooks.HIDDEN_END] if c.hidden else [call] for c, call in zip(checks, calls)]
+    assert [c.source.splitlines()[-len(end) :] for (c, _), end in zip(graded, ends)] == ends  # a hidden check: nbgrader's region
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
     assert solutions and all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
 

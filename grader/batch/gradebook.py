@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from grader import formats, registry
+from grader import formats, registry, visibility
 from grader.batch import records
 from grader.errors import UsageProblem
 from grader.report import points, render
@@ -165,7 +165,7 @@ def feedback_parts(record: dict) -> tuple[str, list[str], str]:
     ]
     if batch["note"]:
         paragraphs.append(f"Note: {batch['note']}")
-    return f"Feedback for {batch['student']}", paragraphs, click.unstyle(render(records.document(record)))
+    return f"Feedback for {batch['student']}", paragraphs, click.unstyle(render(visibility.for_students(records.document(record))))
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from grader import visibility
 from grader.formats.common import checks, details, number
 from grader.status import Check
 
@@ -17,6 +18,7 @@ def render(doc: dict, seconds: float | None = None) -> str:
 
 
 def results(doc: dict, seconds: float | None = None) -> dict:
+    doc = visibility.for_students(doc)  # a student reads these: the teacher's hidden checks stay sealed until the reveal date
     tests = []
     for exercise, item in checks(doc):
         tests.append(

@@ -1,0 +1,52 @@
+"""What a student may read of a teacher's hidden check: before the course's reveal date, only that it exists and its points.
+
+A hidden check's message says what it tried and what came back, which tells a student the inputs to special-case
+(nbgrader #917, #1363). So what the kit hands to students (``grade batch``'s feedback, Gradescope's results, the
+notebook's autograded cells) seals it until ``GRADER_REVEAL_AFTER`` (a date, ``YYYY-MM-DD``) has passed; the teacher's
+own report and the gradebook's records keep everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import os
+
+from grader.errors import UsageProblem
+
+ENV = "GRADER_REVEAL_AFTER"
+
+
+def reveal_date(environ=os.environ) -> datetime.date | None:
+    """The day after which hidden checks' details are shown to students; None: never, until the teacher sets one."""
+    given = environ.get(ENV, "").strip()
+    if not given:
+        return None
+    try:
+        return datetime.date.fromisoformat(given)
+    except ValueError:
+        raise UsageProblem(f"{ENV}={given!r} is not a date: write it as YYYY-MM-DD, e.g. {ENV}=2027-01-31") from None
+
+
+def revealed(today: datetime.date | None = None, environ=os.environ) -> bool:
+    date = reveal_date(environ)
+    return date is not None and (today or datetime.date.today()) > date
+
+
+def sealed_message(max_score: float, environ=os.environ) -> str:
+    date = reveal_date(environ)
+    when = f"after {date.isoformat()}" if date else "once your teacher reveals the teacher's checks"
+    return f"A teacher's check, worth {max_score:g} point(s): what it tried and what came back are shown {when}."
+
+
+def for_students(doc: dict, today: datetime.date | None = None, environ=os.environ) -> dict:
+    """``doc`` as a student may read it: each hidden check's message, hint and line sealed until the reveal date."""
+    if revealed(today, environ) or not any(c.get("hidden") for e in doc.get("exercises", []) for c in e["checks"]):
+        return doc
+    shown = copy.deepcopy(doc)
+    for exercise in shown["exercises"]:
+        for item in exercise["checks"]:
+            if item.get("hidden"):
+                item.update(message=sealed_message(item["max_score"], environ), hint="", line=None)
+                item.pop("data", None)
+    return shown

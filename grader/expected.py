@@ -76,6 +76,7 @@ class Source:
     """Where a run's reference answers come from."""
 
     public_only = False  # True: the run leaves out hidden checks (they are neither recorded nor in a release)
+    asking_only = False  # True: the run leaves out the checks that never ask the reference (nothing to record: MNIST training)
 
     def reference(self, stem: str, check: str) -> Reference:
         return Reference(self, stem, check)
@@ -100,7 +101,7 @@ class Live(Source):
 class Recorder(Live):
     """``grade release``: the live answers, each kept with its inputs' fingerprint, per (stem, check), in order."""
 
-    public_only = True
+    public_only = asking_only = True
 
     def __init__(self):
         self.book: dict[tuple[str, str], list[dict]] = {}

@@ -41,12 +41,15 @@ class Grading:
         for exercise in registry.EXERCISES:
             config.addinivalue_line("markers", f"{exercise.name}: the checks of {exercise.stem}")
 
+    def _left_out(self, item) -> bool:
+        """Recording a release, or grading in one, has no hidden checks; a recording, no check that never asks the reference."""
+        return (self.source.public_only and is_hidden(item)) or (self.source.asking_only and "reference" not in item.fixturenames)
+
     def pytest_collection_modifyitems(self, config, items):
-        if self.source.public_only:  # recording a release, or grading in one: the teacher's hidden checks are not there
-            hidden = [item for item in items if is_hidden(item)]
-            if hidden:
-                config.hook.pytest_deselected(items=hidden)
-                items[:] = [item for item in items if not is_hidden(item)]
+        left_out = [item for item in items if self._left_out(item)]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not self._left_out(item)]
         for position, item in enumerate(items):
             item.stash[_POSITION] = position
             exercise = registry.by_stem(item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))

@@ -171,7 +171,7 @@ def student_workflow() -> str:
 
 
 def record(exercises, seed: int, progress) -> dict:
-    """Every public check of ``exercises`` once against the reference at ``seed``: the Recorder's book."""
+    """Every public check of ``exercises`` that asks the reference, once, at ``seed``: the Recorder's book."""
     progress(f"Recording the reference's answers for seed {seed} ...")
     recorder = expected.Recorder()
     doc, internal = engine.grade(Settings(submission=registry.REFERENCE_DIR, seed=seed), exercises, source=recorder)

@@ -9,6 +9,7 @@ graded against the replay: the same scores as live, on the public checks.
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pytest
 import torch
@@ -26,10 +27,18 @@ def recorded(folder, exercises, seed=SEED):
     assert internal == 0
     assert doc["score"] == doc["max_score"] > 0, "the reference itself loses points on a public check"
     assert not any(c["hidden"] for c in checks(doc).values()), "a recording ran a hidden check"
+    asking = {f"{c.stem}::{c.name}" for c in engine.collect(exercises) if not c.hidden and "reference" in asks(c)}
+    assert set(checks(doc)) == asking, "a recording runs exactly the public checks that ask the reference"
     info = {e.stem: {"public": [], "public_points": 0.0, "hidden_checks": 0, "hidden_points": 0.0} for e in exercises}
     expected.write(folder, {seed: recorder.book}, info)
     release = expected.release.__wrapped__(folder)
     return expected.Replay(release, seed)
+
+
+def asks(listed) -> tuple[str, ...]:
+    """The fixtures a check of the catalog takes (its parameters)."""
+    module = importlib.import_module(f"grader.checks.test_{listed.stem}")
+    return tuple(inspect.signature(getattr(module, f"test_{listed.name}")).parameters)
 
 
 @pytest.fixture(scope="module")

@@ -97,21 +97,26 @@ HIDDEN = """
 from grader.checking import check
 
 @check(points=2, hint="public")
-def test_public():
+def test_public(reference):
     pass
 
 @check(points=1, hint="the teacher's", hidden=True)
-def test_teachers():
+def test_teachers(reference):
+    pass
+
+@check(points=1, hint="asks the reference nothing")
+def test_own():
     pass
 """
 
 
 def test_a_hidden_check_is_graded_and_said_to_be_hidden_in_the_teachers_kit(pytester):
     found = by_name(grade(pytester, HIDDEN))
-    assert {name: (r.score, r.hidden) for name, r in found.items()} == {"public": (2.0, False), "teachers": (1.0, True)}
+    graded = {name: (r.score, r.hidden) for name, r in found.items()}
+    assert graded == {"public": (2.0, False), "teachers": (1.0, True), "own": (1.0, False)}
 
 
-def test_a_recording_leaves_the_hidden_checks_out(pytester):
+def test_a_recording_leaves_out_the_hidden_checks_and_those_that_ask_the_reference_nothing(pytester):
     from grader import expected
 
     assert set(by_name(grade(pytester, HIDDEN, reference=expected.Recorder()))) == {"public"}

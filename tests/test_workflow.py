@@ -8,6 +8,7 @@ install step is left out: the kit under test is already installed.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import formats
+from grader import formats, teaching
 from grader.cli import main
 from tests.conftest import EX1_POINTS, KIT, solution_with
 
@@ -98,7 +99,9 @@ def course(tmp_path: Path, changes: dict[str, str]) -> tuple[Path, str]:
     return workspace, base
 
 
-def run_steps(workflow: dict, workspace: Path, base: str, names: tuple[str, ...], env: dict | None = None) -> dict:
+def run_steps(
+    workflow: dict, workspace: Path, base: str, names: tuple[str, ...], env: dict | None = None, known: dict | None = None
+) -> dict:
     """Run the named steps' scripts as the runner would; returns each step's result and the outputs."""
     output, summary = workspace / "github_output", workspace / "step_summary.md"
     outputs, results = {}, {}
@@ -110,6 +113,8 @@ def run_steps(workflow: dict, workspace: Path, base: str, names: tuple[str, ...]
             expression = match.group(1)
             if expression == "github.event.pull_request.base.sha":
                 return base
+            if expression in (known or {}):
+                return known[expression]
             found = re.fullmatch(r"steps\.(\w+)\.outputs\.(\w+)", expression)
             assert found, f"the test does not know the expression {expression!r}"
             return outputs[found.group(1)][found.group(2)]
@@ -187,3 +192,75 @@ def test_the_exercises_chosen_are_those_the_pull_request_changed(workflow, tmp_p
     results = run_steps(workflow, workspace, base, (CHOOSE,), env=env)
     assert results[CHOOSE].returncode == 0, results[CHOOSE].stderr
     assert results["outputs"]["choose"] == {"exercises": chosen}
+
+
+# ---------------------------------------------------------------- the teacher's official grade
+
+OFFICIAL = KIT / "docs" / "workflows" / "official-grade.yml"
+FETCH, GRADE_ALL_STUDENTS = "Fetch the students' repositories, read-only", "Grade every student"
+
+
+@pytest.fixture(scope="module")
+def official() -> dict:
+    return yaml.safe_load(OFFICIAL.read_text(encoding="utf-8"))
+
+
+def test_the_official_grade_runs_only_by_hand_from_the_full_kit_and_uploads_the_gradebook(official):
+    triggers = official.get("on", official.get(True))
+    assert set(triggers) == {"workflow_dispatch"}  # never on a student's push or pull request
+    assert official["permissions"] == {"contents": "read"}
+    checkouts = [s for s in steps(official) if s.get("uses", "").startswith("actions/checkout@")]
+    assert [c["with"]["path"] for c in checkouts] == ["kit"]  # students' repositories are cloned as data, not checked out as code
+    uploads = [s for s in steps(official) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads[0]["with"]["path"] == "gradebook" and uploads[0]["if"] == "always()"
+    grading = next(s["run"] for s in steps(official) if s.get("name") == GRADE_ALL_STUDENTS)
+    batch = next(command for command in teaching.COMMANDS if command.name == "batch")
+    words = [w for w in shlex.split(grading) if not w.startswith("$")]
+    assert words[:3] == ["grade", "batch", "submissions"]
+    assert {w for w in words if w.startswith("--")} <= {opt for param in batch.params for opt in param.opts}
+
+
+def student_repository(server: Path, name: str, code: str) -> None:
+    """A student's repository on a (local) git server: the kit's stub of exercise 1 with ``code`` over it."""
+    repository = server / "course" / f"{name}.git"
+    work = server / "work" / name
+    (work / "exercises").mkdir(parents=True)
+    (work / "exercises" / "exercise1_tensors.py").write_text(code, encoding="utf-8")
+    (work / ".github" / "workflows").mkdir(parents=True)
+    (work / ".github" / "workflows" / "grade.yml").write_text("# a student's own workflow: never run by the official grade\n")
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", ".")
+    git(work, "commit", "-q", "-m", "work")
+    git(server, "clone", "-q", "--bare", str(work), str(repository))
+
+
+def test_the_official_grade_fetches_each_roster_repository_and_grades_them_all_in_one_gradebook(official, tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    server, workspace = tmp_path / "server", tmp_path / "workspace"
+    server.mkdir()
+    student_repository(server, "ada", solution_with("exercise1_tensors", ""))
+    student_repository(server, "bob", (KIT / "exercises" / "exercise1_tensors.py").read_text(encoding="utf-8"))
+    (workspace / "kit").mkdir(parents=True)  # the install step is not run here: the kit is this one, installed
+    (workspace / "kit" / "students.txt").write_text("# student repository\nada course/ada\nbob course/bob main\ncarl course/gone\n")
+    known = {"secrets.STUDENTS_READ_TOKEN": "t0ken", "github.server_url": server.as_uri(), "inputs.seed": "5"}
+    env = {**official["env"], "EXERCISES": "1"}
+    results = run_steps(official, workspace, "", (FETCH, GRADE_ALL_STUDENTS), env=env, known=known)
+    assert results[FETCH].returncode == 0, results[FETCH].stderr
+    assert "::warning title=Roster::carl: course/gone could not be fetched; graded as an empty folder" in results[FETCH].stdout
+    assert not (workspace / "submissions" / "ada" / ".git").exists()
+    assert results[GRADE_ALL_STUDENTS].returncode == 0, results[GRADE_ALL_STUDENTS].stderr
+    with open(workspace / "gradebook" / "grades.csv", encoding="utf-8-sig", newline="") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert (rows["ada"]["total"], rows["bob"]["total"], rows["carl"]["status"]) == (f"{EX1_POINTS:g}", "0", "empty")
+    assert {row["seed"] for row in rows.values()} == {"5"} and rows["ada"]["max"] == f"{EX1_POINTS:g}"
+
+
+def test_a_roster_line_that_is_no_student_and_repository_stops_the_official_grade(official, tmp_path):
+    workspace = tmp_path / "workspace"
+    (workspace / "kit").mkdir(parents=True)
+    (workspace / "kit" / "students.txt").write_text("ada ../../etc\n")
+    known = {"secrets.STUDENTS_READ_TOKEN": "", "github.server_url": tmp_path.as_uri()}
+    results = run_steps(official, workspace, "", (FETCH,), env=official["env"], known=known)
+    assert results[FETCH].returncode == 2
+    assert "students.txt: 'ada ../../etc' is not '<student> <owner/repository> [branch]'" in results[FETCH].stdout

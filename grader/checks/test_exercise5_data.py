@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
-from torchvision import datasets, transforms  # imported here so the sandbox's zygote preloads it (~2 s a child otherwise)
+from torchvision import datasets  # imported here so the sandbox's zygote preloads torchvision, transforms too (~2 s a child otherwise)
 
+from grader import mnist_tensors
 from grader.checking import check
 from grader.compare import expect_same, expect_tensor, fail
 
@@ -67,10 +68,6 @@ def shapes(batches) -> list:
     ]
 
 
-def tutorial_transform():
-    return transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
-
-
 # ------------------------------------------------------------------ in the child
 
 
@@ -115,8 +112,8 @@ def probe_load_mnist(module, roots, indices):
 
 
 def probe_mnist_batches(module, root, subset, batch_size, seed):
-    """The student's make_loader over MNIST test (built here with the tutorial's transform, so only make_loader is graded)."""
-    dataset = datasets.MNIST(root, train=False, download=False, transform=tutorial_transform())
+    """The student's make_loader over MNIST test, normalised by the grader (grader.mnist_tensors), so only make_loader is graded."""
+    dataset = TensorDataset(*mnist_tensors.load(root, train=False))
     loader = module.make_loader(dataset, generator=torch.Generator().manual_seed(seed))
     small = module.make_loader(Subset(dataset, range(subset)), batch_size=batch_size, shuffle=False)
     return {"first": as_plain(next(iter(loader))), "batches": len(loader), "small": [as_plain(batch) for batch in small]}

@@ -212,9 +212,9 @@ def mlp_args(rng) -> tuple:
     return inputs, hidden, classes, round(0.1 + 0.5 * float(torch.rand((), generator=rng)), 2)
 
 
-def mlp_linear_shapes(solutions, args) -> list:
+def mlp_linear_shapes(solution, args) -> list:
     """The (weight, bias) shapes of each nn.Linear of the reference's build_mlp(*args), in order."""
-    return [(m.weight.shape, m.bias.shape) for m in solutions.build_mlp(*args).modules() if isinstance(m, nn.Linear)]
+    return [(m.weight.shape, m.bias.shape) for m in solution.build_mlp(*args).modules() if isinstance(m, nn.Linear)]
 
 
 def expect_layers(got: dict, expected: dict, call: str) -> None:

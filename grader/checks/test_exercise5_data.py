@@ -26,21 +26,21 @@ MNIST_SIZES = {True: 60000, False: 10000}
 
 
 @functools.cache
-def reference_mnist(solutions, root: str, train: bool):
+def reference_mnist(solution, root: str, train: bool):
     """The reference's MNIST split, built once per process (~0.1 s each)."""
-    return solutions.load_mnist(root, train)
+    return solution.load_mnist(root, train)
 
 
-def reference_mnist_items(solutions, root: str, train: bool, indices: list[int]) -> list:
+def reference_mnist_items(solution, root: str, train: bool, indices: list[int]) -> list:
     """Items of the reference's MNIST split."""
-    dataset = reference_mnist(solutions, root, train)
+    dataset = reference_mnist(solution, root, train)
     return [as_plain(dataset[i]) for i in indices]
 
 
 @functools.cache
-def reference_pixel_mean_std(solutions, root: str) -> tuple[float, float]:
+def reference_pixel_mean_std(solution, root: str) -> tuple[float, float]:
     """The reference's answer on all 60,000 training images, worked out once per process (~0.5 s)."""
-    return solutions.pixel_mean_std(reference_mnist(solutions, root, True).data)
+    return solution.pixel_mean_std(reference_mnist(solution, root, True).data)
 
 
 def split(train: bool) -> str:

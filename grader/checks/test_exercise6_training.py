@@ -103,16 +103,16 @@ def probe_model(module, state, inputs, seed):
     return {"keys": keys, "eval": evaluation, "train": training}
 
 
-def reference_classifier(solutions, state: dict) -> nn.Module:
+def reference_classifier(solution, state: dict) -> nn.Module:
     """The reference's MNISTClassifier with ``state`` loaded; for the functions given to ``reference.compute``."""
-    net = solutions.MNISTClassifier()
+    net = solution.MNISTClassifier()
     net.load_state_dict(state)
     return net
 
 
-def classifier_outputs(solutions, state, inputs, seed) -> dict:
+def classifier_outputs(solution, state, inputs, seed) -> dict:
     """The reference MNISTClassifier's outputs with ``state``: in eval mode, then in train mode after manual_seed(seed)."""
-    net = reference_classifier(solutions, state)
+    net = reference_classifier(solution, state)
     net.eval()
     with torch.no_grad():
         evaluation = net(inputs)
@@ -172,12 +172,12 @@ def probe_train_epoch(module, state, inputs, targets, batch_size, seed, lr):
     return {"loss": plain_view(loss), "state": state_of(model), "modes": trace.modes, "stale": trace.stale, "had_grad": optimizer.had_grad}
 
 
-def trained_epoch(solutions, state, inputs, targets, batch_size, seed, lr) -> dict:
+def trained_epoch(solution, state, inputs, targets, batch_size, seed, lr) -> dict:
     """The reference train_epoch on ``tutorial_net(state)`` with SGD(lr), after manual_seed(seed): its loss and the weights."""
     net = tutorial_net(state)
     loader, optimizer = mnist_tensors.batch_loader(inputs, targets, batch_size), torch.optim.SGD(net.parameters(), lr=lr)
     torch.manual_seed(seed)
-    return {"loss": solutions.train_epoch(net, loader, nn.CrossEntropyLoss(), optimizer, "cpu"), "state": state_of(net)}
+    return {"loss": solution.train_epoch(net, loader, nn.CrossEntropyLoss(), optimizer, "cpu"), "state": state_of(net)}
 
 
 def expect_epoch(got, expected: dict, call: str, batches: int) -> None:
@@ -239,17 +239,17 @@ def probe_evaluate(module, state, inputs, targets, batch_size):
     return {"result": plain_view(result), "modes": trace.modes, "grad": trace.grad, "state": state_of(model)}
 
 
-def predictions(solutions, state, inputs) -> torch.Tensor:
+def predictions(solution, state, inputs) -> torch.Tensor:
     """The classes the reference MNISTClassifier with ``state`` predicts, in eval mode: half the targets are these."""
-    net = reference_classifier(solutions, state)
+    net = reference_classifier(solution, state)
     net.eval()
     with torch.no_grad():
         return net(inputs).argmax(dim=1)
 
 
-def evaluation(solutions, state, inputs, targets, batch_size) -> tuple[float, float]:
+def evaluation(solution, state, inputs, targets, batch_size) -> tuple[float, float]:
     """The reference evaluate of ``tutorial_net(state)``: (mean batch loss, accuracy in percent)."""
-    return solutions.evaluate(tutorial_net(state), mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
+    return solution.evaluate(tutorial_net(state), mnist_tensors.batch_loader(inputs, targets, batch_size), nn.CrossEntropyLoss(), "cpu")
 
 
 @check(
@@ -453,13 +453,13 @@ def probe_fit_lr(module, state, train, test, seed, lr):
     return state_of(model)
 
 
-def adam_epoch(solutions, state, train, test, seed, lr) -> dict:
+def adam_epoch(solution, state, train, test, seed, lr) -> dict:
     """The weights after one epoch of the reference train_epoch with Adam(lr): what fit(..., epochs=1, lr=lr) trains."""
     net = tutorial_net(state)
     train_loader, _ = small_loaders(train, test, seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     torch.manual_seed(seed)
-    solutions.train_epoch(net, train_loader, nn.CrossEntropyLoss(), optimizer, "cpu")
+    solution.train_epoch(net, train_loader, nn.CrossEntropyLoss(), optimizer, "cpu")
     return state_of(net)
 
 

@@ -142,10 +142,10 @@ def first_difference(got, expected, where: str) -> str | None:
     return None
 
 
-def moved_layout(solutions, tensors, device, with_values: bool):
+def moved_layout(solution, tensors, device, with_values: bool):
     """The layout of what the reference's move_to makes of ``nested(tensors)`` on ``device``."""
     original = nested(tensors)
-    return layout(solutions.move_to(original, device), original, with_values)
+    return layout(solution.move_to(original, device), original, with_values)
 
 
 @check(
@@ -312,11 +312,11 @@ def probe_train_step(module, state, batches, lr, device, loss="CrossEntropyLoss"
     return {"losses": losses, "state": state_of(model), "had_grad": optimizer.had_grad, "stale": trace.stale}
 
 
-def reference_steps(solutions, state, batches, lr, loss="CrossEntropyLoss"):
+def reference_steps(solution, state, batches, lr, loss="CrossEntropyLoss"):
     """The reference's losses and weights after one train_step per batch, on the CPU, with SGD(lr)."""
     model = small_net(state)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = [solutions.train_step(model, batch, CRITERIA[loss](), optimizer, "cpu") for batch in batches]
+    losses = [solution.train_step(model, batch, CRITERIA[loss](), optimizer, "cpu") for batch in batches]
     return losses, state_of(model)
 
 

@@ -64,7 +64,7 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
     if item is None:
         raise LookupError(f"{stem} has no check named {name!r}: write this notebook again with `grade notebooks`")
     label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"
-    head = f"{'✓' if item['status'] == 'passed' else '✗'} {name}{label}  {points(item['score'])}/{points(item['max_score'])}"
+    head = f"{'✓' if item['status'] == Check.PASSED else '✗'} {name}{label}  {points(item['score'])}/{points(item['max_score'])}"
     if item["status"] == Check.PASSED:
         print(head)
         return None

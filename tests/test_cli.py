@@ -58,7 +58,8 @@ def assert_document(doc: dict) -> None:
         assert part["status"] in ("graded", "missing", "error")
         assert registry.by_stem(part["exercise"]).title == part["title"]
         for check in part["checks"]:
-            assert set(check) - {"data"} == {"name", "score", "max_score", "status", "message", "hint", "line"}
+            assert set(check) - {"data"} == {"name", "score", "max_score", "status", "message", "hint", "line", "hidden"}
+            assert type(check["hidden"]) is bool
             assert check["line"] is None or (check["status"] == "error" and type(check["line"]) is int)
             assert type(check["score"]) is float and type(check["max_score"]) is float
             assert check["status"] in CHECK_STATUSES

@@ -14,10 +14,10 @@ from grader.batch.gradebook import Gradebook, Refused
 
 STEMS = ["exercise1_tensors", "exercise2_reshape"]
 TITLES = {"exercise1_tensors": "Tensors", "exercise2_reshape": "Reshaping"}
-CATALOG = [
-    ("exercise1_tensors", "make_scalar", 1, "use torch.tensor"),
-    ("exercise1_tensors", "matmul", 2, "use @"),
-    ("exercise2_reshape", "to_matrix", 1, "use reshape"),
+CATALOG = [  # as engine.collect lists checks: (stem, name, points, hint, hidden)
+    ("exercise1_tensors", "make_scalar", 1, "use torch.tensor", False),
+    ("exercise1_tensors", "matmul", 2, "use @", True),
+    ("exercise2_reshape", "to_matrix", 1, "use reshape", False),
 ]
 
 
@@ -109,6 +109,7 @@ def test_a_blank_document_fails_every_check_with_the_reason():
         "message": "amy.zip is empty",
         "hint": "use @",
         "line": None,
+        "hidden": True,
     }
 
 

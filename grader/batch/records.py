@@ -13,8 +13,8 @@ The status is, by precedence:
 
 from __future__ import annotations
 
-TROUBLE = ("timeout", "memory", "crashed", "error")  # worst first
-INPUT_PROBLEMS = ("empty", "unreadable", "too_large", "bad_zip", "no_exercise_files", "not_python")
+from grader.status import INPUT_PROBLEMS, TROUBLE, Exercise, Student
+
 NOTE_LENGTH = 300
 
 
@@ -31,26 +31,26 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
     """The student's (status, note) from the graded document and a problem with the files, if any."""
     notes, statuses = [], []
     if internal:
-        statuses.append("grader_error")
+        statuses.append(Student.GRADER_ERROR)
         notes.append(f"{internal} check(s) failed inside the grader; rerun the batch to grade this student again")
     if problem:
-        statuses.append(problem[0])
+        statuses.append(Student(problem[0]))
         notes.append(problem[1])
     for part in doc["exercises"]:
-        if part["status"] == "error" and part["checks"]:
+        if part["status"] == Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
-            statuses.append(first["status"] if first["status"] in TROUBLE else "error")
+            statuses.append(Student(first["status"]) if first["status"] in TROUBLE else Student.ERROR)
             notes.append(f"{part['exercise']}: {first['message'].splitlines()[0] if first['message'] else first['status']}")
             continue
         for item in part["checks"]:
             if item["status"] in TROUBLE:
-                statuses.append(item["status"])
+                statuses.append(Student(item["status"]))
                 notes.append(f"{part['exercise']}::{item['name']} {item['status']}")
-    missing = [p["exercise"] for p in doc["exercises"] if p["status"] == "missing"]
+    missing = [p["exercise"] for p in doc["exercises"] if p["status"] == Exercise.MISSING]
     if missing and not problem:
-        statuses.append("missing")
+        statuses.append(Student.MISSING)
         notes.append(f"missing {', '.join(missing)}")
-    order = ("grader_error", *INPUT_PROBLEMS, *TROUBLE, "missing")
-    status = min(statuses, key=order.index) if statuses else "graded"
+    order = (Student.GRADER_ERROR, *INPUT_PROBLEMS, *TROUBLE, Student.MISSING)
+    status = min(statuses, key=order.index) if statuses else Student.GRADED
     note = "; ".join(notes)
     return status, note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "…"

@@ -10,9 +10,9 @@ import statistics
 from dataclasses import dataclass
 
 from grader.batch.copies import Group
-from grader.batch.records import TROUBLE
 from grader.report import points
 from grader.sandbox.layers import notes
+from grader.status import TROUBLE, Check, Exercise
 
 BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", "full")
 RATES_NOTE = "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none)."
@@ -99,11 +99,11 @@ def pass_rates(records: list[dict]) -> list[Rate]:
                     f"{part['exercise']}::{item['name']}",
                     {"points": item["max_score"], "hint": item["hint"], "handed_in": 0, "passed": 0, "other": {}},
                 )
-                if part["status"] == "missing":
+                if part["status"] == Exercise.MISSING:
                     continue
-                if item["status"] != "skipped":  # a check that could not run here (CUDA on a CPU) is no one's failure
+                if item["status"] != Check.SKIPPED:  # a check that could not run here (CUDA on a CPU) is no one's failure
                     row["handed_in"] += 1
-                if item["status"] == "passed":
+                if item["status"] == Check.PASSED:
                     row["passed"] += 1
                 else:
                     row["other"][item["status"]] = row["other"].get(item["status"], 0) + 1

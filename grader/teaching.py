@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader import formats, registry
+from grader import formats, i18n, registry
 from grader.cli import SIZE, grading_options, resolve_targets
 from grader.errors import ExitCode, UsageProblem
 
@@ -81,7 +81,8 @@ def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts
     from grader.settings import Settings
 
     data_dir = data_dir.resolve() if data_dir else None
-    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require)  # the seed: the gradebook's
+    # the seed: the gradebook's
+    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require, lang=i18n.current())
     options = runner.Options(
         submissions=submissions.resolve(),
         out=out.resolve(),

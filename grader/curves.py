@@ -31,7 +31,7 @@ FOLDER, PICTURE_NAME = ".grade", "exercise6_curves.png"  # in the submission: <s
 NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
-MEASURED = N_("The grader measured {measured:.2f}% on the whole test set.")
+MEASURED = N_("The grader measured {measured} on the whole test set.")
 
 
 def finite(value) -> float | None:
@@ -86,25 +86,24 @@ def summary(curves: dict) -> str:
         count = len(curves["epoch"])  # English says "epoch(s)" in both forms, as the report always has
         if first is not None:
             template = ngettext(
-                "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; "
-                "the {goal:g}% goal was first reached at epoch {crossed}.",
-                "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; "
-                "the {goal:g}% goal was first reached at epoch {crossed}.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
                 count,
             )
         else:
             template = ngettext(
-                "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; "
-                "the {goal:g}% goal was never reached.",
-                "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; "
-                "the {goal:g}% goal was never reached.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
                 count,
             )
-        text = template.format(count=count, last=last, at=at, goal=curves["goal"], crossed=first)
+        # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
+        text = template.format(count=count, last=f"{last:.2f}%", at=at, goal=f"{curves['goal']:g}%", crossed=first)
     else:
         text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
-        text += " " + _(MEASURED).format(measured=curves["measured_accuracy"])
+        text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
     return text
 
 

@@ -164,7 +164,7 @@ def _copies(groups: list[Group]) -> list[str]:
         return [*lines, _("None found.")]
     lines += [_("| exercise | students | how close |"), "|---|---|---|"]
     for group in groups:
-        close = _("identical") if group.identical else _("{percent:.0f}% similar").format(percent=100 * group.similarity)
+        close = _("identical") if group.identical else _("{percent} similar").format(percent=f"{100 * group.similarity:.0f}%")
         lines.append(f"| {group.exercise} | {', '.join(map(_escape, group.students))} | {close} |")
     return lines
 

@@ -20,7 +20,7 @@ from grader.settings import Settings
 from tests.i18n_tools import LANGUAGE, OPEN, build_pseudo_locale
 
 KIT = registry.KIT_ROOT
-CHECK_LINE = re.compile(r"^  [✓✗-] \w+(?: \[[^\]]+\])?  [\d./]+$")  # a check's name and points: values only
+CHECK_LINE = re.compile(r"^  [✓✗-] \w+(?:\[[^\]]*\])?(?: \[[^\]]+\])?  [\d./]+$")  # a check's name and points: values only
 THEIRS_READY = (i18n.LOCALES / "checks.pot").is_file()  # the checks' own texts (titles, messages) have a catalog
 
 

@@ -29,6 +29,9 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory):
     options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
     if memory is not None:
         options += ["--memory-limit", str(memory)]
+    # The course's language (grade gradescope-bundle --lang ru): Gradescope's image has no locale of its own.
+    if i18n.current() != i18n.SOURCE:
+        options += ["--lang", i18n.current()]
     gradescope_bundle.build(out, chosen, tuple(options))
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
 

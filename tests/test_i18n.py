@@ -158,3 +158,17 @@ def test_the_language_reaches_workers_and_sandbox_children(english):
     assert Settings.from_json({k: v for k, v in Settings(submission=KIT, seed=1).to_json().items() if k != "lang"}).lang == "en"
     i18n.use("ru")
     assert environment.clean()[i18n.ENV] == "ru"
+
+
+def test_grade_batch_in_russian_writes_russian_feedback_and_summary(tmp_path):
+    import shutil
+
+    for student, source in (("ada", KIT / "exercises"), ("bob", KIT / "solutions")):
+        (tmp_path / "sub" / student).mkdir(parents=True)
+        shutil.copy(source / "exercise1_tensors.py", tmp_path / "sub" / student)
+    result = grade("batch", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--exercises", "1", "--jobs", "1", "--lang", "ru")
+    assert result.returncode == 0, result.stderr
+    feedback = (tmp_path / "out" / "feedback" / "ada.md").read_text(encoding="utf-8")
+    assert feedback.startswith("# Отзыв для ada\n\nОценка: 0/") and "еще не реализовано" in feedback and "Итого: 0/" in feedback
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# Сводка по группе\n\n2 студента · ") and "## Проверки, начиная с самых трудных" in summary

@@ -15,18 +15,58 @@ from pathlib import Path
 
 import click
 
-from grader import devices, formats, policy, registry
+from grader import devices, formats, i18n, policy, registry
 from grader.document import DocumentError
 from grader.errors import ExitCode, KitError, UsageProblem
+from grader.i18n import N_, _
 from grader.sandbox.limits import DEFAULT_MEMORY, size
 
 SIZE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
-MIN_SCORE_HELP = "Exit 0 when the score reaches these points and 1 below them, whatever single checks did."
-MIN_PERCENT_HELP = "Exit 0 when the score reaches this percentage of the maximum and 1 below it."
-REQUIRE_HELP = (
+MIN_SCORE_HELP = N_("Exit 0 when the score reaches these points and 1 below them, whatever single checks did.")
+MIN_PERCENT_HELP = N_("Exit 0 when the score reaches this percentage of the maximum and 1 below it.")
+REQUIRE_HELP = N_(
     "Refuse to grade unless the sandbox has these layers, e.g. namespaces,landlock or all (for batch, Gradescope and CI). "
     "[env: GRADER_REQUIRE_ISOLATION]"
 )
+LANG_HELP = N_("The language of the report, the feedback and the messages: en or ru. [env: GRADER_LANG; default: the locale's, else en]")
+
+
+def speak(ctx, param, value):
+    """--lang, on the group and on every command: the language is chosen before anything is said or started.
+    The group's (given or not) decides from GRADER_LANG and the locale; a command's, when given, overrides it."""
+    if value is None and ctx.parent is not None:
+        return value
+    try:
+        return i18n.choose_and_use(value)
+    except UsageProblem as exc:
+        raise Refusal(exc) from None
+
+
+def lang_option():
+    """A fresh --lang option (click binds an option object to one command)."""
+    return click.Option(["--lang"], callback=speak, is_eager=True, expose_value=False, metavar="[en|ru]", help=LANG_HELP)
+
+
+class Speaking:
+    """A command whose help is in the chosen language: its own help and its options' are source strings, translated when shown."""
+
+    def format_help(self, ctx, formatter):
+        saved = [(self, self.help), *((p, p.help) for p in self.params if isinstance(p, click.Option))]
+        try:
+            for thing, text in saved:
+                thing.help = _(text) if text else text
+            return super().format_help(ctx, formatter)
+        finally:
+            for thing, text in saved:
+                thing.help = text
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        saved = self.help
+        self.help = _(saved) if saved else saved
+        try:
+            return super().get_short_help_str(limit)
+        finally:
+            self.help = saved
 
 
 def parse_layers(ctx, param, value):
@@ -49,17 +89,17 @@ class Refusal(click.ClickException):
 
     def __init__(self, error: KitError):
         internal = not isinstance(error, UsageProblem)
-        super().__init__(f"{'internal error: ' if internal else ''}{error}")
+        super().__init__(_("internal error: {error}").format(error=error) if internal else str(error))
         self.exit_code = error.exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"grade: {self.format_message()}", err=True)
+        click.echo(_("grade: {problem}").format(problem=self.format_message()), err=True)
 
 
 TEACHER_COMMANDS = ("batch", "worker", "gradescope-bundle", "generate", "notebooks", "release")  # in grader.teaching
 
 
-class DefaultToRun(click.Group):
+class DefaultToRun(Speaking, click.Group):
     """``grade 3`` means ``grade run 3``: exercise names are the common case, subcommands the rare one.
 
     The teacher's commands (:mod:`grader.teaching`) are loaded when one is asked for; a student release has none,
@@ -70,6 +110,11 @@ class DefaultToRun(click.Group):
         if not args or (not named and args[0] not in ctx.help_option_names and args[0] != "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def add_command(self, cmd, name=None):
+        if not any(p.name == "lang" for p in cmd.params):  # --lang on every command, the teacher's included
+            cmd.params.append(lang_option())
+        super().add_command(cmd, name)
 
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *(() if in_release() else TEACHER_COMMANDS)})
@@ -100,12 +145,14 @@ def in_release() -> bool:
 def refused_in_release(name: str) -> click.Command:
     def refuse():
         raise UsageProblem(
-            f"grade {name} is a teacher's command, and this is a student release (made by grade release): "
-            "run it in the teacher's kit, which has the reference solutions"
+            _(
+                "grade {name} is a teacher's command, and this is a student release (made by grade release): "
+                "run it in the teacher's kit, which has the reference solutions"
+            ).format(name=name)
         )
 
     return click.Command(name, callback=refuse, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-                         help="A teacher's command: not in a student release.", hidden=True)  # fmt: skip
+                         help=N_("A teacher's command: not in a student release."), hidden=True)  # fmt: skip
 
 
 class BareContext(click.Context):
@@ -116,7 +163,11 @@ class BareContext(click.Context):
         return self.parent.command_path if self.parent is not None else super().command_path
 
 
-class RunCommand(click.Command):
+class SpeakingCommand(Speaking, click.Command):
+    pass
+
+
+class RunCommand(SpeakingCommand):
     context_class = BareContext
 
 
@@ -132,7 +183,7 @@ class Size(click.ParamType):
             return None
         match = SIZE_TEXT.match(value)
         if not match:
-            self.fail(f"{value!r} is not a size; write it like 4G, 512M or 4GiB", param, ctx)
+            self.fail(_("{value!r} is not a size; write it like 4G, 512M or 4GiB").format(value=value), param, ctx)
         number, unit = match.groups()
         return int(float(number) * 1024 ** "bkmgt".index(unit.lower() or "b"))
 
@@ -146,12 +197,13 @@ def resolve_targets(words: tuple[str, ...]):
     try:
         chosen = [registry.resolve(w) for w in words]
     except registry.UnknownExercise as exc:
-        raise click.UsageError(f"{exc} (see 'grade list')") from None
+        raise click.UsageError(_("{problem} (see 'grade list')").format(problem=exc)) from None
     return list(dict.fromkeys(chosen))
 
 
 @click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pytorch-exercise-kit", prog_name="grade")
+@click.option("--lang", callback=speak, is_eager=True, expose_value=False, metavar="[en|ru]", help=LANG_HELP)
 def main():
     """Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same.
 
@@ -162,12 +214,14 @@ def main():
 SUBMISSION_OPTION = click.option(
     "--submission",
     type=click.Path(path_type=Path),
-    help="Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]",
+    help=N_("Folder with exercises/<stem>.py or <stem>.py files. [default: the kit's exercises/]"),
 )
 
 
 SEED_OPTION = click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), help="Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    help=N_("Replay a run: the inputs are drawn from this seed. [default: a fresh one, printed]"),
 )
 
 
@@ -179,14 +233,14 @@ def grading_options(command):
             type=click.Choice(devices.CHOICES),
             default="cpu",
             show_default=True,
-            help="Where the training checks run; auto takes CUDA when it is there.",
+            help=N_("Where the training checks run; auto takes CUDA when it is there."),
         ),
         click.option(
             "--timeout-scale",
             type=click.FloatRange(min=0.1, max=100),
             default=1.0,
             show_default=True,
-            help="Multiply every time limit, for slow machines.",
+            help=N_("Multiply every time limit, for slow machines."),
         ),
         click.option(
             "--memory-limit",
@@ -194,13 +248,13 @@ def grading_options(command):
             type=SIZE,
             default=DEFAULT_MEMORY,
             show_default=size(DEFAULT_MEMORY),
-            help="Memory for student code per check, e.g. 4G or 512M; 'none' lifts it.",
+            help=N_("Memory for student code per check, e.g. 4G or 512M; 'none' lifts it."),
         ),
         click.option(
             "--data-dir",
             type=click.Path(path_type=Path, file_okay=False),
             envvar="GRADER_DATA",
-            help="Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]",
+            help=N_("Folder holding the MNIST .gz files. [env: GRADER_DATA; default: the kit's data/]"),
         ),
         require_isolation,
     ]
@@ -216,7 +270,9 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
 
     submission = (submission or engine.default_submission()).resolve()
     if not submission.is_dir():
-        raise click.BadParameter(f"folder {submission} does not exist; pass the folder with your exercises", param_hint="'--submission'")
+        raise click.BadParameter(
+            _("folder {folder} does not exist; pass the folder with your exercises").format(folder=submission), param_hint="'--submission'"
+        )
     return Settings(
         submission=submission,
         seed=expected.run_seed(seed),  # a SeedError for a seed a student release has no answers for
@@ -225,6 +281,7 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
         memory=memory,
         data_dir=data_dir.resolve() if data_dir else None,
         require=require,
+        lang=i18n.current(),
     )
 
 
@@ -236,7 +293,7 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
     type=click.Choice(formats.NAMES),
     default="text",
     show_default=True,
-    help="text for people; json, junit, github or gradescope for programs (only the document on stdout).",
+    help=N_("text for people; json, junit, github or gradescope for programs (only the document on stdout)."),
 )
 @SUBMISSION_OPTION
 @SEED_OPTION
@@ -256,7 +313,13 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
     settings = grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require)
     submission = settings.submission
     if fmt != "json":
-        click.echo(f"Grading {', '.join(e.name for e in chosen)} of {submission} with seed {settings.seed} ...", err=True)
+        names = ", ".join(e.name for e in chosen)
+        click.echo(
+            _("Grading {exercises} of {submission} with seed {seed} ...").format(
+                exercises=names, submission=submission, seed=settings.seed
+            ),
+            err=True,
+        )
     began = time.monotonic()
     training = start_reference(settings, chosen)
     try:
@@ -268,9 +331,14 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
         if training is not None:
             training.cancel()
     if fmt == "text" and (warning := history.record(submission, doc, by="grade")):  # the report for people: a student's own run
-        click.echo(f"grade: {warning}", err=True)
+        click.echo(_("grade: {warning}").format(warning=warning), err=True)
     if internal:
-        click.echo(f"grade: {internal} check(s) failed inside the grader itself; please report this", err=True)
+        said = i18n.ngettext(
+            "grade: {count} check failed inside the grader itself; please report this",
+            "grade: {count} checks failed inside the grader itself; please report this",
+            internal,
+        )
+        click.echo(said.format(count=internal), err=True)
         sys.exit(ExitCode.INTERNAL)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 
@@ -302,16 +370,17 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
     if err:
         click.echo(curves.summary(found), err=True)
     try:
-        click.echo(f"Training curves: {curves.write_picture(submission, found, reference)}", err=err)
+        click.echo(_("Training curves: {path}").format(path=curves.write_picture(submission, found, reference)), err=err)
     except OSError as exc:
-        click.echo(f"grade: the training curves could not be written into {submission / curves.FOLDER}: {exc.strerror or exc}", err=True)
+        said = _("grade: the training curves could not be written into {folder}: {problem}")
+        click.echo(said.format(folder=submission / curves.FOLDER, problem=exc.strerror or exc), err=True)
     if training is None:
-        click.echo("The picture has no reference curve: a student release has no reference solution to train.", err=err)
+        click.echo(_("The picture has no reference curve: a student release has no reference solution to train."), err=err)
     elif training.problem:
-        click.echo(f"The picture has no reference curve: {training.problem}", err=err)
+        click.echo(_("The picture has no reference curve: {problem}").format(problem=training.problem), err=err)
 
 
-@main.command("render")
+@main.command("render", cls=SpeakingCommand)
 @click.argument("document", type=click.File("r", encoding="utf-8"))
 @click.option(
     "--format",
@@ -319,7 +388,7 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
     type=click.Choice(formats.NAMES),
     default="text",
     show_default=True,
-    help="The format to print the saved document in.",
+    help=N_("The format to print the saved document in."),
 )
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
@@ -332,12 +401,14 @@ def render_command(document, fmt, min_score, min_percent):
         doc = json.load(document)
         validate(doc)
     except ValueError as exc:  # the JSON itself, or the document against the schema the kit ships
-        raise DocumentError(f"{document.name} is not a result document of grade --format json ({exc})") from None
+        raise DocumentError(
+            _("{file} is not a result document of grade --format json ({problem})").format(file=document.name, problem=exc)
+        ) from None
     formats.emit(doc, fmt)
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 
 
-@main.command("list")
+@main.command("list", cls=SpeakingCommand)
 @SUBMISSION_OPTION
 def list_command(submission):
     """Show the exercises, their titles and points, and with a history of gradings each one's best and last score."""
@@ -349,7 +420,7 @@ def list_command(submission):
         click.echo(line)
 
 
-@main.command("watch")
+@main.command("watch", cls=SpeakingCommand)
 @click.argument("exercise", required=False)
 @SUBMISSION_OPTION
 @SEED_OPTION
@@ -359,7 +430,7 @@ def watch_command(exercise, submission, seed, device, timeout_scale, memory, dat
     try:
         named = registry.resolve(exercise) if exercise else None
     except registry.UnknownExercise as exc:
-        raise click.UsageError(f"{exc} (see 'grade list')") from None
+        raise click.UsageError(_("{problem} (see 'grade list')").format(problem=exc)) from None
     from grader import sandbox
 
     sandbox.start(preload=("grader.plugin", *(e.check_module for e in registry.EXERCISES)))  # n moves on to any exercise
@@ -392,12 +463,12 @@ def _main() -> int:
         exc.show()
         return exc.exit_code
     except click.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo(_("Aborted."), err=True)
         return ExitCode.INTERRUPTED
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (ExitCode.PASSED if exc.code is None else ExitCode.FAILED)
     except Exception as exc:  # noqa: BLE001 - the one place that turns a grader bug into exit 3
-        click.echo(f"grade: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(_("grade: internal error: {kind}: {problem}").format(kind=type(exc).__name__, problem=exc), err=True)
         return ExitCode.INTERNAL
     return ExitCode.PASSED
 

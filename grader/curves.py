@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 
 from grader import charts
+from grader.i18n import N_, _, ngettext
 
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
@@ -27,15 +28,10 @@ SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" strok
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
 FOLDER, PICTURE_NAME = ".grade", "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
 
-CROSSED = (
-    "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; "
-    "the {goal:g}% goal was first reached at epoch {crossed}."
+NO_HISTORY = N_(
+    "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
-NOT_CROSSED = (
-    "Training curves: {count} epoch(s) in fit's history, {last:.2f}% accuracy after epoch {at}; the {goal:g}% goal was never reached."
-)
-NO_HISTORY = "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
-MEASURED = "The grader measured {measured:.2f}% on the whole test set."
+MEASURED = N_("The grader measured {measured} on the whole test set.")
 
 
 def finite(value) -> float | None:
@@ -87,12 +83,27 @@ def summary(curves: dict) -> str:
     if known:
         at, last = known[-1]
         first = crossed(curves)
-        template = CROSSED if first is not None else NOT_CROSSED
-        text = template.format(count=len(curves["epoch"]), last=last, at=at, goal=curves["goal"], crossed=first)
+        count = len(curves["epoch"])  # English says "epoch(s)" in both forms, as the report always has
+        if first is not None:
+            template = ngettext(
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
+                count,
+            )
+        else:
+            template = ngettext(
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                count,
+            )
+        # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
+        text = template.format(count=count, last=f"{last:.2f}%", at=at, goal=f"{curves['goal']:g}%", crossed=first)
     else:
-        text = NO_HISTORY
+        text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
-        text += " " + MEASURED.format(measured=curves["measured_accuracy"])
+        text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
     return text
 
 

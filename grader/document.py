@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from grader.errors import UsageProblem
+from grader.i18n import _, current
 from grader.status import Check, Exercise
 
 SCHEMA = 1
@@ -32,7 +33,8 @@ def part(stem: str, title: str, status: Exercise, checks: list[dict]) -> dict:
 def build(submission: str, seed: int, device: str, parts: list[dict], isolation: dict) -> dict:
     """The whole document; ``isolation`` is the sandbox's part (:meth:`grader.sandbox.Isolation.document`)."""
     return {"schema": SCHEMA, "submission": submission, "seed": seed, "device": device, "score": sum(p["score"] for p in parts),
-            "max_score": sum(p["max_score"] for p in parts), "exercises": parts, **isolation}  # fmt: skip
+            "max_score": sum(p["max_score"] for p in parts), "exercises": parts, **isolation,
+            "lang": current()}  # fmt: skip
 
 
 def blank(submission: str, seed: int, device: str, catalog: list, exercises, message: str, isolation: dict) -> dict:
@@ -41,6 +43,7 @@ def blank(submission: str, seed: int, device: str, catalog: list, exercises, mes
     ``catalog`` lists every check as (stem, name, points, hint, hidden), as :func:`grader.engine.collect` gives them.
     """
     parts = []
+    catalog = [(stem, name, points, _(hint) if hint else hint, hidden) for stem, name, points, hint, hidden in catalog]
     for exercise in exercises:
         checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": Check.FAILED, "message": message, "hint": hint,
                    "line": None, "hidden": bool(hidden)}

@@ -14,6 +14,7 @@ import pytest_timeout
 from grader import document as result_document
 from grader import expected, registry, sandbox
 from grader.errors import InternalError
+from grader.i18n import _
 from grader.plugin import Grading
 from grader.registry import find_module
 from grader.results import as_dict
@@ -148,7 +149,7 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
         else:
             status = Exercise.GRADED
         checks = [as_dict(r) for r in plugin.results if r.exercise == exercise.stem]
-        parts.append(result_document.part(exercise.stem, exercise.title, status, checks))
+        parts.append(result_document.part(exercise.stem, _(exercise.title), status, checks))
     doc = result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
     if isinstance(plugin.source, expected.Replay):
         doc["release"] = plugin.source.release.summary(e.stem for e in exercises)

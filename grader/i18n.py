@@ -29,7 +29,12 @@ def choose(asked: str | None = None, environ=os.environ) -> str:
     for given, where in ((asked, "--lang"), (environ.get(ENV), ENV)):
         if given:
             if given not in LANGUAGES:
-                raise UsageProblem(f"{where} {given!r} is not a language of the kit: use one of {', '.join(LANGUAGES)}")
+                choices = ", ".join(LANGUAGES)
+                raise UsageProblem(
+                    _("{where} {given!r} is not a language of the kit: use one of {choices}").format(
+                        where=where, given=given, choices=choices
+                    )
+                )
             return given
     for name in LOCALE_VARIABLES:
         if environ.get(name):
@@ -38,19 +43,28 @@ def choose(asked: str | None = None, environ=os.environ) -> str:
     return SOURCE
 
 
-def use(language: str) -> None:
-    """Speak ``language`` from now on, in this process."""
+def use(language: str, locales: Path | None = None) -> None:
+    """Speak ``language`` from now on, in this process (the sandbox tells its children, :mod:`grader.sandbox.environment`).
+    ``locales``: another folder of catalogs, for a test's pseudo-locale."""
     global _language, _translation
     translation = gettext.NullTranslations()
-    if language != SOURCE:
+    if language != SOURCE or locales is not None:
         for domain in reversed(DOMAINS):
-            found = gettext.translation(domain, LOCALES, [language], fallback=True)
+            found = gettext.translation(domain, locales or LOCALES, [language], fallback=True)
             found.add_fallback(translation)
             translation = found
     _language, _translation = language, translation
 
 
+def choose_and_use(asked: str | None = None) -> str:
+    """Choose the language of this process (:func:`choose`) and speak it: what every entry point calls first."""
+    language = choose(asked)
+    use(language)
+    return language
+
+
 def current() -> str:
+    """The language this process speaks: what the document's ``"lang"`` says and what its workers are told."""
     return _language
 
 

@@ -35,7 +35,7 @@ import types
 import warnings
 from pathlib import Path
 
-from grader import registry, visibility
+from grader import i18n, registry, visibility
 from grader.cells import Part, layout, prelude, stub_path
 from grader.report import points
 from grader.sandbox.environment import COURSE_SECRET
@@ -148,7 +148,7 @@ def grade_source(stem: str, source: str) -> dict:
         with tempfile.TemporaryDirectory(prefix="notebook-") as folder, _quiet():
             engine.warm_up([exercise])
             Path(folder, f"{stem}.py").write_text(source, encoding="utf-8")
-            settings = Settings(submission=Path(folder), seed=seed, device=_device())
+            settings = Settings(submission=Path(folder), seed=seed, device=_device(), lang=i18n.choose_and_use())
             doc, _ = engine.grade(settings, [exercise])
         _graded[key] = doc
         print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']}{whose})")

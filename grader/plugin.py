@@ -14,6 +14,7 @@ import pytest
 
 from grader import expected, registry
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
+from grader.i18n import N_, _
 from grader.registry import find_module
 from grader.results import CheckOverran, Result, StudentFailure, from_error
 from grader.settings import DEFAULT_TIMEOUT, Settings
@@ -84,10 +85,10 @@ class Grading:
     def pytest_runtest_setup(self, item):
         if self.cancel is not None and self.cancel.is_set():
             item.session.shouldstop = "the grading was cancelled"
-            pytest.skip("the grading was cancelled before this check ran")
+            pytest.skip(_("the grading was cancelled before this check ran"))
         if self.options.defer_long and item.get_closest_marker("head_start") and not self._all_passed(_stem(item)):
             item.stash[_DEFERRED] = True
-            pytest.skip(DEFERRED)
+            pytest.skip(_(DEFERRED))
 
     def _all_passed(self, stem: str) -> bool:
         return all(r.status in ANSWERED and r.score == r.max_score for r in self.results if r.exercise == stem)
@@ -103,7 +104,8 @@ class Grading:
         path = find_module(self.options.submission, stem)
         if path is None:
             shown = self.options.shown_as or self.options.submission
-            raise StudentFailure(Check.FAILED, f"no {stem}.py in {shown} (looked for exercises/{stem}.py and {stem}.py)")
+            said = _("no {stem}.py in {folder} (looked for exercises/{stem}.py and {stem}.py)")
+            raise StudentFailure(Check.FAILED, said.format(stem=stem, folder=shown))
         if self.imports.get(stem) is not None:
             raise self.imports[stem]
         student = Student(
@@ -184,7 +186,7 @@ class Grading:
             result.score = points
             return result
         if report.skipped:  # a check that cannot run here (a CUDA check on a CPU run) is not graded: 0 of 0 points
-            result.status, result.message = Check.SKIPPED, str(call.excinfo.value) if call.excinfo else "skipped"
+            result.status, result.message = Check.SKIPPED, str(call.excinfo.value) if call.excinfo else _("skipped")
             result.max_score = points if item.stash.get(_DEFERRED, False) else 0.0  # a deferred check still counts: not run is not passed
             return result
         credit, student = funcargs.get("credit"), funcargs.get("student")
@@ -215,7 +217,7 @@ class Grading:
 _BUDGET = pytest.StashKey[float]()
 _POSITION = pytest.StashKey[int]()
 _DEFERRED = pytest.StashKey[bool]()
-DEFERRED = "not run yet: this check trains a model for a while, so it runs once the exercise's other checks pass"
+DEFERRED = N_("not run yet: this check trains a model for a while, so it runs once the exercise's other checks pass")
 
 
 def _stem(node) -> str:

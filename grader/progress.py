@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader import registry
 from grader.history import Score, Standing
+from grader.i18n import _, ngettext
 from grader.registry import Exercise
 from grader.report import points
 
@@ -12,7 +13,7 @@ BAR_WIDTH = 28
 
 def course_lines(totals: dict[str, float], standings: dict[str, Standing]) -> list[str]:
     """A line per exercise (its points from ``totals``, by stem); with a history also its scores, the bar and the next step."""
-    plain = [f"{e.number}  {e.name:<10} {e.topics[0]:<9} {e.title}  ({totals.get(e.stem, 0):g} points)" for e in registry.EXERCISES]
+    plain = [f"{e.number}  {e.name:<10} {e.topics[0]:<9} {_(e.title)}  " + worth(totals.get(e.stem, 0)) for e in registry.EXERCISES]
     if not standings:
         return plain
     width = max(map(len, plain))
@@ -20,10 +21,13 @@ def course_lines(totals: dict[str, float], standings: dict[str, Standing]) -> li
     for exercise, line in zip(registry.EXERCISES, plain):
         standing = standings.get(exercise.stem)
         if standing is None:
-            lines.append(f"  {line:<{width}}  not graded yet")
+            lines.append(f"  {line:<{width}}  " + _("not graded yet"))
         else:
             mark = "✓" if standing.best.full else " "
-            lines.append(f"{mark} {line:<{width}}  best {fraction(standing.best)} · last {fraction(standing.last)}")
+            lines.append(
+                f"{mark} {line:<{width}}  "
+                + _("best {best} · last {last}").format(best=fraction(standing.best), last=fraction(standing.last))
+            )
     return [*lines, bar(standings), next_line(standings)]
 
 
@@ -33,6 +37,11 @@ def totals(checks) -> dict[str, float]:
     for listed in checks:
         found[listed.stem] = found.get(listed.stem, 0) + listed.points
     return found
+
+
+def worth(total: float) -> str:
+    """``(17 points)``: an exercise's points, in the plural form its number takes (a fraction takes the plural)."""
+    return ngettext("({points:g} point)", "({points:g} points)", int(total) if float(total).is_integer() else 5).format(points=total)
 
 
 def fraction(score: Score) -> str:
@@ -46,7 +55,10 @@ def done(standings: dict[str, Standing]) -> list[Exercise]:
 def bar(standings: dict[str, Standing]) -> str:
     count, total = len(done(standings)), len(registry.EXERCISES)
     filled = round(BAR_WIDTH * count / total)
-    return f"[{'█' * filled}{'░' * (BAR_WIDTH - filled)}] {count} of {total} exercises have full marks"
+    said = ngettext(
+        "{count} of {total} exercises have full marks", "{count} of {total} exercises have full marks", count
+    )  # "1 of 7 ... have"
+    return f"[{'█' * filled}{'░' * (BAR_WIDTH - filled)}] " + said.format(count=count, total=total)
 
 
 def first_to_do(standings: dict[str, Standing]) -> Exercise | None:
@@ -66,5 +78,5 @@ def following(standings: dict[str, Standing], current: Exercise) -> Exercise:
 def next_line(standings: dict[str, Standing]) -> str:
     exercise = first_to_do(standings)
     if exercise is None:
-        return f"next: nothing, all {len(registry.EXERCISES)} exercises have full marks"
-    return f"next: grade watch {exercise.number}"
+        return _("next: nothing, all {count} exercises have full marks").format(count=len(registry.EXERCISES))
+    return _("next: grade watch {number}").format(number=exercise.number)

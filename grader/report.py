@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from grader import curves
+from grader.i18n import _, ngettext
 from grader.sandbox.layers import notes
-from grader.status import Check, Exercise
+from grader.status import Check, Exercise, shown
 
 MARKS = {Check.PASSED: ("✓", "green"), Check.SKIPPED: ("-", "yellow")}
 
@@ -18,24 +19,26 @@ def points(value: float) -> str:
 
 
 def render(doc: dict) -> str:
-    lines = [f"Submission {doc['submission']}  ·  seed {doc['seed']} (replay with --seed {doc['seed']})  ·  device {doc['device']}"]
+    head = _("Submission {submission}  ·  seed {seed} (replay with --seed {seed})  ·  device {device}")
+    lines = [head.format(submission=doc["submission"], seed=doc["seed"], device=doc["device"])]
     lines += [click.style(note, fg="yellow") for note in notes(doc)]  # a sandbox weaker than it should be, said at once
     lines.append("")
     for exercise in doc["exercises"]:
-        head = f"{exercise['exercise']} — {exercise['title']}"
-        lines.append(click.style(head, bold=True))
+        lines.append(click.style(f"{exercise['exercise']} — {_(exercise['title'])}", bold=True))
         if exercise["status"] == Exercise.MISSING:
-            lines.append(click.style("  missing: no file for this exercise in the submission", fg="red"))
+            lines.append(click.style(_("  missing: no file for this exercise in the submission"), fg="red"))
         public, hidden = split(exercise["checks"])
         for item in public:
             lines += check_lines(item)
         if hidden:  # the teacher's kit: the checks a student release leaves out, apart
-            lines.append(click.style("  hidden checks (the teacher's, not in the student release):", bold=True))
+            lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
             for item in hidden:
                 lines += check_lines(item)
-            lines.append(f"  {points(exercise['score'])}/{points(exercise['max_score'])} points ({subtotals(public, hidden)})")
+            said = _("  {score}/{most} points ({subtotals})")
+            score, most = points(exercise["score"]), points(exercise["max_score"])
+            lines.append(said.format(score=score, most=most, subtotals=subtotals(public, hidden)))
         else:
-            lines.append(f"  {points(exercise['score'])}/{points(exercise['max_score'])} points")
+            lines.append(_("  {score}/{most} points").format(score=points(exercise["score"]), most=points(exercise["max_score"])))
         lines.append("")
     lines.append(click.style(total_line(doc), bold=True))
     return "\n".join(lines)
@@ -50,10 +53,10 @@ def subtotals(public: list[dict], hidden: list[dict]) -> str:
     def total(items, key):
         return points(sum(c[key] for c in items))
 
-    return (
-        f"public checks {total(public, 'score')}/{total(public, 'max_score')}, "
-        f"hidden checks {total(hidden, 'score')}/{total(hidden, 'max_score')}"
-    )
+    return _("public checks {public_score}/{public_most}, hidden checks {hidden_score}/{hidden_most}").format(
+        public_score=total(public, "score"), public_most=total(public, "max_score"),
+        hidden_score=total(hidden, "score"), hidden_most=total(hidden, "max_score"),
+    )  # fmt: skip
 
 
 def total_line(doc: dict) -> str:
@@ -62,25 +65,32 @@ def total_line(doc: dict) -> str:
     if release is not None:
         score, most = points(doc["score"]), points(doc["max_score"])
         if release["hidden_checks"]:
-            return (
-                f"Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
-                f"with {release['hidden_checks']} more checks ({points(release['hidden_points'])} points) that this copy does not have."
+            said = ngettext(
+                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more check ({hidden} points) that this copy does not have.",
+                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more checks ({hidden} points) that this copy does not have.",
+                release["hidden_checks"],
             )
-        return f"Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs."
+            return said.format(score=score, most=most, count=release["hidden_checks"], hidden=points(release["hidden_points"]))
+        said = _("Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs.")
+        return said.format(score=score, most=most)
     public, hidden = split([c for e in doc["exercises"] for c in e["checks"]])
-    total = f"Total: {points(doc['score'])}/{points(doc['max_score'])} points"
-    return f"{total} ({subtotals(public, hidden)})" if hidden else total
+    score, most = points(doc["score"]), points(doc["max_score"])
+    if hidden:
+        return _("Total: {score}/{most} points ({subtotals})").format(score=score, most=most, subtotals=subtotals(public, hidden))
+    return _("Total: {score}/{most} points").format(score=score, most=most)
 
 
 def check_lines(item: dict) -> list[str]:
     mark, colour = MARKS.get(item["status"], ("✗", "red"))
-    label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"
+    label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{shown(item['status'])}]"
     score = f"{points(item['score'])}/{points(item['max_score'])}"
     lines = [click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}"]
     if item["status"] != Check.PASSED:
         lines.extend("      " + line for line in item["message"].splitlines())
         if item["hint"] and item["status"] != Check.SKIPPED:
-            lines.append(click.style(f"      hint: {item['hint']}", fg="cyan"))
+            lines.append(click.style(_("      hint: {hint}").format(hint=item["hint"]), fg="cyan"))
     trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
     if trained is not None:  # exercise 6's accuracy check: what its training curves show
         lines.append(f"      {curves.summary(trained)}")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader import blame
 from grader.errors import InternalError
+from grader.i18n import _
 from grader.status import Check, Run
 
 
@@ -56,9 +57,13 @@ def failure(outcome, path: Path) -> StudentFailure:
     if outcome.status == Run.RAISED:
         kind, message = error.get("type", "Exception"), error.get("message", "")
         if kind == "NotImplementedError":
-            return StudentFailure(Check.FAILED, f"not implemented yet{': ' + message if message else ''}", outcome.output)
-        where = f" at line {error['line']} of {path.name}" if error.get("line") else ""
-        text = f"your code raised {kind}{where}: {message}"
+            said = _("not implemented yet: {message}").format(message=message) if message else _("not implemented yet")
+            return StudentFailure(Check.FAILED, said, outcome.output)
+        if error.get("line"):
+            said = _("your code raised {kind} at line {line} of {file}: {message}")
+            text = said.format(kind=kind, line=error["line"], file=path.name, message=message)
+        else:
+            text = _("your code raised {kind}: {message}").format(kind=kind, message=message)
         if error.get("traceback"):
             text += "\n" + error["traceback"].rstrip()
         return StudentFailure(Check.ERROR, text, outcome.output, error.get("line"))
@@ -68,7 +73,7 @@ def failure(outcome, path: Path) -> StudentFailure:
 
 def import_failure(outcome, path: Path) -> StudentFailure:
     found = failure(outcome, path)
-    found.message = f"could not import {path.name}: {found.message}"
+    found.message = _("could not import {file}: {problem}").format(file=path.name, problem=found.message)
     found.status = Check.ERROR if found.status == Check.FAILED else found.status
     return found
 
@@ -78,20 +83,22 @@ def from_error(result: Result, error: BaseException, outer_limit: float) -> Resu
     if isinstance(error, StudentFailure):
         result.status, result.message, result.output, result.line = error.status, error.message, error.output or result.output, error.line
     elif isinstance(error, AssertionError):
-        result.status, result.message = Check.FAILED, str(error) or "the check failed"
+        result.status, result.message = Check.FAILED, str(error) or _("the check failed")
     elif isinstance(error, CheckOverran):
-        result.status, result.message = Check.TIMEOUT, f"the check ran past {outer_limit:g} s"
+        result.status, result.message = Check.TIMEOUT, _("the check ran past {seconds:g} s").format(seconds=outer_limit)
     else:
         result.status, result.internal = Check.ERROR, True
-        result.message = f"internal error in the grader's check: {type(error).__name__}: {error}"
+        result.message = _("internal error in the grader's check: {kind}: {problem}").format(kind=type(error).__name__, problem=error)
     return result
 
 
 def as_dict(result: Result) -> dict:
-    """A check in the JSON document's shape; what the student's code printed joins the message."""
+    """A check in the JSON document's shape, its hint in the chosen language (hints are source strings, marked with ``N_``);
+    what the student's code printed joins the message."""
     data = asdict(result)
+    data["hint"] = _(result.hint) if result.hint else result.hint
     if result.output and result.status != Check.PASSED:
-        data["message"] += f"\n--- your code printed ---\n{result.output}"
+        data["message"] += "\n" + _("--- your code printed ---") + f"\n{result.output}"
     entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line", "hidden")}
     if result.data:
         entry["data"] = data["data"]

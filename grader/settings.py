@@ -48,6 +48,7 @@ class Settings:
     require: tuple[str, ...] = ()  # isolation layers the sandbox must have, or no check runs (--require-isolation)
     defer_long: bool = False  # grade watch: a head-started check (MNIST training) runs only once its exercise's other checks pass
     shown_as: str | None = None  # what the document calls the submission, when graded from a copy (a batch's student folder or zip)
+    lang: str = "en"  # the language of messages and hints (grader.i18n): a batch's workers speak the teacher's choice
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from grader.i18n import N_, _
+
 
 class _Status(str, Enum):
     def __str__(self) -> str:
@@ -22,6 +24,16 @@ class Check(_Status):
     MEMORY = "memory"
     CRASHED = "crashed"  # the process died, or sent back what is not plain data
     SKIPPED = "skipped"  # cannot run here (CUDA on a CPU), or not run yet (grade watch): no one's failure
+
+
+# A status as people read it, in the chosen language (the report, the feedback, GitHub's titles); the document keeps the key.
+NAMES = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"), "memory": N_("memory"),
+         "crashed": N_("crashed"), "skipped": N_("skipped"), "graded": N_("graded"), "missing": N_("missing")}  # fmt: skip
+
+
+def shown(status: str) -> str:
+    """``status`` (a check's, an exercise's) as people read it; English when it has no name here."""
+    return _(NAMES[status]) if status in NAMES else str(status)
 
 
 NO_VALUE = (Check.ERROR, Check.TIMEOUT, Check.MEMORY, Check.CRASHED)  # the student's code gave no value at all

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader import formats, registry, visibility
+from grader import formats, i18n, registry, visibility
 from grader.cli import SIZE, grading_options, resolve_targets
 from grader.errors import ExitCode, UsageProblem
 
@@ -34,6 +34,9 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_afte
     options = ["--timeout-scale", repr(timeout_scale)] if timeout_scale else []
     if memory is not None:
         options += ["--memory-limit", str(memory)]
+    # The course's language (grade gradescope-bundle --lang ru): Gradescope's image has no locale of its own.
+    if i18n.current() != i18n.SOURCE:
+        options += ["--lang", i18n.current()]
     reveal = {visibility.ENV: reveal_after.date().isoformat()} if reveal_after else {}
     gradescope_bundle.build(out, chosen, tuple(options), environment=reveal)
     click.echo(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.", err=True)
@@ -88,7 +91,8 @@ def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts
     from grader.settings import Settings
 
     data_dir = data_dir.resolve() if data_dir else None
-    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require)  # the seed: the gradebook's
+    # the seed: the gradebook's
+    settings = Settings(submissions.resolve(), 0, device, timeout_scale, memory, data_dir, require=require, lang=i18n.current())
     options = runner.Options(
         submissions=submissions.resolve(),
         out=out.resolve(),

@@ -258,6 +258,7 @@ def test_results_hold_one_grade_document_per_student(graded):
             "exercises",
             "isolation",
             "isolation_missing",
+            "lang",
             "batch",
         }
         assert record["isolation"] == list(sandbox.isolation().held)  # the batch's workers run on this machine too

@@ -48,7 +48,18 @@ def grade_json(*args) -> tuple[int, dict]:
 
 def assert_document(doc: dict) -> None:
     """The keys and types of README's JSON document, schema 1."""
-    assert set(doc) == {"schema", "submission", "seed", "device", "score", "max_score", "exercises", "isolation", "isolation_missing"}
+    assert set(doc) == {
+        "schema",
+        "submission",
+        "seed",
+        "device",
+        "score",
+        "max_score",
+        "exercises",
+        "isolation",
+        "isolation_missing",
+        "lang",
+    }
     assert (type(doc["schema"]), type(doc["submission"]), type(doc["seed"]), type(doc["device"])) == (int, str, int, str)
     assert set(doc["isolation"]) | set(doc["isolation_missing"]) >= {"namespaces", "landlock", "rlimits"}
     assert type(doc["score"]) is float and type(doc["max_score"]) is float

@@ -21,6 +21,7 @@ import click
 from grader import formats, registry, visibility
 from grader.batch import records
 from grader.errors import UsageProblem
+from grader.i18n import _
 from grader.report import points, render
 from grader.settings import new_seed
 
@@ -160,12 +161,12 @@ def feedback(record: dict) -> str:
 def feedback_parts(record: dict) -> tuple[str, list[str], str]:
     """What a student reads: a title, their score (and why it could not be graded, if so), then ``grade``'s own report."""
     batch = record["batch"]
-    paragraphs = [
-        f"Score: {points(record['score'])}/{points(record['max_score'])} points · status {batch['status']} · seed {record['seed']}"
-    ]
+    said = _("Score: {score}/{most} points · status {status} · seed {seed}")
+    paragraphs = [said.format(score=points(record["score"]), most=points(record["max_score"]), status=batch["status"], seed=record["seed"])]
     if batch["note"]:
-        paragraphs.append(f"Note: {batch['note']}")
-    return f"Feedback for {batch['student']}", paragraphs, click.unstyle(render(visibility.for_students(records.document(record))))
+        paragraphs.append(_("Note: {note}").format(note=batch["note"]))
+    shown = visibility.for_students(records.document(record))
+    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(shown))
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:

@@ -10,13 +10,14 @@ import statistics
 from dataclasses import dataclass
 
 from grader.batch.copies import Group
+from grader.i18n import N_, _, ngettext
 from grader.report import points
 from grader.sandbox.layers import notes
-from grader.status import TROUBLE, Check, Exercise
+from grader.status import TROUBLE, Check, Exercise, shown
 
-BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", "full")
-RATES_NOTE = "Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none)."
-COPIES_NOTE = (
+BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", N_("full"))  # the keys; the headers are translated
+RATES_NOTE = N_("Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none).")
+COPIES_NOTE = N_(
     "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
     "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
     "solution are left out, since matching on them proves nothing."
@@ -34,17 +35,21 @@ def band(score: float, maximum: float) -> str:
 
 def render(records: list[dict], groups: list[Group]) -> str:
     if not records:
-        return "# Batch summary\n\nNo student has been graded yet.\n"
+        return _("# Batch summary") + "\n\n" + _("No student has been graded yet.") + "\n"
     stems = [part["exercise"] for part in records[0]["exercises"]]
     seeds = sorted({r["seed"] for r in records})
     lines = [
-        "# Batch summary",
+        _("# Batch summary"),
         "",
-        f"{len(records)} students · seed {', '.join(map(str, seeds))} · exercises {', '.join(stems)} · "
-        f"{points(records[0]['max_score'])} points in all",
+        ngettext(
+            "{count} student · seed {seeds} · exercises {exercises} · {most} points in all",
+            "{count} students · seed {seeds} · exercises {exercises} · {most} points in all",
+            len(records),
+        ).format(count=len(records), seeds=", ".join(map(str, seeds)), exercises=", ".join(stems), most=points(records[0]["max_score"])),
         "",
-        f"Sandbox: {', '.join(records[0].get('isolation') or ['not recorded'])} "
-        "(the layers of isolation that held for student code; see the README's sandbox section)",
+        _("Sandbox: {layers} (the layers of isolation that held for student code; see the README's sandbox section)").format(
+            layers=", ".join(records[0].get("isolation") or [_("not recorded")])
+        ),
         *notes(records[0]),
         "",
     ]
@@ -54,13 +59,13 @@ def render(records: list[dict], groups: list[Group]) -> str:
 
 def _distribution(records: list[dict], stems: list[str]) -> list[str]:
     lines = [
-        "## Scores per exercise",
+        _("## Scores per exercise"),
         "",
-        "| exercise | max | mean | median | lowest | highest | " + " | ".join(BANDS) + " |",
+        _("| exercise | max | mean | median | lowest | highest |") + " " + " | ".join(map(_, BANDS)) + " |",
         "|---|---:|---:|---:|---:|---:|" + "---:|" * len(BANDS),
     ]
     rows = [(stem, [(p["score"], p["max_score"]) for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
-    rows.append(("**total**", [(r["score"], r["max_score"]) for r in records]))
+    rows.append((_("**total**"), [(r["score"], r["max_score"]) for r in records]))
     for name, pairs in rows:
         scores = [s for s, _ in pairs]
         maximum = max(m for _, m in pairs)
@@ -69,7 +74,7 @@ def _distribution(records: list[dict], stems: list[str]) -> list[str]:
             f"| {name} | {points(maximum)} | {statistics.fmean(scores):.2f} | {points(statistics.median(scores))} | "
             f"{points(min(scores))} | {points(max(scores))} | " + " | ".join(map(str, bands)) + " |"
         )
-    lines += ["", "The band columns count students by their share of the exercise's points."]
+    lines += ["", _("The band columns count students by their share of the exercise's points.")]
     return lines
 
 
@@ -113,16 +118,16 @@ def pass_rates(records: list[dict]) -> list[Rate]:
 
 def other_outcomes(rate: Rate) -> str:
     """``2 failed, 1 error``: the statuses besides passed, commonest first."""
-    return ", ".join(f"{count} {status}" for status, count in sorted(rate.other.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ", ".join(f"{count} {shown(status)}" for status, count in sorted(rate.other.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _checks(records: list[dict]) -> list[str]:
     lines = [
-        "## Checks, hardest first",
+        _("## Checks, hardest first"),
         "",
-        RATES_NOTE,
+        _(RATES_NOTE),
         "",
-        "| check | points | passed | pass rate | other outcomes |",
+        _("| check | points | passed | pass rate | other outcomes |"),
         "|---|---:|---:|---:|---|",
     ]
     for rate in pass_rates(records):
@@ -132,11 +137,11 @@ def _checks(records: list[dict]) -> list[str]:
 
 
 def _troubled(records: list[dict]) -> list[str]:
-    lines = ["## Students with errors or timeouts", ""]
+    lines = [_("## Students with errors or timeouts"), ""]
     shown = [r for r in records if r["batch"]["status"] not in ("graded", "missing") or _has_trouble(r)]
     if not shown:
-        return [*lines, "None: every submission was read and every check ran to an answer."]
-    lines += ["| student | status | what happened |", "|---|---|---|"]
+        return [*lines, _("None: every submission was read and every check ran to an answer.")]
+    lines += [_("| student | status | what happened |"), "|---|---|---|"]
     for record in shown:
         batch = record["batch"]
         lines.append(f"| {_escape(batch['student'])} | {batch['status']} | {_escape(batch['note'])} |")
@@ -149,16 +154,16 @@ def _has_trouble(record: dict) -> bool:
 
 def _copies(groups: list[Group]) -> list[str]:
     lines = [
-        "## Possible copies",
+        _("## Possible copies"),
         "",
-        COPIES_NOTE,
+        _(COPIES_NOTE),
         "",
     ]
     if not groups:
-        return [*lines, "None found."]
-    lines += ["| exercise | students | how close |", "|---|---|---|"]
+        return [*lines, _("None found.")]
+    lines += [_("| exercise | students | how close |"), "|---|---|---|"]
     for group in groups:
-        close = "identical" if group.identical else f"{100 * group.similarity:.0f}% similar"
+        close = _("identical") if group.identical else _("{percent} similar").format(percent=f"{100 * group.similarity:.0f}%")
         lines.append(f"| {group.exercise} | {', '.join(map(_escape, group.students))} | {close} |")
     return lines
 

@@ -26,7 +26,7 @@ import time
 import traceback
 from pathlib import Path
 
-from grader import devices, document, registry, sandbox
+from grader import devices, document, i18n, registry, sandbox
 from grader.batch import layouts, packing, records
 from grader.errors import ExitCode, KitError
 from grader.settings import Settings
@@ -36,6 +36,7 @@ class Worker:
     def __init__(self, config: dict):
         self.config = config
         self.settings = Settings.from_json(config["settings"])  # every student's, but for the folder graded
+        i18n.use(self.settings.lang)  # before any check builds a message
         self.exercises = [registry.by_stem(stem) for stem in config["exercises"]]
         self.stems = config["exercises"]
         self.busy = False

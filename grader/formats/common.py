@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from grader.i18n import _
 from grader.registry import find_module
-from grader.status import Check
+from grader.status import Check, shown
 
 # XML 1.0 cannot hold these even escaped, and a terminal obeys them; a student's output may print them.
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -32,9 +33,9 @@ def checks(doc: dict):
 
 def details(item: dict) -> str:
     """A check's message and hint, as a student should read them."""
-    text = item["message"] or item["status"]
+    text = item["message"] or shown(item["status"])
     if item["hint"] and item["status"] != Check.SKIPPED:
-        text += f"\nhint: {item['hint']}"
+        text += "\n" + _("hint: {hint}").format(hint=item["hint"])
     return text
 
 

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from grader.formats.common import checks, details, failing_line, number, student_file, visible
-from grader.status import Check, Exercise
+from grader.i18n import _
+from grader.status import Check, Exercise, shown
 
 LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
 ICONS = {Check.PASSED: "✅", Check.SKIPPED: "⏭️"}
@@ -37,18 +38,23 @@ def render(doc: dict, seconds: float | None = None) -> str:
     for exercise in doc["exercises"]:
         path = student_file(doc, exercise["exercise"])
         source = _read(path)
-        shown = repo_path(path)
+        where = repo_path(path)
         items = [c for c in exercise["checks"] if c["status"] != Check.PASSED]
         if exercise["status"] in (Exercise.MISSING, Exercise.ERROR) and items:
             # Every check failed the same way (no file, or it does not import): say it once.
             first = items[0]
-            title = f"{exercise['exercise']}: {number(exercise['score'])}/{number(exercise['max_score'])} points ({exercise['status']})"
-            lines.append(command("error", _short(details(first)), file=shown, line=failing_line(first, source), title=title))
+            said = _("{exercise}: {score}/{most} points ({status})")
+            title = said.format(exercise=exercise["exercise"], score=number(exercise["score"]), most=number(exercise["max_score"]),
+                                status=shown(exercise["status"]))  # fmt: skip
+            lines.append(command("error", _short(details(first)), file=where, line=failing_line(first, source), title=title))
             continue
         for item in items:
             kind = "warning" if item["status"] == Check.SKIPPED else "error"  # GitHub's own commands
-            title = f"{exercise['exercise']} {item['name']}: {number(item['score'])}/{number(item['max_score'])} points ({item['status']})"
-            lines.append(command(kind, _short(details(item)), file=shown, line=failing_line(item, source), title=title))
+            said = _("{exercise} {check}: {score}/{most} points ({status})")
+            score, most = number(item["score"]), number(item["max_score"])
+            title = said.format(exercise=exercise["exercise"], check=item["name"], score=score, most=most, status=shown(item["status"]))
+            lines.append(command(kind, _short(details(item)), file=where, line=failing_line(item, source), title=title))
+    # Machine-read (GitHub Classroom's reporters parse "Points X/Y"): English in every language.
     lines.append(command("notice", f"Points {number(doc['score'])}/{number(doc['max_score'])}", title="Autograding"))
     return "\n".join(lines)
 
@@ -56,20 +62,24 @@ def render(doc: dict, seconds: float | None = None) -> str:
 def summary(doc: dict) -> str:
     """The markdown table for ``$GITHUB_STEP_SUMMARY``."""
     rows = [
-        f"### Autograding: {number(doc['score'])}/{number(doc['max_score'])} points",
+        _("### Autograding: {score}/{most} points").format(score=number(doc["score"]), most=number(doc["max_score"])),
         "",
-        f"Seed {doc['seed']} (replay with `grade --seed {doc['seed']}`) · device {doc['device']}",
+        _("Seed {seed} (replay with `grade --seed {seed}`) · device {device}").format(seed=doc["seed"], device=doc["device"]),
         "",
-        "| | exercise | check | points | what happened |",
+        _("| | exercise | check | points | what happened |"),
         "|---|---|---|---|---|",
     ]
     for exercise, item in checks(doc):
         icon = ICONS.get(item["status"], "❌")
-        said = "" if item["status"] == Check.PASSED else f"**{item['status']}**: {_cell(details(item))}"
+        said = "" if item["status"] == Check.PASSED else f"**{shown(item['status'])}**: {_cell(details(item))}"
         rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
     for exercise in doc["exercises"]:
         total = f"{number(exercise['score'])}/{number(exercise['max_score'])}"
-        rows.append(f"| | **{exercise['exercise']}** | **total** ({exercise['status']}) | **{total}** | |")
+        rows.append(
+            _("| | **{exercise}** | **total** ({status}) | **{total}** | |").format(
+                exercise=exercise["exercise"], status=shown(exercise["status"]), total=total
+            )
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -100,7 +110,7 @@ def _read(path: Path) -> str | None:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= LIMIT else text[:LIMIT] + "\n… (cut here; the JSON result holds the rest)"
+    return text if len(text) <= LIMIT else text[:LIMIT] + "\n" + _("… (cut here; the JSON result holds the rest)")
 
 
 def _cell(text: str, limit: int = 300) -> str:

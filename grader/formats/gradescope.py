@@ -10,7 +10,8 @@ import json
 
 from grader import visibility
 from grader.formats.common import checks, details, number
-from grader.status import Check
+from grader.i18n import _
+from grader.status import Check, shown
 
 
 def render(doc: dict, seconds: float | None = None) -> str:
@@ -32,14 +33,17 @@ def results(doc: dict, seconds: float | None = None) -> dict:
                 "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
             }
         )
-    parts = [f"{e['exercise']}: {number(e['score'])}/{number(e['max_score'])} points ({e['status']})" for e in doc["exercises"]]
+    said = _("{exercise}: {score}/{most} points ({status})")
+    parts = [said.format(exercise=e["exercise"], score=number(e["score"]), most=number(e["max_score"]), status=shown(e["status"]))
+             for e in doc["exercises"]]  # fmt: skip
     found = {
         "score": float(doc["score"]),
         "output": "\n".join(
             [
                 *parts,
-                f"Total: {number(doc['score'])}/{number(doc['max_score'])} points. "
-                f"Seed {doc['seed']}: replay locally with grade --seed {doc['seed']}.",
+                _("Total: {score}/{most} points. Seed {seed}: replay locally with grade --seed {seed}.").format(
+                    score=number(doc["score"]), most=number(doc["max_score"]), seed=doc["seed"]
+                ),
             ]
         ),
         "output_format": "text",

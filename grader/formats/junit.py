@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.formats.common import details, number, visible
+from grader.i18n import _
 from grader.status import NO_VALUE, Check
 
 
@@ -61,5 +62,7 @@ def case(stem: str, item: dict) -> ET.Element:
     tag = "error" if status in NO_VALUE else "failure"  # JUnit's own elements
     first = (item["message"].splitlines() or [status])[0]
     outcome = ET.SubElement(element, tag, message=visible(first), type=status)
-    outcome.text = visible(f"{details(item)}\npoints: {number(item['score'])}/{number(item['max_score'])}")
+    outcome.text = visible(
+        details(item) + "\n" + _("points: {score}/{most}").format(score=number(item["score"]), most=number(item["max_score"]))
+    )
     return element

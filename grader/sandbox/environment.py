@@ -17,6 +17,8 @@ SECRETS = (COURSE_SECRET,)  # kept from every process the sandbox starts, though
 
 
 def clean(**extra: str) -> dict[str, str]:
-    """This process's environment with only the variables above, and ``extra``."""
+    """This process's environment with only the variables above, the language this process speaks, and ``extra``."""
+    from grader import i18n
+
     kept = {name: value for name, value in os.environ.items() if (name in KEEP or name.startswith(KEEP_PREFIXES)) and name not in SECRETS}
-    return {**kept, **extra}
+    return {**kept, i18n.ENV: i18n.current(), **extra}

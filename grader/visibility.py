@@ -13,6 +13,8 @@ import datetime
 import os
 
 from grader.errors import UsageProblem
+from grader.i18n import ngettext
+from grader.report import points
 
 ENV = "GRADER_REVEAL_AFTER"
 
@@ -34,9 +36,20 @@ def revealed(today: datetime.date | None = None, environ=os.environ) -> bool:
 
 
 def sealed_message(max_score: float, environ=os.environ) -> str:
-    date = reveal_date(environ)
-    when = f"after {date.isoformat()}" if date else "once your teacher reveals the teacher's checks"
-    return f"A teacher's check, worth {max_score:g} point(s): what it tried and what came back are shown {when}."
+    date, count = reveal_date(environ), int(max_score) if float(max_score).is_integer() else 5  # 1.5 points: the plural
+    if date:
+        said = ngettext(
+            "A teacher's check, worth {points} point: what it tried and what came back are shown after {date}.",
+            "A teacher's check, worth {points} points: what it tried and what came back are shown after {date}.",
+            count,
+        )
+        return said.format(points=points(max_score), date=date.isoformat())
+    said = ngettext(
+        "A teacher's check, worth {points} point: what it tried and what came back are shown once your teacher reveals them.",
+        "A teacher's check, worth {points} points: what it tried and what came back are shown once your teacher reveals them.",
+        count,
+    )
+    return said.format(points=points(max_score))
 
 
 def for_students(doc: dict, today: datetime.date | None = None, environ=os.environ) -> dict:

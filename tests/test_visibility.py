@@ -35,10 +35,8 @@ def hidden_checks(doc):
 def test_before_the_reveal_date_a_hidden_check_shows_only_its_points(stubs):
     shown = visibility.for_students(stubs, today=DAY, environ={visibility.ENV: DAY.isoformat()})
     for before, after in zip(hidden_checks(stubs), hidden_checks(shown)):
-        assert (
-            after["message"]
-            == f"A teacher's check, worth {before['max_score']:g} point(s): what it tried and what came back are shown after 2027-01-31."
-        )
+        worth = f"{before['max_score']:g} point" + ("" if before["max_score"] == 1 else "s")
+        assert after["message"] == f"A teacher's check, worth {worth}: what it tried and what came back are shown after 2027-01-31."
         assert (after["hint"], after["line"]) == ("", None)
         assert (after["name"], after["score"], after["max_score"], after["status"]) == (
             before["name"], before["score"], before["max_score"], before["status"])  # fmt: skip

@@ -119,6 +119,30 @@ def copy_kit(root: Path, exercises) -> None:
     workflow = root / ".github" / "workflows" / "grade.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text(student_workflow(), encoding="utf-8")
+    released_catalogs(root / "grader")
+
+
+def released_catalogs(package: Path) -> None:
+    """Keep in the release's catalogs only the messages its own code says: a hidden check's texts (its hint, its
+    message) and the teacher's commands' leave with them. The templates (.pot) go; each .mo is compiled anew."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po, write_po
+
+    said = {node.value for path in package.rglob("*.py") for node in ast.walk(ast.parse(path.read_bytes(), str(path)))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)}  # fmt: skip
+    for template in package.rglob("*.pot"):
+        template.unlink()
+    for po in package.rglob("*.po"):
+        with po.open("rb") as file:
+            catalog = read_po(file)
+        for message in list(catalog):
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            if message.id and not any(i in said for i in ids):
+                catalog.delete(message.id, message.context)
+        with po.open("wb") as file:
+            write_po(file, catalog, width=140)
+        with po.with_suffix(".mo").open("wb") as file:
+            write_mo(file, catalog)
 
 
 def without_hidden_checks(source: str, name: str = "<checks>") -> str:

@@ -25,7 +25,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from grader import cli, expected, regions, registry, release
+from grader import cli, engine, expected, regions, registry, release
 from tests.conftest import KIT, checks, grade, solution_with
 
 SEEDS = (2**31 + 11, 2**31 + 12)
@@ -102,6 +102,15 @@ def test_the_release_leaves_out_the_teachers_modules_and_hidden_checks(out):
     assert not grader_files & set(release.TEACHER_ONLY)
     for path in (out / "grader" / "checks").glob("test_*.py"):
         assert "hidden=True" not in path.read_text(encoding="utf-8"), path
+
+
+def test_no_hidden_checks_hint_is_anywhere_in_the_release_its_catalogs_included(out):
+    hints = [c.hint for c in engine.collect(registry.EXERCISES) if c.hidden]
+    assert hints
+    for path in files(out):
+        data = path.read_bytes()
+        assert not [hint for hint in hints if hint.encode() in data], path
+    assert not list(out.rglob("*.pot")) and list(out.rglob("*.mo"))  # the catalogs a release needs, compiled for it alone
 
 
 def test_the_answers_are_plain_data_small_enough_and_for_the_public_seeds(out):

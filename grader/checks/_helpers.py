@@ -42,3 +42,10 @@ def expect_error_naming(got: dict, numbers, call: str) -> None:
                 call=call, message=repr(got["message"]), missing=", ".join(map(str, missing))
             )
         )
+
+
+def wrong_map_location(call: str, location, device: str) -> str:
+    """The message for a torch.load given another map_location than the device: exercises 6 and 7 both check it."""
+    return _("{call} called torch.load with map_location={location}; expected map_location=device, here {device}").format(
+        call=call, location=location, device=device
+    )

@@ -134,7 +134,8 @@ def test_every_message_has_a_russian_translation_with_its_placeholders():
         assert all(strings(message)) and len(strings(message)) == (3 if message.pluralizable else 1), message.id
         for form in strings(message):
             assert fields(form) == fields(ids(message)[-1]), (message.id, form)
-            assert re.search("[а-яА-Я]", form) or not re.search("[a-z]{4}", form), (message.id, form)
+            words = re.sub(r"\{\w*\}", "", form)  # a template of placeholders alone has nothing to translate
+            assert re.search("[а-яА-Я]", words) or not re.search("[a-z]{4}", words), (message.id, form)
 
 
 def test_the_catalog_holds_every_text_of_the_source_and_no_other():

@@ -49,11 +49,12 @@ def strings(message) -> tuple[str, ...]:
 
 
 def fields(text: str) -> list[str]:
-    """The placeholders of a brace-format string, sorted (a text whose braces are code, like a hint, as its braces)."""
+    """The placeholders of a brace-format string, sorted; braces around code (a dict in a hint) are no placeholder."""
     try:
-        return sorted(f"{name}!{conv}:{spec}" for _, name, spec, conv in string.Formatter().parse(text) if name is not None)
+        parsed = list(string.Formatter().parse(text))
     except ValueError:
-        return sorted(c for c in text if c in "{}")
+        return []
+    return sorted(f"{name}!{conv}:{spec}" for _, name, spec, conv in parsed if name is not None and re.fullmatch(r"\w*", name))
 
 
 def pseudo(text: str) -> str:

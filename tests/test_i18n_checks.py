@@ -63,6 +63,8 @@ def pseudo(text: str) -> str:
         parts = list(string.Formatter().parse(text))
     except ValueError:
         return OPEN + text + CLOSE
+    if any(name is not None and not re.fullmatch(r"\w*", name) for _, name, _, _ in parts):
+        return OPEN + text + CLOSE  # its braces are code (a dict in a hint), never filled in
     out = []
     for literal, name, spec, conv in parts:
         if literal.strip():

@@ -84,22 +84,42 @@ def nested(tensors: list[torch.Tensor]) -> dict:
     return {"inputs": a, "pair": (b, [c, 3]), "meta": {"name": "batch", "weights": d, "marker": Marker()}, "step": 7, "none": None}
 
 
+MISMATCH = "<mismatch>"  # the key of what layout finds where move_to changed a kind of value: data, worded in the judge
+MISMATCHES = {
+    "tensor": N_("<{type} instead of a tensor>"),
+    "container": N_("<{type} of {count} items>"),
+    "keys": N_("<dict with keys {keys}>"),
+    "object": N_("<another {type}>"),
+}
+
+
+def mismatch(kind: str, value, **details) -> dict:
+    return {MISMATCH: kind, "type": type(value).__name__, **details}
+
+
+def shown(found):
+    """What layout found, a mismatch worded in the current language."""
+    if isinstance(found, dict) and MISMATCH in found:
+        return _(MISMATCHES[found[MISMATCH]]).format(**{key: value for key, value in found.items() if key != MISMATCH})
+    return found
+
+
 def layout(value, original, with_values: bool):
     """What move_to made of ``original``: container types and keys, tensor devices, and
     whether other objects came back as the very same object."""
     if isinstance(original, torch.Tensor):
         if not isinstance(value, torch.Tensor):
-            return f"<{type(value).__name__} instead of a tensor>"
+            return mismatch("tensor", value)
         return ["tensor", value.device.type, value if with_values else tuple(value.shape)]
     if type(original) in (list, tuple, dict):
         if type(value) is not type(original) or len(value) != len(original):
-            return f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'} items>"
+            return mismatch("container", value, count=len(value) if hasattr(value, "__len__") else "?")
         if isinstance(original, dict):
             if set(value) != set(original):
-                return f"<dict with keys {sorted(map(str, value))}>"
+                return mismatch("keys", value, keys=sorted(map(str, value)))
             return {key: layout(value[key], original[key], with_values) for key in original}
         return type(original)(layout(v, o, with_values) for v, o in zip(value, original))
-    return "same object" if value is original else f"<another {type(value).__name__}>"
+    return "same object" if value is original else mismatch("object", value)
 
 
 MOVES = (("meta", META, False), ("cpu", "cpu", True))  # a second device without values, then the CPU with them
@@ -122,6 +142,7 @@ def probe_move_to(module, tensors):
 
 
 def first_difference(got, expected, where: str) -> str | None:
+    got = shown(got)
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             return _("{where} is {got}; expected a dict with keys {keys}").format(where=where, got=got, keys=sorted(expected))

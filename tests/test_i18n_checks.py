@@ -175,11 +175,13 @@ def test_exercise_titles_are_translated(russian):
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, pseudo_russian, exercise):
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")  # exercise 6's training check: its message, not its accuracy
-    docs = [grade(KIT / "exercises", [exercise])[0]]
+    graded = [grade(KIT / "exercises", [exercise])]
     for index, mistake in enumerate(mistakes(exercise)):
         (tmp_path / str(index)).mkdir()
         folder = submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code))
-        docs.append(grade(folder, [exercise], seed=99)[0])
+        graded.append(grade(folder, [exercise], seed=99))
+    assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"
+    docs = [doc for doc, _internal in graded]
     seen, leaks = 0, []
     for doc in docs:
         for check in doc["exercises"][0]["checks"]:
@@ -198,10 +200,12 @@ def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeyp
 def test_no_english_sentence_in_russian(tmp_path, monkeypatch, russian, exercise):
     """The stub (whose failures the results layer words, but exercise 7's skips are the checks') and a few mistakes."""
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")
-    docs = [grade(KIT / "exercises", [exercise])[0]]
+    graded = [grade(KIT / "exercises", [exercise])]
     for index, mistake in enumerate(mistakes(exercise)[:3]):
         (tmp_path / str(index)).mkdir()
-        docs.append(grade(submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code)), [exercise])[0])
+        graded.append(grade(submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code)), [exercise]))
+    assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"
+    docs = [doc for doc, _internal in graded]
     said = [message for doc in docs for check in doc["exercises"][0]["checks"] if (message := from_a_check(check))]
     assert said, "the mistakes must make the checks speak"
     assert [message for message in said if PROSE.search(message) or not re.search("[а-я]", message)] == []

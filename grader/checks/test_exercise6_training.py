@@ -508,7 +508,7 @@ def probe_fit_lr(module, state, train, test, seed, lr):
 def adam_epoch(solutions, state, train, test, seed, lr) -> dict:
     """The weights after one epoch of the reference train_epoch with Adam(lr): what fit(..., epochs=1, lr=lr) trains."""
     net = tutorial_net(state)
-    train_loader, _ = small_loaders(train, test, seed)
+    train_loader, _test_loader = small_loaders(train, test, seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     torch.manual_seed(seed)
     solutions.train_epoch(net, train_loader, nn.CrossEntropyLoss(), optimizer, "cpu")
@@ -634,7 +634,7 @@ def measured_accuracy(state: dict, root: str) -> float:
 
 def mnist_training(settings, seed) -> tuple:
     """The child that the accuracy check runs; the grader starts it as the run begins (``head_start``)."""
-    epochs, _ = mnist_tensors.goal()
+    epochs, _threshold = mnist_tensors.goal()
     return probe_fit_mnist, (str(ensure_mnist(settings.data_dir)), epochs, seed, settings.device, settings.threads)
 
 

@@ -12,12 +12,31 @@ from __future__ import annotations
 import os
 import traceback
 
+from grader.i18n import _
+
 STUDENT, KIT = "student", "kit"
 KIT_ROOT = os.path.dirname(os.path.abspath(__file__))  # the grader package
 
 
 class StudentMistake(Exception):
     """Raised by the kit's own code for the student's doing (a banned call, a value that cannot cross back)."""
+
+
+def not_implemented(message: str = "") -> str:
+    """What a student reads when their code raised NotImplementedError (a stub's own raise, with its message if any)."""
+    return _("not implemented yet: {message}").format(message=message) if message else _("not implemented yet")
+
+
+def raised(kind: str, message: str, line: int | None = None, file: str = "") -> str:
+    """What a student reads when their code raised ``kind`` (at ``line`` of ``file``, where the traceback says)."""
+    if line:
+        return _("your code raised {kind} at line {line} of {file}: {message}").format(kind=kind, line=line, file=file, message=message)
+    return _("your code raised {kind}: {message}").format(kind=kind, message=message)
+
+
+def not_imported(file: str, message: str) -> str:
+    """What every check of an exercise says when the student's module could not be imported."""
+    return _("could not import {file}: {message}").format(file=file, message=message)
 
 
 def under(path: str, folder: str) -> bool:

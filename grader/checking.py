@@ -15,6 +15,7 @@ from typing import ClassVar
 import pytest
 
 from grader import sandbox
+from grader.i18n import _
 from grader.results import failure, import_failure
 from grader.settings import Settings
 from grader.status import Run
@@ -31,7 +32,7 @@ def check(points: float, hint: str, cuda: bool = False, hidden: bool = False):
     cases, other hyperparameters, where answers hard-coded for the public checks would pass those alone.
     """
     if not points > 0 or not hint.strip():
-        raise ValueError("a check needs positive points and a hint")
+        raise ValueError(_("a check needs positive points and a hint"))
     return pytest.mark.check(points=points, hint=hint, cuda=cuda, hidden=hidden)
 
 

@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from grader.i18n import _, ngettext
+
 ATOL = 1e-5
 RTOL = 1e-5
 
@@ -22,12 +24,20 @@ def fail(message: str):
     raise CheckFailed(message)
 
 
+def returned(call: str, got: str, want: str) -> str:
+    """The commonest message, defined once: what a call returned and what was expected, both described already."""
+    return _("{call} returned {got}; expected {want}").format(call=call, got=got, want=want)
+
+
 def describe(value) -> str:
     """A short description of any plain value, for messages."""
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {str(value.dtype).removeprefix('torch.')}"
+        return _("a tensor of shape {shape} and dtype {dtype}").format(
+            shape=tuple(value.shape), dtype=str(value.dtype).removeprefix("torch.")
+        )
     if isinstance(value, (list, tuple)) and type(value) is not torch.Size:
-        return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
+        count = len(value)
+        return ngettext("a {kind} of {count} item", "a {kind} of {count} items", count).format(kind=type(value).__name__, count=count)
     if value is None:
         return "None"
     return f"{type(value).__name__} {value!r}"
@@ -35,28 +45,37 @@ def describe(value) -> str:
 
 def expect_tensor(got, expected: torch.Tensor, call: str, atol: float = ATOL, rtol: float = RTOL) -> None:
     if not isinstance(got, torch.Tensor):
-        fail(f"{call} returned {describe(got)}; expected {describe(expected)}")
+        fail(returned(call, describe(got), describe(expected)))
     if got.dtype != expected.dtype:
-        fail(f"{call} returned dtype {got.dtype}; expected {expected.dtype}")
+        fail(_("{call} returned dtype {got}; expected {want}").format(call=call, got=got.dtype, want=expected.dtype))
     if got.shape != expected.shape:
-        fail(f"{call} returned shape {tuple(got.shape)}; expected {tuple(expected.shape)}")
+        fail(_("{call} returned shape {got}; expected {want}").format(call=call, got=tuple(got.shape), want=tuple(expected.shape)))
     close = torch.isclose(got, expected, atol=atol, rtol=rtol, equal_nan=True) if expected.is_floating_point() else got == expected
     if not bool(close.all()):
         index = tuple(int(i) for i in (~close).nonzero()[0])
-        where = f"[{', '.join(map(str, index))}]" if index else ""
-        fail(
-            f"{call} has the wrong value{' at ' + where if where else ''}: "
-            f"got {got[index].item():.6g}, expected {expected[index].item():.6g}"
-            f" ({int((~close).sum())} of {close.numel()} elements differ)"
-        )
+        values = {"call": call, "got": f"{got[index].item():.6g}", "want": f"{expected[index].item():.6g}"}
+        values.update(count=int((~close).sum()), total=close.numel())
+        if index:
+            where = f"[{', '.join(map(str, index))}]"
+            fail(
+                _("{call} has the wrong value at {where}: got {got}, expected {want} ({count} of {total} elements differ)").format(
+                    where=where, **values
+                )
+            )
+        fail(_("{call} has the wrong value: got {got}, expected {want} ({count} of {total} elements differ)").format(**values))
 
 
 def expect_number(got, expected: float, call: str, atol: float = ATOL, rtol: float = RTOL) -> None:
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        extra = "; use .item() to turn a one-element tensor into a Python number" if isinstance(got, torch.Tensor) else ""
-        fail(f"{call} returned {describe(got)}; expected a Python number{extra}")
+        if isinstance(got, torch.Tensor):
+            fail(
+                _("{call} returned {got}; expected a Python number; use .item() to turn a one-element tensor into a Python number").format(
+                    call=call, got=describe(got)
+                )
+            )
+        fail(_("{call} returned {got}; expected a Python number").format(call=call, got=describe(got)))
     if not math.isclose(got, expected, abs_tol=atol, rel_tol=rtol):
-        fail(f"{call} returned {got:.6g}; expected {expected:.6g}")
+        fail(returned(call, f"{got:.6g}", f"{expected:.6g}"))
 
 
 def expect_same(got, expected, call: str, atol: float = ATOL, rtol: float = RTOL) -> None:
@@ -67,20 +86,20 @@ def expect_same(got, expected, call: str, atol: float = ATOL, rtol: float = RTOL
         return expect_number(got, expected, call, atol, rtol)
     if isinstance(expected, (tuple, list)) and type(expected) is not torch.Size:
         if type(got) is not type(expected):
-            fail(f"{call} returned {describe(got)}; expected {describe(expected)}")
+            fail(returned(call, describe(got), describe(expected)))
         if len(got) != len(expected):
-            fail(f"{call} returned {len(got)} items; expected {len(expected)}")
+            fail(_("{call} returned {got} items; expected {want}").format(call=call, got=len(got), want=len(expected)))
         for i, (g, e) in enumerate(zip(got, expected)):
             expect_same(g, e, f"{call}[{i}]", atol, rtol)
         return None
     if isinstance(expected, dict):
         if type(got) is not dict:
-            fail(f"{call} returned {describe(got)}; expected a dict")
+            fail(_("{call} returned {got}; expected a dict").format(call=call, got=describe(got)))
         if set(got) != set(expected):
-            fail(f"{call} has keys {sorted(map(str, got))}; expected {sorted(map(str, expected))}")
+            fail(_("{call} has keys {got}; expected {want}").format(call=call, got=sorted(map(str, got)), want=sorted(map(str, expected))))
         for key in expected:
             expect_same(got[key], expected[key], f"{call}[{key!r}]", atol, rtol)
         return None
     if type(got) is not type(expected) or got != expected:
-        fail(f"{call} returned {describe(got)}; expected {describe(expected)}")
+        fail(returned(call, describe(got), describe(expected)))
     return None

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 from grader.data import DataError
+from grader.i18n import _
 
 MEAN, STD = 0.1307, 0.3081
 MAGIC = {"images": 2051, "labels": 2049}
@@ -32,7 +33,11 @@ def _read_idx(path: Path, kind: str) -> torch.Tensor:
     data = bytearray(path.read_bytes())
     magic = int.from_bytes(data[0:4], "big")
     if magic != MAGIC[kind]:
-        raise ValueError(f"{path} is not an MNIST {kind} file (magic {magic}, expected {MAGIC[kind]})")
+        raise ValueError(
+            _("{path} is not an MNIST {kind} file (magic {magic}, expected {want})").format(
+                path=path, kind=kind, magic=magic, want=MAGIC[kind]
+            )
+        )
     header = 16 if kind == "images" else 8
     values = torch.frombuffer(data, dtype=torch.uint8, offset=header)
     count = int.from_bytes(data[4:8], "big")
@@ -72,13 +77,21 @@ def goal() -> tuple[int, float]:
     """(epochs, threshold in percent) for the accuracy check, from the environment."""
     epochs, threshold = os.environ.get(EPOCHS_ENV, ""), os.environ.get(THRESHOLD_ENV, "")
     if epochs and not (epochs.strip().isdigit() and 1 <= int(epochs) <= 100):
-        raise GoalError(f"{EPOCHS_ENV}={epochs!r} is not a whole number of epochs from 1 to 100; unset it for the default {DEFAULT_EPOCHS}")
+        raise GoalError(
+            _("{name}={value} is not a whole number of epochs from 1 to 100; unset it for the default {default}").format(
+                name=EPOCHS_ENV, value=repr(epochs), default=DEFAULT_EPOCHS
+            )
+        )
     try:
         percent = float(threshold) if threshold else DEFAULT_THRESHOLD
     except ValueError:
         percent = math.nan
     if not 0 <= percent <= 100:
-        raise GoalError(f"{THRESHOLD_ENV}={threshold!r} is not a percentage from 0 to 100; unset it for the default {DEFAULT_THRESHOLD:g}")
+        raise GoalError(
+            _("{name}={value} is not a percentage from 0 to 100; unset it for the default {default}").format(
+                name=THRESHOLD_ENV, value=repr(threshold), default=f"{DEFAULT_THRESHOLD:g}"
+            )
+        )
     return (int(epochs) if epochs else DEFAULT_EPOCHS), percent
 
 

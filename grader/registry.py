@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageProblem
+from grader.i18n import N_, _
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -19,7 +20,7 @@ class Exercise:
     number: int
     stem: str
     topics: tuple[str, ...]
-    title: str
+    title: str  # N_-marked: shown translated, with _(title)
     needs_mnist: bool = False
 
     @property
@@ -40,13 +41,13 @@ class Exercise:
 
 
 COURSE: tuple[Exercise, ...] = (
-    Exercise(1, "exercise1_tensors", ("tensors",), "Tensors: creation, properties and basic operations"),
-    Exercise(2, "exercise2_reshape", ("reshape",), "Reshaping: view, reshape, unsqueeze, flatten, permute"),
-    Exercise(3, "exercise3_autograd", ("autograd",), "Autograd and gradient descent by hand"),
-    Exercise(4, "exercise4_modules", ("modules",), "nn.Module: SimpleNetwork, an MLP, parameters and predict"),
-    Exercise(5, "exercise5_data", ("data",), "Dataset and DataLoader: a dataset of squares, MNIST and batches", needs_mnist=True),
-    Exercise(6, "exercise6_training", ("training",), "The MNIST training loop: checkpoints and an accuracy goal", needs_mnist=True),
-    Exercise(7, "exercise7_devices", ("devices",), "Devices: the same code on a CPU and on a GPU"),
+    Exercise(1, "exercise1_tensors", ("tensors",), N_("Tensors: creation, properties and basic operations")),
+    Exercise(2, "exercise2_reshape", ("reshape",), N_("Reshaping: view, reshape, unsqueeze, flatten, permute")),
+    Exercise(3, "exercise3_autograd", ("autograd",), N_("Autograd and gradient descent by hand")),
+    Exercise(4, "exercise4_modules", ("modules",), N_("nn.Module: SimpleNetwork, an MLP, parameters and predict")),
+    Exercise(5, "exercise5_data", ("data",), N_("Dataset and DataLoader: a dataset of squares, MNIST and batches"), needs_mnist=True),
+    Exercise(6, "exercise6_training", ("training",), N_("The MNIST training loop: checkpoints and an accuracy goal"), needs_mnist=True),
+    Exercise(7, "exercise7_devices", ("devices",), N_("Devices: the same code on a CPU and on a GPU")),
 )
 # The exercises this kit grades: the whole course in the teacher's kit; in a student release, those it was made for
 # (grade release copies the checks of those alone).
@@ -72,7 +73,7 @@ def resolve(word: str) -> Exercise:
         if key in exercise.words():
             return exercise
     choices = ", ".join(f"{e.number} ({e.name}, {e.topics[0]})" for e in EXERCISES)
-    raise UnknownExercise(f"unknown exercise {word!r}; choose one of {choices}, or 'all'")
+    raise UnknownExercise(_("unknown exercise {word}; choose one of {choices}, or 'all'").format(word=repr(word), choices=choices))
 
 
 def by_stem(stem: str) -> Exercise | None:

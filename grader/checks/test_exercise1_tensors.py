@@ -10,6 +10,7 @@ from grader.blame import StudentMistake
 from grader.checking import check
 from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_same, expect_tensor, fail
+from grader.i18n import N_, _
 
 
 def floats(rng, *shape) -> torch.Tensor:
@@ -21,13 +22,13 @@ def size(rng, low=2, high=6) -> int:
     return int(torch.randint(low, high + 1, (), generator=rng))
 
 
-@check(points=1, hint="torch.tensor(value, dtype=torch.float32) makes a 0-d tensor; its shape is torch.Size([]).")
+@check(points=1, hint=N_("torch.tensor(value, dtype=torch.float32) makes a 0-d tensor; its shape is torch.Size([])."))
 def test_make_scalar(student, reference, rng):
     value = floats(rng).item()
     expect_tensor(student.call("make_scalar", value), reference.make_scalar(value), f"make_scalar({value})")
 
 
-@check(points=1, hint="Pass dtype=torch.float32 to torch.tensor: a list of ints would otherwise give int64.")
+@check(points=1, hint=N_("Pass dtype=torch.float32 to torch.tensor: a list of ints would otherwise give int64."))
 def test_make_vector(student, reference, rng):
     values = floats(rng, size(rng)).tolist()
     ints = torch.randint(-9, 10, (size(rng),), generator=rng).tolist()
@@ -37,14 +38,14 @@ def test_make_vector(student, reference, rng):
 
 @check(
     points=1,
-    hint="torch.tensor([], dtype=torch.float32) is a float32 vector of shape (0,): build the tensor from the list at once.",
+    hint=N_("torch.tensor([], dtype=torch.float32) is a float32 vector of shape (0,): build the tensor from the list at once."),
     hidden=True,
 )
 def test_make_vector_empty(student, reference):
     expect_tensor(student.call("make_vector", []), reference.make_vector([]), "make_vector([])")
 
 
-@check(points=1, hint="torch.tensor(rows, dtype=torch.float32): the dtype matters when the rows hold ints.")
+@check(points=1, hint=N_("torch.tensor(rows, dtype=torch.float32): the dtype matters when the rows hold ints."))
 def test_make_matrix(student, reference, rng):
     rows = torch.randint(-9, 10, (size(rng), size(rng)), generator=rng).tolist()
     expect_tensor(student.call("make_matrix", rows), reference.make_matrix(rows), f"make_matrix({rows})")
@@ -55,58 +56,63 @@ def probe_random_matrix(module, seed, rows, cols):
     return module.random_matrix(rows, cols)
 
 
-@check(points=2, hint="torch.rand(rows, cols) draws from [0, 1) with torch's global generator; don't create your own generator or reseed.")
+@check(
+    points=2, hint=N_("torch.rand(rows, cols) draws from [0, 1) with torch's global generator; don't create your own generator or reseed.")
+)
 def test_random_matrix(student, reference, rng, seed):
     rows, cols = size(rng), size(rng)
     got = student.run(probe_random_matrix, seed, rows, cols)
     call = f"random_matrix({rows}, {cols})"
     if isinstance(got, torch.Tensor) and got.is_floating_point() and got.numel() and not (got.min() >= 0 and got.max() < 1):
-        fail(f"{call} has values outside [0, 1): min {got.min().item():.4g}, max {got.max().item():.4g}")
+        low, high = f"{got.min().item():.4g}", f"{got.max().item():.4g}"
+        fail(_("{call} has values outside [0, 1): min {low}, max {high}").format(call=call, low=low, high=high))
     torch.manual_seed(seed)
-    expect_tensor(got, reference.random_matrix(rows, cols), f"{call} after torch.manual_seed({seed})")
+    expect_tensor(got, reference.random_matrix(rows, cols), _("{call} after torch.manual_seed({seed})").format(call=call, seed=seed))
 
 
-@check(points=1, hint="torch.zeros(rows, cols) is float32 by default.")
+@check(points=1, hint=N_("torch.zeros(rows, cols) is float32 by default."))
 def test_zeros_matrix(student, reference, rng):
     rows, cols = size(rng), size(rng)
     expect_tensor(student.call("zeros_matrix", rows, cols), reference.zeros_matrix(rows, cols), f"zeros_matrix({rows}, {cols})")
 
 
-@check(points=1, hint="torch.ones(rows, cols) is float32 by default.")
+@check(points=1, hint=N_("torch.ones(rows, cols) is float32 by default."))
 def test_ones_matrix(student, reference, rng):
     rows, cols = size(rng), size(rng)
     expect_tensor(student.call("ones_matrix", rows, cols), reference.ones_matrix(rows, cols), f"ones_matrix({rows}, {cols})")
 
 
-@check(points=1, hint="Return a tuple: (t.shape, t.dtype).")
+@check(points=1, hint=N_("Return a tuple: (t.shape, t.dtype)."))
 def test_describe(student, reference, rng):
     tensors = [torch.zeros(size(rng, 1, 4), size(rng, 1, 4), size(rng, 1, 4), dtype=dtype) for dtype in (torch.float64, torch.int32)]
     for t, got in zip(tensors, student.call_each("describe", *[(t,) for t in tensors])):
-        expect_same(got, reference.describe(t), f"describe(a tensor of shape {tuple(t.shape)}, dtype {t.dtype})")
+        expect_same(
+            got, reference.describe(t), _("describe(a tensor of shape {shape}, dtype {dtype})").format(shape=tuple(t.shape), dtype=t.dtype)
+        )
 
 
-@check(points=1, hint="a + b adds tensors of the same shape element by element.")
+@check(points=1, hint=N_("a + b adds tensors of the same shape element by element."))
 def test_elementwise_sum(student, reference, rng):
     shape = (size(rng), size(rng))
     a, b = floats(rng, *shape), floats(rng, *shape)
     expect_tensor(student.call("elementwise_sum", a, b), reference.elementwise_sum(a, b), "elementwise_sum(a, b)")
 
 
-@check(points=1, hint="a * b multiplies element by element; a @ b would be the matrix product.")
+@check(points=1, hint=N_("a * b multiplies element by element; a @ b would be the matrix product."))
 def test_elementwise_product(student, reference, rng):
     n = size(rng)
     a, b = floats(rng, n, n), floats(rng, n, n)  # square, so that a @ b has the right shape and fails on values
     expect_tensor(student.call("elementwise_product", a, b), reference.elementwise_product(a, b), "elementwise_product(a, b)")
 
 
-@check(points=2, hint="a @ b or torch.matmul(a, b) multiplies an (n, k) matrix by a (k, m) one.")
+@check(points=2, hint=N_("a @ b or torch.matmul(a, b) multiplies an (n, k) matrix by a (k, m) one."))
 def test_matmul(student, reference, rng):
     n, k, m = size(rng), size(rng), size(rng)
     a, b = floats(rng, n, k), floats(rng, k, m)
     expect_tensor(student.call("matmul", a, b), reference.matmul(a, b), f"matmul(a {n}x{k}, b {k}x{m})", atol=1e-3)
 
 
-@check(points=1, hint="Compare a.shape[1] with b.shape[0] and raise ValueError(f'... {a.shape} ... {b.shape}') before multiplying.")
+@check(points=1, hint=N_("Compare a.shape[1] with b.shape[0] and raise ValueError(f'... {a.shape} ... {b.shape}') before multiplying."))
 def test_matmul_shape_error(student, rng):
     n, k, m = size(rng, 2, 4), size(rng, 5, 7), size(rng, 8, 9)
     a, b = torch.ones(n, k), torch.ones(m, n + k)
@@ -135,11 +141,11 @@ def probe_matmul_by_hand(module, a, b):
 
     def forbid(name):
         def refuse(*args, **kwargs):
-            raise ForbiddenCall(f"matmul_by_hand used {name}, which this exercise asks you to do by hand")
+            raise ForbiddenCall(_("matmul_by_hand used {name}, which this exercise asks you to do by hand").format(name=name))
 
         return refuse
 
-    for owner, name, _ in saved:
+    for owner, name, _original in saved:
         setattr(owner, name, forbid("@" if "matmul__" in name else f"torch.{name}"))
     try:
         return module.matmul_by_hand(a, b)
@@ -148,14 +154,16 @@ def probe_matmul_by_hand(module, a, b):
             setattr(owner, name, original)
 
 
-@check(points=3, hint="Loop over rows i and columns j: result[i, j] = (a[i, :] * b[:, j]).sum(). No @, torch.matmul, torch.mm or einsum.")
+@check(
+    points=3, hint=N_("Loop over rows i and columns j: result[i, j] = (a[i, :] * b[:, j]).sum(). No @, torch.matmul, torch.mm or einsum.")
+)
 def test_matmul_by_hand(student, reference, rng):
     n, k, m = size(rng, 3, 8), size(rng, 3, 8), size(rng, 3, 8)
     a, b = floats(rng, n, k), floats(rng, k, m)
     expect_tensor(student.run(probe_matmul_by_hand, a, b), reference.matmul(a, b), f"matmul_by_hand(a {n}x{k}, b {k}x{m})", atol=1e-3)
 
 
-@check(points=1, hint="matmul_by_hand must give float32 results for float32 inputs and work for a 1x1 product too.")
+@check(points=1, hint=N_("matmul_by_hand must give float32 results for float32 inputs and work for a 1x1 product too."))
 def test_matmul_by_hand_edge(student, reference, rng):
     k = size(rng)
     a, b = floats(rng, 1, k), floats(rng, k, 1)

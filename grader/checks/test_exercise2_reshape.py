@@ -10,56 +10,77 @@ import torch
 from grader.checking import check
 from grader.checks._helpers import expect_error_naming, probe_error
 from grader.compare import expect_tensor
+from grader.i18n import N_, _, ngettext
+
+
+def of_shape(function: str, x: torch.Tensor) -> str:
+    return _("{function}(x of shape {shape})").format(function=function, shape=tuple(x.shape))
+
+
+def of_elements(count: int, rows: int, cols: int) -> str:
+    return ngettext("to_matrix(x of {count} elements, {rows}, {cols})", "to_matrix(x of {count} elements, {rows}, {cols})", count).format(
+        count=count, rows=rows, cols=cols
+    )
 
 
 def distinct_sizes(rng, count: int, low: int = 2, high: int = 9) -> list[int]:
     return [int(n) + low for n in torch.randperm(high - low + 1, generator=rng)[:count]]
 
 
-@check(points=1, hint="torch.arange(n, dtype=torch.float32): without the dtype, arange gives int64.")
+@check(points=1, hint=N_("torch.arange(n, dtype=torch.float32): without the dtype, arange gives int64."))
 def test_arange_float(student, reference, rng):
     n = int(torch.randint(5, 40, (), generator=rng))
     expect_tensor(student.call("arange_float", n), reference.arange_float(n), f"arange_float({n})")
 
 
-@check(points=1, hint="x.reshape(rows, cols) (or x.view) keeps the elements in order.")
+@check(points=1, hint=N_("x.reshape(rows, cols) (or x.view) keeps the elements in order."))
 def test_to_matrix(student, reference, rng):
     rows, cols = distinct_sizes(rng, 2)
     x = torch.randn(rows * cols, generator=rng)
     expect_tensor(
         student.call("to_matrix", x, rows, cols),
         reference.to_matrix(x, rows, cols),
-        f"to_matrix(x of {rows * cols} elements, {rows}, {cols})",
+        of_elements(rows * cols, rows, cols),
     )
 
 
 @check(
-    points=1, hint="Compare rows * cols with x.numel() and raise ValueError(f'x has {x.numel()} elements, cannot make ({rows}, {cols})')."
+    points=1,
+    hint=N_("Compare rows * cols with x.numel() and raise ValueError(f'x has {x.numel()} elements, cannot make ({rows}, {cols})')."),
 )
 def test_to_matrix_error(student, rng):
     rows, cols, n = distinct_sizes(rng, 3, 2, 9)
     n = rows * cols + n  # never a product of rows and cols
     got = student.run(probe_error, "to_matrix", torch.zeros(n), rows, cols)
-    expect_error_naming(got, (n, rows, cols), f"to_matrix(x of {n} elements, {rows}, {cols})")
+    expect_error_naming(got, (n, rows, cols), of_elements(n, rows, cols))
 
 
-@check(points=1, hint="x.unsqueeze(0) adds the new dimension in front: (3, 4) becomes (1, 3, 4).")
+@check(points=1, hint=N_("x.unsqueeze(0) adds the new dimension in front: (3, 4) becomes (1, 3, 4)."))
 def test_add_batch_dim(student, reference, rng):
     x = torch.randn(*distinct_sizes(rng, 2), generator=rng)
-    expect_tensor(student.call("add_batch_dim", x), reference.add_batch_dim(x), f"add_batch_dim(x of shape {tuple(x.shape)})")
+    expect_tensor(student.call("add_batch_dim", x), reference.add_batch_dim(x), of_shape("add_batch_dim", x))
 
 
-@check(points=1, hint="x.unsqueeze(0) works for a tensor of any number of dimensions; don't spell out x.shape[0], x.shape[1].", hidden=True)
+@check(
+    points=1, hint=N_("x.unsqueeze(0) works for a tensor of any number of dimensions; don't spell out x.shape[0], x.shape[1]."), hidden=True
+)
 def test_add_batch_dim_any_rank(student, reference, rng):
     tensors = [torch.randn(*distinct_sizes(rng, rank), generator=rng) for rank in (1, 3)]
     for x, got in zip(tensors, student.call_each("add_batch_dim", *[(x,) for x in tensors])):
-        expect_tensor(got, reference.add_batch_dim(x), f"add_batch_dim(x of shape {tuple(x.shape)})")
+        expect_tensor(got, reference.add_batch_dim(x), of_shape("add_batch_dim", x))
 
 
-@check(points=1, hint="x.unsqueeze(-1) adds the new dimension at the end: (3, 4) becomes (3, 4, 1).")
+@check(points=1, hint=N_("x.unsqueeze(-1) adds the new dimension at the end: (3, 4) becomes (3, 4, 1)."))
 def test_add_trailing_dim(student, reference, rng):
     x = torch.randn(*distinct_sizes(rng, 2), generator=rng)
-    expect_tensor(student.call("add_trailing_dim", x), reference.add_trailing_dim(x), f"add_trailing_dim(x of shape {tuple(x.shape)})")
+    expect_tensor(student.call("add_trailing_dim", x), reference.add_trailing_dim(x), of_shape("add_trailing_dim", x))
+
+
+FLATTEN_CALLS = {  # by the kind of input: each one whole sentence for the catalog
+    "NHW": N_("flatten_batch(NHW images of shape {shape})"),
+    "NCHW": N_("flatten_batch(NCHW images of shape {shape})"),
+    "non-contiguous": N_("flatten_batch(non-contiguous images of shape {shape})"),
+}
 
 
 def flatten_input(kind: str, rng) -> torch.Tensor:
@@ -72,19 +93,19 @@ def flatten_input(kind: str, rng) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("kind", ["NHW", "NCHW", "non-contiguous"])
-@check(points=1, hint="images.reshape(images.shape[0], -1) keeps the batch size and works for non-contiguous tensors, unlike .view.")
+@check(points=1, hint=N_("images.reshape(images.shape[0], -1) keeps the batch size and works for non-contiguous tensors, unlike .view."))
 def test_flatten_batch(student, reference, rng, kind):
     images = flatten_input(kind, rng)
     expect_tensor(
         student.call("flatten_batch", images),
         reference.flatten_batch(images),
-        f"flatten_batch({kind} images of shape {tuple(images.shape)})",
+        _(FLATTEN_CALLS[kind]).format(shape=tuple(images.shape)),
     )
 
 
 @check(
     points=1,
-    hint="Keep only the batch dimension: images.reshape(images.shape[0], -1) also folds the channels of colour images in.",
+    hint=N_("Keep only the batch dimension: images.reshape(images.shape[0], -1) also folds the channels of colour images in."),
     hidden=True,
 )
 def test_flatten_batch_colour(student, reference, rng):
@@ -93,11 +114,15 @@ def test_flatten_batch_colour(student, reference, rng):
     expect_tensor(
         student.call("flatten_batch", images),
         reference.flatten_batch(images),
-        f"flatten_batch(NCHW images with 3 channels, of shape {tuple(images.shape)})",
+        _("flatten_batch(NCHW images with 3 channels, of shape {shape})").format(shape=tuple(images.shape)),
     )
 
 
-@check(points=2, hint="image.permute(2, 0, 1) moves channels first; transpose(0, 2) would swap height and width too.")
+@check(points=2, hint=N_("image.permute(2, 0, 1) moves channels first; transpose(0, 2) would swap height and width too."))
 def test_hwc_to_chw(student, reference, rng):
     image = torch.randn(*distinct_sizes(rng, 3, 2, 9), generator=rng)
-    expect_tensor(student.call("hwc_to_chw", image), reference.hwc_to_chw(image), f"hwc_to_chw(image of shape {tuple(image.shape)})")
+    expect_tensor(
+        student.call("hwc_to_chw", image),
+        reference.hwc_to_chw(image),
+        _("hwc_to_chw(image of shape {shape})").format(shape=tuple(image.shape)),
+    )

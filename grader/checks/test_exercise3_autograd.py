@@ -12,13 +12,11 @@ import torch
 
 from grader.checking import check
 from grader.compare import CheckFailed, expect_number, expect_same, fail
+from grader.i18n import N_, _, ngettext
 from grader.probing import BackwardPasses, counts_backward_passes
 
-AUTOGRAD_HONESTY = (
-    "The grader sees only whether a backward pass ran during your call (loss.backward() or "
-    "torch.autograd.grad): a correct hand-written formula gives the very same numbers, so "
-    "the values alone cannot tell the two apart."
-)
+# Each hint of the *_uses_autograd checks ends saying what the grader can see: a backward pass ran during the call
+# (loss.backward() or torch.autograd.grad), since a correct hand-written formula gives the very same numbers.
 
 
 def rounded(rng, scale: float, low: float = 0.0, decimals: int = 2) -> float:
@@ -57,7 +55,7 @@ probe_watching_autograd.canaries = (counts_backward_passes,)  # before the stude
 def descent_variant(w0, x, target, lr, steps, *, zero_grad=True, sign=-1.0, after=False):
     """The tutorial's loop in plain floats, with a classic mistake switched on, to name what a student did."""
     w, grad, losses = w0, 0.0, []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = (w * x - target) ** 2
         grad = (grad if not zero_grad else 0.0) + 2 * x * (w * x - target)
         w = w + sign * lr * grad
@@ -66,14 +64,14 @@ def descent_variant(w0, x, target, lr, steps, *, zero_grad=True, sign=-1.0, afte
 
 
 MISTAKES = (
-    ("the gradients add up from step to step: zero w.grad after each update (w.grad.zero_())", {"zero_grad": False}),
-    ("w moves up the gradient: the update is w -= lr * w.grad, with a minus", {"sign": 1.0}),
-    ("each loss is taken after the update: record loss.item() before changing w", {"after": True}),
+    (N_("the gradients add up from step to step: zero w.grad after each update (w.grad.zero_())"), {"zero_grad": False}),
+    (N_("w moves up the gradient: the update is w -= lr * w.grad, with a minus"), {"sign": 1.0}),
+    (N_("each loss is taken after the update: record loss.item() before changing w"), {"after": True}),
 )
 
 
 def diagnose(got, args) -> str:
-    """Which classic mistake gives exactly what the student returned, if any."""
+    """Which classic mistake gives exactly what the student returned, if any, said in the current language."""
     if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], list)):
         return ""
     w, losses = got
@@ -86,7 +84,7 @@ def diagnose(got, args) -> str:
             isinstance(a, float) and math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(losses, losses_bad)
         )
         if same and isinstance(w, float) and math.isclose(w, w_bad, rel_tol=1e-3, abs_tol=1e-4):
-            return f"; this is what happens when {why}"
+            return _(why)
     return ""
 
 
@@ -94,33 +92,56 @@ def expect_descent(got, expected, args, call: str) -> None:
     try:
         expect_same(got, expected, call)
     except CheckFailed as exc:
-        fail(f"{exc}{diagnose(got, args)}")
+        why = diagnose(got, args)
+        if why:
+            fail(_("{failure}; this is what happens when {why}").format(failure=exc, why=why))
+        raise
 
 
 def expect_autograd(watched: dict, steps: int, call: str) -> None:
     runs = watched["backward_runs"]
     if watched.get("optimizers"):
-        fail(f"{call} created a torch.optim.{watched['optimizers'][0]}; this exercise asks for the update written by hand")
+        optimizer = watched["optimizers"][0]
+        fail(
+            _("{call} created a torch.optim.{optimizer}; this exercise asks for the update written by hand").format(
+                call=call, optimizer=optimizer
+            )
+        )
     if runs == 0:
         fail(
-            f"{call} never ran autograd's backward pass; "
-            "compute the loss and call loss.backward() instead of writing the derivative yourself"
+            _(
+                "{call} never ran autograd's backward pass; "
+                "compute the loss and call loss.backward() instead of writing the derivative yourself"
+            ).format(call=call)
         )
     if runs < steps:
-        fail(f"{call} ran {runs} backward pass{'es' * (runs != 1)} for {steps} steps; call loss.backward() once in every step")
+        fail(
+            ngettext(
+                "{call} ran {runs} backward pass for {steps} steps; call loss.backward() once in every step",
+                "{call} ran {runs} backward passes for {steps} steps; call loss.backward() once in every step",
+                runs,
+            ).format(call=call, runs=runs, steps=steps)
+        )
 
 
 # ------------------------------------------------------------------ square_loss_grad
 
 
-@check(points=2, hint="w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item().")
+@check(points=2, hint=N_("w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item()."))
 def test_square_loss_grad(student, reference, rng):
     cases = [(1.0, 2.0, 6.0)] + [(rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)) for _ in range(3)]
     for (w, x, target), got in zip(cases, student.call_each("square_loss_grad", *cases)):
         expect_number(got, reference.square_loss_grad(w, x, target), f"square_loss_grad({w}, {x}, {target})")
 
 
-@check(points=1, hint="Let autograd find the derivative: call loss.backward() and read w.grad. " + AUTOGRAD_HONESTY)
+@check(
+    points=1,
+    hint=N_(
+        "Let autograd find the derivative: call loss.backward() and read w.grad. "
+        "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
+        "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
+    ),
+)
 def test_square_loss_grad_uses_autograd(student, rng):
     w, x, target = rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)
     call = f"square_loss_grad({w}, {x}, {target})"
@@ -138,15 +159,17 @@ def descent_args(rng) -> tuple:
     return rounded(rng, 2), x, rounded(rng, 5, 1.0), lr, steps
 
 
-@check(points=1, hint="With the defaults (w0=1, x=2, target=6, lr=0.1, steps=10) w approaches 3; the first loss is (1*2 - 6)**2 = 16.")
+@check(points=1, hint=N_("With the defaults (w0=1, x=2, target=6, lr=0.1, steps=10) w approaches 3; the first loss is (1*2 - 6)**2 = 16."))
 def test_gradient_descent_tutorial(student, reference):
     expect_descent(student.call("gradient_descent"), reference.gradient_descent(), (1.0, 2.0, 6.0, 0.1, 10), "gradient_descent()")
 
 
 @check(
     points=3,
-    hint="Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
-    "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument.",
+    hint=N_(
+        "Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
+        "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument."
+    ),
 )
 def test_gradient_descent(student, reference, rng):
     cases = [descent_args(rng) for _ in range(2)]
@@ -155,14 +178,23 @@ def test_gradient_descent(student, reference, rng):
         expect_descent(got, reference.gradient_descent(*args), args, call)
 
 
-@check(points=1, hint="for _ in range(steps) runs no step at all when steps is 0: w stays w0 and the list of losses is empty.", hidden=True)
+@check(
+    points=1, hint=N_("for _ in range(steps) runs no step at all when steps is 0: w stays w0 and the list of losses is empty."), hidden=True
+)
 def test_gradient_descent_no_steps(student, reference, rng):
     args = (*descent_args(rng)[:4], 0)
     call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
     expect_descent(student.call("gradient_descent", *args), reference.gradient_descent(*args), args, call)
 
 
-@check(points=1, hint="Each step must call loss.backward() and use w.grad. " + AUTOGRAD_HONESTY)
+@check(
+    points=1,
+    hint=N_(
+        "Each step must call loss.backward() and use w.grad. "
+        "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
+        "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
+    ),
+)
 def test_gradient_descent_uses_autograd(student, rng):
     args = descent_args(rng)
     call = "gradient_descent(w0={}, x={}, target={}, lr={}, steps={})".format(*args)
@@ -177,13 +209,16 @@ def line_data(rng) -> tuple[torch.Tensor, torch.Tensor, str]:
     xs = (torch.rand(n, generator=rng) * 4 - 2).round(decimals=2)
     w, b = rounded(rng, 2, 0.5), rounded(rng, 2, 0.5)
     ys = (w * xs + b + 0.1 * torch.randn(n, generator=rng)).round(decimals=3)
-    return xs, ys, f"xs, ys ({n} points near y = {w} * x + {b})"
+    what = ngettext("xs, ys ({count} point near y = {w} * x + {b})", "xs, ys ({count} points near y = {w} * x + {b})", n)
+    return xs, ys, what.format(count=n, w=w, b=b)
 
 
 @check(
     points=3,
-    hint="w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
-    "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item()).",
+    hint=N_(
+        "w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
+        "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item())."
+    ),
 )
 def test_fit_line(student, reference, rng):
     xs, ys, what = line_data(rng)
@@ -192,8 +227,10 @@ def test_fit_line(student, reference, rng):
 
 @check(
     points=2,
-    hint="Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
-    "of the squared errors, and zero both gradients every step.",
+    hint=N_(
+        "Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
+        "of the squared errors, and zero both gradients every step."
+    ),
 )
 def test_fit_line_few_steps(student, reference, rng):
     xs, ys, what = line_data(rng)
@@ -203,7 +240,14 @@ def test_fit_line_few_steps(student, reference, rng):
     expect_same(got, reference.fit_line(xs, ys, lr, steps), f"fit_line({what}, lr={lr}, steps={steps})", atol=1e-4)
 
 
-@check(points=1, hint="Call loss.backward() in every step and update w and b yourself, without torch.optim. " + AUTOGRAD_HONESTY)
+@check(
+    points=1,
+    hint=N_(
+        "Call loss.backward() in every step and update w and b yourself, without torch.optim. "
+        "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
+        "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
+    ),
+)
 def test_fit_line_uses_autograd(student, rng):
     xs, ys, what = line_data(rng)
     steps = int(torch.randint(5, 21, (), generator=rng))

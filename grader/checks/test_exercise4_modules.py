@@ -12,6 +12,7 @@ from torch import nn
 
 from grader.checking import check
 from grader.compare import expect_same, expect_tensor, fail
+from grader.i18n import N_, _, ngettext
 
 SIMPLE_NAMES = ("linear1", "activation", "linear2")
 
@@ -144,8 +145,10 @@ def probe_predict(module, spec, state, x, seed):
 
 @check(
     points=2,
-    hint="In __init__, after super().__init__(): self.linear1 = nn.Linear(input_size, hidden_size), "
-    "self.activation = nn.ReLU(), self.linear2 = nn.Linear(hidden_size, output_size).",
+    hint=N_(
+        "In __init__, after super().__init__(): self.linear1 = nn.Linear(input_size, hidden_size), "
+        "self.activation = nn.ReLU(), self.linear2 = nn.Linear(hidden_size, output_size)."
+    ),
 )
 def test_simple_network_structure(student, reference, rng):
     dims = sizes(rng, 3)
@@ -153,26 +156,31 @@ def test_simple_network_structure(student, reference, rng):
     expected = reference.compute(probe_simple_structure, dims)
     got = student.run(probe_simple_structure, dims)
     if not got["is_module"]:
-        fail(f"{call} is a {got['type']}, not an nn.Module: derive the class from nn.Module")
+        fail(_("{call} is a {kind}, not an nn.Module: derive the class from nn.Module").format(call=call, kind=got["type"]))
     for name in SIMPLE_NAMES:
         want = expected["children"][name]
         if name not in got["children"]:
-            have = ", ".join(got["children"]) or "none"
-            fail(f"{call} has no submodule named {name!r} (it has: {have}); expected {name} = {want}")
+            have = ", ".join(got["children"]) or _("none")
+            fail(
+                _("{call} has no submodule named {quoted} (it has: {have}); expected {name} = {want}").format(
+                    call=call, quoted=repr(name), have=have, name=name, want=want
+                )
+            )
         if got["children"][name] != want:
-            fail(f"{call}.{name} is {got['children'][name]}; expected {want}")
-    expect_same(got["parameters"], expected["parameters"], f"the parameters of {call}")
+            fail(_("{call}.{name} is {got}; expected {want}").format(call=call, name=name, got=got["children"][name], want=want))
+    expect_same(got["parameters"], expected["parameters"], _("the parameters of {call}").format(call=call))
 
 
 def expect_forward(student, reference, dims, state, xs) -> None:
     """SimpleNetwork(*dims) with ``state`` loaded, run on each of ``xs`` by the student's class and by the reference's."""
     expected = reference.compute(probe_simple_forward, dims, state, xs)["outputs"]
     got = student.run(probe_simple_forward, dims, state, xs)
-    calls = ["SimpleNetwork({}, {}, {})(x of shape {})".format(*dims, tuple(x.shape)) for x in xs]
+    model = "SimpleNetwork({}, {}, {})".format(*dims)
+    calls = [_("{function}(x of shape {shape})").format(function=model, shape=tuple(x.shape)) for x in xs]
     if "keys" in got:
-        fail(f"{calls[0]}: the model's state_dict has keys {got['keys']}; expected {sorted(state)}")
+        fail(_("{call}: the model's state_dict has keys {got}; expected {want}").format(call=calls[0], got=got["keys"], want=sorted(state)))
     for call, output, want in zip(calls, got["outputs"], expected):
-        expect_tensor(output, want, f"{call}, with the reference's weights loaded")
+        expect_tensor(output, want, _("{call}, with the reference's weights loaded").format(call=call))
 
 
 def simple_network_state(reference, rng) -> tuple[list[int], dict]:
@@ -183,8 +191,10 @@ def simple_network_state(reference, rng) -> tuple[list[int], dict]:
 
 @check(
     points=2,
-    hint="forward(x) returns self.linear2(self.activation(self.linear1(x))): "
-    "the activation sits between the two layers, never after the last one.",
+    hint=N_(
+        "forward(x) returns self.linear2(self.activation(self.linear1(x))): "
+        "the activation sits between the two layers, never after the last one."
+    ),
 )
 def test_simple_network_forward(student, reference, rng):
     dims, state = simple_network_state(reference, rng)
@@ -194,8 +204,10 @@ def test_simple_network_forward(student, reference, rng):
 
 @check(
     points=1,
-    hint="nn.Linear works on the last dimension of any input: forward must not reshape x, so that one sample of shape "
-    "(input_size,) gives (output_size,) and a (batch, steps, input_size) input gives (batch, steps, output_size).",
+    hint=N_(
+        "nn.Linear works on the last dimension of any input: forward must not reshape x, so that one sample of shape "
+        "(input_size,) gives (output_size,) and a (batch, steps, input_size) input gives (batch, steps, output_size)."
+    ),
     hidden=True,
 )
 def test_simple_network_forward_other_shapes(student, reference, rng):
@@ -219,15 +231,18 @@ def mlp_linear_shapes(solution, args) -> list:
 
 def expect_layers(got: dict, expected: dict, call: str) -> None:
     if not got["is_sequential"]:
-        fail(f"{call} returned a {got['type']}; expected an nn.Sequential")
+        fail(_("{call} returned a {kind}; expected an nn.Sequential").format(call=call, kind=got["type"]))
     if got["layers"] != expected["layers"]:
-        fail(f"{call} has the layers [{', '.join(got['layers'])}]; expected [{', '.join(expected['layers'])}], in that order")
+        have, want = f"[{', '.join(got['layers'])}]", f"[{', '.join(expected['layers'])}]"
+        fail(_("{call} has the layers {have}; expected {want}, in that order").format(call=call, have=have, want=want))
 
 
 @check(
     points=2,
-    hint="nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout), "
-    "nn.Linear(hidden_size, num_classes)): exactly these four, in this order, nothing after the last Linear.",
+    hint=N_(
+        "nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout), "
+        "nn.Linear(hidden_size, num_classes)): exactly these four, in this order, nothing after the last Linear."
+    ),
 )
 def test_build_mlp_structure(student, reference, rng):
     args = mlp_args(rng)
@@ -238,7 +253,9 @@ def test_build_mlp_structure(student, reference, rng):
 
 @check(
     points=1,
-    hint="The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: 784*128 + 128 + 128*10 + 10 = 101,770 parameters.",
+    hint=N_(
+        "The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: 784*128 + 128 + 128*10 + 10 = 101,770 parameters."
+    ),
 )
 def test_build_mlp_defaults(student, reference):
     expected = reference.compute(probe_mlp_structure, ())
@@ -247,7 +264,7 @@ def test_build_mlp_defaults(student, reference):
     expect_same(got["parameters"], expected["parameters"], "the number of parameters of build_mlp()")
 
 
-@check(points=1, hint="build_mlp must return a model whose output, in eval mode, is Linear -> ReLU -> Linear of its input.")
+@check(points=1, hint=N_("build_mlp must return a model whose output, in eval mode, is Linear -> ReLU -> Linear of its input."))
 def test_build_mlp_forward(student, reference, rng):
     args = mlp_args(rng)
     shapes = reference.compute(mlp_linear_shapes, args)
@@ -257,8 +274,9 @@ def test_build_mlp_forward(student, reference, rng):
     call = "build_mlp({}, {}, {}, dropout={})".format(*args)
     got = student.run(probe_mlp_forward, args, weights, x)
     if "linears" in got:
-        fail(f"{call} has {got['linears']} nn.Linear layers; expected {len(weights)}")
-    expect_tensor(got["output"], expected, f"{call} in eval mode on x of shape {tuple(x.shape)}, with the reference's weights")
+        fail(_("{call} has {got} nn.Linear layers; expected {want}").format(call=call, got=got["linears"], want=len(weights)))
+    shown = _("{call} in eval mode on x of shape {shape}, with the reference's weights").format(call=call, shape=tuple(x.shape))
+    expect_tensor(got["output"], expected, shown)
 
 
 # ------------------------------------------------------------------ count_parameters
@@ -282,40 +300,57 @@ def random_spec(rng, frozen: bool) -> list:
     ]
 
 
+def of_layers(spec) -> str:
+    return _("count_parameters(a model of layers {layers})").format(layers=describe_spec(spec))
+
+
 def describe_spec(spec) -> str:
-    return "[" + ", ".join(f"{kind}{tuple(dims)}{' frozen' if frozen else ''}" for kind, *dims, frozen in spec) + "]"
+    def layer(kind, *dims_and_frozen):
+        *dims, frozen = dims_and_frozen
+        shown = f"{kind}{tuple(dims)}"
+        return _("{layer} frozen").format(layer=shown) if frozen else shown
+
+    return "[" + ", ".join(layer(*entry) for entry in spec) + "]"
 
 
 @check(
     points=2,
-    hint="sum(p.numel() for p in model.parameters() if p.requires_grad): parameters only "
-    "(not state_dict buffers such as BatchNorm's running_mean), as an int.",
+    hint=N_(
+        "sum(p.numel() for p in model.parameters() if p.requires_grad): parameters only "
+        "(not state_dict buffers such as BatchNorm's running_mean), as an int."
+    ),
 )
 def test_count_parameters(student, reference, rng):
     mlp = [("linear", 784, 128, True, False), ("relu", False), ("linear", 128, 10, True, False)]
     specs = [mlp, random_spec(rng, frozen=False)]
     expected = reference.compute(probe_count, specs)
     for spec, got, want in zip(specs, student.run(probe_count, specs), expected):
-        expect_same(got, want, f"count_parameters(a model of layers {describe_spec(spec)})")
+        expect_same(got, want, of_layers(spec))
 
 
-@check(points=1, hint="Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones.")
+@check(points=1, hint=N_("Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones."))
 def test_count_parameters_frozen(student, reference, rng):
     spec = random_spec(rng, frozen=True)
     expected = reference.compute(probe_count, [spec])[0]
-    expect_same(student.run(probe_count, [spec])[0], expected, f"count_parameters(a model of layers {describe_spec(spec)})")
+    expect_same(student.run(probe_count, [spec])[0], expected, of_layers(spec))
 
 
 @check(
     points=1,
-    hint="A model need not be an nn.Sequential of layers: model.parameters() walks every submodule, however deeply nested, "
-    "and the parameters the model holds itself, so count through it rather than through the layers.",
+    hint=N_(
+        "A model need not be an nn.Sequential of layers: model.parameters() walks every submodule, however deeply nested, "
+        "and the parameters the model holds itself, so count through it rather than through the layers."
+    ),
     hidden=True,
 )
 def test_count_parameters_any_module(student, reference, rng):
     spec, scale = random_spec(rng, frozen=True), int(torch.randint(2, 30, (), generator=rng))
     expected = reference.compute(probe_count_tower, spec, scale)
-    call = f"count_parameters(a model that is no nn.Sequential: a block of layers {describe_spec(spec)} and a parameter of {scale} values)"
+    call = ngettext(
+        "count_parameters(a model that is no nn.Sequential: a block of layers {layers} and a parameter of {count} values)",
+        "count_parameters(a model that is no nn.Sequential: a block of layers {layers} and a parameter of {count} values)",
+        scale,
+    ).format(layers=describe_spec(spec), count=scale)
     expect_same(student.run(probe_count_tower, spec, scale), expected, call)
 
 
@@ -333,43 +368,53 @@ def predict_inputs(rng, rows: int = 64) -> tuple[list, dict, torch.Tensor]:
 def expect_prediction(student, reference, seed, spec, state, x) -> None:
     expected = reference.compute(probe_predict, spec, state, x, seed)["prediction"]
     got = student.run(probe_predict, spec, state, x, seed)
-    call = f"predict(a model with Dropout(0.5) in training mode, x of shape {tuple(x.shape)})"
+    call = _("predict(a model with Dropout(0.5) in training mode, x of shape {shape})").format(shape=tuple(x.shape))
     if any(got["dropout_training"]):
-        fail(f"{call}: Dropout was still on while the model ran, so predictions are random; call model.eval() first")
+        fail(_("{call}: Dropout was still on while the model ran, so predictions are random; call model.eval() first").format(call=call))
     expect_tensor(got["prediction"], expected, call)
 
 
-@check(points=2, hint="model.eval() turns Dropout off; then `with torch.no_grad(): return model(x).argmax(dim=1)`.")
+@check(points=2, hint=N_("model.eval() turns Dropout off; then `with torch.no_grad(): return model(x).argmax(dim=1)`."))
 def test_predict(student, reference, rng, seed):
     expect_prediction(student, reference, seed, *predict_inputs(rng))
 
 
 @check(
     points=1,
-    hint="predict returns one class per row, shape (batch,), even for a batch of one: take argmax(dim=1) of the model's "
-    "output and don't squeeze it.",
+    hint=N_(
+        "predict returns one class per row, shape (batch,), even for a batch of one: take argmax(dim=1) of the model's "
+        "output and don't squeeze it."
+    ),
     hidden=True,
 )
 def test_predict_one_row(student, reference, rng, seed):
     expect_prediction(student, reference, seed, *predict_inputs(rng, rows=1))
 
 
-@check(points=1, hint="Call model.eval() and don't switch back to model.train() afterwards: predict leaves the model in eval mode.")
+@check(points=1, hint=N_("Call model.eval() and don't switch back to model.train() afterwards: predict leaves the model in eval mode."))
 def test_predict_leaves_eval(student, rng, seed):
     got = student.run(probe_predict, *predict_inputs(rng), seed)
     still = got["training_after"]
     if still:
-        which = "the model" if "" in still else f"its layer{'s' * (len(still) > 1)} {', '.join(still)}"
+        if "" in still:
+            fail(
+                _("after predict, the model is still in training mode; call model.eval() in predict and don't switch back to model.train()")
+            )
         fail(
-            f"after predict, {which} {'is' if which == 'the model' or len(still) == 1 else 'are'} still in training mode; "
-            "call model.eval() in predict and don't switch back to model.train()"
+            ngettext(
+                "after predict, its layer {layers} is still in training mode; "
+                "call model.eval() in predict and don't switch back to model.train()",
+                "after predict, its layers {layers} are still in training mode; "
+                "call model.eval() in predict and don't switch back to model.train()",
+                len(still),
+            ).format(layers=", ".join(still))
         )
 
 
-@check(points=1, hint="Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded.")
+@check(points=1, hint=N_("Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded."))
 def test_predict_no_grad(student, rng, seed):
     got = student.run(probe_predict, *predict_inputs(rng), seed)
     if not got["grad_enabled"]:
-        fail("predict never ran the model's layers; call model(x)")
+        fail(_("predict never ran the model's layers; call model(x)"))
     if any(got["grad_enabled"]):
-        fail("predict ran the model with gradients recorded; wrap the forward pass in `with torch.no_grad():`")
+        fail(_("predict ran the model with gradients recorded; wrap the forward pass in `with torch.no_grad():`"))

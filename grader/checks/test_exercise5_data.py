@@ -21,6 +21,7 @@ from torchvision import datasets  # imported here so the sandbox's zygote preloa
 from grader import mnist_tensors
 from grader.checking import check
 from grader.compare import expect_same, expect_tensor, fail
+from grader.i18n import N_, _, ngettext
 
 MNIST_SIZES = {True: 60000, False: 10000}
 
@@ -140,13 +141,23 @@ def probe_pixel_mean_std_mnist(module, root):
 # ------------------------------------------------------------------ SquaresDataset
 
 
+def not_a_dataset(call: str, kind: str) -> str:
+    return _("{call} is a {kind}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`").format(call=call, kind=kind)
+
+
+def batches_of(call: str) -> str:
+    return _("the batches of {call}").format(call=call)
+
+
 def expect_dataset(got: dict, call: str, length: int) -> None:
     if not got["is_dataset"]:
-        fail(f"{call} is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
+        fail(not_a_dataset(call, got["type"]))
     expect_same(got["len"], length, f"len({call})")
 
 
-@check(points=2, hint="Keep n in __init__; __len__ returns n; __getitem__(i) returns (torch.tensor(float(i)), torch.tensor(float(i * i))).")
+@check(
+    points=2, hint=N_("Keep n in __init__; __len__ returns n; __getitem__(i) returns (torch.tensor(float(i)), torch.tensor(float(i * i))).")
+)
 def test_squares_dataset(student, reference, rng):
     n = int(torch.randint(5, 200, (), generator=rng))
     indices = [0, n - 1, *seeded_indices(rng, 3, n)]
@@ -160,8 +171,10 @@ def test_squares_dataset(student, reference, rng):
 
 @check(
     points=2,
-    hint="Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
-    "batch tensors; Python floats would become float64.",
+    hint=N_(
+        "Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
+        "batch tensors; Python floats would become float64."
+    ),
 )
 def test_squares_dataset_batches(student, reference, rng):
     n, batch_size = int(torch.randint(20, 100, (), generator=rng)), int(torch.randint(3, 9, (), generator=rng))
@@ -169,8 +182,8 @@ def test_squares_dataset_batches(student, reference, rng):
     got = student.run(probe_squares_batches, n, batch_size)
     call = f"DataLoader(SquaresDataset({n}), batch_size={batch_size})"
     if "type" in got:
-        fail(f"SquaresDataset({n}) is a {got['type']}, not a torch.utils.data.Dataset: write `class SquaresDataset(Dataset):`")
-    expect_same(got["batches"], expected, f"the batches of {call}")
+        fail(not_a_dataset(f"SquaresDataset({n})", got["type"]))
+    expect_same(got["batches"], expected, batches_of(call))
 
 
 # ------------------------------------------------------------------ mnist_transform and load_mnist
@@ -178,13 +191,15 @@ def test_squares_dataset_batches(student, reference, rng):
 
 @check(
     points=2,
-    hint="transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
-    "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std.",
+    hint=N_(
+        "transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
+        "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std."
+    ),
 )
 def test_mnist_transform(student, reference, rng):
     images = torch.randint(0, 256, (3, 28, 28), generator=rng, dtype=torch.uint8)
     images[0] = 0  # an all-black image shows the mean directly: (0 - 0.1307) / 0.3081
-    calls = [f"mnist_transform()(a 28x28 {'black' if i == 0 else 'random'} image)" for i in range(len(images))]
+    calls = [_("mnist_transform()(a 28x28 black image)")] + [_("mnist_transform()(a 28x28 random image)")] * (len(images) - 1)
     expect_transformed(student, reference, images, calls)
 
 
@@ -193,28 +208,33 @@ def expect_transformed(student, reference, images, calls: list[str]) -> None:
     expected = reference.compute(probe_transform, images)["outputs"]
     got = student.run(probe_transform, images)
     if "type" in got:
-        fail(f"mnist_transform() returned a {got['type']}, which cannot be called on an image")
+        fail(_("mnist_transform() returned a {kind}, which cannot be called on an image").format(kind=got["type"]))
     for call, output, want in zip(calls, got["outputs"], expected):
         expect_tensor(output, want, call)
 
 
 @check(
     points=1,
-    hint="ToTensor turns a PIL image of any size into a (1, H, W) tensor: don't hard-code 28x28, and mind that a "
-    "PIL image's .size is (width, height), the other way round from a tensor's shape.",
+    hint=N_(
+        "ToTensor turns a PIL image of any size into a (1, H, W) tensor: don't hard-code 28x28, and mind that a "
+        "PIL image's .size is (width, height), the other way round from a tensor's shape."
+    ),
     hidden=True,
 )
 def test_mnist_transform_any_size(student, reference, rng):
     height, width = (int(n) + 5 for n in torch.randperm(30, generator=rng)[:2])  # never square: 5..34 pixels, distinct
     images = [torch.randint(0, 256, shape, generator=rng, dtype=torch.uint8) for shape in ((height, width), (width, height))]
-    calls = [f"mnist_transform()(a random {w}x{h} image, {h} rows of {w} pixels)" for h, w in (image.shape for image in images)]
+    shown = N_("mnist_transform()(a random {width}x{height} image, {height} rows of {width} pixels)")
+    calls = [_(shown).format(width=w, height=h) for h, w in (image.shape for image in images)]
     expect_transformed(student, reference, images, calls)
 
 
 @check(
     points=3,
-    hint="datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
-    "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label).",
+    hint=N_(
+        "datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
+        "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label)."
+    ),
 )
 def test_load_mnist(student, reference, rng, mnist_root):
     indices = {train: [0, *seeded_indices(rng, 3, size)] for train, size in MNIST_SIZES.items()}
@@ -223,11 +243,20 @@ def test_load_mnist(student, reference, rng, mnist_root):
     for train, size in MNIST_SIZES.items():
         part, call = got[split(train)], f"load_mnist(root, train={train})"
         if not part["is_dataset"]:
-            fail(f"{call} returned a {part['type']}; expected a torch.utils.data.Dataset such as datasets.MNIST")
+            fail(
+                _("{call} returned a {kind}; expected a torch.utils.data.Dataset such as datasets.MNIST").format(
+                    call=call, kind=part["type"]
+                )
+            )
         expect_same(part["len"], size, f"len({call})")
         for i, item, want in zip(indices[train], part["items"], expected[train]):
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
-                fail(f"{call}[{i}] gave an image of type {item[0].strip('<>')}; expected a tensor: pass transform=mnist_transform()")
+                kind = item[0].strip("<>")
+                fail(
+                    _("{call} gave an image of type {kind}; expected a tensor: pass transform=mnist_transform()").format(
+                        call=f"{call}[{i}]", kind=kind
+                    )
+                )
             expect_same(item, want, f"{call}[{i}]")
 
 
@@ -246,45 +275,52 @@ def is_permutation(got: list, expected: list, ordered: bool = False) -> bool:
 
 @check(
     points=2,
-    hint="DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
-    "pass every argument on, so the grader's generator decides the shuffled order.",
+    hint=N_(
+        "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
+        "pass every argument on, so the grader's generator decides the shuffled order."
+    ),
 )
 def test_make_loader_shuffle(student, reference, rng, seed):
     n, batch_size = int(torch.randint(20, 60, (), generator=rng)), int(torch.randint(4, 11, (), generator=rng))
     expected = reference.compute(probe_shuffle, n, batch_size, seed)
     got = student.run(probe_shuffle, n, batch_size, seed)
-    call = f"make_loader(a dataset of 0..{n - 1}, batch_size={batch_size}"
+    call = _("make_loader(a dataset of 0..{last}, batch_size={batch_size}, shuffle=False)").format(last=n - 1, batch_size=batch_size)
     in_order = expected["in_order"]
     if is_permutation(got["in_order"], in_order) and not is_permutation(got["in_order"], in_order, ordered=True):
-        fail(f"the batches of {call}, shuffle=False) came out shuffled; shuffle=False must keep the dataset's order")
-    expect_same(got["in_order"], in_order, f"the batches of {call}, shuffle=False)")
+        fail(_("the batches of {call} came out shuffled; shuffle=False must keep the dataset's order").format(call=call))
+    expect_same(got["in_order"], in_order, batches_of(call))
     shuffled = expected["shuffled"]
-    call = f"the batches of {call}, shuffle=True, generator=torch.Generator().manual_seed({seed}))"
+    call = _("make_loader(a dataset of 0..{last}, batch_size={batch_size}, shuffle=True, generator=torch.Generator().manual_seed({seed}))")
+    call = batches_of(call.format(last=n - 1, batch_size=batch_size, seed=seed))
     if is_permutation(got["shuffled"], shuffled, ordered=True):
-        fail(f"{call} kept the items in order; expected them shuffled")
+        fail(_("{call} kept the items in order; expected them shuffled").format(call=call))
     expect_same(got["shuffled"], shuffled, call)
 
 
 @check(
     points=1,
-    hint="Pass num_workers=num_workers on to the DataLoader, like every other argument of make_loader: "
-    "a teacher's loader reads its batches in that many worker processes.",
+    hint=N_(
+        "Pass num_workers=num_workers on to the DataLoader, like every other argument of make_loader: "
+        "a teacher's loader reads its batches in that many worker processes."
+    ),
     hidden=True,
 )
 def test_make_loader_num_workers(student, reference, rng):
     n, num_workers = int(torch.randint(10, 40, (), generator=rng)), int(torch.randint(1, 5, (), generator=rng))
     expected = reference.compute(probe_loader_workers, n, num_workers)
     got = student.run(probe_loader_workers, n, num_workers)
-    call = f"make_loader(a dataset of 0..{n - 1}, num_workers={num_workers})"
+    call = _("make_loader(a dataset of 0..{last}, num_workers={num_workers})").format(last=n - 1, num_workers=num_workers)
     if got["num_workers"] is None:
-        fail(f"{call} returned a {got['type']}; expected a torch.utils.data.DataLoader")
+        fail(_("{call} returned a {kind}; expected a torch.utils.data.DataLoader").format(call=call, kind=got["type"]))
     expect_same(got["num_workers"], expected["num_workers"], f"{call}.num_workers")
 
 
 @check(
     points=2,
-    hint="The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
-    "(10,000 test images make 156 batches of 64 and one of 16).",
+    hint=N_(
+        "The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
+        "(10,000 test images make 156 batches of 64 and one of 16)."
+    ),
 )
 @pytest.mark.timeout(20)
 def test_mnist_batches(student, reference, rng, seed, mnist_root):
@@ -293,15 +329,19 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
     subset = 2 * batch_size + int(torch.randint(1, batch_size, (), generator=rng))
     expected = reference.compute(probe_mnist_batches, mnist_root, subset, batch_size, seed)
     got = student.run(probe_mnist_batches, mnist_root, subset, batch_size, seed)
-    call = f"make_loader(MNIST test, generator=torch.Generator().manual_seed({seed}))"
+    call = _("make_loader(MNIST test, generator=torch.Generator().manual_seed({seed}))").format(seed=seed)
     first = expected["first"]
-    expect_same(shapes([got["first"]]), shapes([first]), f"the shapes of the first batch of {call}")
-    expect_same(got["first"], first, f"the first batch of {call}")
+    expect_same(shapes([got["first"]]), shapes([first]), _("the shapes of the first batch of {call}").format(call=call))
+    expect_same(got["first"], first, _("the first batch of {call}").format(call=call))
     expect_same(got["batches"], math.ceil(MNIST_SIZES[False] / 64), f"len({call})")
     small = expected["small"]
-    call = f"make_loader(the first {subset} MNIST test images, batch_size={batch_size}, shuffle=False)"
-    expect_same(shapes(got["small"]), shapes(small), f"the batch shapes of {call}")
-    expect_same(got["small"], small, f"the batches of {call}")
+    call = ngettext(
+        "make_loader(the first {count} MNIST test images, batch_size={batch_size}, shuffle=False)",
+        "make_loader(the first {count} MNIST test images, batch_size={batch_size}, shuffle=False)",
+        subset,
+    ).format(count=subset, batch_size=batch_size)
+    expect_same(shapes(got["small"]), shapes(small), _("the batch shapes of {call}").format(call=call))
+    expect_same(got["small"], small, batches_of(call))
 
 
 # ------------------------------------------------------------------ pixel_mean_std
@@ -309,22 +349,30 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
 
 @check(
     points=2,
-    hint="pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
-    "torch's std divides by n - 1, and .item() gives Python floats.",
+    hint=N_(
+        "pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
+        "torch's std divides by n - 1, and .item() gives Python floats."
+    ),
 )
 def test_pixel_mean_std(student, reference, rng):
     images = torch.randint(0, 256, (int(torch.randint(2, 6, (), generator=rng)), 4, 4), generator=rng, dtype=torch.uint8)
     expected = reference.pixel_mean_std(images)
-    expect_same(student.call("pixel_mean_std", images), expected, f"pixel_mean_std(uint8 images of shape {tuple(images.shape)})")
+    expect_same(
+        student.call("pixel_mean_std", images),
+        expected,
+        _("pixel_mean_std(uint8 images of shape {shape})").format(shape=tuple(images.shape)),
+    )
 
 
 @check(
     points=1,
-    hint="On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
-    "scale to [0, 1] before taking the mean and std.",
+    hint=N_(
+        "On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
+        "scale to [0, 1] before taking the mean and std."
+    ),
 )
 @pytest.mark.timeout(20)
 def test_pixel_mean_std_mnist(student, reference, mnist_root):
     expected = reference.compute(reference_pixel_mean_std, mnist_root)
     got = student.run(probe_pixel_mean_std_mnist, mnist_root)
-    expect_same(got, expected, "pixel_mean_std(the MNIST training images)")
+    expect_same(got, expected, _("pixel_mean_std(the MNIST training images)"))

@@ -24,9 +24,10 @@ from torch import nn
 
 from grader import curves, mnist_tensors
 from grader.checking import check
-from grader.checks._helpers import preload_torch_dynamo
+from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
 from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
 from grader.data import ensure_mnist
+from grader.i18n import N_, _, ngettext
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
 
 preload_torch_dynamo()
@@ -74,13 +75,16 @@ def adam_step(model, optimizer, inputs, targets) -> None:
 
 
 def expect_state(got, expected: dict, context: str, why: str = "", name: str = "model.state_dict()") -> None:
-    """Compare weights, saying when they were taken (``context``) and what usually causes a difference (``why``)."""
+    """Compare weights, saying when they were taken (``context``) and what usually causes a difference (``why``), both
+    in the current language."""
     if not isinstance(got, dict):
-        fail(f"{context}, {name} is {describe(got)}; expected a dict")
+        fail(_("{context}, {name} is {got}; expected a dict").format(context=context, name=name, got=describe(got)))
     try:
         expect_same(got, expected, name)
     except CheckFailed as exc:
-        fail(f"{context}, {exc}{f' ({why})' if why else ''}")
+        if why:
+            fail(_("{context}, {failure} ({why})").format(context=context, failure=exc, why=why))
+        fail(_("{context}, {failure}").format(context=context, failure=exc))
 
 
 # ----------------------------------------------------------------- the model
@@ -126,36 +130,39 @@ def expect_model(got, expected: dict, seed: int, shown: str) -> None:
     """Compare ``probe_model``'s findings with ``classifier_outputs``; ``shown`` describes the images."""
     keys = {key: tuple(shape) for key, shape in SHAPES.items()}
     if got["keys"] != keys:
-        fail(f"MNISTClassifier().state_dict() has keys and shapes {got['keys']}; expected {keys}")
-    expect_tensor(got["eval"], expected["eval"], f"MNISTClassifier in eval mode, on {shown},")
-    expect_tensor(
-        got["train"], expected["train"], f"MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)"
-    )
+        fail(_("MNISTClassifier().state_dict() has keys and shapes {got}; expected {want}").format(got=got["keys"], want=keys))
+    expect_tensor(got["eval"], expected["eval"], _("MNISTClassifier in eval mode, on {images},").format(images=shown))
+    in_training = _("MNISTClassifier in train mode after torch.manual_seed({seed}) (Dropout(0.2) after the ReLU)").format(seed=seed)
+    expect_tensor(got["train"], expected["train"], in_training)
 
 
 @check(
     points=2,
-    hint="self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
-    "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax.",
+    hint=N_(
+        "self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
+        "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax."
+    ),
 )
 def test_model(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 8)
     expected = reference.compute(classifier_outputs, state, inputs, seed)
     got = student.run(probe_model, state, inputs, seed)
-    expect_model(got, expected, seed, "8 images of shape (1, 28, 28)")
+    expect_model(got, expected, seed, _("8 images of shape (1, 28, 28)"))
 
 
 @check(
     points=1,
-    hint="Flatten keeps the batch dimension, whatever its size: nn.Flatten() (or x.flatten(1)), never x.squeeze() or "
-    "a view with a fixed batch size, which break on a batch of one image.",
+    hint=N_(
+        "Flatten keeps the batch dimension, whatever its size: nn.Flatten() (or x.flatten(1)), never x.squeeze() or "
+        "a view with a fixed batch size, which break on a batch of one image."
+    ),
     hidden=True,
 )
 def test_model_on_one_image(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 1)
     expected = reference.compute(classifier_outputs, state, inputs, seed)
     got = student.run(probe_model, state, inputs, seed)
-    expect_model(got, expected, seed, "a batch of 1 image of shape (1, 28, 28)")
+    expect_model(got, expected, seed, _("a batch of 1 image of shape (1, 28, 28)"))
 
 
 # ----------------------------------------------------------------- train_epoch
@@ -180,42 +187,64 @@ def trained_epoch(solution, state, inputs, targets, batch_size, seed, lr) -> dic
     return {"loss": solution.train_epoch(net, loader, nn.CrossEntropyLoss(), optimizer, "cpu"), "state": state_of(net)}
 
 
+def after(call: str) -> str:
+    return _("after {call}").format(call=call)
+
+
 def expect_epoch(got, expected: dict, call: str, batches: int) -> None:
     """Compare ``probe_train_epoch``'s findings with ``trained_epoch``; ``call`` describes the call, of ``batches`` batches."""
     if len(got["modes"]) < batches:
-        fail(
-            f"{call} ran the model on {len(got['modes'])} of the {batches} batches: does the loop end early (a return or break inside it)?"
+        ran = ngettext(
+            "{call} ran the model on {ran} of the {batches} batches: does the loop end early (a return or break inside it)?",
+            "{call} ran the model on {ran} of the {batches} batches: does the loop end early (a return or break inside it)?",
+            batches,
         )
+        fail(ran.format(call=call, ran=len(got["modes"]), batches=batches))
     if not all(got["modes"]):
-        fail(f"{call} ran the model in eval mode: call model.train() at the start (Dropout is on only in training mode)")
+        fail(
+            _("{call} ran the model in eval mode: call model.train() at the start (Dropout is on only in training mode)").format(call=call)
+        )
     if got["had_grad"] and not got["had_grad"][0]:
-        fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() before optimizer.step()")
+        fail(
+            _("{call} called optimizer.step() before any gradient existed: call loss.backward() before optimizer.step()").format(call=call)
+        )
     if any(got["stale"]):
         fail(
-            f"{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
-            f"call optimizer.zero_grad() for every batch"
+            _(
+                "{call} ran loss.backward() while the previous batch's gradients were still there, so they add up: "
+                "call optimizer.zero_grad() for every batch"
+            ).format(call=call)
         )
-    expect_state(got["state"], expected["state"], f"after {call}")
-    expect_number(got["loss"], expected["loss"], f"{call} (the mean of the batch losses)")
+    expect_state(got["state"], expected["state"], after(call))
+    expect_number(got["loss"], expected["loss"], _("{call} (the mean of the batch losses)").format(call=call))
 
 
 @check(
     points=3,
-    hint="model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
-    "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item().",
+    hint=N_(
+        "model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
+        "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item()."
+    ),
 )
 def test_train_epoch(student, reference, rng, seed):
     batches, lr = 3, 0.05
     state, inputs, targets = initial_state(rng), images(rng, batches * BATCH_SIZE), labels(rng, batches * BATCH_SIZE)
     expected = reference.compute(trained_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
     got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
-    expect_epoch(got, expected, f"train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))", batches)
+    call = ngettext(
+        "train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))",
+        "train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))",
+        batches,
+    )
+    expect_epoch(got, expected, call.format(batches=batches, lr=lr), batches)
 
 
 @check(
     points=1,
-    hint="The mean batch loss is the sum of loss.item() divided by the number of batches (len(loader)), "
-    "also when the last batch is smaller: not a mean over samples, and no batch size written into the code.",
+    hint=N_(
+        "The mean batch loss is the sum of loss.item() divided by the number of batches (len(loader)), "
+        "also when the last batch is smaller: not a mean over samples, and no batch size written into the code."
+    ),
     hidden=True,
 )
 def test_train_epoch_with_a_short_last_batch(student, reference, rng, seed):
@@ -223,7 +252,8 @@ def test_train_epoch_with_a_short_last_batch(student, reference, rng, seed):
     state, inputs, targets = initial_state(rng), images(rng, count), labels(rng, count)
     expected = reference.compute(trained_epoch, state, inputs, targets, batch_size, seed, lr)
     got = student.run(probe_train_epoch, state, inputs, targets, batch_size, seed, lr)
-    call = f"train_epoch(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss(), SGD(lr={lr}))"
+    call = _("train_epoch(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss(), SGD(lr={lr}))")
+    call = call.format(count=count, batch_size=batch_size, lr=lr)
     expect_epoch(got, expected, call, math.ceil(count / batch_size))
 
 
@@ -254,8 +284,10 @@ def evaluation(solution, state, inputs, targets, batch_size) -> tuple[float, flo
 
 @check(
     points=2,
-    hint="model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
-    "with correct counted by (outputs.argmax(dim=1) == targets).sum().item().",
+    hint=N_(
+        "model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
+        "with correct counted by (outputs.argmax(dim=1) == targets).sum().item()."
+    ),
 )
 def test_evaluate(student, reference, rng):
     count, batch_size = 100, 32  # the last batch holds 4: accuracy is over samples, not a mean over batches
@@ -264,19 +296,25 @@ def test_evaluate(student, reference, rng):
     targets = torch.where(torch.rand(count, generator=rng) < 0.5, predicted, labels(rng, count))
     loss, accuracy = reference.compute(evaluation, state, inputs, targets, batch_size)
     got = student.run(probe_evaluate, state, inputs, targets, batch_size)
-    call = f"evaluate(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss())"
+    call = _("evaluate(model, loader of {count} samples in batches of {batch_size}, nn.CrossEntropyLoss())").format(
+        count=count, batch_size=batch_size
+    )
     if any(got["modes"]):
-        fail(f"{call} ran the model in training mode: call model.eval() first (Dropout stays on otherwise)")
+        fail(_("{call} ran the model in training mode: call model.eval() first (Dropout stays on otherwise)").format(call=call))
     if any(got["grad"]):
-        fail(f"{call} ran the model with gradients on: put the loop inside `with torch.no_grad():`")
-    expect_state(got["state"], state, f"after {call}", "evaluate must not change the weights")
+        fail(_("{call} ran the model with gradients on: put the loop inside `with torch.no_grad():`").format(call=call))
+    expect_state(got["state"], state, after(call), _("evaluate must not change the weights"))
     result = got["result"]
     if type(result) not in (tuple, list) or len(result) != 2:
-        fail(f"{call} returned {describe(result)}; expected a tuple (mean batch loss, accuracy in percent)")
+        fail(_("{call} returned {got}; expected a tuple (mean batch loss, accuracy in percent)").format(call=call, got=describe(result)))
     if isinstance(result[1], (int, float)) and not isinstance(result[1], bool) and math.isclose(result[1] * 100, accuracy, abs_tol=1e-3):
-        fail(f"{call} returned accuracy {result[1]:.6g}; expected {accuracy:.6g}: give it in percent (100 * correct / total)")
-    expect_number(result[1], accuracy, f"the accuracy from {call}")
-    expect_number(result[0], loss, f"the loss from {call} (the mean of the batch losses)")
+        fail(
+            _("{call} returned accuracy {got}; expected {want}: give it in percent (100 * correct / total)").format(
+                call=call, got=f"{result[1]:.6g}", want=f"{accuracy:.6g}"
+            )
+        )
+    expect_number(result[1], accuracy, _("the accuracy from {call}").format(call=call))
+    expect_number(result[0], loss, _("the loss from {call} (the mean of the batch losses)").format(call=call))
 
 
 # ----------------------------------------------------------------- checkpoints
@@ -296,8 +334,10 @@ def probe_checkpoint_contents(module, state, inputs, targets, epoch, loss):
 
 @check(
     points=1,
-    hint="torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
-    "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume.",
+    hint=N_(
+        "torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
+        "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume."
+    ),
 )
 def test_checkpoint_contents(student, rng):
     state, inputs, targets = initial_state(rng), images(rng, 16), labels(rng, 16)
@@ -306,16 +346,22 @@ def test_checkpoint_contents(student, rng):
     call = f"save_checkpoint('checkpoint.pt', model, optimizer, epoch={epoch}, loss={loss})"
     saved = got["saved"]
     if saved is None:
-        fail(f"{call} did not write checkpoint.pt")
+        fail(_("{call} did not write {path}").format(call=call, path="checkpoint.pt"))
     if not isinstance(saved, dict):
-        fail(f"{call} saved {describe(saved)}; expected a dict with the keys model_state, optimizer_state, epoch and loss")
+        fail(
+            _("{call} saved {got}; expected a dict with the keys model_state, optimizer_state, epoch and loss").format(
+                call=call, got=describe(saved)
+            )
+        )
     missing = [key for key in ("model_state", "optimizer_state", "epoch", "loss") if key not in saved]
     if missing:
-        fail(f"{call} saved a dict with keys {sorted(map(str, saved))}; it lacks {', '.join(map(repr, missing))}")
-    expect_state(saved["model_state"], got["model"], f"in the file from {call}", name="checkpoint['model_state']")
-    expect_state(saved["optimizer_state"], got["optimizer"], f"in the file from {call}", name="checkpoint['optimizer_state']")
-    expect_same(saved["epoch"], epoch, f"checkpoint['epoch'] from {call}")
-    expect_number(saved["loss"], loss, f"checkpoint['loss'] from {call}")
+        keys, lacking = sorted(map(str, saved)), ", ".join(map(repr, missing))
+        fail(_("{call} saved a dict with keys {keys}; it lacks {missing}").format(call=call, keys=keys, missing=lacking))
+    in_file = _("in the file from {call}").format(call=call)
+    expect_state(saved["model_state"], got["model"], in_file, name="checkpoint['model_state']")
+    expect_state(saved["optimizer_state"], got["optimizer"], in_file, name="checkpoint['optimizer_state']")
+    expect_same(saved["epoch"], epoch, _("{key} from {call}").format(key="checkpoint['epoch']", call=call))
+    expect_number(saved["loss"], loss, _("{key} from {call}").format(key="checkpoint['loss']", call=call))
 
 
 def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
@@ -346,9 +392,11 @@ def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
 
 @check(
     points=2,
-    hint="checkpoint = torch.load(path, map_location=device); model.load_state_dict(checkpoint['model_state']); "
-    "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
-    "return checkpoint['epoch'], checkpoint['loss'].",
+    hint=N_(
+        "checkpoint = torch.load(path, map_location=device); model.load_state_dict(checkpoint['model_state']); "
+        "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
+        "return checkpoint['epoch'], checkpoint['loss']."
+    ),
 )
 def test_checkpoint_round_trip(student, rng):
     state, other = initial_state(rng), initial_state(rng)
@@ -356,20 +404,18 @@ def test_checkpoint_round_trip(student, rng):
     epoch, loss = int(torch.randint(1, 20, (), generator=rng)), round(torch.rand((), generator=rng).item(), 4)
     got = student.run(probe_round_trip, state, other, inputs, targets, epoch, loss)
     call = "load_checkpoint(path, model, optimizer, 'cpu')"
-    expect_same(got["returned"], (epoch, loss), f"{call} after save_checkpoint(path, model, optimizer, {epoch}, {loss})")
+    saving = _("{call} after save_checkpoint(path, model, optimizer, {epoch}, {loss})").format(call=call, epoch=epoch, loss=loss)
+    expect_same(got["returned"], (epoch, loss), saving)
     for location in got["locations"]:
         if location != torch.device("cpu"):
-            fail(f"{call} called torch.load with map_location={location}; expected map_location=device, here 'cpu'")
-    expect_state(
-        got["restored"],
-        got["model"],
-        f"one Adam step after {call}",
-        "the saved model took the same step: restore both the model and the optimizer exactly",
-    )
-    expect_state(got["restored_optimizer"], got["optimizer"], f"one Adam step after {call}", name="optimizer.state_dict()")
+            fail(wrong_map_location(call, location, "'cpu'"))
+    one_step = _("one Adam step after {call}").format(call=call)
+    why = _("the saved model took the same step: restore both the model and the optimizer exactly")
+    expect_state(got["restored"], got["model"], one_step, why)
+    expect_state(got["restored_optimizer"], got["optimizer"], one_step, name="optimizer.state_dict()")
     model = tutorial_net(state)
     adam_step(model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs[0], targets[0])
-    expect_state(got["alone"], state_of(model), "after load_checkpoint(path, model) with no optimizer")
+    expect_state(got["alone"], state_of(model), _("after load_checkpoint(path, model) with no optimizer"))
 
 
 # ----------------------------------------------------------------- fit
@@ -408,9 +454,11 @@ def probe_fit_history(module, state, train, test, seed):
 
 @check(
     points=2,
-    hint="For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
-    "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
-    "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch.",
+    hint=N_(
+        "For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
+        "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
+        "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch."
+    ),
 )
 def test_fit_history(student, rng, seed):
     state, train, test = initial_state(rng), (images(rng, 96), labels(rng, 96)), (images(rng, 64), labels(rng, 64))
@@ -418,30 +466,34 @@ def test_fit_history(student, rng, seed):
     call = "fit(model, train_loader, test_loader, epochs=2, checkpoint_dir='runs/first')"
     history = got["history"]
     if type(history) is not list or len(history) != 2 or not all(isinstance(entry, dict) for entry in history):
-        fail(f"{call} returned {describe(history)}; expected a list of 2 dicts, one per epoch")
+        fail(_("{call} returned {got}; expected a list of 2 dicts, one per epoch").format(call=call, got=describe(history)))
     for entry in history:
         missing = [key for key in ("epoch", "train_loss", "test_loss", "accuracy") if key not in entry]
         if missing:
-            fail(f"{call} returned a history entry with keys {sorted(map(str, entry))}; it lacks {', '.join(map(repr, missing))}")
-    expect_same([entry["epoch"] for entry in history], [1, 2], f"the 'epoch' values in the history from {call} (epochs count from 1)")
+            keys, lacking = sorted(map(str, entry)), ", ".join(map(repr, missing))
+            fail(_("{call} returned a history entry with keys {keys}; it lacks {missing}").format(call=call, keys=keys, missing=lacking))
+    epochs = _("the 'epoch' values in the history from {call} (epochs count from 1)").format(call=call)
+    expect_same([entry["epoch"] for entry in history], [1, 2], epochs)
     for index, entry in enumerate(history):
         for key in ("train_loss", "test_loss", "accuracy"):
             if isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)):
-                fail(f"history[{index}][{key!r}] from {call} is {describe(entry[key])}; expected a Python number (use .item())")
+                fail(
+                    _("{key} from {call} is {got}; expected a Python number (use .item())").format(
+                        key=f"history[{index}][{key!r}]", call=call, got=describe(entry[key])
+                    )
+                )
     test_loss, accuracy = got["final"]
-    expect_number(
-        history[-1]["test_loss"], test_loss, f"history[-1]['test_loss'] from {call}, against evaluate of the trained model", atol=1e-4
-    )
-    expect_number(
-        history[-1]["accuracy"], accuracy, f"history[-1]['accuracy'] from {call}, against evaluate of the trained model", atol=1e-4
-    )
-    saved = got["checkpoint"]
+    against = N_("{key} from {call}, against evaluate of the trained model")
+    expect_number(history[-1]["test_loss"], test_loss, _(against).format(key="history[-1]['test_loss']", call=call), atol=1e-4)
+    expect_number(history[-1]["accuracy"], accuracy, _(against).format(key="history[-1]['accuracy']", call=call), atol=1e-4)
+    saved, path = got["checkpoint"], "runs/first/last.pt"
     if saved is None:
-        fail(f"{call} did not save runs/first/last.pt")
+        fail(_("{call} did not save {path}").format(call=call, path=path))
     if not isinstance(saved, dict):
-        fail(f"{call} saved {describe(saved)} in runs/first/last.pt; expected the dict from save_checkpoint")
-    expect_same(saved["epoch"], 2, f"the epoch in runs/first/last.pt after {call} (the last finished epoch)")
-    expect_number(saved["loss"], history[-1]["train_loss"], f"the loss in runs/first/last.pt after {call} (the epoch's train loss)")
+        fail(_("{call} saved {got} in {path}; expected the dict from save_checkpoint").format(call=call, got=describe(saved), path=path))
+    expect_same(saved["epoch"], 2, _("the epoch in {path} after {call} (the last finished epoch)").format(path=path, call=call))
+    last_loss = _("the loss in {path} after {call} (the epoch's train loss)").format(path=path, call=call)
+    expect_number(saved["loss"], history[-1]["train_loss"], last_loss)
 
 
 def probe_fit_lr(module, state, train, test, seed, lr):
@@ -456,7 +508,7 @@ def probe_fit_lr(module, state, train, test, seed, lr):
 def adam_epoch(solution, state, train, test, seed, lr) -> dict:
     """The weights after one epoch of the reference train_epoch with Adam(lr): what fit(..., epochs=1, lr=lr) trains."""
     net = tutorial_net(state)
-    train_loader, _ = small_loaders(train, test, seed)
+    train_loader, _test_loader = small_loaders(train, test, seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     torch.manual_seed(seed)
     solution.train_epoch(net, train_loader, nn.CrossEntropyLoss(), optimizer, "cpu")
@@ -465,8 +517,10 @@ def adam_epoch(solution, state, train, test, seed, lr) -> dict:
 
 @check(
     points=2,
-    hint="fit must train with the lr it is given: optimizer = torch.optim.Adam(model.parameters(), lr=lr); "
-    "Adam(model.parameters()) alone always uses 1e-3, the default.",
+    hint=N_(
+        "fit must train with the lr it is given: optimizer = torch.optim.Adam(model.parameters(), lr=lr); "
+        "Adam(model.parameters()) alone always uses 1e-3, the default."
+    ),
     hidden=True,
 )
 def test_fit_learning_rate(student, reference, rng, seed):
@@ -477,8 +531,10 @@ def test_fit_learning_rate(student, reference, rng, seed):
     expect_state(
         got,
         expected,
-        f"after fit(model, train_loader, test_loader, epochs=1, lr={lr})",
-        f"expected the weights of one epoch with torch.optim.Adam(model.parameters(), lr={lr}): give Adam the lr that fit is given",
+        after(f"fit(model, train_loader, test_loader, epochs=1, lr={lr})"),
+        _(
+            "expected the weights of one epoch with torch.optim.Adam(model.parameters(), lr={lr}): give Adam the lr that fit is given"
+        ).format(lr=lr),
     )
 
 
@@ -507,24 +563,25 @@ def probe_resume(module, state, other, train, test, seed):
 
 @check(
     points=3,
-    hint="With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
-    "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1.",
+    hint=N_(
+        "With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
+        "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1."
+    ),
 )
 def test_resume(student, rng, seed, credit):
     state, other = initial_state(rng), initial_state(rng)
     train, test = (images(rng, 96), labels(rng, 96)), (images(rng, 32), labels(rng, 32))
     got = student.run(probe_resume, state, other, train, test, seed)
-    expect_same(got["whole"], [1, 2, 3], "the epochs of fit(..., epochs=3, resume=True) with no checkpoint yet")
-    expect_same(got["before"], [1, 2], "the epochs of fit(..., epochs=2, checkpoint_dir='interrupted')")
-    expect_same(
-        got["after"], [3], "the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs"
-    )
+    expect_same(got["whole"], [1, 2, 3], _("the epochs of fit(..., epochs=3, resume=True) with no checkpoint yet"))
+    expect_same(got["before"], [1, 2], _("the epochs of {call}").format(call="fit(..., epochs=2, checkpoint_dir='interrupted')"))
+    resumed = _("the epochs of fit(fresh model, ..., epochs=3, checkpoint_dir='interrupted', resume=True) after 2 epochs")
+    expect_same(got["after"], [3], resumed)
     credit.award(0.5)
     expect_state(
         got["resumed"],
         got["straight"],
-        "after fit(epochs=2) then fit(a fresh model, epochs=3, resume=True)",
-        "expected the weights of 3 epochs without a break: restore the optimizer's state too",
+        _("after fit(epochs=2) then fit(a fresh model, epochs=3, resume=True)"),
+        _("expected the weights of 3 epochs without a break: restore the optimizer's state too"),
     )
 
 
@@ -577,15 +634,17 @@ def measured_accuracy(state: dict, root: str) -> float:
 
 def mnist_training(settings, seed) -> tuple:
     """The child that the accuracy check runs; the grader starts it as the run begins (``head_start``)."""
-    epochs, _ = mnist_tensors.goal()
+    epochs, _threshold = mnist_tensors.goal()
     return probe_fit_mnist, (str(ensure_mnist(settings.data_dir)), epochs, seed, settings.device, settings.threads)
 
 
 @check(
     points=5,
-    hint="Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
-    "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
-    "learning rate than Adam(lr=1e-3); inputs not moved to the device.",
+    hint=N_(
+        "Common errors: a Softmax before nn.CrossEntropyLoss (it applies log-softmax itself); a forgotten "
+        "optimizer.zero_grad() or model.train(); a return or break inside the batch loop; another optimizer or "
+        "learning rate than Adam(lr=1e-3); inputs not moved to the device."
+    ),
     cuda=True,
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
@@ -598,16 +657,34 @@ def test_mnist_accuracy(student, seed, settings, device, mnist_root, data):
     state = got["state"]
     expected = {key: tuple(shape) for key, shape in SHAPES.items()}
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        fail(f"the trained MNISTClassifier's state_dict came back as {describe(state)}; expected a dict of tensors")
+        fail(_("the trained MNISTClassifier's state_dict came back as {got}; expected a dict of tensors").format(got=describe(state)))
     shapes = {key: tuple(value.shape) for key, value in state.items()}
     if shapes != expected:
-        fail(f"the trained MNISTClassifier's state_dict has keys and shapes {shapes}; expected {expected}")
+        fail(_("the trained MNISTClassifier's state_dict has keys and shapes {got}; expected {want}").format(got=shapes, want=expected))
     if not all(torch.isfinite(value).all() for value in state.values()):
-        fail(f"after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged")
+        fail(
+            _("after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged").format(
+                epochs=epochs, device=device
+            )
+        )
     accuracy = trained["measured_accuracy"] = measured_accuracy(state, mnist_root)
     if accuracy < threshold:
-        ran = f"; fit's history had {got['epochs']} entries" if got["epochs"] != epochs else ""
+        values = {"epochs": epochs, "device": device, "accuracy": f"{accuracy:.2f}", "threshold": f"{threshold:g}"}
+        if got["epochs"] != epochs:
+            fail(
+                ngettext(
+                    "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
+                    "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
+                    "fit's history had {entries} entries",
+                    "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
+                    "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
+                    "fit's history had {entries} entries",
+                    got["epochs"] or 0,
+                ).format(entries=got["epochs"], **values)
+            )
         fail(
-            f"after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
-            f"{accuracy:.2f}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold:g}%{ran}"
+            _(
+                "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
+                "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%"
+            ).format(**values)
         )

@@ -16,14 +16,15 @@ import torch
 from torch import nn
 
 from grader.checking import check
-from grader.checks._helpers import preload_torch_dynamo
-from grader.compare import describe, expect_number, expect_same, fail
+from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
+from grader.compare import describe, expect_number, expect_same, fail, returned
+from grader.i18n import N_, _
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 
 preload_torch_dynamo()
 
 META = torch.device("meta")
-NO_GPU = (
+NO_GPU = N_(
     "this run's device is cpu (no GPU here, or --device cpu): the real CUDA checks run with "
     "`grade exercise7 --device cuda` on a machine with an NVIDIA GPU"
 )
@@ -47,9 +48,9 @@ def batch(rng, count: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
 def expect_device(got, expected: torch.device, call: str) -> None:
     """A torch.device of the expected type; cuda and cuda:0 both name the first GPU."""
     if not isinstance(got, torch.device):
-        fail(f"{call} returned {describe(got)}; expected torch.device({str(expected)!r})")
+        fail(returned(call, describe(got), f"torch.device({str(expected)!r})"))
     if got.type != expected.type or (got.index or 0) != (expected.index or 0):
-        fail(f"{call} returned torch.device({str(got)!r}); expected torch.device({str(expected)!r})")
+        fail(returned(call, f"torch.device({str(got)!r})", f"torch.device({str(expected)!r})"))
 
 
 # ----------------------------------------------------------------- pick_device
@@ -63,11 +64,12 @@ def probe_pick_device(module):
     return {"with_gpu": plain_view(picked[True]), "without_gpu": plain_view(picked[False])}
 
 
-@check(points=2, hint="return torch.device('cuda' if torch.cuda.is_available() else 'cpu'): ask torch every time, don't assume.")
+@check(points=2, hint=N_("return torch.device('cuda' if torch.cuda.is_available() else 'cpu'): ask torch every time, don't assume."))
 def test_pick_device(student):
     got = student.run(probe_pick_device)
-    expect_device(got["with_gpu"], torch.device("cuda"), "pick_device() when torch.cuda.is_available() is True")
-    expect_device(got["without_gpu"], torch.device("cpu"), "pick_device() when torch.cuda.is_available() is False")
+    when = N_("pick_device() when torch.cuda.is_available() is {value}")
+    expect_device(got["with_gpu"], torch.device("cuda"), _(when).format(value=True))
+    expect_device(got["without_gpu"], torch.device("cpu"), _(when).format(value=False))
 
 
 # ----------------------------------------------------------------- move_to
@@ -82,26 +84,46 @@ def nested(tensors: list[torch.Tensor]) -> dict:
     return {"inputs": a, "pair": (b, [c, 3]), "meta": {"name": "batch", "weights": d, "marker": Marker()}, "step": 7, "none": None}
 
 
+MISMATCH = "<mismatch>"  # the key of what layout finds where move_to changed a kind of value: data, worded in the judge
+MISMATCHES = {
+    "tensor": N_("<{type} instead of a tensor>"),
+    "container": N_("<{type} of {count} items>"),
+    "keys": N_("<dict with keys {keys}>"),
+    "object": N_("<another {type}>"),
+}
+
+
+def mismatch(kind: str, value, **details) -> dict:
+    return {MISMATCH: kind, "type": type(value).__name__, **details}
+
+
+def shown(found):
+    """What layout found, a mismatch worded in the current language."""
+    if isinstance(found, dict) and MISMATCH in found:
+        return _(MISMATCHES[found[MISMATCH]]).format(**{key: value for key, value in found.items() if key != MISMATCH})
+    return found
+
+
 def layout(value, original, with_values: bool):
     """What move_to made of ``original``: container types and keys, tensor devices, and
     whether other objects came back as the very same object."""
     if isinstance(original, torch.Tensor):
         if not isinstance(value, torch.Tensor):
-            return f"<{type(value).__name__} instead of a tensor>"
+            return mismatch("tensor", value)
         return ["tensor", value.device.type, value if with_values else tuple(value.shape)]
     if type(original) in (list, tuple, dict):
         if type(value) is not type(original) or len(value) != len(original):
-            return f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'} items>"
+            return mismatch("container", value, count=len(value) if hasattr(value, "__len__") else "?")
         if isinstance(original, dict):
             if set(value) != set(original):
-                return f"<dict with keys {sorted(map(str, value))}>"
+                return mismatch("keys", value, keys=sorted(map(str, value)))
             return {key: layout(value[key], original[key], with_values) for key in original}
         return type(original)(layout(v, o, with_values) for v, o in zip(value, original))
-    return "same object" if value is original else f"<another {type(value).__name__}>"
+    return "same object" if value is original else mismatch("object", value)
 
 
 MOVES = (("meta", META, False), ("cpu", "cpu", True))  # a second device without values, then the CPU with them
-OBJ = (
+OBJ = N_(
     "obj = {'inputs': tensor, 'pair': (tensor, [tensor, 3]), "
     "'meta': {'name': 'batch', 'weights': tensor, 'marker': an object}, 'step': 7, 'none': None}"
 )
@@ -120,25 +142,30 @@ def probe_move_to(module, tensors):
 
 
 def first_difference(got, expected, where: str) -> str | None:
+    got = shown(got)
     if isinstance(expected, dict):
         if not isinstance(got, dict):
-            return f"{where} is {got}; expected a dict with keys {sorted(expected)}"
+            return _("{where} is {got}; expected a dict with keys {keys}").format(where=where, got=got, keys=sorted(expected))
         return next((d for key in expected if (d := first_difference(got[key], expected[key], f"{where}[{key!r}]"))), None)
     if isinstance(expected, list) and expected and expected[0] == "tensor":
         if not isinstance(got, list):
-            return f"{where} is {got}; expected a tensor on {expected[1]}"
+            return _("{where} is {got}; expected a tensor on {device}").format(where=where, got=got, device=expected[1])
         if got[1] != expected[1]:
-            return f"{where} is a tensor on {got[1]}; expected it on {expected[1]}"
+            return _("{where} is a tensor on {got}; expected it on {want}").format(where=where, got=got[1], want=expected[1])
         if isinstance(expected[2], torch.Tensor) and not torch.equal(got[2], expected[2]):
-            return f"{where} has other values than the tensor given"
+            return _("{where} has other values than the tensor given").format(where=where)
         return None
     if isinstance(expected, (list, tuple)):
         if type(got) is not type(expected):
-            shown = got if isinstance(got, str) else f"a {type(got).__name__}"
-            return f"{where} is {shown}; expected a {type(expected).__name__} (keep the container's type)"
+            kind = type(expected).__name__
+            if isinstance(got, str):
+                return _("{where} is {got}; expected a {kind} (keep the container's type)").format(where=where, got=got, kind=kind)
+            return _("{where} is a {got}; expected a {kind} (keep the container's type)").format(
+                where=where, got=type(got).__name__, kind=kind
+            )
         return next((d for i, (g, e) in enumerate(zip(got, expected)) if (d := first_difference(g, e, f"{where}[{i}]"))), None)
     if got != expected:
-        return f"{where} came back as {got}; expected the same object, unchanged"
+        return _("{where} came back as {got}; expected the same object, unchanged").format(where=where, got=got)
     return None
 
 
@@ -150,17 +177,19 @@ def moved_layout(solution, tensors, device, with_values: bool):
 
 @check(
     points=2,
-    hint="Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
-    "tuple: tuple(...) (not a list); anything else: return obj unchanged.",
+    hint=N_(
+        "Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
+        "tuple: tuple(...) (not a list); anything else: return obj unchanged."
+    ),
 )
 def test_move_to(student, reference, rng):
     tensors = seeded_tensors(rng)
     expected = {name: reference.compute(moved_layout, tensors, device, with_values) for name, device, with_values in MOVES}
     got = student.run(probe_move_to, tensors)
-    for name, device, _ in MOVES:
+    for name, device, _with_values in MOVES:
         problem = first_difference(got[name], expected[name], f"move_to(obj, {str(device)!r})")
         if problem:
-            fail(f"{problem}, where {OBJ}")
+            fail(_("{problem}, where {obj}").format(problem=problem, obj=_(OBJ)))
 
 
 def probe_move_to_original(module, tensors):
@@ -171,8 +200,10 @@ def probe_move_to_original(module, tensors):
 
 @check(
     points=1,
-    hint="Build new containers ({k: move_to(v, device) for k, v in obj.items()}, [...], tuple(...)) instead of "
-    "assigning into obj: the caller's batch must stay where it was.",
+    hint=N_(
+        "Build new containers ({k: move_to(v, device) for k, v in obj.items()}, [...], tuple(...)) instead of "
+        "assigning into obj: the caller's batch must stay where it was."
+    ),
     hidden=True,
 )
 def test_move_to_keeps_the_original(student, rng):
@@ -181,7 +212,11 @@ def test_move_to_keeps_the_original(student, rng):
     obj = nested(tensors)
     problem = first_difference(found, layout(obj, obj, False), "obj")
     if problem:
-        fail(f"after move_to(obj, 'meta'), {problem}: move_to changed the containers it was given, where {OBJ}; build new ones instead")
+        fail(
+            _(
+                "after move_to(obj, 'meta'), {problem}: move_to changed the containers it was given, where {obj}; build new ones instead"
+            ).format(problem=problem, obj=_(OBJ))
+        )
 
 
 # ----------------------------------------------------------------- model_device
@@ -193,11 +228,11 @@ def probe_model_device(module, state):
     return on_cpu, plain_view(module.model_device(model.to(META)))
 
 
-@check(points=1, hint="next(model.parameters()).device: a model has no .device of its own, its parameters do.")
+@check(points=1, hint=N_("next(model.parameters()).device: a model has no .device of its own, its parameters do."))
 def test_model_device(student, rng):
     on_cpu, on_meta = student.run(probe_model_device, random_state(rng))
-    expect_device(on_cpu, torch.device("cpu"), "model_device(a model on the CPU)")
-    expect_device(on_meta, META, "model_device(a model moved with .to('meta'))")
+    expect_device(on_cpu, torch.device("cpu"), _("model_device(a model on the CPU)"))
+    expect_device(on_meta, META, _("model_device(a model moved with .to('meta'))"))
 
 
 # ----------------------------------------------------------------- load_to_device
@@ -227,8 +262,10 @@ def probe_load_to_device(module, state, other):
 
 @check(
     points=3,
-    hint="state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
-    "Without map_location, weights saved on a GPU fail to load on a machine without one.",
+    hint=N_(
+        "state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
+        "Without map_location, weights saved on a GPU fail to load on a machine without one."
+    ),
 )
 def test_load_to_device(student, rng):
     state, other = random_state(rng), random_state(rng)
@@ -236,22 +273,24 @@ def test_load_to_device(student, rng):
     for device, locations in ((META, got["meta_locations"]), (torch.device("cpu"), got["cpu_locations"])):
         call = f"load_to_device(path, model, {str(device)!r})"
         if not locations:
-            fail(f"{call} never called torch.load")
+            fail(_("{call} never called torch.load").format(call=call))
         if locations[0] is None:
-            fail(f"{call} called torch.load without map_location; pass map_location=device")
+            fail(_("{call} called torch.load without map_location; pass map_location=device").format(call=call))
         if locations[0] != device:
-            fail(f"{call} called torch.load with map_location={locations[0]}; expected map_location=device, here {str(device)!r}")
-    on_meta = got["meta"]
+            fail(wrong_map_location(call, locations[0], repr(str(device))))
+    on_meta, call = got["meta"], "load_to_device(path, model, 'meta')"
     if not on_meta["module"]:
-        fail("load_to_device(path, model, 'meta') did not return the model")
+        fail(_("{call} did not return the model").format(call=call))
     if on_meta["devices"] != ["meta"]:
         fail(
-            f"load_to_device(path, model, 'meta') returned a model with parameters on {on_meta['devices']}; "
-            "expected all on meta: use model.to(device)"
+            _("{call} returned a model with parameters on {devices}; expected all on meta: use model.to(device)").format(
+                call=call, devices=on_meta["devices"]
+            )
         )
+    call = "load_to_device(path, model, 'cpu')"
     if not isinstance(got["cpu"], dict):
-        fail(f"load_to_device(path, model, 'cpu') returned {got['cpu']}; expected the model")
-    expect_same(got["cpu"], state, "the weights of the model from load_to_device(path, model, 'cpu')")
+        fail(_("{call} returned {got}; expected the model").format(call=call, got=got["cpu"]))
+    expect_same(got["cpu"], state, _("the weights of the model from {call}").format(call=call))
 
 
 # ----------------------------------------------------------------- parallelize
@@ -288,14 +327,14 @@ def probe_parallelize(module, state):
     return found
 
 
-@check(points=2, hint="if torch.cuda.device_count() > 1: return nn.DataParallel(model); otherwise return model itself.")
+@check(points=2, hint=N_("if torch.cuda.device_count() > 1: return nn.DataParallel(model); otherwise return model itself."))
 def test_parallelize(student, rng):
     for case in student.run(probe_parallelize, random_state(rng)):
-        call = f"parallelize(model) with torch.cuda.device_count() == {case['gpus']}"
+        call = _("parallelize(model) with torch.cuda.device_count() == {gpus}").format(gpus=case["gpus"])
         if case["gpus"] > 1 and not (case["wrapped"] and case["inner"]):
-            fail(f"{call} did not return nn.DataParallel(model)")
+            fail(_("{call} did not return nn.DataParallel(model)").format(call=call))
         if case["gpus"] <= 1 and not case["same"]:
-            fail(f"{call} did not return the model itself")
+            fail(_("{call} did not return the model itself").format(call=call))
 
 
 # ----------------------------------------------------------------- train_step
@@ -323,27 +362,33 @@ def reference_steps(solution, state, batches, lr, loss="CrossEntropyLoss"):
 def expect_steps(got, expected, call, atol=1e-5):
     """Compare the student's steps (``probe_train_step``) with the reference's (``reference_steps``)."""
     if got["had_grad"] and not got["had_grad"][0]:
-        fail(f"{call} called optimizer.step() before any gradient existed: call loss.backward() first")
+        fail(_("{call} called optimizer.step() before any gradient existed: call loss.backward() first").format(call=call))
     if any(got["stale"]):
-        fail(f"{call} ran loss.backward() while the previous step's gradients were still there: call optimizer.zero_grad() first")
+        fail(
+            _("{call} ran loss.backward() while the previous step's gradients were still there: call optimizer.zero_grad() first").format(
+                call=call
+            )
+        )
     losses, weights = expected
     if len(got["losses"]) != len(losses):
-        fail(f"{call} gave {len(got['losses'])} losses; expected {len(losses)}")
+        fail(_("{call} gave {got} losses; expected {want}").format(call=call, got=len(got["losses"]), want=len(losses)))
     for index, (loss, value) in enumerate(zip(got["losses"], losses)):
-        expect_number(loss, value, f"the loss from step {index + 1} of {call}", atol=atol)
-    expect_same(got["state"], weights, f"the weights after {call}", atol=atol)
+        expect_number(loss, value, _("the loss from step {step} of {call}").format(step=index + 1, call=call), atol=atol)
+    expect_same(got["state"], weights, _("the weights after {call}").format(call=call), atol=atol)
 
 
 @check(
     points=3,
-    hint="inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
-    "loss.backward(); optimizer.step(); return loss.item().",
+    hint=N_(
+        "inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
+        "loss.backward(); optimizer.step(); return loss.item()."
+    ),
 )
 def test_train_step(student, reference, rng):
     state, batches, lr = random_state(rng), [batch(rng), batch(rng)], 0.1
     expected = reference.compute(reference_steps, state, batches, lr)
     got = student.run(probe_train_step, state, batches, lr, "cpu")
-    expect_steps(got, expected, "two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')")
+    expect_steps(got, expected, _("two calls of train_step(model, (inputs, targets), nn.CrossEntropyLoss(), SGD(lr=0.1), 'cpu')"))
 
 
 def regression_batch(rng, count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -352,15 +397,17 @@ def regression_batch(rng, count: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @check(
     points=2,
-    hint="Use the criterion and the optimizer that train_step is given, whatever they are: loss = criterion(model(inputs), targets), "
-    "then optimizer.step(); never a loss function or an optimizer of its own.",
+    hint=N_(
+        "Use the criterion and the optimizer that train_step is given, whatever they are: loss = criterion(model(inputs), targets), "
+        "then optimizer.step(); never a loss function or an optimizer of its own."
+    ),
     hidden=True,
 )
 def test_train_step_with_another_loss(student, reference, rng):
     state, batches, lr = random_state(rng), [regression_batch(rng, 5) for _ in range(3)], 0.03
     expected = reference.compute(reference_steps, state, batches, lr, "MSELoss")
     got = student.run(probe_train_step, state, batches, lr, "cpu", "MSELoss")
-    expect_steps(got, expected, "three calls of train_step(model, a batch of 5 with float targets, nn.MSELoss(), SGD(lr=0.03), 'cpu')")
+    expect_steps(got, expected, _("three calls of train_step(model, a batch of 5 with float targets, nn.MSELoss(), SGD(lr=0.03), 'cpu')"))
 
 
 # ----------------------------------------------------------------- real CUDA, where the run has it
@@ -393,8 +440,10 @@ def probe_cuda_devices(module, state, tensors):
 
 @check(
     points=2,
-    hint="On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
-    "and parallelize wraps the model only with more than one GPU.",
+    hint=N_(
+        "On a GPU machine pick_device() is cuda, model_device sees cuda:0, move_to puts every tensor on cuda, "
+        "and parallelize wraps the model only with more than one GPU."
+    ),
     cuda=True,
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
@@ -403,18 +452,17 @@ def test_cuda_devices(student, reference, rng, device):
     # Asked before the skip: a release recorded on a CPU machine then holds what a GPU machine's replay asks for.
     expected = retarget(reference.compute(moved_layout, tensors, META, False), "cuda")
     if device != "cuda":
-        pytest.skip(NO_GPU)
+        pytest.skip(_(NO_GPU))
     got = student.run(probe_cuda_devices, state, tensors)
-    expect_device(got["picked"], torch.device("cuda"), "pick_device() on a machine with a GPU")
+    expect_device(got["picked"], torch.device("cuda"), _("pick_device() on a machine with a GPU"))
     expect_device(got["model"], torch.device("cuda:0"), "model_device(model.cuda())")
     problem = first_difference(got["moved"], expected, "move_to(obj, torch.device('cuda'))")
     if problem:
         fail(problem)
     if got["parallel"] != (got["gpus"] > 1):
-        fail(
-            f"parallelize(model) on a machine with {got['gpus']} GPU(s) "
-            f"{'did not wrap' if got['gpus'] > 1 else 'wrapped'} the model in nn.DataParallel"
-        )
+        if got["gpus"] > 1:
+            fail(_("parallelize(model) on a machine with {gpus} GPU(s) did not wrap the model in nn.DataParallel").format(gpus=got["gpus"]))
+        fail(_("parallelize(model) on a machine with {gpus} GPU(s) wrapped the model in nn.DataParallel").format(gpus=got["gpus"]))
 
 
 def probe_cuda_training(module, state, other, batches, lr):
@@ -432,8 +480,10 @@ def probe_cuda_training(module, state, other, batches, lr):
 
 @check(
     points=3,
-    hint="train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
-    "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways.",
+    hint=N_(
+        "train_step must move the batch to the model's device (move_to(batch, device)); load_to_device needs "
+        "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways."
+    ),
     cuda=True,
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
@@ -441,14 +491,14 @@ def test_cuda_training(student, reference, rng, device):
     state, other, batches, lr = random_state(rng), random_state(rng), [batch(rng), batch(rng)], 0.1
     expected = reference.compute(reference_steps, state, batches, lr)  # before the skip, as in test_cuda_devices
     if device != "cuda":
-        pytest.skip(NO_GPU)
+        pytest.skip(_(NO_GPU))
     got = student.run(probe_cuda_training, state, other, batches, lr)
-    expect_steps(got, expected, "two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')", atol=1e-4)
+    expect_steps(got, expected, _("two calls of train_step(model on cuda, a batch on the CPU, ..., 'cuda')"), atol=1e-4)
     for name, where, call in (
-        ("on_cpu", "cpu", "load_to_device(weights saved on cuda, model, 'cpu')"),
-        ("on_gpu", "cuda", "load_to_device(weights saved on the CPU, model, 'cuda')"),
+        ("on_cpu", "cpu", _("load_to_device(weights saved on cuda, model, 'cpu')")),
+        ("on_gpu", "cuda", _("load_to_device(weights saved on the CPU, model, 'cuda')")),
     ):
         for key, (place, _value) in got[name].items():
             if place != where:
-                fail(f"{call} left {key} on {place}; expected {where}")
-        expect_same({k: v for k, (_, v) in got[name].items()}, state, f"the weights from {call}")
+                fail(_("{call} left {key} on {place}; expected {where}").format(call=call, key=key, place=place, where=where))
+        expect_same({k: v for k, (_place, v) in got[name].items()}, state, _("the weights from {call}").format(call=call))

@@ -1,0 +1,211 @@
+"""Do the exercises' texts (the ``checks`` domain) all go through the catalog, and does Russian cover every one of them?
+
+A pseudo catalog, built here, marks the literal text of every message (``{call}⟦ returned ⟧{got}``): a check's
+message graded under it may hold unmarked text only where a value, code or a path was put in. English prose
+outside the marks is a sentence built outside the catalog.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from grader import blame, i18n, registry
+from tests.conftest import KIT, grade, solution_with, submission_from
+
+LOCALE = Path(i18n.__file__).resolve().parent / "locale"
+PO = LOCALE / "ru" / "LC_MESSAGES" / "checks.po"
+MO = PO.with_suffix(".mo")
+SOURCES = [*sorted((KIT / "grader" / "checks").glob("*.py"))] + [
+    KIT / "grader" / f"{name}.py" for name in ("checking", "compare", "probing", "blame", "mnist_tensors", "registry")
+]
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+OPEN, CLOSE = "⟦", "⟧"
+PROSE = re.compile(r"\b[A-Za-z]+(?: (?:[A-Za-z]+|\d+)){2,}\b")  # three words in a row, numbers among them: English text
+# Sentences the results layer (grader/results.py, the kit's domain) builds around a child's failure, not a check.
+RESULTS_LAYER = ("not implemented yet", "your code raised", "could not import", "the check ran past", "internal error")
+EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
+
+
+def catalog():
+    with PO.open("rb") as f:
+        return read_po(f)
+
+
+def ids(message) -> tuple[str, ...]:
+    return message.id if isinstance(message.id, tuple) else (message.id,)
+
+
+def strings(message) -> tuple[str, ...]:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def fields(text: str) -> list[str]:
+    """The placeholders of a brace-format string, sorted; braces around code (a dict in a hint) are no placeholder."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return []
+    return sorted(f"{name}!{conv}:{spec}" for _, name, spec, conv in parsed if name is not None and re.fullmatch(r"\w*", name))
+
+
+def pseudo(text: str) -> str:
+    """``text`` with each literal stretch marked and each placeholder left as it is."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        return OPEN + text + CLOSE
+    if any(name is not None and not re.fullmatch(r"\w*", name) for _, name, _, _ in parts):
+        return OPEN + text + CLOSE  # its braces are code (a dict in a hint), never filled in
+    out = []
+    for literal, name, spec, conv in parts:
+        if literal.strip():
+            out.append(OPEN + literal.replace("{", "{{").replace("}", "}}") + CLOSE)
+        else:
+            out.append(literal)
+        if name is not None:
+            out.append("{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
+
+
+@pytest.fixture
+def pseudo_russian(tmp_path, monkeypatch):
+    """i18n speaking "ru" from a pseudo ``checks`` catalog of every msgid in the Russian one; English again afterwards."""
+    marked = catalog()
+    for message in marked:
+        if message.id:
+            forms = ids(message)
+            message.string = tuple(pseudo(forms[min(i, len(forms) - 1)]) for i in range(3)) if len(forms) > 1 else pseudo(forms[0])
+    folder = tmp_path / "locale" / "ru" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "checks.mo").open("wb") as f:
+        write_mo(f, marked)
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locale")
+    i18n.use("ru")
+    yield
+    i18n.use(i18n.SOURCE)
+
+
+@pytest.fixture
+def russian():
+    i18n.use("ru")
+    yield
+    i18n.use(i18n.SOURCE)
+
+
+def unmarked(text: str) -> str:
+    """What is left of ``text`` once every marked stretch (marks nest: a call described inside a message) is cut out."""
+    out, depth = [], 0
+    for char in text:
+        depth += (char == OPEN) - (char == CLOSE)
+        if depth == 0 and char != CLOSE:
+            out.append(char)
+    return "".join(out)
+
+
+def from_a_check(check: dict) -> str | None:
+    """The message a check itself built (not the results layer's), without what the student's code printed."""
+    message = check["message"].split("\n--- your code printed ---\n")[0]
+    if check["status"] not in ("failed", "skipped") or not message or message.lstrip(OPEN).startswith(RESULTS_LAYER):
+        return None
+    return message
+
+
+def mistakes(exercise) -> list:
+    return importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES
+
+
+# ------------------------------------------------------------------ the catalog
+
+
+def test_every_message_has_a_russian_translation_with_its_placeholders():
+    found = catalog()
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in found.check()]
+    assert problems == []
+    for message in found:
+        if not message.id:
+            continue
+        assert "fuzzy" not in message.flags, message.id
+        assert all(strings(message)) and len(strings(message)) == (3 if message.pluralizable else 1), message.id
+        for form in strings(message):
+            assert fields(form) == fields(ids(message)[-1]), (message.id, form)
+            words = re.sub(r"\{\w*\}", "", form)  # a template of placeholders alone has nothing to translate
+            assert re.search("[а-яА-Я]", words) or not re.search("[a-z]{4}", words), (message.id, form)
+
+
+def test_the_catalog_holds_every_text_of_the_source_and_no_other():
+    source = set()
+    for path in SOURCES:
+        source |= {msgid if isinstance(msgid, str) else msgid[0] for _, msgid, _, _ in extract_from_file("python", path, KEYWORDS)}
+    assert source == {ids(m)[0] for m in catalog() if m.id}, "run the extract/update commands in the catalog's header"
+
+
+def test_the_shipped_mo_is_compiled_from_the_po():
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog())
+    assert MO.read_bytes() == compiled.getvalue(), "run pybabel compile -D checks -d grader/locale"
+
+
+def test_the_results_layer_sentences_in_english_are_todays_and_in_russian_russian(russian):
+    assert blame.not_implemented() == "еще не реализовано"
+    assert blame.raised("KeyError", "'x'", 7, "f.py") == "ваш код выбросил KeyError в строке 7 файла f.py: 'x'"
+    i18n.use(i18n.SOURCE)
+    assert blame.not_implemented() == "not implemented yet" and blame.not_implemented("todo") == "not implemented yet: todo"
+    assert blame.raised("KeyError", "'x'", 7, "f.py") == "your code raised KeyError at line 7 of f.py: 'x'"
+    assert blame.raised("KeyError", "'x'") == "your code raised KeyError: 'x'"
+    assert blame.not_imported("f.py", "boom") == "could not import f.py: boom"
+
+
+def test_exercise_titles_are_translated(russian):
+    assert i18n._(registry.COURSE[0].title) == "Тензоры: создание, свойства и базовые операции"
+    assert all(i18n._(e.title) != e.title for e in registry.COURSE)
+
+
+# ------------------------------------------------------------------ graded under the pseudo catalog
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, pseudo_russian, exercise):
+    monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")  # exercise 6's training check: its message, not its accuracy
+    graded = [grade(KIT / "exercises", [exercise])]
+    for index, mistake in enumerate(mistakes(exercise)):
+        (tmp_path / str(index)).mkdir()
+        folder = submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code))
+        graded.append(grade(folder, [exercise], seed=99))
+    assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"
+    docs = [doc for doc, _internal in graded]
+    seen, leaks = 0, []
+    for doc in docs:
+        for check in doc["exercises"][0]["checks"]:
+            assert OPEN in i18n._(check["hint"]), f"{check['name']}: the hint is not in the catalog (N_ it)"
+            message = from_a_check(check)
+            if message is not None:
+                seen += 1
+                left = unmarked(message)
+                if message.count(OPEN) == 0 or PROSE.search(left):
+                    leaks.append((check["name"], message))
+    assert leaks == []
+    assert seen >= min(len(mistakes(exercise)), 3), "the mistakes must make the checks speak"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_no_english_sentence_in_russian(tmp_path, monkeypatch, russian, exercise):
+    """The stub (whose failures the results layer words, but exercise 7's skips are the checks') and a few mistakes."""
+    monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")
+    graded = [grade(KIT / "exercises", [exercise])]
+    for index, mistake in enumerate(mistakes(exercise)[:3]):
+        (tmp_path / str(index)).mkdir()
+        graded.append(grade(submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code)), [exercise]))
+    assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"
+    docs = [doc for doc, _internal in graded]
+    said = [message for doc in docs for check in doc["exercises"][0]["checks"] if (message := from_a_check(check))]
+    assert said, "the mistakes must make the checks speak"
+    assert [message for message in said if PROSE.search(message) or not re.search("[а-я]", message)] == []

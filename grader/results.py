@@ -57,13 +57,8 @@ def failure(outcome, path: Path) -> StudentFailure:
     if outcome.status == Run.RAISED:
         kind, message = error.get("type", "Exception"), error.get("message", "")
         if kind == "NotImplementedError":
-            said = _("not implemented yet: {message}").format(message=message) if message else _("not implemented yet")
-            return StudentFailure(Check.FAILED, said, outcome.output)
-        if error.get("line"):
-            said = _("your code raised {kind} at line {line} of {file}: {message}")
-            text = said.format(kind=kind, line=error["line"], file=path.name, message=message)
-        else:
-            text = _("your code raised {kind}: {message}").format(kind=kind, message=message)
+            return StudentFailure(Check.FAILED, blame.not_implemented(message), outcome.output)
+        text = blame.raised(kind, message, error.get("line"), path.name)
         if error.get("traceback"):
             text += "\n" + error["traceback"].rstrip()
         return StudentFailure(Check.ERROR, text, outcome.output, error.get("line"))
@@ -73,7 +68,7 @@ def failure(outcome, path: Path) -> StudentFailure:
 
 def import_failure(outcome, path: Path) -> StudentFailure:
     found = failure(outcome, path)
-    found.message = _("could not import {file}: {problem}").format(file=path.name, problem=found.message)
+    found.message = blame.not_imported(path.name, found.message)
     found.status = Check.ERROR if found.status == Check.FAILED else found.status
     return found
 

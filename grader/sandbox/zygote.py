@@ -44,6 +44,7 @@ MAX_FDS = 8
 def serve(control: socket.socket, config: dict, forked: bool):
     """Be the zygote until the grader closes its end; never returns."""
     try:
+        speak_the_runs_language()
         zygote = Zygote(control, config)
         zygote.start(forked)
         zygote.loop()
@@ -53,6 +54,14 @@ def serve(control: socket.socket, config: dict, forked: bool):
         traceback.print_exc()
     finally:
         os._exit(0)  # no interpreter teardown: torch's takes ~0.5 s, and nothing here needs saving
+
+
+def speak_the_runs_language() -> None:
+    """Texts a child builds (a banned call's message) in the run's language: the judge puts it in the zygote's environment."""
+    from grader import i18n
+
+    if os.environ.get(i18n.ENV) in i18n.LANGUAGES:
+        i18n.use(os.environ[i18n.ENV])
 
 
 class Zygote:

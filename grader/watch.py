@@ -31,12 +31,13 @@ import watchfiles
 from grader import engine, expected, history, progress, registry, status
 from grader.data import DataError
 from grader.errors import UsageProblem
+from grader.i18n import N_, _, ngettext
 from grader.registry import Exercise, find_module
 from grader.report import render
 from grader.settings import Settings
 from grader.status import ANSWERED, Check
 
-KEYS = {"h": "hints", "l": "list", "n": "next", "r": "re-grade", "t": "train now", "q": "quit"}
+KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "t": N_("train now"), "q": N_("quit")}
 CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading worthless
 STEP_MS = 20  # watchfiles yields a save once the folder has been quiet this long (an editor's save takes a few ms)
 
@@ -74,7 +75,7 @@ class Watch:
                 if changes:
                     self.post("save")
         except Exception as exc:  # noqa: BLE001 - any failure of the watcher ends the watch with its reason, never silently
-            self.problem = f"cannot watch {self.settings.submission} for saves: {exc}"
+            self.problem = _("cannot watch {folder} for saves: {problem}").format(folder=self.settings.submission, problem=exc)
             self.post("q")
 
     def _watched(self, change, path: str) -> bool:
@@ -162,11 +163,16 @@ class Watch:
             return  # the event that cancelled it is in the queue: it says what comes next
         except (engine.GraderError, DataError) as exc:
             self.doc = None
-            self.show([f"{self.exercise.name} could not be graded: {exc}", *self.footer()])
+            self.show([_("{exercise} could not be graded: {problem}").format(exercise=self.exercise.name, problem=exc), *self.footer()])
             return
         notes = [history.record(self.settings.submission, doc, by="watch")]
         if internal:
-            notes.append(f"{internal} check(s) failed inside the grader itself; please report this.")
+            said = ngettext(
+                "{count} check failed inside the grader itself; please report this.",
+                "{count} checks failed inside the grader itself; please report this.",
+                internal,
+            )
+            notes.append(said.format(count=internal))
         self.doc = doc
         self.show([*self.report_lines(doc, time.monotonic() - began), *filter(None, notes), *self.footer()])
 
@@ -184,30 +190,27 @@ class Watch:
         return str(found.relative_to(self.settings.submission))
 
     def grading_line(self, seed: int) -> str:
-        long = ", ".join(self.long.get(self.exercise.stem, []))
+        long, exercise = ", ".join(self.long.get(self.exercise.stem, [])), self.exercise.name
         if not long:
-            return f"Grading {self.exercise.name} with seed {seed} ..."
+            return _("Grading {exercise} with seed {seed} ...").format(exercise=exercise, seed=seed)
         if self.train:
-            return f"Grading {self.exercise.name} with seed {seed}, {long} included as you asked (it trains a model for a while) ..."
-        return f"Grading {self.exercise.name} with seed {seed}; {long} runs only if the other checks pass ..."
+            said = _("Grading {exercise} with seed {seed}, {long} included as you asked (it trains a model for a while) ...")
+        else:
+            said = _("Grading {exercise} with seed {seed}; {long} runs only if the other checks pass ...")
+        return said.format(exercise=exercise, seed=seed, long=long)
 
     def report_lines(self, doc: dict, took: float) -> list[str]:
         part = doc["exercises"][0]
-        head = (
-            f"grade watch · {self.exercise.name} ({self.exercise.number} of {len(registry.EXERCISES)}) · {self.file()}"
-            f" · graded at {time.strftime('%H:%M:%S')} in {took:.2f} s"
-        )
+        head = _("grade watch · {exercise} ({number} of {total}) · {file} · graded at {time} in {seconds} s").format(
+            exercise=self.exercise.name, number=self.exercise.number, total=len(registry.EXERCISES), file=self.file(),
+            time=time.strftime("%H:%M:%S"), seconds=f"{took:.2f}",
+        )  # fmt: skip
         lines = [head, "", *render(compact(doc)).splitlines(), ""]
         lines += self.long_lines(part)
         standings = self.standings()
         if history.score_of(part).full:
             following = progress.following(standings, self.exercise)
-            if progress.first_to_do(standings) is None:
-                lines.append(f"✓ {self.exercise.name} has full marks, and so has every exercise: the course is done.")
-            elif self.keys:
-                lines.append(f"✓ {self.exercise.name} has full marks. Press n for {following.name} ({following.title}).")
-            else:
-                lines.append(f"✓ {self.exercise.name} has full marks. Next: grade watch {following.number} ({following.title}).")
+            lines.append("✓ " + self.done_line(standings, following))
         return [*lines, progress.bar(standings)]
 
     def long_lines(self, part: dict) -> list[str]:
@@ -218,36 +221,58 @@ class Watch:
             if item is None:
                 continue
             if item["status"] == Check.SKIPPED and item["max_score"] > 0:
-                key = "; press t to run it now" if self.keys else ""
-                lines.append(f"{name} has not run: it trains a model for a while, so it runs once the other checks pass{key}.")
+                if self.keys:
+                    said = _(
+                        "{name} has not run: it trains a model for a while, so it runs once the other checks pass; press t to run it now."
+                    )
+                else:
+                    said = _("{name} has not run: it trains a model for a while, so it runs once the other checks pass.")
             elif self.train:
-                lines.append(f"{name} ran because you pressed t.")
+                said = _("{name} ran because you pressed t.")
             else:
-                lines.append(f"{name} ran because the other checks pass.")
+                said = _("{name} ran because the other checks pass.")
+            lines.append(said.format(name=name))
         return lines
 
     def hint_lines(self) -> list[str]:
         if self.doc is None:
-            return [f"{self.exercise.name} has no report yet: save {self.file()} to grade it.", *self.footer()]
+            return [_("{exercise} has no report yet: save {file} to grade it.").format(exercise=self.exercise.name, file=self.file()),
+                    *self.footer()]  # fmt: skip
         part = compact(self.doc)["exercises"][0]
         if part["status"] == status.Exercise.MISSING:
-            return [f"There is no {self.file()} in the submission yet: create it and save, and its checks run.", *self.footer()]
+            return [_("There is no {file} in the submission yet: create it and save, and its checks run.").format(file=self.file()),
+                    *self.footer()]  # fmt: skip
         failing = [c for c in part["checks"] if c["status"] not in ANSWERED and c["hint"]]
         if not failing:
-            return [f"Every check of {self.exercise.name} that has run passes: there is no hint to show.", *self.footer()]
+            said = _("Every check of {exercise} that has run passes: there is no hint to show.")
+            return [said.format(exercise=self.exercise.name), *self.footer()]
         names: dict[str, list[str]] = {}  # hint -> the checks that give it (a parametrized check gives one hint for all)
         for check in failing:
             names.setdefault(check["hint"], []).append(check["name"])
-        lines = [f"Hints for the checks of {self.exercise.name} that do not pass yet:"]
+        lines = [_("Hints for the checks of {exercise} that do not pass yet:").format(exercise=self.exercise.name)]
         lines += [click.style(f"  {', '.join(found)}: {hint}", fg="cyan") for hint, found in names.items()]
         return [*lines, *self.footer()]
 
     def footer(self) -> list[str]:
-        watching = f"Watching {self.file()}: save it to grade it again"
         if not self.keys:
-            return [f"{watching}; Ctrl-C quits."]
-        keys = {k: v for k, v in KEYS.items() if k != "t" or self.exercise.stem in self.long}
-        return [f"{watching}.", click.style("  ".join(f"{k} {v}" for k, v in keys.items()), bold=True)]
+            return [_("Watching {file}: save it to grade it again; Ctrl-C quits.").format(file=self.file())]
+        keys = {k: _(v) for k, v in KEYS.items() if k != "t" or self.exercise.stem in self.long}
+        watching = _("Watching {file}: save it to grade it again.").format(file=self.file())
+        return [watching, click.style("  ".join(f"{k} {v}" for k, v in keys.items()), bold=True)]
+
+    def done_line(self, standings, following) -> str:
+        """What full marks mean: in a student release, full marks on the public checks, and the grade is still to come."""
+        public = expected.release() is not None
+        if progress.first_to_do(standings) is None:
+            said = (_("{exercise} has full marks on its public checks, and so has every exercise: the teacher's checks give the grade.")
+                    if public else _("{exercise} has full marks, and so has every exercise: the course is done."))  # fmt: skip
+        elif self.keys:
+            said = (_("{exercise} has full marks on its public checks. Press n for {next} ({title}).")
+                    if public else _("{exercise} has full marks. Press n for {next} ({title})."))  # fmt: skip
+        else:
+            said = (_("{exercise} has full marks on its public checks. Next: grade watch {number} ({title}).")
+                    if public else _("{exercise} has full marks. Next: grade watch {number} ({title})."))  # fmt: skip
+        return said.format(exercise=self.exercise.name, next=following.name, number=following.number, title=_(following.title))
 
 
 def candidates(submission: Path, exercise: Exercise) -> list[Path]:
@@ -263,7 +288,7 @@ def compact(doc: dict) -> dict:
             part = {**part, "checks": []}  # the report's own line says that the file is missing
         elif part["status"] == status.Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
-            hint = "Every check needs the file to import: fix what the message names, save, and the checks run again."
+            hint = _("Every check needs the file to import: fix what the message names, save, and the checks run again.")
             check = {**first, "name": "import", "max_score": part["max_score"], "hint": hint}
             part = {**part, "checks": [check]}
         parts.append(part)

@@ -306,6 +306,6 @@ def test_returning_the_public_answers_gets_full_marks_in_the_release_and_less_fr
     assert internal == 0 and teachers["score"] < teachers["max_score"] - 5
     batch = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "students"), "--out", str(tmp_path / "grades"), "--exercises", "1"])
     assert batch.exit_code == 0, batch.output
-    with open(tmp_path / "grades" / "grades.csv", encoding="utf-8") as handle:
+    with open(tmp_path / "grades" / "grades.csv", encoding="utf-8-sig") as handle:  # the BOM a spreadsheet wants
         row = next(r for r in csv.DictReader(handle) if r["student"] == "cheater")
     assert float(row["total"]) < float(row["max"]) - 5

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from grader import engine, expected, registry
+from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 SEED = 2**31 + 7
@@ -76,13 +77,7 @@ def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
     assert doc["score"] == 0 and doc["max_score"] > 0
 
 
-def all_mistakes():
-    for exercise in registry.EXERCISES:
-        for mistake in importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES:
-            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
-
-
-@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+@pytest.mark.parametrize("exercise, mistake", mistakes.every(registry.EXERCISES))
 def test_a_mistake_scores_the_same_against_the_recording_as_live(tmp_path, monkeypatch, replays, exercise, mistake):
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)

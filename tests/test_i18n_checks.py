@@ -7,7 +7,6 @@ outside the marks is a sentence built outside the catalog.
 
 from __future__ import annotations
 
-import importlib
 import io
 import re
 import string
@@ -19,6 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from grader import blame, i18n, registry
+from tests import mistakes
 from tests.conftest import KIT, grade, solution_with, submission_from
 
 LOCALE = Path(i18n.__file__).resolve().parent / "locale"
@@ -119,10 +119,6 @@ def from_a_check(check: dict) -> str | None:
     return message
 
 
-def mistakes(exercise) -> list:
-    return importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES
-
-
 # ------------------------------------------------------------------ the catalog
 
 
@@ -176,7 +172,7 @@ def test_exercise_titles_are_translated(russian):
 def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, pseudo_russian, exercise):
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")  # exercise 6's training check: its message, not its accuracy
     graded = [grade(KIT / "exercises", [exercise])]
-    for index, mistake in enumerate(mistakes(exercise)):
+    for index, mistake in enumerate(mistakes.of(exercise)):
         (tmp_path / str(index)).mkdir()
         folder = submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code))
         graded.append(grade(folder, [exercise], seed=99))
@@ -193,7 +189,7 @@ def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeyp
                 if message.count(OPEN) == 0 or PROSE.search(left):
                     leaks.append((check["name"], message))
     assert leaks == []
-    assert seen >= min(len(mistakes(exercise)), 3), "the mistakes must make the checks speak"
+    assert seen >= min(len(mistakes.of(exercise)), 3), "the mistakes must make the checks speak"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -201,7 +197,7 @@ def test_no_english_sentence_in_russian(tmp_path, monkeypatch, russian, exercise
     """The stub (whose failures the results layer words, but exercise 7's skips are the checks') and a few mistakes."""
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")
     graded = [grade(KIT / "exercises", [exercise])]
-    for index, mistake in enumerate(mistakes(exercise)[:3]):
+    for index, mistake in enumerate(mistakes.of(exercise)[:3]):
         (tmp_path / str(index)).mkdir()
         graded.append(grade(submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code)), [exercise]))
     assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"

@@ -1,30 +1,18 @@
 """Does every realistic mistake lose points on the check meant to catch it, and only there?"""
 
-import importlib
-
 import pytest
 
 from grader import registry
+from tests import mistakes
 from tests.conftest import checks, grade, solution_with, submission_from
-
-
-def all_mistakes():
-    for exercise in registry.EXERCISES:
-        try:
-            module = importlib.import_module(f"tests.mistakes.{exercise.stem}")
-        except ModuleNotFoundError:
-            continue
-        for mistake in module.MISTAKES:
-            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
 
 
 @pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)
 def test_every_exercise_has_at_least_three_mistakes(exercise):
-    module = importlib.import_module(f"tests.mistakes.{exercise.stem}")
-    assert len(module.MISTAKES) >= 3
+    assert len(mistakes.of(exercise)) >= 3
 
 
-@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+@pytest.mark.parametrize("exercise, mistake", mistakes.every(registry.EXERCISES))
 def test_mistake_loses_points_on_its_check(tmp_path, monkeypatch, exercise, mistake):
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)

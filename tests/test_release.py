@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import base64
 import csv
-import importlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ import torch
 from click.testing import CliRunner
 
 from grader import cli, engine, expected, regions, registry, release
+from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with
 
 SEEDS = (2**31 + 11, 2**31 + 12)
@@ -227,13 +227,7 @@ def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mni
         assert any(c["name"] == "mnist_accuracy" and c["status"] == "passed" for e in doc["exercises"] for c in e["checks"])
 
 
-def all_mistakes():
-    for exercise in registry.EXERCISES:
-        for mistake in importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES:
-            yield pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}")
-
-
-@pytest.mark.parametrize("exercise, mistake", list(all_mistakes()))
+@pytest.mark.parametrize("exercise, mistake", mistakes.every(registry.EXERCISES))
 def test_every_mistake_loses_points_in_the_release_where_a_public_check_catches_it(venv, out, tmp_path, exercise, mistake):
     folder = tmp_path / "submission"
     folder.mkdir()

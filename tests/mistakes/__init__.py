@@ -6,6 +6,7 @@ ones; grading it must cost points on the check meant to catch it.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 
@@ -15,3 +16,15 @@ class Mistake:
     code: str  # appended to the reference solution, replacing definitions
     catches: tuple[str, ...]  # check names that must lose points (any one is enough)
     env: dict[str, str] = field(default_factory=dict)  # set while grading it, e.g. a shorter MNIST training
+
+
+def of(exercise) -> list[Mistake]:
+    """The mistakes of one exercise (``tests/mistakes/<stem>.py``)."""
+    return importlib.import_module(f"tests.mistakes.{exercise.stem}").MISTAKES
+
+
+def every(exercises):
+    """(exercise, mistake) pytest parameters for all of them, named ``exercise1-<the mistake's name>``."""
+    import pytest
+
+    return [pytest.param(exercise, mistake, id=f"{exercise.name}-{mistake.name}") for exercise in exercises for mistake in of(exercise)]

@@ -316,3 +316,17 @@ def test_grade_watch_rejects_an_unknown_exercise_and_a_missing_folder(tmp_path):
     assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.stderr
     result = CliRunner().invoke(cli.main, ["watch", "1", "--submission", str(tmp_path / "absent")])
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_in_a_student_release_full_marks_are_those_of_the_public_checks(monkeypatch, tmp_path):
+    from grader import expected, progress
+    from grader.settings import Settings
+
+    first, second = registry.EXERCISES[:2]
+    watching = Watch(Settings(submission=tmp_path, seed=1), first, fixed_seed=True, keys=False)
+    assert watching.done_line({}, second) == f"{first.name} has full marks. Next: grade watch 2 ({second.title})."
+    assert progress.bar({}).endswith(f"0 of {len(registry.EXERCISES)} exercises have full marks")
+    monkeypatch.setattr(expected, "release", lambda folder=expected.FOLDER: object())  # a kit with recorded answers
+    said = f"{first.name} has full marks on its public checks. Next: grade watch 2 ({second.title})."
+    assert watching.done_line({}, second) == said
+    assert progress.bar({}).endswith(f"0 of {len(registry.EXERCISES)} exercises have full marks on their public checks")

@@ -113,7 +113,7 @@ def unmarked(text: str) -> str:
 
 def from_a_check(check: dict) -> str | None:
     """The message a check itself built (not the results layer's), without what the student's code printed."""
-    message = check["message"].split("\n--- your code printed ---\n")[0]
+    message = check["message"].split("\n" + i18n._("--- your code printed ---") + "\n")[0]  # the separator, in the run's language
     if check["status"] not in ("failed", "skipped") or not message or message.lstrip(OPEN).startswith(RESULTS_LAYER):
         return None
     return message

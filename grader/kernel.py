@@ -37,9 +37,10 @@ from pathlib import Path
 
 from grader import i18n, registry, visibility
 from grader.cells import Part, layout, prelude, stub_path
+from grader.i18n import _
 from grader.report import points
 from grader.sandbox.environment import COURSE_SECRET
-from grader.status import Check
+from grader.status import Check, shown
 
 DEVICE_ENV = "GRADER_DEVICE"
 AUTOGRADE_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it to "autograde" while it autogrades
@@ -62,19 +63,21 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
     doc = visibility.for_students(grade_source(stem, source))  # nbgrader's feedback goes to the student: hidden checks sealed
     item = next((c for e in doc["exercises"] for c in e["checks"] if c["name"] == name), None)
     if item is None:
-        raise LookupError(f"{stem} has no check named {name!r}: write this notebook again with `grade notebooks`")
-    label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{item['status']}]"
+        raise LookupError(
+            _("{stem} has no check named {name}: write this notebook again with `grade notebooks`").format(stem=stem, name=repr(name))
+        )
+    label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{shown(item['status'])}]"
     head = f"{'✓' if item['status'] == Check.PASSED else '✗'} {name}{label}  {points(item['score'])}/{points(item['max_score'])}"
     if item["status"] == Check.PASSED:
         print(head)
         return None
     lines = [head, *("    " + line for line in item["message"].splitlines())]
     if item["hint"] and item["status"] != Check.SKIPPED:
-        lines.append(f"    hint: {item['hint']}")
+        lines.append("    " + _("hint: {hint}").format(hint=item["hint"]))
     if missing:
-        lines.append(f"    not defined in this notebook: {', '.join(missing)} (run the cells that define them)")
+        lines.append("    " + _("not defined in this notebook: {names} (run the cells that define them)").format(names=", ".join(missing)))
     if item["status"] == Check.SKIPPED:  # the kit leaves it out of the total; an nbgrader cell cannot be left out
-        lines.append("    nbgrader counts a check that could not run here as 0 points")
+        lines.append("    " + _("nbgrader counts a check that could not run here as 0 points"))
     if item["score"] > 0:
         print("\n".join(lines))
         return item["score"]
@@ -140,7 +143,9 @@ def grade_source(stem: str, source: str) -> dict:
     if key not in _graded:
         exercise = registry.by_stem(stem)
         if exercise is None:
-            raise LookupError(f"the installed kit has no exercise {stem!r}: install the kit this notebook came from")
+            raise LookupError(
+                _("the installed kit has no exercise {stem}: install the kit this notebook came from").format(stem=repr(stem))
+            )
         from grader import engine
         from grader.settings import Settings
 
@@ -149,9 +154,9 @@ def grade_source(stem: str, source: str) -> dict:
             engine.warm_up([exercise])
             Path(folder, f"{stem}.py").write_text(source, encoding="utf-8")
             settings = Settings(submission=Path(folder), seed=seed, device=_device(), lang=i18n.choose_and_use())
-            doc, _ = engine.grade(settings, [exercise])
+            doc, _internal = engine.grade(settings, [exercise])
         _graded[key] = doc
-        print(f"(graded this notebook's code for {exercise.name} on {doc['device']} with seed {doc['seed']}{whose})")
+        print(whose.format(exercise=exercise.name, device=doc["device"], seed=doc["seed"]))
     return _graded[key]
 
 
@@ -167,8 +172,9 @@ def _seed() -> tuple[int, str]:
     if os.environ.get(AUTOGRADE_ENV) == "autograde" and secret:
         folder = Path.cwd()
         student, assignment = folder.parent.name, folder.name
-        return derived_seed(secret, f"{student}/{assignment}"), f", student {student}'s seed from the course secret"
-    return expected.run_seed(None), ""
+        said = _("(graded this notebook's code for {exercise} on {device} with seed {seed}, {student}'s seed from the course secret)")
+        return derived_seed(secret, f"{student}/{assignment}"), said.replace("{student}", student)
+    return expected.run_seed(None), _("(graded this notebook's code for {exercise} on {device} with seed {seed})")
 
 
 def _device() -> str:

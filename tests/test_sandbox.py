@@ -332,6 +332,9 @@ HOSTILE_CHECKS = {
     "evil_exception": {"make_vector": "error", "ones_matrix": "timeout"},
     "spawn_sleepers": {"make_vector": "timeout"},
 }
+for ruined in HOSTILE_CHECKS.values():  # the hidden check of make_vector([]) calls the same hostile make_vector:
+    if ruined["make_vector"] != "failed":  # what stops it stops that check too; a wrong value is right for [] here
+        ruined["make_vector_empty"] = ruined["make_vector"]
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ from tests.conftest import EX1_POINTS, KIT, clean_up, new_marker, survivors
 EX1, EX2 = registry.EXERCISES[:2]
 FOOTER = "q quit"  # the last words of every screen on a terminal
 FULL_MARKS = f"Total: {EX1_POINTS:g}/{EX1_POINTS:g} points"  # exercise 1 solved
+NO_MARKS = f"Total: 0/{EX1_POINTS:g} points"  # its stubs
+EX2_POINTS = engine.max_points(registry.EXERCISES[1])
 WAIT = 300  # seconds for one screen: a loaded shared machine is slow to start torch
 
 
@@ -97,14 +99,14 @@ def quit_cleanly(watch: pexpect.spawn) -> None:
 def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatch):
     monkeypatch.delenv(history.ENV)  # to read the history here, as the watch wrote it
     watch = spawn(submission)
-    assert "Total: 0/17 points" in watch.before, "the first report shows the stubs' 0 points"
+    assert NO_MARKS in watch.before, "the first report shows the stubs' 0 points"
     save(submission, EX1, solution(EX1))
     watch.expect(FULL_MARKS)
     watch.expect(f"exercise1 has full marks. Press n for exercise2 \\({EX2.title}\\)")
     watch.expect(FOOTER)
     watch.send("n")
     watch.expect(r"grade watch · exercise2 \(2 of 7\)")
-    watch.expect("Total: 0/10 points")
+    watch.expect(f"Total: 0/{EX2_POINTS:g} points")
     watch.expect(FOOTER)
     watch.send("h")
     watch.expect("Hints for the checks of exercise2 that do not pass yet:")
@@ -112,7 +114,7 @@ def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatc
     watch.expect(FOOTER)
     quit_cleanly(watch)
     standings = history.standings(submission)
-    assert standings[EX1.stem].last.full and (standings[EX2.stem].last.score, standings[EX2.stem].last.max_score) == (0, 10)
+    assert standings[EX1.stem].last.full and (standings[EX2.stem].last.score, standings[EX2.stem].last.max_score) == (0, EX2_POINTS)
 
 
 def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission):
@@ -132,13 +134,13 @@ def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission)
 def test_l_lists_the_course_r_regrades_and_ctrl_c_quits(submission):
     watch = spawn(submission, "2")
     watch.send("l")
-    watch.expect(r"2  exercise2  reshape .* best 0/10 · last 0/10")
+    watch.expect(rf"2  exercise2  reshape .* best 0/{EX2_POINTS:g} · last 0/{EX2_POINTS:g}")
     watch.expect(r"0 of 7 exercises have full marks")
     watch.expect("next: grade watch 1")
     watch.expect(FOOTER)
     watch.send("r")
     watch.expect("Grading exercise2 with seed")
-    watch.expect("Total: 0/10 points")
+    watch.expect(f"Total: 0/{EX2_POINTS:g} points")
     watch.expect(FOOTER)
     watch.sendintr()  # SIGINT to the terminal's whole foreground group: the forkserver's too
     watch.expect(pexpect.EOF)
@@ -156,7 +158,7 @@ def test_without_a_terminal_it_regrades_on_save_and_reads_no_keys(submission):
         timeout=WAIT,
     )
     watch.expect("Ctrl-C quits.")
-    assert "Total: 0/17 points" in watch.before
+    assert NO_MARKS in watch.before
     watch.send("q\n")  # not a key here: a pipe is not a terminal
     save(submission, EX1, solution(EX1))
     watch.expect(FULL_MARKS)
@@ -197,7 +199,7 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
     try:
         save(submission, EX1, (KIT / "tests" / "hostile" / "loop_at_import.py").read_text(encoding="utf-8"))
         watch.expect(r"import \[timeout\]")
-        watch.expect("Total: 0/17 points")
+        watch.expect(NO_MARKS)
         watch.expect(FOOTER)
         save(submission, EX1, hostile(FORK_BOMB, marker) + solution(EX1))
         watch.expect(r"import \[timeout\]")

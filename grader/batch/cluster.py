@@ -16,6 +16,8 @@ import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing.util
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -169,6 +171,9 @@ class Cluster:
             self.client.close()
         if self.local is not None:
             self.local.close()
+            # Its workers were forked by multiprocessing's forkserver, whose socket lives in this process's pymp-* folder;
+            # the CLI ends with os._exit, which skips multiprocessing's own clean-up, so the folder would stay in /tmp.
+            shutil.rmtree(multiprocessing.util.get_temp_dir(), ignore_errors=True)
 
     def counts(self) -> str:
         return f"{len(self.flying)} in flight · {self.retried} retried · {self.failed} failed"

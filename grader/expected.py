@@ -186,6 +186,11 @@ def release(folder: Path = FOLDER) -> Release | None:
         raise ExpectationError(f"{path} is damaged ({exc}): reinstall the kit your teacher gave you") from None
 
 
+def in_release() -> bool:
+    """Whether this kit is a student release: one holding recorded answers, and no reference solutions."""
+    return release() is not None
+
+
 def write(folder: Path, books: dict[int, dict], exercises: dict) -> list[Path]:
     """Write a release's answers into ``folder``: the manifest, and ``<stem>.pt`` (``torch.save`` data) per exercise.
 

@@ -262,7 +262,7 @@ class Watch:
 
     def done_line(self, standings, following) -> str:
         """What full marks mean: in a student release, full marks on the public checks, and the grade is still to come."""
-        public = expected.release() is not None
+        public = expected.in_release()
         if progress.first_to_do(standings) is None:
             said = (_("{exercise} has full marks on its public checks, and so has every exercise: the teacher's checks give the grade.")
                     if public else _("{exercise} has full marks, and so has every exercise: the course is done."))  # fmt: skip

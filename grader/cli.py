@@ -37,9 +37,37 @@ def speak(ctx, param, value):
     if value is None and ctx.parent is not None:
         return value
     try:
-        return i18n.choose_and_use(value)
+        language = i18n.choose_and_use(value)
     except UsageProblem as exc:
         raise Refusal(exc) from None
+    i18n.tell_click(language)
+    return language
+
+
+def without_lang(args: list[str]) -> list[str]:
+    """``args`` less every ``--lang X`` and ``--lang=X``, the one option the group and every command share."""
+    kept, skip = [], False
+    for arg in args:
+        if skip or arg.startswith("--lang="):
+            skip = False
+        elif arg == "--lang":
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
+
+
+def asked_language(args: list[str]) -> str | None:
+    """The value of the last ``--lang`` in ``args`` (before ``--``), None without one."""
+    asked = None
+    for at, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and at + 1 < len(args):
+            asked = args[at + 1]
+        elif arg.startswith("--lang="):
+            asked = arg.partition("=")[2]
+    return asked
 
 
 def lang_option():
@@ -49,6 +77,13 @@ def lang_option():
 
 class Speaking:
     """A command whose help is in the chosen language: its own help and its options' are source strings, translated when shown."""
+
+    def parse_args(self, ctx, args):
+        # Click handles eager options in the order they are typed, so `grade run --help --lang ru` would print the
+        # help before --lang is seen: the language is chosen first, from the arguments as typed.
+        if (asked := asked_language(args)) is not None:
+            speak(ctx, None, asked)
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx, formatter):
         saved = [(self, self.help), *((p, p.help) for p in self.params if isinstance(p, click.Option))]
@@ -106,8 +141,9 @@ class DefaultToRun(Speaking, click.Group):
     and says so. This is also the one place where the kit's own errors become exit codes (:mod:`grader.errors`)."""
 
     def parse_args(self, ctx, args):
-        named = args and (args[0] in self.commands or args[0] in TEACHER_COMMANDS)
-        if not args or (not named and args[0] not in ctx.help_option_names and args[0] != "--version"):
+        first = next(iter(without_lang(args)), None)  # `grade --lang ru --help` asks for the group's help
+        named = first in self.commands or first in TEACHER_COMMANDS
+        if first is None or (not named and first not in ctx.help_option_names and first != "--version"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
@@ -201,14 +237,30 @@ def resolve_targets(words: tuple[str, ...]):
     return list(dict.fromkeys(chosen))
 
 
-@click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pytorch-exercise-kit", prog_name="grade")
+# click's own texts, which its catalog translates (grader/locale/click.pot); click's --version fixes them at import.
+VERSION_TEXT, VERSION_HELP = "%(prog)s, version %(version)s", "Show the version and exit."
+
+
+def show_version(ctx, param, value):
+    """--version, as click's own prints it, in the language chosen by the time it is shown."""
+    if value and not ctx.resilient_parsing:
+        from grader import __version__
+
+        click.echo(_(VERSION_TEXT) % {"prog": "grade", "version": __version__})
+        ctx.exit()
+
+
+MAIN_HELP = N_(
+    "Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same.\n\n"
+    "`grade run --help` lists the grading options (--submission, --format, --seed, ...)."
+)
+
+
+@click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]}, help=MAIN_HELP)
+@click.option("--version", is_flag=True, is_eager=True, expose_value=False, callback=show_version, help=VERSION_HELP)
 @click.option("--lang", callback=speak, is_eager=True, expose_value=False, metavar="[en|ru]", help=LANG_HELP)
 def main():
-    """Grade the PyTorch exercises: `grade 3`, `grade exercise3` and `grade autograd` are the same.
-
-    `grade run --help` lists the grading options (--submission, --format, --seed, ...).
-    """
+    """The ``grade`` group; its help (MAIN_HELP) is given to click, translated when shown, as every command's is."""
 
 
 SUBMISSION_OPTION = click.option(
@@ -285,7 +337,7 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
     )
 
 
-@main.command("run", cls=RunCommand)
+@main.command("run", cls=RunCommand, help=N_("Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."))
 @click.argument("exercises", nargs=-1)
 @click.option(
     "--format",
@@ -301,7 +353,6 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent):
-    """Grade EXERCISES (numbers, names or topics; 'all' or nothing for every one)."""
     chosen = resolve_targets(exercises)
     policy.check(min_score, min_percent)
     from grader import sandbox
@@ -380,7 +431,11 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
         click.echo(_("The picture has no reference curve: {problem}").format(problem=training.problem), err=err)
 
 
-@main.command("render", cls=SpeakingCommand)
+@main.command(
+    "render",
+    cls=SpeakingCommand,
+    help=N_("Print a saved result DOCUMENT (from --format json; '-' reads stdin) in another format, without grading again."),
+)
 @click.argument("document", type=click.File("r", encoding="utf-8"))
 @click.option(
     "--format",
@@ -393,7 +448,6 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
 def render_command(document, fmt, min_score, min_percent):
-    """Print a saved result DOCUMENT (from --format json; '-' reads stdin) in another format, without grading again."""
     from grader.document import validate
 
     policy.check(min_score, min_percent)
@@ -408,10 +462,13 @@ def render_command(document, fmt, min_score, min_percent):
     sys.exit(policy.exit_code(doc, min_score, min_percent))
 
 
-@main.command("list", cls=SpeakingCommand)
+@main.command(
+    "list",
+    cls=SpeakingCommand,
+    help=N_("Show the exercises, their titles and points, and with a history of gradings each one's best and last score."),
+)
 @SUBMISSION_OPTION
 def list_command(submission):
-    """Show the exercises, their titles and points, and with a history of gradings each one's best and last score."""
     from grader import history, progress
     from grader.engine import collect, default_submission
 
@@ -420,13 +477,16 @@ def list_command(submission):
         click.echo(line)
 
 
-@main.command("watch", cls=SpeakingCommand)
+@main.command(
+    "watch",
+    cls=SpeakingCommand,
+    help=N_("Student: re-grade EXERCISE on every save of its file (the first without full marks when none is named)."),
+)
 @click.argument("exercise", required=False)
 @SUBMISSION_OPTION
 @SEED_OPTION
 @grading_options
 def watch_command(exercise, submission, seed, device, timeout_scale, memory, data_dir, require):
-    """Student: re-grade EXERCISE on every save of its file (the first without full marks when none is named)."""
     try:
         named = registry.resolve(exercise) if exercise else None
     except registry.UnknownExercise as exc:

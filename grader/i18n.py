@@ -1,8 +1,9 @@
 """The language the kit speaks to people: English (the source) or Russian, from gettext catalogs kept with Babel.
 
 One language per process, chosen once with :func:`use` (``--lang``, ``GRADER_LANG``, else the locale), so that a
-check builds its messages in it. Two domains: ``grader`` holds the kit's own texts (report, CLI, feedback,
-formats), ``checks`` the exercises' texts (check messages and hints), which a teacher extends with a new exercise.
+check builds its messages in it. Three domains: ``grader`` holds the kit's own texts (report, CLI, feedback,
+formats), ``checks`` the exercises' texts (check messages and hints), which a teacher extends with a new exercise,
+and ``click`` the texts of click itself (``Usage:``, ``No such option``), extracted from its source.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ SOURCE = "en"  # the language the messages are written in; the fallback
 ENV = "GRADER_LANG"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
 LOCALES = Path(__file__).resolve().parent / "locale"
-DOMAINS = ("grader", "checks")
+DOMAINS = ("grader", "checks", "click")
+CLICK = "click"  # the domain click's own texts are in: click asks gettext's global domain for them
 
 _language = SOURCE
 _translation: gettext.NullTranslations = gettext.NullTranslations()
@@ -54,6 +56,16 @@ def use(language: str, locales: Path | None = None) -> None:
             found.add_fallback(translation)
             translation = found
     _language, _translation = language, translation
+
+
+def tell_click(language: str) -> None:
+    """Make click's own texts (usage, its errors) speak ``language`` too, in this process: the CLI's call.
+
+    Click asks the standard ``gettext.gettext``, which reads gettext's global domain and, for the language,
+    ``LANGUAGE`` first (GNU gettext's list of message languages); both are set here, since the locale may say otherwise."""
+    gettext.bindtextdomain(CLICK, LOCALES)
+    gettext.textdomain(CLICK)
+    os.environ["LANGUAGE"] = language
 
 
 def choose_and_use(asked: str | None = None) -> str:

@@ -23,6 +23,15 @@ EX1_POINTS = engine.max_points(registry.EXERCISES[0])  # what full marks on exer
 os.environ[history.ENV] = "off"
 
 
+@pytest.fixture(autouse=True)
+def language_of_click_put_back(monkeypatch):
+    """A test that runs the CLI in this process sets LANGUAGE for click's texts (grader.i18n.tell_click): put it back,
+    so that the programs later tests start (git, pip, nbgrader) speak as they would have."""
+    monkeypatch.setenv("LANGUAGE", os.environ.get("LANGUAGE", ""))
+    if not os.environ["LANGUAGE"]:
+        monkeypatch.delenv("LANGUAGE")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def zygote_with_every_check():
     """Start the sandbox's zygote with every exercise's checks (and so torchvision) preloaded.

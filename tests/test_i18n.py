@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -11,13 +12,15 @@ import sys
 import click
 import pytest
 from babel.messages import checkers
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from grader import engine, i18n, registry, report
+from grader.cli import TEACHER_COMMANDS
 from grader.document import validate
 from grader.sandbox import environment
 from grader.settings import Settings
-from tests.i18n_tools import LANGUAGE, OPEN, build_pseudo_locale
+from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale
 
 KIT = registry.KIT_ROOT
 CHECK_LINE = re.compile(r"^  [✓✗-] \w+(?:\[[^\]]*\])?(?: \[[^\]]+\])?  [\d./]+$")  # a check's name and points: values only
@@ -33,35 +36,56 @@ def english():
 @pytest.fixture
 def pseudo_locale(tmp_path, monkeypatch, english):
     """Every message of the kit wrapped in ⟦⟧, spoken as Russian."""
+    monkeypatch.setenv("LANGUAGE", "en")  # i18n.tell_click sets it, for click's own texts: put back afterwards
     folder = build_pseudo_locale(tmp_path / "locale")
     monkeypatch.setattr(i18n, "LOCALES", folder)
     i18n.use(LANGUAGE)
     return folder
 
 
-def test_every_message_of_the_grader_domain_has_a_russian_translation_that_keeps_its_placeholders():
-    with (i18n.LOCALES / "ru" / "LC_MESSAGES" / "grader.po").open("rb") as source:
-        catalog = read_po(source)
-    with (i18n.LOCALES / "grader.pot").open("rb") as source:
+OURS = ("grader", "click")  # the checks' domain has its own proofs, tests/test_i18n_checks.py
+
+
+def po(domain: str):
+    with (i18n.LOCALES / "ru" / "LC_MESSAGES" / f"{domain}.po").open("rb") as source:
+        return read_po(source)
+
+
+@pytest.mark.parametrize("domain", OURS)
+def test_every_message_has_a_russian_translation_that_keeps_its_placeholders(domain):
+    catalog = po(domain)
+    with (i18n.LOCALES / f"{domain}.pot").open("rb") as source:
         template = {m.id for m in read_po(source) if m.id}
-    assert template == {m.id for m in catalog if m.id}, "grader.po is out of date: run pybabel update (README, Languages)"
-    assert catalog.num_plurals == 3
+    assert template == {m.id for m in catalog if m.id}, f"{domain}.po is out of date: run pybabel update (README, Languages)"
+    assert len(template) > 50 and catalog.num_plurals == 3
+    assert not list(catalog.check()), list(catalog.check())
     for message in catalog:
         if not message.id:
             continue
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(forms) and "fuzzy" not in message.flags, message.id
-        assert not list(catalog.check()), list(catalog.check())
         source = message.id if isinstance(message.id, tuple) else (message.id,)
-        wanted = set(re.findall(r"\{[^{}]*\}", source[-1]))
+        wanted = set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", source[-1]))
         for form in forms:
-            assert set(re.findall(r"\{[^{}]*\}", form)) == wanted, (message.id, form)
+            assert set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", form)) == wanted, (message.id, form)
         checkers.python_format(catalog, message)  # raises TranslationError on a printf placeholder that does not match
 
 
-def test_the_shipped_catalog_is_compiled_from_the_current_po():
-    mo = i18n.LOCALES / "ru" / "LC_MESSAGES" / "grader.mo"
-    assert mo.is_file() and mo.stat().st_mtime >= (mo.with_suffix(".po")).stat().st_mtime - 1, "run pybabel compile"
+def test_the_grader_template_holds_every_text_of_the_source(tmp_path):
+    """``pybabel extract`` (the README's command, reading pyproject.toml) finds no message that grader.pot lacks."""
+    fresh = tmp_path / "grader.pot"
+    pybabel = [sys.executable, "-m", "babel.messages.frontend", "extract", "-o", str(fresh)]
+    subprocess.run(pybabel, cwd=KIT, check=True, capture_output=True)
+    with fresh.open("rb") as source, (i18n.LOCALES / "grader.pot").open("rb") as shipped:
+        assert {m.id for m in read_po(source)} == {m.id for m in read_po(shipped)}, "run pybabel extract, then update (README)"
+
+
+@pytest.mark.parametrize("domain", OURS)
+def test_the_shipped_catalog_is_compiled_from_the_current_po(domain):
+    compiled = io.BytesIO()
+    write_mo(compiled, po(domain))
+    mo = i18n.LOCALES / "ru" / "LC_MESSAGES" / f"{domain}.mo"
+    assert mo.read_bytes() == compiled.getvalue(), f"run pybabel compile -D {domain} -d grader/locale"
 
 
 @pytest.mark.parametrize(("count", "form"), [(1, "балл)"), (2, "балла)"), (5, "баллов)"), (11, "баллов)"), (21, "балл)"), (24, "балла)")])
@@ -98,10 +122,35 @@ def test_cli_errors_are_translated(pseudo_locale, tmp_path):
         ["no-such-exercise"],
         ["1", "--min-score", "-1"],
         ["1", "--memory-limit", "lots"],
+        ["1", "--no-such-option"],  # click's own texts: its catalog
+        ["1", "--device", "tpu"],
+        ["batch", str(tmp_path), "--jobs", "2", "--cluster", "local:2"],
+        ["release"],
     ):
-        result = subprocess_free_run(_main, ["--lang", LANGUAGE, *args])
-        assert result[0] == 2, (args, result)
-        assert OPEN in result[1], (args, result[1])
+        code, said = subprocess_free_run(_main, [*args, "--lang", LANGUAGE])
+        assert code == 2, (args, said)
+        assert all(OPEN in line for line in said.splitlines() if line), (args, said)
+
+
+HELP_OPTION = re.compile(r"^  (?:-\w, )?--[\w-]+(?: [\w\[\]|.<>=, -]+)?$")  # an option's names and metavar, alone on its line
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in ("run", "render", "list", "watch", *TEACHER_COMMANDS))], ids=" ".join)
+def test_every_command_s_help_is_translated(pseudo_locale, command):
+    """Every line of help is the catalog's, the kit's or click's, in any order of --help and --lang (click reads --help first)."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    wide = {"terminal_width": 10_000, "max_content_width": 10_000}  # one line per text, so that a line holds its marks
+    result = CliRunner().invoke(main, [*command, "--help", "--lang", LANGUAGE], **wide)
+    assert result.exit_code == 0, result.output
+    untranslated, inside = [], 0  # inside: how many marks are open at a line's start (a help of several paragraphs)
+    for line in result.output.splitlines():
+        if line.strip() and not inside and OPEN not in line and not HELP_OPTION.match(line):
+            untranslated.append(line)
+        inside += line.count(OPEN) - line.count(CLOSE)
+    assert not untranslated, result.output
 
 
 def subprocess_free_run(entry, args):
@@ -130,7 +179,7 @@ def test_grade_1_in_russian(how):
     args, env = (["1", "--lang", "ru"], {}) if how[0] == "--lang" else (["1"], {how[0]: how[1]})
     result = grade(*args, "--seed", "5", **env)
     assert result.returncode == 1, result.stderr
-    assert "Работа " in result.stdout and "еще не реализовано" in result.stdout and "Итого: 0/" in result.stdout
+    assert "Работа " in result.stdout and "еще не реализовано" in result.stdout and "Итого баллов: 0/" in result.stdout
     assert "Total:" not in result.stdout and "not implemented yet" not in result.stdout
     assert result.stderr.startswith("Проверяю exercise1")
 
@@ -169,6 +218,22 @@ def test_grade_batch_in_russian_writes_russian_feedback_and_summary(tmp_path):
     result = grade("batch", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--exercises", "1", "--jobs", "1", "--lang", "ru")
     assert result.returncode == 0, result.stderr
     feedback = (tmp_path / "out" / "feedback" / "ada.md").read_text(encoding="utf-8")
-    assert feedback.startswith("# Отзыв для ada\n\nОценка: 0/") and "еще не реализовано" in feedback and "Итого: 0/" in feedback
+    assert feedback.startswith("# Отзыв для ada\n\nБаллы: 0/") and "еще не реализовано" in feedback and "Итого баллов: 0/" in feedback
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith("# Сводка по группе\n\n2 студента · ") and "## Проверки, начиная с самых трудных" in summary
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--lang", LANGUAGE, "--help"], ["--help", "--lang", LANGUAGE], [f"--lang={LANGUAGE}", "--version"], ["--version", "--lang", LANGUAGE]],
+    ids=" ".join,
+)
+def test_help_and_version_speak_the_language_given_before_or_after_them(pseudo_locale, args):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(OPEN), result.output
+    assert ("COMMAND" in result.output) == ("--help" in args)  # the group's help, not grade run's

@@ -12,6 +12,8 @@ import io
 import itertools
 import re
 
+from grader.i18n import _
+
 DPI = 100
 COLOURS = {"student": "#1f77b4", "other": "#ff7f0e", "reference": "#7f7f7f", "goal": "#d62728", "bar": "#4c72b0"}
 STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -63,8 +65,8 @@ def histogram(counts: list[int], edges: list[float], title: str, name: str, widt
         axes.bar(edges[:-1], counts, width=widths, align="edge", color=COLOURS["bar"], edgecolor="white", linewidth=0.5)
         axes.set_title(title, fontsize=9, loc="left")
         axes.set_xlim(edges[0], edges[-1])
-        axes.set_xlabel("points", fontsize=8)
-        axes.set_ylabel("students", fontsize=8)
+        axes.set_xlabel(_("points"), fontsize=8)
+        axes.set_ylabel(_("students"), fontsize=8)
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.set_ylim(0, max([*counts, 1]) * 1.15)

@@ -294,7 +294,7 @@ def test_a_batch_on_a_running_scheduler_with_grade_worker_on_loopback(reference,
         _stdout, stderr = workers.communicate(timeout=60)
         assert workers.returncode == 0, stderr
         threads = max(1, len(os.sched_getaffinity(0)) // 2)
-        assert stderr.startswith(f"Starting 2 Dask worker(s) for scheduler-file:{address_file}, each using {threads} torch thread(s) ...")
+        assert stderr.startswith(f"Starting 2 Dask workers for scheduler-file:{address_file}, each using {threads} torch thread(s) ...")
     finally:
         for process in (workers, scheduler):
             if process is not None and process.poll() is None:

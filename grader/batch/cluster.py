@@ -32,6 +32,7 @@ from grader.batch import daskworker, packing
 from grader.batch.layouts import Entry
 from grader.batch.pool import Fatal
 from grader.errors import ExitCode, UsageProblem
+from grader.i18n import _, ngettext
 from grader.settings import Settings
 from grader.status import Student
 
@@ -70,20 +71,21 @@ class ClusterError(UsageProblem):
 
 def parse(text: str, local: bool = True) -> Spec:
     """``local:N``, ``tcp://HOST:PORT`` (or ``tls://``) or ``scheduler-file:PATH``; raises ClusterError."""
-    kind, _, rest = text.partition(":")
+    kind, _colon, rest = text.partition(":")
     if kind == "local" and local:
         if not rest.isdigit() or int(rest) < 1:
-            raise ClusterError(f"{text!r} needs a number of workers, like local:4")
+            raise ClusterError(_("{text} needs a number of workers, like local:4").format(text=repr(text)))
         return Spec(text, local=int(rest))
     if kind in ("tcp", "tls") and rest.startswith("//") and rest[2:]:
         return Spec(text, address=text)
     if kind == "scheduler-file" and rest:
         if not Path(rest).is_file():
-            raise ClusterError(f"scheduler file {rest} does not exist; start a scheduler with dask scheduler --scheduler-file {rest}")
+            said = _("scheduler file {path} does not exist; start a scheduler with dask scheduler --scheduler-file {path}")
+            raise ClusterError(said.format(path=rest))
         return Spec(text, scheduler_file=rest)
     if local:
-        raise ClusterError(f"{text!r} is not a Dask cluster; write local:N, tcp://HOST:PORT or scheduler-file:PATH")
-    raise ClusterError(f"{text!r} is not a Dask scheduler; write tcp://HOST:PORT or scheduler-file:PATH")
+        raise ClusterError(_("{text} is not a Dask cluster; write local:N, tcp://HOST:PORT or scheduler-file:PATH").format(text=repr(text)))
+    raise ClusterError(_("{text} is not a Dask scheduler; write tcp://HOST:PORT or scheduler-file:PATH").format(text=repr(text)))
 
 
 def pending(entries: list[Entry], recorded: dict[str, dict], stems: list[str], seed: int) -> list[Entry]:
@@ -138,28 +140,29 @@ class Cluster:
                 self.client = Client(self.spec.address, scheduler_file=self.spec.scheduler_file)
         except (OSError, TimeoutError) as exc:
             self.__exit__()
-            raise Fatal(
-                f"cannot reach the Dask scheduler at {self.spec} ({exc}); check the address and that the scheduler runs", ExitCode.USAGE
-            ) from None
+            said = _("cannot reach the Dask scheduler at {cluster} ({problem}); check the address and that the scheduler runs")
+            raise Fatal(said.format(cluster=self.spec, problem=exc), ExitCode.USAGE) from None
         try:
             if self.local is None:
                 self.client.register_plugin(self.plugin)
         except Exception as exc:
             self.__exit__()
-            raise Fatal(
-                f"the Dask workers at {self.spec} cannot run the kit ({exc}); install the same kit on every worker", ExitCode.USAGE
-            ) from exc
+            said = _("the Dask workers at {cluster} cannot run the kit ({problem}); install the same kit on every worker")
+            raise Fatal(said.format(cluster=self.spec, problem=exc), ExitCode.USAGE) from exc
         if not self.client.nthreads():
-            click.echo(f"Waiting for Dask workers at {self.spec}: start them with 'grade worker {self.spec}' ...", err=True)
+            click.echo(
+                _("Waiting for Dask workers at {cluster}: start them with 'grade worker {cluster}' ...").format(cluster=self.spec), err=True
+            )
             self.client.wait_for_workers(1)
         if any(threads > 1 for threads in self.client.nthreads().values()):
-            click.echo(
-                f"Some Dask workers at {self.spec} run several threads, but a worker grades one student at a time: "
-                f"start them with 'grade worker {self.spec}' (or dask worker --nthreads 1).",
-                err=True,
+            said = _(
+                "Some Dask workers at {cluster} run several threads, but a worker grades one student at a time: "
+                "start them with 'grade worker {cluster}' (or dask worker --nthreads 1)."
             )
+            click.echo(said.format(cluster=self.spec), err=True)
         if self.resources and not any(self._gpus().values()):
-            click.echo(f"No Dask worker at {self.spec} offers a GPU yet: start one with 'grade worker {self.spec} --gpu'.", err=True)
+            said = _("No Dask worker at {cluster} offers a GPU yet: start one with 'grade worker {cluster} --gpu'.")
+            click.echo(said.format(cluster=self.spec), err=True)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -176,7 +179,9 @@ class Cluster:
             shutil.rmtree(multiprocessing.util.get_temp_dir(), ignore_errors=True)
 
     def counts(self) -> str:
-        return f"{len(self.flying)} in flight · {self.retried} retried · {self.failed} failed"
+        return _("{flying} in flight · {retried} retried · {failed} failed").format(
+            flying=len(self.flying), retried=self.retried, failed=self.failed
+        )
 
     def grade(self, entries: list[Entry]) -> Iterator[dict]:
         """The records of ``entries``, in the order they finish; raises Fatal when no student can be graded."""
@@ -218,13 +223,12 @@ class Cluster:
     def _failed(self, future, key: str, job: dict, finished: as_completed) -> None:
         """Retry a task whose grading process or worker died (or that raised); past ATTEMPTS, record its student as grader_error."""
         if future.status == "cancelled":
-            raise Fatal(
-                f"the Dask scheduler at {self.spec} dropped the batch's tasks; rerun the same command to grade the rest",
-                ExitCode.INTERRUPTED,
-            )
+            said = _("the Dask scheduler at {cluster} dropped the batch's tasks; rerun the same command to grade the rest")
+            raise Fatal(said.format(cluster=self.spec), ExitCode.INTERRUPTED)
         error = future.exception()
         self.tries[future.key] += error.allowed_failures + 1 if isinstance(error, KilledWorker) else 1
         tries = self.tries[future.key]
+        # batch.log's line per failed try is for the kit's developers: it stays English
         self._keep(f"[{time.strftime('%H:%M:%S')}] {job['student']}: attempt {tries} of {ATTEMPTS} failed: {error}\n")
         if tries < ATTEMPTS:
             self.retried += 1
@@ -234,12 +238,16 @@ class Cluster:
         del self.flying[future.key]
         future.release()
         if "refused" in job:
-            raise Fatal(f"no Dask worker could record {job['student']}'s failed grading; see {self.log_name}", ExitCode.INTERNAL)
+            said = _("no Dask worker could record {student}'s failed grading; see {log}")
+            raise Fatal(said.format(student=job["student"], log=self.log_name), ExitCode.INTERNAL)
         self.failed += 1
-        note = (
-            f"grading this submission failed {tries} times, each time its grading process or Dask worker died "
-            f"(does it kill processes?); it is graded again on a rerun; see {self.log_name}"
-        )
+        note = ngettext(
+            "grading this submission failed {count} time, each time its grading process or Dask worker died "
+            "(does it kill processes?); it is graded again on a rerun; see {log}",
+            "grading this submission failed {count} times, each time its grading process or Dask worker died "
+            "(does it kill processes?); it is graded again on a rerun; see {log}",
+            tries,
+        ).format(count=tries, log=self.log_name)
         # A worker writes the record (it has the checks' catalog); the refused job never runs student code.
         self._submit([(key, packing.refuse(job, Student.GRADER_ERROR, note))], finished, "refused")
 

@@ -22,9 +22,10 @@ from pathlib import Path
 import dask
 from distributed import Nanny, WorkerPlugin, get_worker
 
-from grader import __version__, sandbox
+from grader import __version__, i18n, sandbox
 from grader.batch import pool
 from grader.errors import ExitCode
+from grader.i18n import _
 from grader.settings import Settings
 
 THREADS = "GRADER_THREADS"  # torch threads of a grading process: set by `grade worker` for the workers it starts
@@ -57,6 +58,7 @@ class GradingPlugin(WorkerPlugin):
         if threading.current_thread() is threading.main_thread():
             # A Ctrl-C in the terminal reaches this worker too; it is the driver's (or grade worker's), which closes this worker.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+        i18n.use(Settings.from_json(self.config["settings"]).lang)  # what this worker tells the driver is in the batch's language
         self.lock = threading.Lock()
         self.address = worker.address
         self.closing = False
@@ -74,10 +76,10 @@ class GradingPlugin(WorkerPlugin):
     def grade(self, job: dict) -> dict:
         """The grading process's answer to ``job``, with what it printed since the last answer under ``"log"``."""
         if self.version != __version__:
-            message = (
-                f"the Dask worker at {self.address} has kit {__version__} installed and the batch was started with kit {self.version}; "
+            message = _(
+                "the Dask worker at {address} has kit {installed} installed and the batch was started with kit {started}; "
                 "install the same kit on every worker"
-            )
+            ).format(address=self.address, installed=__version__, started=self.version)
             return {"fatal": message, "code": ExitCode.USAGE}
         with self.lock:
             try:
@@ -88,6 +90,7 @@ class GradingPlugin(WorkerPlugin):
                 sandbox.stop_worker(self.handle.process)
                 if not self.closing:
                     self._start()
+                # the text of a failed try, for batch.log's line (the kit's developers read it): it stays English
                 raise ProcessLost(
                     f"the grading process of the Dask worker at {self.address} ended while grading {job['student']}; "
                     f"it printed: {self._new_log()[-2000:] or 'nothing'}"

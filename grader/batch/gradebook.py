@@ -24,6 +24,7 @@ from grader.errors import UsageProblem
 from grader.i18n import _
 from grader.report import points, render
 from grader.settings import new_seed
+from grader.status import shown
 
 RESULTS, GRADES, SUMMARY, FEEDBACK, LOG = "results.jsonl", "grades.csv", "summary.md", "feedback", "batch.log"
 # grades.csv is rewritten whole after each student up to CSV_ALWAYS students; past them, once CSV_SHARE times as long
@@ -56,10 +57,11 @@ class Gradebook:
             old_stems = [part["exercise"] for part in old["exercises"]]
             if old_stems != stems or (seed is not None and seed != old["seed"]):
                 words = ",".join(str(e.number) if (e := registry.by_stem(s)) else s for s in old_stems)
-                raise Refused(
-                    f"{self.out} holds results of another batch (seed {old['seed']}, exercises {words}); rerun with "
-                    f"--seed {old['seed']} --exercises {words} to finish it, --force to regrade everyone, or choose another --out"
+                said = _(
+                    "{out} holds results of another batch (seed {seed}, exercises {exercises}); rerun with "
+                    "--seed {seed} --exercises {exercises} to finish it, --force to regrade everyone, or choose another --out"
                 )
+                raise Refused(said.format(out=self.out, seed=old["seed"], exercises=words))
         if force:
             self._reset()
         if seed is None:
@@ -162,11 +164,12 @@ def feedback_parts(record: dict) -> tuple[str, list[str], str]:
     """What a student reads: a title, their score (and why it could not be graded, if so), then ``grade``'s own report."""
     batch = record["batch"]
     said = _("Score: {score}/{most} points · status {status} · seed {seed}")
-    paragraphs = [said.format(score=points(record["score"]), most=points(record["max_score"]), status=batch["status"], seed=record["seed"])]
+    status = shown(batch["status"])
+    paragraphs = [said.format(score=points(record["score"]), most=points(record["max_score"]), status=status, seed=record["seed"])]
     if batch["note"]:
         paragraphs.append(_("Note: {note}").format(note=batch["note"]))
-    shown = visibility.for_students(records.document(record))
-    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(shown))
+    visible = visibility.for_students(records.document(record))
+    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(visible))
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:

@@ -22,6 +22,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from grader.errors import UsageProblem
+from grader.i18n import _, ngettext
 
 MiB = 1 << 20
 MAX_FILE = 2 * MiB  # one exercise file
@@ -60,15 +61,31 @@ class Layout:
     ignored: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        counts = {kind: sum(e.kind == kind for e in self.entries) for kind in ("folder", "zip")}
-        text = {
-            "folders": f"one folder per student ({counts['folder']} students)",
-            "zips": f"one .zip per student ({counts['zip']} students)",
-            "mixed": f"one folder or .zip per student ({counts['folder']} folder(s), {counts['zip']} zip(s))",
-            "nbgrader": f"nbgrader's submitted/<student>/<assignment>/ ({len(self.entries)} students)",
-        }[self.kind]
+        """The layout for people; English says "students", "folder(s)", "zip(s)" and "file(s)" in both forms, as it always has."""
+        folders, zips = (sum(e.kind == kind for e in self.entries) for kind in ("folder", "zip"))
+        if self.kind == "folders":
+            said = ngettext("one folder per student ({count} students)", "one folder per student ({count} students)", folders)
+            text = said.format(count=folders)
+        elif self.kind == "zips":
+            text = ngettext("one .zip per student ({count} students)", "one .zip per student ({count} students)", zips).format(count=zips)
+        elif self.kind == "mixed":
+            # two counts, each with its own plural form, in one sentence
+            text = _("one folder or .zip per student ({folders}, {zips})").format(
+                folders=ngettext("{count} folder(s)", "{count} folder(s)", folders).format(count=folders),
+                zips=ngettext("{count} zip(s)", "{count} zip(s)", zips).format(count=zips),
+            )
+        else:
+            count = len(self.entries)
+            said = ngettext(
+                "nbgrader's submitted/<student>/<assignment>/ ({count} students)",
+                "nbgrader's submitted/<student>/<assignment>/ ({count} students)",
+                count,
+            )
+            text = said.format(count=count)
         if self.ignored:
-            text += f"; ignored {len(self.ignored)} other file(s): {', '.join(self.ignored[:5])}"
+            count = len(self.ignored)
+            said = ngettext("{layout}; ignored {count} other file(s): {names}", "{layout}; ignored {count} other file(s): {names}", count)
+            text = said.format(layout=text, count=count, names=", ".join(self.ignored[:5]))
         return text
 
 
@@ -85,9 +102,10 @@ def discover(root: Path) -> Layout:
     """The students under ``root``, sorted by id."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".zip":
-        raise LayoutError(f"{root} is one zip file; put one .zip or folder per student in a folder and pass that folder")
+        said = _("{root} is one zip file; put one .zip or folder per student in a folder and pass that folder")
+        raise LayoutError(said.format(root=root))
     if not root.is_dir():
-        raise LayoutError(f"{root} is not a folder; pass the folder that holds one folder or .zip per student")
+        raise LayoutError(_("{root} is not a folder; pass the folder that holds one folder or .zip per student").format(root=root))
     if (root / "submitted").is_dir():
         root = root / "submitted"
     nbgrader = root.name == "submitted"
@@ -107,10 +125,12 @@ def discover(root: Path) -> Layout:
     if not entries:
         if any(name.endswith(".py") for name in ignored):
             raise LayoutError(
-                f"{root} holds .py files itself, like one student's submission; grade it with "
-                f"'grade all --submission {root}', or pass the folder that holds one folder or .zip per student"
+                _(
+                    "{root} holds .py files itself, like one student's submission; grade it with "
+                    "'grade all --submission {root}', or pass the folder that holds one folder or .zip per student"
+                ).format(root=root)
             )
-        raise LayoutError(f"{root} holds no student folders or .zip files; pass the folder that holds one per student")
+        raise LayoutError(_("{root} holds no student folders or .zip files; pass the folder that holds one per student").format(root=root))
     kinds = {e.kind for e in entries}
     kind = "nbgrader" if nbgrader else "mixed" if len(kinds) == 2 else f"{kinds.pop()}s"
     return Layout(kind, root, sorted(entries, key=lambda e: e.student), ignored)
@@ -127,21 +147,35 @@ def _preference(path: PurePosixPath):
     return (path.suffix != ".py", path.parent.name != "exercises", len(path.parts), str(path))
 
 
-def _choose(names: list[PurePosixPath], stems: list[str], where: str) -> tuple[dict[str, PurePosixPath], list[str]]:
+def _choose(names: list[PurePosixPath], stems: list[str], zip_name: str | None) -> tuple[dict[str, PurePosixPath], list[str]]:
+    """The file graded for each stem, and a note per stem that had several; ``zip_name``: None for a folder."""
     chosen, notes = {}, []
     for stem in stems:
         found = sorted((n for n in names if n.name in (f"{stem}.py", f"{stem}.ipynb")), key=_preference)
         if found:
             chosen[stem] = found[0]
             if len(found) > 1:
-                notes.append(f"{len(found)} files for {stem} in {where}; graded {found[0]}")
+                if zip_name is None:
+                    said = ngettext(
+                        "{count} file for {stem} in the folder; graded {file}",
+                        "{count} files for {stem} in the folder; graded {file}",
+                        len(found),
+                    )
+                else:
+                    said = ngettext(
+                        "{count} file for {stem} in {zip}; graded {file}", "{count} files for {stem} in {zip}; graded {file}", len(found)
+                    )
+                notes.append(said.format(count=len(found), stem=stem, zip=zip_name, file=found[0]))
     return chosen, notes
 
 
 def _nothing_found(names: list[PurePosixPath], stems: list[str]) -> BadInput:
-    shown = ", ".join(str(n) for n in names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    shown = ", ".join(str(n) for n in names[:6])
+    if len(names) > 6:
+        shown = _("{names} and {count} more").format(names=shown, count=len(names) - 6)
     wanted = ", ".join(f"{s}.py" for s in stems)
-    return BadInput("no_exercise_files", f"no exercise file found (looked for {wanted}); found {shown}")
+    said = _("no exercise file found (looked for {wanted}); found {found}")
+    return BadInput("no_exercise_files", said.format(wanted=wanted, found=shown))
 
 
 def _finish(files: dict[str, bytes], problems: list[BadInput], notes: list[str]) -> Sources:
@@ -162,12 +196,13 @@ def _read_folder(root: Path, stems: list[str]) -> Sources:
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS and depth < MAX_DEPTH)
             names += [PurePosixPath(Path(folder, f).relative_to(root).as_posix()) for f in sorted(files) if not f.startswith(".")]
             if len(names) > MAX_MEMBERS:
-                raise BadInput("too_large", f"the folder holds more than {MAX_MEMBERS} files")
+                said = ngettext("the folder holds more than {count} file", "the folder holds more than {count} files", MAX_MEMBERS)
+                raise BadInput("too_large", said.format(count=MAX_MEMBERS))
     except OSError as exc:
-        raise BadInput("unreadable", f"the folder cannot be read: {exc.strerror or exc}") from None
+        raise BadInput("unreadable", _("the folder cannot be read: {problem}").format(problem=exc.strerror or exc)) from None
     if not names:
-        raise BadInput("empty", "the folder is empty")
-    chosen, notes = _choose(names, stems, "the folder")
+        raise BadInput("empty", _("the folder is empty"))
+    chosen, notes = _choose(names, stems, None)
     if not chosen:
         raise _nothing_found(names, stems)
     files, problems = {}, []
@@ -188,29 +223,29 @@ def _read_file(root: Path, path: Path) -> bytes:
     name = path.relative_to(root).as_posix()
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            raise BadInput("unreadable", f"{name} is a link to a file outside the submission")
+            raise BadInput("unreadable", _("{name} is a link to a file outside the submission").format(name=name))
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise BadInput("unreadable", f"{name} is not a regular file")
+                raise BadInput("unreadable", _("{name} is not a regular file").format(name=name))
             data = file.read(MAX_FILE + 1)
     except OSError as exc:
-        raise BadInput("unreadable", f"{name} cannot be read: {exc.strerror or exc}") from None
+        raise BadInput("unreadable", _("{name} cannot be read: {problem}").format(name=name, problem=exc.strerror or exc)) from None
     if len(data) > MAX_FILE:
-        raise BadInput("too_large", f"{name} is larger than {MAX_FILE // MiB} MiB")
+        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=name, size=MAX_FILE // MiB))
     return data
 
 
 def _read_zip(path: Path, stems: list[str]) -> Sources:
     try:
         if path.stat().st_size > MAX_ZIP:
-            raise BadInput("bad_zip", f"{path.name} is larger than {MAX_ZIP // MiB} MiB")
+            raise BadInput("bad_zip", _("{name} is larger than {size} MiB").format(name=path.name, size=MAX_ZIP // MiB))
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             _check_members(path.name, members)
             files_only = [m for m in members if not m.is_dir()]
             if not files_only:
-                raise BadInput("empty", f"{path.name} is empty")
+                raise BadInput("empty", _("{name} is empty").format(name=path.name))
             by_name = {PurePosixPath(m.filename): m for m in files_only if not _hidden(m.filename)}
             chosen, notes = _choose(list(by_name), stems, path.name)
             if not chosen:
@@ -222,7 +257,7 @@ def _read_zip(path: Path, stems: list[str]) -> Sources:
                 except BadInput as exc:
                     problems.append(exc)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        raise BadInput("bad_zip", f"{path.name} is not a readable zip file ({exc})") from None
+        raise BadInput("bad_zip", _("{name} is not a readable zip file ({problem})").format(name=path.name, problem=exc)) from None
     return _finish(files, problems, notes)
 
 
@@ -235,32 +270,34 @@ def _hidden(name: str) -> bool:
 def _check_members(zip_name: str, members: list[zipfile.ZipInfo]) -> None:
     """Refuse the whole zip when it is a bomb or names a path outside itself: nothing in it is used."""
     if len(members) > MAX_MEMBERS:
-        raise BadInput("bad_zip", f"{zip_name} holds more than {MAX_MEMBERS} files")
+        said = ngettext("{name} holds more than {count} file", "{name} holds more than {count} files", MAX_MEMBERS)
+        raise BadInput("bad_zip", said.format(name=zip_name, count=MAX_MEMBERS))
     total = 0
     for member in members:
         name = member.filename.replace("\\", "/")
         if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
-            raise BadInput("bad_zip", f"{zip_name} holds an unsafe path {member.filename!r}; it was not unpacked")
+            said = _("{name} holds an unsafe path {path}; it was not unpacked")
+            raise BadInput("bad_zip", said.format(name=zip_name, path=repr(member.filename)))
         total += member.file_size
         if member.file_size > MiB and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            raise BadInput(
-                "bad_zip", f"{zip_name} compresses {member.filename!r} more than {MAX_RATIO}:1 (a zip bomb?); it was not unpacked"
-            )
+            said = _("{name} compresses {member} more than {ratio}:1 (a zip bomb?); it was not unpacked")
+            raise BadInput("bad_zip", said.format(name=zip_name, member=repr(member.filename), ratio=MAX_RATIO))
     if total > MAX_UNPACKED:
-        raise BadInput("bad_zip", f"{zip_name} would unpack to more than {MAX_UNPACKED // MiB} MiB (a zip bomb?); it was not unpacked")
+        said = _("{name} would unpack to more than {size} MiB (a zip bomb?); it was not unpacked")
+        raise BadInput("bad_zip", said.format(name=zip_name, size=MAX_UNPACKED // MiB))
 
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     if stat.S_ISLNK(member.external_attr >> 16):
-        raise BadInput("unreadable", f"{member.filename} is a link inside the zip; links are not followed")
+        raise BadInput("unreadable", _("{name} is a link inside the zip; links are not followed").format(name=member.filename))
     if member.flag_bits & 0x1:
-        raise BadInput("unreadable", f"{member.filename} is encrypted")
+        raise BadInput("unreadable", _("{name} is encrypted").format(name=member.filename))
     if member.file_size > MAX_FILE:
-        raise BadInput("too_large", f"{member.filename} is larger than {MAX_FILE // MiB} MiB")
+        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=member.filename, size=MAX_FILE // MiB))
     with archive.open(member) as file:
         data = file.read(MAX_FILE + 1)  # the size in the header may lie; the read is capped anyway
     if len(data) > MAX_FILE:
-        raise BadInput("too_large", f"{member.filename} is larger than {MAX_FILE // MiB} MiB")
+        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=member.filename, size=MAX_FILE // MiB))
     return data
 
 
@@ -269,12 +306,13 @@ def python_source(name: str, data: bytes) -> bytes:
     if name.endswith(".ipynb"):
         return _notebook_code(name, data)
     if b"\0" in data:
-        raise BadInput("not_python", f"{name} is not Python source (it holds binary data)")
+        raise BadInput("not_python", _("{name} is not Python source (it holds binary data)").format(name=name))
     try:
-        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        encoding, _lines = tokenize.detect_encoding(BytesIO(data).readline)
         text = data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError):
-        raise BadInput("not_python", f"{name} is not UTF-8 text (saved in another encoding?); save it as UTF-8") from None
+        said = _("{name} is not UTF-8 text (saved in another encoding?); save it as UTF-8")
+        raise BadInput("not_python", said.format(name=name)) from None
     return text.encode("utf-8") if encoding not in ("utf-8", "utf-8-sig") else data
 
 
@@ -289,7 +327,7 @@ def _notebook_code(name: str, data: bytes) -> bytes:
             if c.get("cell_type") == "code" and not _autograder_cell(c)
         ]
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise BadInput("not_python", f"{name} is not a Jupyter notebook (its JSON cannot be read)") from None
+        raise BadInput("not_python", _("{name} is not a Jupyter notebook (its JSON cannot be read)").format(name=name)) from None
     lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for source in sources for line in source.splitlines()]
     return ("\n".join(lines) + "\n").encode("utf-8")
 

@@ -18,6 +18,7 @@ from grader import document, registry, sandbox
 from grader.batch import packing, records
 from grader.batch.layouts import Entry
 from grader.errors import ExitCode, KitError
+from grader.i18n import _
 from grader.sandbox import Isolation
 from grader.settings import Settings
 from grader.status import Student
@@ -76,9 +77,9 @@ class Pool:
         for entry in entries:
             tasks.put(entry)
         results: queue.Queue = queue.Queue()
-        for _ in range(min(self.jobs, len(entries))):
+        for _thread in range(min(self.jobs, len(entries))):
             threading.Thread(target=self._drive, args=(tasks, results), daemon=True).start()
-        for _ in entries:
+        for _entry in entries:
             while True:
                 try:
                     kind, payload = results.get(timeout=0.2)  # a timeout, so that Ctrl-C gets through
@@ -115,16 +116,18 @@ class Pool:
             results.put(("fatal", (str(exc), exc.code)))
         except Lost:
             if not self.closing:
-                results.put(("fatal", (f"a grading process stopped before it was ready; see {self.log_name}", ExitCode.INTERNAL)))
+                said = _("a grading process stopped before it was ready; see {log}").format(log=self.log_name)
+                results.put(("fatal", (said, ExitCode.INTERNAL)))
         except Exception as exc:  # noqa: BLE001 - a thread that died silently would leave the batch waiting forever
-            results.put(("fatal", (f"internal error while driving a grading process: {type(exc).__name__}: {exc}", ExitCode.INTERNAL)))
+            said = _("internal error while driving a grading process: {kind}: {problem}").format(kind=type(exc).__name__, problem=exc)
+            results.put(("fatal", (said, ExitCode.INTERNAL)))
         finally:
             if handle is not None:
                 sandbox.stop_worker(handle.process)  # this thread is done: free the worker's memory now
 
     def _grade(self, entry: Entry, handle: Handle | None) -> tuple[dict, Handle | None]:
         job = packing.by_path(entry)
-        for _ in range(2):
+        for _attempt in range(2):
             handle = handle or self._start()
             try:
                 answer = handle.ask(job)
@@ -137,7 +140,9 @@ class Pool:
             if "fatal" in answer:
                 raise Fatal(answer["fatal"], answer["code"])
             return answer["record"], handle
-        message = f"the grading process died twice while grading this submission (does it kill processes?); see {self.log_name}"
+        message = _("the grading process died twice while grading this submission (does it kill processes?); see {log}").format(
+            log=self.log_name
+        )
         return crashed(entry, self.config, self.hello, message), None
 
     def close(self) -> None:

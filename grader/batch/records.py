@@ -13,7 +13,8 @@ The status is, by precedence:
 
 from __future__ import annotations
 
-from grader.status import INPUT_PROBLEMS, TROUBLE, Exercise, Student
+from grader.i18n import _, ngettext
+from grader.status import INPUT_PROBLEMS, TROUBLE, Exercise, Student, shown
 
 NOTE_LENGTH = 300
 
@@ -28,11 +29,17 @@ def document(record: dict) -> dict:
 
 
 def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = None) -> tuple[str, str]:
-    """The student's (status, note) from the graded document and a problem with the files, if any."""
+    """The student's (status, note) from the graded document and a problem with the files, if any; the note is for people,
+    in the language of the run (English says "check(s)" in both forms, as it always has)."""
     notes, statuses = [], []
     if internal:
         statuses.append(Student.GRADER_ERROR)
-        notes.append(f"{internal} check(s) failed inside the grader; rerun the batch to grade this student again")
+        said = ngettext(
+            "{count} check(s) failed inside the grader; rerun the batch to grade this student again",
+            "{count} check(s) failed inside the grader; rerun the batch to grade this student again",
+            internal,
+        )
+        notes.append(said.format(count=internal))
     if problem:
         statuses.append(Student(problem[0]))
         notes.append(problem[1])
@@ -40,16 +47,16 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
         if part["status"] == Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
             statuses.append(Student(first["status"]) if first["status"] in TROUBLE else Student.ERROR)
-            notes.append(f"{part['exercise']}: {first['message'].splitlines()[0] if first['message'] else first['status']}")
+            notes.append(f"{part['exercise']}: {first['message'].splitlines()[0] if first['message'] else shown(first['status'])}")
             continue
         for item in part["checks"]:
             if item["status"] in TROUBLE:
                 statuses.append(Student(item["status"]))
-                notes.append(f"{part['exercise']}::{item['name']} {item['status']}")
+                notes.append(f"{part['exercise']}::{item['name']} {shown(item['status'])}")
     missing = [p["exercise"] for p in doc["exercises"] if p["status"] == Exercise.MISSING]
     if missing and not problem:
         statuses.append(Student.MISSING)
-        notes.append(f"missing {', '.join(missing)}")
+        notes.append(_("missing {exercises}").format(exercises=", ".join(missing)))
     order = (Student.GRADER_ERROR, *INPUT_PROBLEMS, *TROUBLE, Student.MISSING)
     status = min(statuses, key=order.index) if statuses else Student.GRADED
     note = "; ".join(notes)

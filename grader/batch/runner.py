@@ -20,9 +20,10 @@ import click
 from grader.batch import copies, gradebook, layouts, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
+from grader.i18n import _, ngettext
 from grader.report import points
 from grader.settings import Settings
-from grader.status import Student
+from grader.status import Student, shown
 
 if TYPE_CHECKING:
     from grader.batch import cluster  # imports Dask: only with --cluster
@@ -69,9 +70,14 @@ def run(options: Options) -> int:
     stems = [e.stem for e in options.exercises]
     book = gradebook.Gradebook(options.out)
     seed = book.open(options.seed, stems, options.force)
-    say(f"Layout: {layout.describe()}")
+    say(_("Layout: {layout}").format(layout=layout.describe()))
     if book.dropped:
-        say(f"{book.results}: {book.dropped} unreadable line(s) dropped (a kill mid-write); those students are graded again")
+        said = ngettext(  # English says "line(s)" in both forms, as the batch always has
+            "{results}: {count} unreadable line(s) dropped (a kill mid-write); those students are graded again",
+            "{results}: {count} unreadable line(s) dropped (a kill mid-write); those students are graded again",
+            book.dropped,
+        )
+        say(said.format(results=book.results, count=book.dropped))
     spec, total = options.cluster, len(layout.entries)
     if spec:
         from grader.batch import cluster
@@ -80,7 +86,12 @@ def run(options: Options) -> int:
         jobs = spec.local or 1
         threads = max(1, cpu_count() // jobs) if spec.local else 1  # a remote worker has a core (grade worker says otherwise)
         count, done = len(todo), total - len(todo)
-        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed} on the Dask cluster {spec} ...")
+        said = ngettext(  # English says "students" in both forms, as the batch always has
+            "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed} on the Dask cluster {cluster} ...",
+            "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed} on the Dask cluster {cluster} ...",
+            total,
+        )
+        say(said.format(count=count, total=total, done=done, out=options.out, seed=seed, cluster=spec))
     else:
         todo = [
             e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == Student.GRADER_ERROR
@@ -88,10 +99,18 @@ def run(options: Options) -> int:
         jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
         threads = max(1, cpu_count() // jobs)
         count, done = len(todo), total - len(todo)
-        say(f"Grading {count} of {total} students ({done} already graded in {options.out}) with seed {seed}, {jobs} at a time ...")
+        said = ngettext(
+            "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed}, {jobs} at a time ...",
+            "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed}, {jobs} at a time ...",
+            total,
+        )
+        say(said.format(count=count, total=total, done=done, out=options.out, seed=seed, jobs=jobs))
     if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
-        names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
-        say(f"Kept in the gradebook though no longer in {options.submissions}: {names} (--force grades only who is there now)")
+        names = ", ".join(gone[:5])
+        if len(gone) > 5:
+            names = _("{names} and {count} more").format(names=names, count=len(gone) - 5)
+        said = _("Kept in the gradebook though no longer in {submissions}: {names} (--force grades only who is there now)")
+        say(said.format(submissions=options.submissions, names=names))
     config = {
         "exercises": stems,
         "settings": options.settings.replace(seed=seed, threads=threads).to_json(),
@@ -113,15 +132,13 @@ def run(options: Options) -> int:
     except KeyboardInterrupt:
         if reference is not None:
             reference.cancel()
-        say(
-            f"\nInterrupted: {sum(e.student in book.records for e in todo)} of {len(todo)} graded this run; "
-            "rerun the same command to grade the rest."
-        )
+        said = _("Interrupted: {graded} of {count} graded this run; rerun the same command to grade the rest.")
+        say("\n" + said.format(graded=sum(e.student in book.records for e in todo), count=len(todo)))
         return ExitCode.INTERRUPTED
     except Fatal as exc:
         if reference is not None:
             reference.cancel()
-        say(f"grade batch: {exc}")
+        say(_("grade batch: {problem}").format(problem=exc))
         return exc.code
     finish(book, layout, stems, options.formats, reference)
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
@@ -164,7 +181,7 @@ def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], 
     groups = copies.groups(sources, stems)
     book.write_summary(summary.render(book.sorted_records(), groups))
     if reference is not None and not reference.ready():
-        say("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ...")
+        say(_("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ..."))
     found = reference.result() if reference is not None else None
     webpage.write(book.out, book.sorted_records(), groups, found, reference.problem if reference is not None else "")
 
@@ -175,28 +192,53 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
     if not records:
         return
     stems = [part["exercise"] for part in records[0]["exercises"]]
-    width = max(len(s) for s in [*stems, "exercise"])
+    exercise, mean, most, total = _("exercise"), _("mean"), _("max"), _("total")
+    width = max(len(s) for s in [*stems, exercise, total])
+    mean_width, most_width = max(6, len(mean)), max(5, len(most))
     rows = [(stem, [p for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
-    lines = [f"{'exercise':<{width}}  {'mean':>6}  {'max':>5}"]
+    lines = [f"{exercise:<{width}}  {mean:>{mean_width}}  {most:>{most_width}}"]
     for stem, parts in rows:
-        lines.append(f"{stem:<{width}}  {sum(p['score'] for p in parts) / len(parts):>6.2f}  {points(parts[0]['max_score']):>5}")
-    lines.append(f"{'total':<{width}}  {sum(r['score'] for r in records) / len(records):>6.2f}  {points(records[0]['max_score']):>5}")
+        average = sum(p["score"] for p in parts) / len(parts)
+        lines.append(f"{stem:<{width}}  {average:>{mean_width}.2f}  {points(parts[0]['max_score']):>{most_width}}")
+    average = sum(r["score"] for r in records) / len(records)
+    lines.append(f"{total:<{width}}  {average:>{mean_width}.2f}  {points(records[0]['max_score']):>{most_width}}")
     statuses = Counter(r["batch"]["status"] for r in records)
-    each = f" ({seconds / graded:.1f} s each, {jobs} at a time)" if graded else ""
+    if graded:
+        said = ngettext(  # English says "students" in both forms, as the batch always has
+            "{count} students, {graded} graded in this run in {time} ({each} s each, {jobs} at a time); seed {seed}",
+            "{count} students, {graded} graded in this run in {time} ({each} s each, {jobs} at a time); seed {seed}",
+            len(records),
+        )
+    else:
+        said = ngettext(
+            "{count} students, {graded} graded in this run in {time}; seed {seed}",
+            "{count} students, {graded} graded in this run in {time}; seed {seed}",
+            len(records),
+        )
+    counts = ", ".join(f"{n} {shown(s)}" for s, n in statuses.most_common())
     lines += [
         "",
-        f"{len(records)} students, {graded} graded in this run in {_clock(seconds)}{each}; seed {records[0]['seed']}",
-        "status: " + ", ".join(f"{n} {s}" for s, n in statuses.most_common()),
+        said.format(
+            count=len(records),
+            graded=graded,
+            time=_clock(seconds),
+            each=f"{seconds / max(graded, 1):.1f}",
+            jobs=jobs,
+            seed=records[0]["seed"],
+        ),
+        _("status: {counts}").format(counts=counts),
         "",
     ]
-    for name, label in (
-        (gradebook.GRADES, "grades"),
-        (gradebook.RESULTS, "results"),
-        (gradebook.FEEDBACK, "feedback"),
-        (gradebook.SUMMARY, "summary"),
-        (webpage.REPORT, "report"),
-    ):
-        lines.append(f"{label:<9} {out / name}{'/' if name == gradebook.FEEDBACK else ''}")
+    files = [
+        (gradebook.GRADES, _("grades")),
+        (gradebook.RESULTS, _("results")),
+        (gradebook.FEEDBACK, _("feedback")),
+        (gradebook.SUMMARY, _("summary")),
+        (webpage.REPORT, _("report")),
+    ]
+    label_width = max(9, *(len(label) + 1 for _name, label in files))
+    for name, label in files:
+        lines.append(f"{label:<{label_width}} {out / name}{'/' if name == gradebook.FEEDBACK else ''}")
     click.echo("\n".join(lines))
 
 
@@ -223,13 +265,16 @@ class Progress:
     def step(self, record: dict) -> None:
         self.done += 1
         batch = record["batch"]
-        self._draw(f"{batch['student']}: {points(record['score'])}/{points(record['max_score'])} {batch['status']}")
+        self._draw(f"{batch['student']}: {points(record['score'])}/{points(record['max_score'])} {shown(batch['status'])}")
 
     def _draw(self, last: str) -> None:
         elapsed = time.monotonic() - self.began
         eta = _clock(elapsed / self.done * (self.total - self.done)) if self.done else "?"
         width = len(str(self.total))
-        head = f"{self.done:>{width}}/{self.total} students · {_clock(elapsed)} elapsed · ETA {eta}"
+        said = ngettext(  # English says "students" in both forms, as the batch always has
+            "{done}/{total} students · {elapsed} elapsed · ETA {eta}", "{done}/{total} students · {elapsed} elapsed · ETA {eta}", self.total
+        )
+        head = said.format(done=f"{self.done:>{width}}", total=self.total, elapsed=_clock(elapsed), eta=eta)
         if self.counts is not None:
             head += f" · {self.counts()}"
         if self.live:

@@ -138,13 +138,13 @@ def _checks(records: list[dict]) -> list[str]:
 
 def _troubled(records: list[dict]) -> list[str]:
     lines = [_("## Students with errors or timeouts"), ""]
-    shown = [r for r in records if r["batch"]["status"] not in ("graded", "missing") or _has_trouble(r)]
-    if not shown:
+    troubled = [r for r in records if r["batch"]["status"] not in ("graded", "missing") or _has_trouble(r)]
+    if not troubled:
         return [*lines, _("None: every submission was read and every check ran to an answer.")]
     lines += [_("| student | status | what happened |"), "|---|---|---|"]
-    for record in shown:
+    for record in troubled:
         batch = record["batch"]
-        lines.append(f"| {_escape(batch['student'])} | {batch['status']} | {_escape(batch['note'])} |")
+        lines.append(f"| {_escape(batch['student'])} | {shown(batch['status'])} | {_escape(batch['note'])} |")
     return lines
 
 

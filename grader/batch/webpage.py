@@ -18,11 +18,13 @@ from collections import Counter
 from pathlib import Path
 
 import grader
-from grader import charts, curves
+from grader import charts, curves, i18n
 from grader.batch import gradebook, summary
 from grader.batch.copies import Group
 from grader.formats.common import visible
+from grader.i18n import N_, _, ngettext, plural_of
 from grader.report import points
+from grader.status import shown
 
 REPORT = "report.html"
 STYLE = """
@@ -60,11 +62,14 @@ def write(out: Path, records: list[dict], groups: list[Group], reference: dict |
 
 
 def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str], reference: dict | None, reference_problem: str) -> str:
+    title = _("Class report")
     if not records:
-        return _page("Class report", "<h1>Class report</h1>\n<p>No student has been graded yet.</p>")
+        nobody = _("No student has been graded yet.")
+        return _page(title, f"<h1>{esc(title)}</h1>\n<p>{esc(nobody)}</p>")
     stems = [part["exercise"] for part in records[0]["exercises"]]
+    heading = ngettext("Class report: {count} student(s)", "Class report: {count} student(s)", len(records))  # "(s)": as it always was
     body = [
-        f"<h1>Class report: {len(records)} student(s)</h1>",
+        f"<h1>{esc(heading.format(count=len(records)))}</h1>",
         _facts(records, stems),
         _scores(records, stems),
         _checks(records),
@@ -72,7 +77,7 @@ def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str],
         _students(records, stems, thumbnails),
         _copies(records, groups),
     ]
-    return _page("Class report", "\n".join(part for part in body if part))
+    return _page(title, "\n".join(part for part in body if part))
 
 
 def feedback_page(record: dict, thumbnail: str = "") -> str:
@@ -80,9 +85,8 @@ def feedback_page(record: dict, thumbnail: str = "") -> str:
     title, paragraphs, text = gradebook.feedback_parts(record)
     body = [f"<h1>{esc(title)}</h1>", *(f"<p>{esc(paragraph)}</p>" for paragraph in paragraphs)]
     if thumbnail:
-        body.append(
-            f'<figure class="curve">{thumbnail}<figcaption>Accuracy per epoch in fit\'s history, against the goal.</figcaption></figure>'
-        )
+        caption = html.escape(_("Accuracy per epoch in fit's history, against the goal."), quote=False)  # element text: ' may stay
+        body.append(f'<figure class="curve">{thumbnail}<figcaption>{caption}</figcaption></figure>')
     body.append(f"<pre>{esc(text)}</pre>")
     return _page(title, "\n".join(body))
 
@@ -108,9 +112,28 @@ def bins(scores: list[float], maximum: float) -> tuple[list[int], list[float]]:
     return counts, [i * width for i in range(count + 1)]
 
 
+def _cells(row: str) -> list[str]:
+    """A table's header cells from one message marked with N_ and written as a markdown row, ``| check | points |``, as
+    summary.md's are: a translator sees the whole row at once, and a header shares no message with a status (``passed``).
+    A translation with another number of cells is not used."""
+    cells, source = _split(_(row)), _split(row)
+    return cells if len(cells) == len(source) else source
+
+
+def _split(row: str) -> list[str]:
+    """``| a | b |`` as ``["a", "b"]``; what wraps the row stays on its first and last cell (a test's pseudo-locale marks)."""
+    cells = [cell.strip() for cell in row.strip().split(" | ")]
+    cells[0], cells[-1] = cells[0].removeprefix("|").lstrip(), cells[-1].removesuffix("|").rstrip()
+    return cells
+
+
+def _head(cells: list[str]) -> str:
+    return "<tr>" + "".join(f"<th>{esc(cell)}</th>" for cell in cells) + "</tr>"
+
+
 def _page(title: str, body: str) -> str:
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{esc(i18n.current())}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
@@ -118,13 +141,15 @@ def _page(title: str, body: str) -> str:
 
 def _facts(records: list[dict], stems: list[str]) -> str:
     seconds = sum(record["batch"].get("seconds", 0.0) for record in records)
+    taken = _("{total} of grading in all, {each} a student on average")
+    taken = taken.format(total=_duration(seconds), each=_duration(seconds / len(records)))
     facts = [
-        ("seed", ", ".join(str(seed) for seed in sorted({record["seed"] for record in records}))),
-        ("kit version", grader.__version__),
-        ("exercises", ", ".join(stems)),
-        ("points", points(records[0]["max_score"])),
-        ("isolation", _isolation(records)),
-        ("time taken", f"{_duration(seconds)} of grading in all, {_duration(seconds / len(records))} a student on average"),
+        (_("seed"), ", ".join(str(seed) for seed in sorted({record["seed"] for record in records}))),
+        (_("kit version"), grader.__version__),
+        (_("exercises"), ", ".join(stems)),
+        (_("points"), points(records[0]["max_score"])),
+        (_("isolation"), _isolation(records)),
+        (_("time taken"), taken),
     ]
     return '<dl class="facts">' + "".join(f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in facts) + "</dl>"
 
@@ -132,31 +157,41 @@ def _facts(records: list[dict], stems: list[str]) -> str:
 def _isolation(records: list[dict]) -> str:
     """The layers that held in the sandbox (the records' ``"isolation"``), per kind of record if they differ."""
     found = Counter(tuple(map(str, r["isolation"])) if isinstance(r.get("isolation"), list) else None for r in records)
-    named = {layers: (", ".join(layers) or "none") if layers is not None else "not recorded" for layers in found}
+    named = {layers: (", ".join(layers) or _("none")) if layers is not None else _("not recorded") for layers in found}
     if len(found) == 1:
         return next(iter(named.values()))
-    return "; ".join(f"{named[layers]} ({count} student(s))" for layers, count in found.most_common())
+    return "; ".join(
+        ngettext("{layers} ({count} student(s))", "{layers} ({count} student(s))", count).format(layers=named[layers], count=count)
+        for layers, count in found.most_common()
+    )
 
 
 def _duration(seconds: float) -> str:
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("{seconds} s").format(seconds=f"{seconds:.1f}")
     minutes = int(seconds // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min {int(seconds % 60):02d} s"
+    if minutes >= 60:
+        return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=f"{int(seconds % 60):02d}")
 
 
 def _scores(records: list[dict], stems: list[str]) -> str:
-    charts_html = [_histogram([r["score"] for r in records], records[0]["max_score"], "total", "hist-total")]
+    charts_html = [_histogram([r["score"] for r in records], records[0]["max_score"], "total", "hist-total", _("total"))]
     for index, stem in enumerate(stems):
         parts = [p for r in records for p in r["exercises"] if p["exercise"] == stem]
         charts_html.append(_histogram([p["score"] for p in parts], max(p["max_score"] for p in parts), stem, f"hist-{index}"))
-    return '<section id="scores">\n<h2>Scores</h2>\n<div class="charts">\n' + "\n".join(charts_html) + "\n</div>\n</section>"
+    heading = esc(_("Scores"))
+    return f'<section id="scores">\n<h2>{heading}</h2>\n<div class="charts">\n' + "\n".join(charts_html) + "\n</div>\n</section>"
 
 
-def _histogram(scores: list[float], maximum: float, title: str, name: str) -> str:
+def _histogram(scores: list[float], maximum: float, of: str, name: str, label: str | None = None) -> str:
+    """``of``: what the histogram counts (``total`` or a stem), kept as is in ``data-of``; ``label``: its name for people."""
     counts, edges = bins(scores, maximum)
-    chart = charts.histogram(counts, edges, f"{title} ({points(maximum)} points)", name)
-    return f'<figure class="histogram" data-of="{esc(title)}">{chart}</figure>'
+    most = points(maximum)
+    # English says "points" in both forms, as the report always has
+    title = ngettext("{title} ({points} points)", "{title} ({points} points)", plural_of(maximum))
+    chart = charts.histogram(counts, edges, title.format(title=label or of, points=most), name)
+    return f'<figure class="histogram" data-of="{esc(of)}">{chart}</figure>'
 
 
 def _checks(records: list[dict]) -> str:
@@ -170,12 +205,15 @@ def _checks(records: list[dict]) -> str:
             f"{shown} ({rate.passed}/{rate.handed_in})</td>"
             f'<td>{esc(summary.other_outcomes(rate))}</td><td class="hint">{esc(rate.hint)}</td></tr>'
         )
+    heading, note, head = (
+        _("Checks, hardest first"),
+        _(summary.RATES_NOTE),
+        _head(_cells(N_("| check | points | passed | other outcomes | hint |"))),
+    )
     return (
-        '<section id="checks">\n<h2>Checks, hardest first</h2>\n'
-        f"<p>{esc(summary.RATES_NOTE)}</p>\n"
-        '<table class="pass-rates">\n<tr><th>check</th><th>points</th><th>passed</th><th>other outcomes</th><th>hint</th></tr>\n'
-        + "\n".join(rows)
-        + "\n</table>\n</section>"
+        f'<section id="checks">\n<h2>{esc(heading)}</h2>\n'
+        f"<p>{esc(note)}</p>\n"
+        f'<table class="pass-rates">\n{head}\n' + "\n".join(rows) + "\n</table>\n</section>"
     )
 
 
@@ -185,21 +223,27 @@ def _training(records: list[dict], reference: dict | None, problem: str) -> str:
         return ""
     reached = sum(1 for one in found if one["measured_accuracy"] is not None and one["measured_accuracy"] >= one["goal"])
     if reference is not None and reference["measured_accuracy"] is not None:
-        about = (
-            f"The wide grey line is the reference solution trained with the batch's seed, reaching {reference['measured_accuracy']:.2f}%."
+        about = _("The wide grey line is the reference solution trained with the batch's seed, reaching {accuracy}.").format(
+            accuracy=f"{reference['measured_accuracy']:.2f}%"
         )
     else:
-        about = f"There is no reference curve: {problem or 'the reference run was not available'}."
+        about = _("There is no reference curve: {problem}.").format(problem=problem or _("the reference run was not available"))
+    said = ngettext(  # English says "student(s)" in both forms, as the report always has
+        "{reached} of {count} student(s) reached the {goal} goal, as measured by the grader.",
+        "{reached} of {count} student(s) reached the {goal} goal, as measured by the grader.",
+        len(found),
+    ).format(reached=reached, count=len(found), goal=f"{found[0]['goal']:g}%")
+    heading = _("Training curves (exercise 6)")
     return (
-        '<section id="training">\n<h2>Training curves (exercise 6)</h2>\n'
-        f"<p>{reached} of {len(found)} student(s) reached the {found[0]['goal']:g}% goal, as measured by the grader. {esc(about)}</p>\n"
+        f'<section id="training">\n<h2>{esc(heading)}</h2>\n'
+        f"<p>{esc(said)} {esc(about)}</p>\n"
         f'<figure class="class-curves">{curves.class_chart(found, reference, "class-curves")}</figure>\n</section>'
     )
 
 
 def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str]) -> str:
-    head = "".join(f"<th>{esc(stem)}</th>" for stem in stems)
-    extra = "<th>training</th>" if thumbnails else ""
+    first, *last = _cells(N_("| student (feedback) | total | status | note |"))
+    head = _head([first, *stems, *last, *([_("training")] if thumbnails else [])])
     rows = []
     for index, record in enumerate(records):
         batch = record["batch"]
@@ -212,13 +256,11 @@ def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str])
         curve = f"<td>{_curve_cell(record, thumbnails.get(student, ''))}</td>" if thumbnails else ""
         rows.append(
             f'<tr id="student-{index}"><td>{links}</td>{cells}<td class="num">{_score(record)}</td>'
-            f'<td class="{status}">{esc(batch["status"])}</td><td class="note">{esc(batch["note"])}</td>{curve}</tr>'
+            f'<td class="{status}">{esc(shown(batch["status"]))}</td><td class="note">{esc(batch["note"])}</td>{curve}</tr>'
         )
+    heading = _("Students")
     return (
-        '<section id="students">\n<h2>Students</h2>\n<table class="students">\n'
-        f"<tr><th>student (feedback)</th>{head}<th>total</th><th>status</th><th>note</th>{extra}</tr>\n"
-        + "\n".join(rows)
-        + "\n</table>\n</section>"
+        f'<section id="students">\n<h2>{esc(heading)}</h2>\n<table class="students">\n{head}\n' + "\n".join(rows) + "\n</table>\n</section>"
     )
 
 
@@ -231,20 +273,23 @@ def _curve_cell(record: dict, thumbnail: str) -> str:
     found = curves.of(record)
     if found is None or found["measured_accuracy"] is None:
         return thumbnail
-    return f'{thumbnail}<div class="measured">{found["measured_accuracy"]:.2f}% measured by the grader</div>'
+    said = _("{accuracy} measured by the grader").format(accuracy=f"{found['measured_accuracy']:.2f}%")
+    return f'{thumbnail}<div class="measured">{esc(said)}</div>'
 
 
 def _copies(records: list[dict], groups: list[Group]) -> str:
     row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
-    intro = f"<p>{esc(summary.COPIES_NOTE)}</p>"
+    note, heading = _(summary.COPIES_NOTE), esc(_("Possible copies"))
+    intro = f"<p>{esc(note)}</p>"
     if not groups:
-        return f'<section id="copies">\n<h2>Possible copies</h2>\n{intro}\n<p>None found.</p>\n</section>'
+        nothing = _("None found.")
+        return f'<section id="copies">\n<h2>{heading}</h2>\n{intro}\n<p>{esc(nothing)}</p>\n</section>'
     rows = []
     for group in groups:
-        close = "identical" if group.identical else f"{100 * group.similarity:.0f}% similar"
+        close = _("identical") if group.identical else _("{percent} similar").format(percent=f"{100 * group.similarity:.0f}%")
         names = ", ".join(f'<a href="#student-{row_of[s]}">{esc(s)}</a>' if s in row_of else esc(s) for s in group.students)
-        rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{names}</td><td>{close}</td></tr>")
+        rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{names}</td><td>{esc(close)}</td></tr>")
+    head = _head(_cells(N_("| exercise | students | how close |")))
     return (
-        f'<section id="copies">\n<h2>Possible copies</h2>\n{intro}\n<table class="copies">\n'
-        "<tr><th>exercise</th><th>students</th><th>how close</th></tr>\n" + "\n".join(rows) + "\n</table>\n</section>"
+        f'<section id="copies">\n<h2>{heading}</h2>\n{intro}\n<table class="copies">\n{head}\n' + "\n".join(rows) + "\n</table>\n</section>"
     )

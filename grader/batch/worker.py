@@ -29,6 +29,7 @@ from pathlib import Path
 from grader import devices, document, i18n, registry, sandbox
 from grader.batch import layouts, packing, records
 from grader.errors import ExitCode, KitError
+from grader.i18n import _
 from grader.settings import Settings
 
 
@@ -143,7 +144,8 @@ def main() -> None:
                 code = ExitCode.INTERNAL
                 traceback.print_exc()
                 with contextlib.suppress(Exception):
-                    reply({"fatal": f"the grading process failed: {type(exc).__name__}: {exc}", "code": code})
+                    said = _("the grading process failed: {kind}: {problem}").format(kind=type(exc).__name__, problem=exc)
+                    reply({"fatal": said, "code": code})
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late interrupt from _read_jobs must not cut the cleanup short
         sandbox.kill_marked(os.environ.get(sandbox.WORKER_MARK, ""))

@@ -14,6 +14,7 @@ the weights could not be measured). The pictures are drawn by :mod:`grader.chart
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 
@@ -32,6 +33,17 @@ NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
 MEASURED = N_("The grader measured {measured} on the whole test set.")
+# The pictures' words; a percentage is a value, formatted before it goes in (see summary).
+REFERENCE_LABEL, GOAL_LABEL, EPOCH_LABEL, ACCURACY_LABEL = (
+    N_("reference run (same seed)"),
+    N_("goal {goal}"),
+    N_("epoch"),
+    N_("accuracy (%)"),
+)
+LOSS_LABELS = {  # key -> (the student's line, the reference's)
+    "train_loss": (N_("train loss (yours)"), N_("train loss (reference)")),
+    "test_loss": (N_("test loss (yours)"), N_("test loss (reference)")),
+}
 
 
 def finite(value) -> float | None:
@@ -121,14 +133,15 @@ def picture(curves: dict, reference: dict | None = None) -> bytes:
     with charts.figure(*PICTURE) as fig:
         accuracy, loss = fig.subplots(1, 2)
         _accuracy(accuracy, curves, reference, labels=True)
-        accuracy.set_title("accuracy on the test images", loc="left")
+        accuracy.set_title(_("accuracy on the test images"), loc="left")
         accuracy.legend(fontsize=7, loc="lower right")
         for key, colour in (("train_loss", charts.COLOURS["student"]), ("test_loss", charts.COLOURS["other"])):
-            loss.plot(curves["epoch"], _gaps(curves[key]), marker="o", ms=3, color=colour, label=f"{key.replace('_', ' ')} (yours)")
+            yours, theirs = LOSS_LABELS[key]
+            loss.plot(curves["epoch"], _gaps(curves[key]), marker="o", ms=3, color=colour, label=_(yours))
             if reference:
-                loss.plot(reference["epoch"], _gaps(reference[key]), **HALO, color=colour, label=f"{key.replace('_', ' ')} (reference)")
-        loss.set_title("loss", loc="left")
-        loss.set_xlabel("epoch")
+                loss.plot(reference["epoch"], _gaps(reference[key]), **HALO, color=colour, label=_(theirs))
+        loss.set_title(_("loss"), loc="left")
+        loss.set_xlabel(_(EPOCH_LABEL))
         loss.xaxis.get_major_locator().set_params(integer=True)
         if curves["epoch"] or reference:
             loss.legend(fontsize=7, loc="best")
@@ -172,10 +185,11 @@ def sparkline(curves: dict, reference: dict | None) -> str:
         x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
         star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
         marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
-    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or "no history"
+    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or _("no history")
+    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=f"{curves['goal']:g}%")
     return (
         f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-        f"<title>accuracy per epoch: {shown}; goal {curves['goal']:g}%</title>{''.join(marks)}</svg>"
+        f"<title>{html.escape(title, quote=False)}</title>{''.join(marks)}</svg>"
     )
 
 
@@ -191,13 +205,18 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
                 _gaps(reference["accuracy"]),
                 **HALO,
                 color=charts.COLOURS["reference"],
-                label="reference run (same seed)",
+                label=_(REFERENCE_LABEL),
             )
         goal = curves[0]["goal"] if curves else reference["goal"]
-        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=f"goal {goal:g}%")
-        axes.set_title(f"accuracy per epoch in fit's history, {len(curves)} student(s)", loc="left")
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("accuracy (%)")
+        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{goal:g}%"))
+        title = ngettext(  # English says "student(s)" in both forms, as the chart always has
+            "accuracy per epoch in fit's history, {count} student(s)",
+            "accuracy per epoch in fit's history, {count} student(s)",
+            len(curves),
+        )
+        axes.set_title(title.format(count=len(curves)), loc="left")
+        axes.set_xlabel(_(EPOCH_LABEL))
+        axes.set_ylabel(_(ACCURACY_LABEL))
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.legend(fontsize=7, loc="lower right")
         return charts.svg(fig, name)
@@ -206,21 +225,19 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
 def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
     """Accuracy per epoch: the student's line over the reference's wide pale one, the goal dotted, the grader's measure a star."""
     if reference:
-        axes.plot(
-            reference["epoch"], _gaps(reference["accuracy"]), **HALO, color=charts.COLOURS["reference"], label="reference run (same seed)"
-        )
-    axes.plot(curves["epoch"], _gaps(curves["accuracy"]), marker="o", ms=3, color=charts.COLOURS["student"], label="your fit's history")
-    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=f"goal {curves['goal']:g}%")
+        axes.plot(reference["epoch"], _gaps(reference["accuracy"]), **HALO, color=charts.COLOURS["reference"], label=_(REFERENCE_LABEL))
+    axes.plot(curves["epoch"], _gaps(curves["accuracy"]), marker="o", ms=3, color=charts.COLOURS["student"], label=_("your fit's history"))
+    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{curves['goal']:g}%"))
     if curves["measured_accuracy"] is not None:
         at = len(curves["epoch"]) or curves["epochs"]
-        label = f"measured by the grader: {curves['measured_accuracy']:.2f}%"
+        label = _("measured by the grader: {measured}").format(measured=f"{curves['measured_accuracy']:.2f}%")
         axes.plot(
             [at], [curves["measured_accuracy"]], marker="*", ms=10 if labels else 6, ls="", color=charts.COLOURS["student"], label=label
         )
     axes.xaxis.get_major_locator().set_params(integer=True)
     if labels:
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("accuracy (%)")
+        axes.set_xlabel(_(EPOCH_LABEL))
+        axes.set_ylabel(_(ACCURACY_LABEL))
 
 
 def _gaps(values: list) -> list[float]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader import registry
 from grader.errors import UsageProblem
+from grader.i18n import _
 
 ENV = "GRADER_DATA"
 FILES = {  # the md5s of the unpacked files, as listed in data/README.md
@@ -48,8 +49,10 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
         source = root / f"{name}.gz"
         if not source.is_file():
             raise DataError(
-                f"MNIST file {source} is missing: restore data/ from the kit (git checkout data/) "
-                f"or point --data-dir/{ENV} at a folder holding the four .gz files"
+                _(
+                    "MNIST file {file} is missing: restore data/ from the kit (git checkout data/) "
+                    "or point --data-dir/{variable} at a folder holding the four .gz files"
+                ).format(file=source, variable=ENV)
             )
         try:
             raw.mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,9 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
                     _unpack(source, target, md5)
         except PermissionError as exc:
             raise DataError(
-                f"cannot write the unpacked MNIST into {raw} ({exc.strerror}): set {ENV} or --data-dir to a writable copy of data/"
+                _(
+                    "cannot write the unpacked MNIST into {folder} ({problem}): set {variable} or --data-dir to a writable copy of data/"
+                ).format(folder=raw, problem=exc.strerror, variable=ENV)
             ) from None
     return root
 
@@ -82,11 +87,15 @@ def _unpack(source: Path, target: Path, md5: str) -> None:
                 out.write(chunk)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         partial.unlink(missing_ok=True)
-        raise DataError(f"MNIST file {source} is corrupt ({exc}): restore it from the kit (git checkout data/)") from None
+        raise DataError(
+            _("MNIST file {file} is corrupt ({problem}): restore it from the kit (git checkout data/)").format(file=source, problem=exc)
+        ) from None
     if digest.hexdigest() != md5:
         partial.unlink(missing_ok=True)
         raise DataError(
-            f"MNIST file {source} is corrupt (md5 {digest.hexdigest()}, expected {md5}): restore it from the kit (git checkout data/)"
+            _("MNIST file {file} is corrupt (md5 {found}, expected {md5}): restore it from the kit (git checkout data/)").format(
+                file=source, found=digest.hexdigest(), md5=md5
+            )
         )
     os.replace(partial, target)
     target.with_name(target.name + ".verified").write_text(str(target.stat().st_size))

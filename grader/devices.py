@@ -7,6 +7,7 @@ that forks must not have touched the GPU first.
 from __future__ import annotations
 
 from grader.errors import UsageProblem
+from grader.i18n import _
 
 CHOICES = ("auto", "cpu", "cuda")
 
@@ -19,7 +20,7 @@ def resolve(choice: str, asked_by: str = "--device") -> str:
     """``cpu`` or ``cuda`` for ``choice`` (auto takes CUDA when a child sees it); ``asked_by`` names the setting in messages."""
     choice = choice.strip().lower()
     if choice not in CHOICES:
-        raise DeviceError(f"{asked_by}={choice!r}: set it to auto, cpu or cuda")
+        raise DeviceError(_("{setting}={choice!r}: set it to auto, cpu or cuda").format(setting=asked_by, choice=choice))
     if choice == "cpu":
         return "cpu"
     from grader import sandbox
@@ -29,5 +30,5 @@ def resolve(choice: str, asked_by: str = "--device") -> str:
     outcome = sandbox.run(cuda_available, limits=sandbox.Limits(timeout=60, memory=None))
     available = outcome.status == Run.OK and outcome.value is True
     if choice == "cuda" and not available:
-        raise DeviceError(f"{asked_by} cuda: no CUDA device is available here; use {asked_by} cpu or auto")
+        raise DeviceError(_("{setting} cuda: no CUDA device is available here; use {setting} cpu or auto").format(setting=asked_by))
     return "cuda" if available else "cpu"

@@ -48,7 +48,7 @@ def blank(submission: str, seed: int, device: str, catalog: list, exercises, mes
         checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": Check.FAILED, "message": message, "hint": hint,
                    "line": None, "hidden": bool(hidden)}
                   for stem, name, points, hint, hidden in catalog if stem == exercise.stem]  # fmt: skip
-        parts.append(part(exercise.stem, exercise.title, Exercise.MISSING, checks))
+        parts.append(part(exercise.stem, _(exercise.title), Exercise.MISSING, checks))
     return build(submission, seed, device, parts, isolation)
 
 
@@ -65,4 +65,4 @@ def validate(doc) -> None:
     error = next(iter(sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))), None)
     if error is not None:
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
-        raise DocumentError(f"{'at ' + where + ': ' if where else ''}{error.message}")
+        raise DocumentError(_("at {where}: {problem}").format(where=where, problem=error.message) if where else error.message)

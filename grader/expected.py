@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from grader.errors import InternalError, UsageProblem
+from grader.i18n import _, ngettext
 from grader.registry import REFERENCE_PACKAGE
 from grader.wire import NotPlainData, plain
 
@@ -65,9 +66,13 @@ class Reference:
         """``fn(reference_module, *args)`` as plain data; ``fn`` is a module-level function of the check file."""
         what = args[0] if fn is _call else fn.__name__
         try:
-            args = plain(args, f"the inputs of {what}")
+            args = plain(args, _("the inputs of {what}").format(what=what))
         except NotPlainData as exc:
-            raise ExpectationError(f"{self.check} gives the reference {exc}: pass plain data, build objects inside the function") from None
+            raise ExpectationError(
+                _("{check} gives the reference {problem}: pass plain data, build objects inside the function").format(
+                    check=self.check, problem=exc
+                )
+            ) from None
         self.asked += 1
         return self.source.answer(self, fn, args, what)
 
@@ -93,9 +98,13 @@ class Live(Source):
         with torch.random.fork_rng(devices=[]):  # what the reference draws leaves the check's own random state as it was
             value = fn(module, *args)
         try:
-            return plain(value, f"the reference's answer to {what}")
+            return plain(value, _("the reference's answer to {what}").format(what=what))
         except NotPlainData as exc:
-            raise ExpectationError(f"{reference.check}: {exc}; reduce it to plain data in a function given to reference.compute") from None
+            raise ExpectationError(
+                _("{check}: {problem}; reduce it to plain data in a function given to reference.compute").format(
+                    check=reference.check, problem=exc
+                )
+            ) from None
 
 
 class Recorder(Live):
@@ -123,12 +132,19 @@ class Replay(Source):
     def answer(self, reference: Reference, fn, args: tuple, what: str):
         kept = self.release.answers(reference.stem, self.seed).get(reference.check, [])
         if reference.asked > len(kept):
-            raise ExpectationError(f"the release recorded {len(kept)} answer(s) for {reference.check}, and it asks for more")
+            said = ngettext(  # English says "answer(s)" in both forms, as the message always has
+                "the release recorded {count} answer(s) for {check}, and it asks for more",
+                "the release recorded {count} answer(s) for {check}, and it asks for more",
+                len(kept),
+            )
+            raise ExpectationError(said.format(count=len(kept), check=reference.check))
         entry = kept[reference.asked - 1]
         if entry["what"] != what or not same(entry["inputs"], fingerprint(args)):
             raise ExpectationError(
-                f"{reference.check} asks for {what} on other inputs than the release recorded with torch {self.release.torch} "
-                f"(torch {torch.__version__} here): ask your teacher for a release made with this torch"
+                _(
+                    "{check} asks for {what} on other inputs than the release recorded with torch {recorded} "
+                    "(torch {here} here): ask your teacher for a release made with this torch"
+                ).format(check=reference.check, what=what, recorded=self.release.torch, here=torch.__version__)
             )
         return entry["value"]
 
@@ -148,8 +164,10 @@ class Release:
     def check_seed(self, seed: int) -> int:
         if seed not in self.seeds:
             raise SeedError(
-                f"seed {seed} is not one of this release's public seeds ({', '.join(map(str, self.seeds))}): "
-                "the student kit holds the expected answers for those only, and the teacher grades on fresh inputs"
+                _(
+                    "seed {seed} is not one of this release's public seeds ({seeds}): "
+                    "the student kit holds the expected answers for those only, and the teacher grades on fresh inputs"
+                ).format(seed=seed, seeds=", ".join(map(str, self.seeds)))
             )
         return seed
 
@@ -170,7 +188,11 @@ def _answers(path: Path) -> dict:
     except FileNotFoundError:
         return {}
     except Exception as exc:  # noqa: BLE001 - a damaged release file, whatever torch.load makes of it
-        raise ExpectationError(f"{path} cannot be read ({type(exc).__name__}: {exc}): reinstall the kit your teacher gave you") from None
+        raise ExpectationError(
+            _("{path} cannot be read ({kind}: {problem}): reinstall the kit your teacher gave you").format(
+                path=path, kind=type(exc).__name__, problem=exc
+            )
+        ) from None
 
 
 @cache
@@ -183,7 +205,9 @@ def release(folder: Path = FOLDER) -> Release | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Release(folder, tuple(int(s) for s in data["seeds"]), str(data["torch"]), dict(data["exercises"]))
     except (ValueError, KeyError, TypeError) as exc:
-        raise ExpectationError(f"{path} is damaged ({exc}): reinstall the kit your teacher gave you") from None
+        raise ExpectationError(
+            _("{path} is damaged ({problem}): reinstall the kit your teacher gave you").format(path=path, problem=exc)
+        ) from None
 
 
 def in_release() -> bool:

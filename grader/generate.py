@@ -37,8 +37,10 @@ def outdated(solutions: Path, exercises: Path, stems) -> list[Path]:
     ]
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m grader.generate: grade generate's work, as grade generate says it
     from grader import registry
+    from grader.i18n import _, choose_and_use
 
+    choose_and_use()
     for path in generate(registry.REFERENCE_DIR, registry.STUBS_DIR, [e.stem for e in registry.EXERCISES]):
-        print(f"wrote {path}")
+        print(_("wrote {file}").format(file=path))

@@ -8,12 +8,14 @@ it once when Gradescope builds the image, and ``run_autograder``, which grades
 
 from __future__ import annotations
 
+import re
 import shlex
 import zipfile
 from pathlib import Path
 
 from grader import registry
 from grader.errors import UsageProblem
+from grader.i18n import _
 
 ROOT_ENV = "AUTOGRADER_ROOT"
 STAMP = (1980, 1, 1, 0, 0, 0)  # fixed times: the same kit gives the same zip
@@ -41,7 +43,7 @@ __ENVIRONMENT__cd "$root/source" || exit 3
 python3 -m grader.cli run __ARGS__ --submission "$root/submission" --format gradescope > "$root/results/results.json.part"
 code=$?
 if [ "$code" -gt 1 ]; then
-  echo "run_autograder: grade exited with $code, so no results.json was written; see the lines above" >&2
+  echo __FAILED__ >&2
   exit "$code"
 fi
 mv "$root/results/results.json.part" "$root/results/results.json"
@@ -56,7 +58,9 @@ def sources(kit: Path = registry.KIT_ROOT) -> list[Path]:
     """The kit files the autograder needs, relative to ``kit``: enough to ``pip install -e`` and grade."""
     if not (kit / "pyproject.toml").is_file():
         raise BundleError(
-            f"{kit} is not the kit's source folder (no pyproject.toml): run this from a checkout installed with pip install -e"
+            _("{kit} is not the kit's source folder (no pyproject.toml): run this from a checkout installed with pip install -e").format(
+                kit=kit
+            )
         )
     found = [Path(name) for name in ("pyproject.toml", "README.md", "LICENSE") if (kit / name).is_file()]
     for package in ("grader", registry.REFERENCE_PACKAGE):
@@ -74,6 +78,9 @@ def build(out: Path, exercises, options: tuple[str, ...] = (), kit: Path = regis
     stems = [e.stem for e in exercises] or ["all"]
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in (environment or {}).items())
     run = RUN.replace("__ARGS__", " ".join(shlex.quote(word) for word in [*stems, *options])).replace("__ENVIRONMENT__", exports)
+    run = run.replace(
+        "__FAILED__", _shell_words(_("run_autograder: grade exited with {code}, so no results.json was written; see the lines above"))
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name, text in (("setup.sh", SETUP), ("run_autograder", run)):
@@ -81,6 +88,13 @@ def build(out: Path, exercises, options: tuple[str, ...] = (), kit: Path = regis
         for path in sources(kit):
             _add(bundle, path.as_posix(), (kit / path).read_bytes())
     return out
+
+
+def _shell_words(message: str) -> str:
+    """``message`` as one double-quoted shell word, its ``{code}`` the script's ``$code``: the language the bundle
+    is built in (a teacher's ``--lang``) is the one its grading speaks, so its one line of its own speaks it too."""
+    parts = message.replace("{code}", "\0").split("\0")
+    return '"' + "$code".join(re.sub(r'([\\"$`])', r"\\\1", part) for part in parts) + '"'
 
 
 def _add(bundle: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader.i18n import _
 from grader.status import Exercise
 
 FOLDER, FILE = ".grade", "history.jsonl"
@@ -77,7 +78,9 @@ def record(submission: Path, doc: dict, by: str) -> str | None:
                 torn = file.read(1) != b"\n"
             file.write(b"\n" * torn + line.encode("utf-8") + b"\n")
     except OSError as exc:
-        return f"the history {target} could not be written ({exc.strerror or exc}); the grading above is complete"
+        return _("the history {file} could not be written ({problem}); the grading above is complete").format(
+            file=target, problem=exc.strerror or exc
+        )
     return None
 
 

@@ -90,6 +90,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
+def plural_of(number: float) -> int:
+    """The ``n`` for :func:`ngettext` of a count that may be a fraction (points): a whole number is itself, and a fraction
+    takes the form of 2, which is what English ("1.5 points") and Russian ("1,5 балла") say of one."""
+    return int(number) if float(number).is_integer() else 2
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for the catalog without translating it yet: a hint is defined at import, read in a run."""
     return message

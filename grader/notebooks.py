@@ -23,6 +23,7 @@ from pathlib import Path
 
 from grader import regions, registry
 from grader.cells import DEFINITIONS, Layout, layout, prelude
+from grader.i18n import N_, _, ngettext, plural_of
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"  # nbgrader strips these regions on release
@@ -37,14 +38,12 @@ c.ClearSolutions.code_stub = {"python": %r}
 # The first check cell of an exercise runs all of its checks, MNIST training included
 c.Execute.timeout = 1800
 """
-HOW_TO = """\
-**How to work / Как работать.** Replace each `raise NotImplementedError()` with your code and \
-run the cell. The cells at the end run the kit's checks on the code of this notebook: each \
-shows its points, what was expected and what came back, and a hint.
-
-Замените каждый `raise NotImplementedError()` своим кодом и выполните ячейку. Ячейки в конце \
-запускают проверки на коде этого ноутбука: каждая показывает баллы, что ожидалось, что \
-получилось, и подсказку."""
+# The notebook's own texts, in the language of `grade notebooks` (--lang): a course writes its notebooks in its language.
+HOW_TO = N_(
+    "**How to work.** Replace each `raise NotImplementedError()` with your code and run the cell. The cells at the end "
+    "run the kit's checks on the code of this notebook: each shows its points, what was expected and what came back, and a hint."
+)
+CHECKS_HEADING, CHECKS_TEXT = N_("Checks"), N_("Run these after the cells above.")
 
 
 def solution_path(stem: str) -> Path:
@@ -53,7 +52,8 @@ def solution_path(stem: str) -> Path:
 
 def task_text(exercise: registry.Exercise, plan: Layout) -> str:
     """The markdown cell: the title, the module's docstring, how to work, then each definition's docstring."""
-    out = [f"# Exercise {exercise.number}: {exercise.title}", "", plan.docstring, "", HOW_TO]
+    title = _("Exercise {number}: {title}").format(number=exercise.number, title=_(exercise.title))
+    out = [f"# {title}", "", plan.docstring, "", _(HOW_TO)]
     for node in plan.nodes:
         out += ["", f"### `{_signature(node)}`", "", ast.get_docstring(node) or ""]
         if isinstance(node, ast.ClassDef):
@@ -77,8 +77,15 @@ def check_cell_source(stem: str, name: str, points: float, hidden: bool = False)
     call = f"check({stem!r}, {name!r})"
     if hidden:
         call = f"{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}"
-    whose = "The teacher's hidden check" if hidden else "The kit's check"
-    return f"# {whose} {name}, worth {points:g} point(s) / проверка {name}, баллов: {points:g}\nfrom grader.kernel import check\n\n{call}"
+    count = plural_of(points)
+    if hidden:
+        said = ngettext(
+            "The teacher's hidden check {name}, worth {points} point", "The teacher's hidden check {name}, worth {points} points", count
+        )
+    else:
+        said = ngettext("The kit's check {name}, worth {points} point", "The kit's check {name}, worth {points} points", count)
+    comment = said.format(name=name, points=f"{points:g}")
+    return f"# {comment}\nfrom grader.kernel import check\n\n{call}"
 
 
 def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, str]]):
@@ -99,13 +106,13 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
     cells.append(
         _cell(
             nbformat.v4.new_markdown_cell,
-            "## Checks / Проверки\n\nRun these after the cells above. / Выполните их после ячеек выше.",
+            f"## {_(CHECKS_HEADING)}\n\n{_(CHECKS_TEXT)}",
             "checks_heading",
             ids,
             locked=True,
         )
     )
-    for _, name, points, _, hidden in checks:
+    for _stem, name, points, _hint, hidden in checks:
         cells.append(
             _cell(
                 nbformat.v4.new_code_cell,

@@ -13,6 +13,12 @@ from collections.abc import Mapping
 import torch
 from torch.overrides import TorchFunctionMode
 
+from grader.i18n import N_, _
+
+# A canary's docstring names it in the message of a student whose code broke it (grader.sandbox.child translates it):
+# counts_backward_passes's, marked here for the catalog.
+BACKWARD_COUNTER = N_("the grader's counter of backward passes")
+
 
 def few_threads(threads: int | None = None) -> None:
     """Run the rest of this child on ``threads`` CPU threads, one by default. The checks' models
@@ -26,12 +32,12 @@ def plain_view(value, depth: int = 0):
     tensors stay tensors (detached, on the CPU), and any other object becomes the string
     ``'<TypeName>'``, so a student's odd return value is described rather than refused."""
     if depth > 20:
-        return "<too deeply nested>"
+        return _("<too deeply nested>")
     if isinstance(value, (bool, int, float, str, type(None), torch.dtype, torch.device)):
         return value
     if isinstance(value, torch.Tensor):
         if value.device.type == "meta":
-            return f"<tensor on meta of shape {tuple(value.shape)}>"
+            return _("<tensor on meta of shape {shape}>").format(shape=tuple(value.shape))
         return value.detach().cpu()
     if isinstance(value, Mapping):
         return {(k if isinstance(k, (str, int)) else repr(k)): plain_view(v, depth + 1) for k, v in value.items()}
@@ -148,11 +154,15 @@ class BackwardPasses(TorchFunctionMode):
 
 
 def counts_backward_passes() -> None:
-    """the grader's counter of backward passes"""  # (how a student's breaking it is named, in the message)
+    """the grader's counter of backward passes"""  # (how a student's breaking it is named, in the message: BACKWARD_COUNTER)
     x = torch.tensor(1.0, requires_grad=True)
     with BackwardPasses() as passes:
         (x * x).backward()
         torch.autograd.backward(x * x)
         torch.autograd.grad(x * x, x)
     if passes.count != 3:
-        raise RuntimeError(f"the backward-pass counter saw {passes.count} of 3 passes with torch {torch.__version__}")
+        raise RuntimeError(
+            _("the backward-pass counter saw {count} of 3 passes with torch {version}").format(
+                count=passes.count, version=torch.__version__
+            )
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader import registry
 from grader.history import Score, Standing
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, plural_of
 from grader.registry import Exercise
 from grader.report import points
 
@@ -41,7 +41,7 @@ def totals(checks) -> dict[str, float]:
 
 def worth(total: float) -> str:
     """``(17 points)``: an exercise's points, in the plural form its number takes (a fraction takes the plural)."""
-    return ngettext("({points:g} point)", "({points:g} points)", int(total) if float(total).is_integer() else 5).format(points=total)
+    return ngettext("({points:g} point)", "({points:g} points)", plural_of(total)).format(points=total)
 
 
 def fraction(score: Score) -> str:

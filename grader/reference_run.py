@@ -27,6 +27,7 @@ import torch
 
 from grader import curves, mnist_tensors, registry, sandbox, status
 from grader.checking import check_seed
+from grader.i18n import _
 from grader.settings import Settings
 
 STEM, CHECK = "exercise6_training", "test_mnist_accuracy"
@@ -114,7 +115,9 @@ def train(settings: Settings, cancel: threading.Event | None = None) -> dict:
     )
     outcome = sandbox.run(probe, *args, module=Path(reference().__file__), limits=limits, cancel=cancel)
     if outcome.status != status.Run.OK:
-        raise Failed(f"the reference run ended with {outcome.status}: {outcome.error.get('message', '')}")
+        raise Failed(
+            _("the reference run ended with {status}: {message}").format(status=outcome.status, message=outcome.error.get("message", ""))
+        )
     epochs, goal = mnist_tensors.goal()
     measured = checks.measured_accuracy(outcome.value["state"], args[0])
     return curves.record(outcome.value.get("history"), goal, epochs, measured)

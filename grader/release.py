@@ -24,6 +24,7 @@ from pathlib import Path
 
 from grader import engine, expected, generate, registry
 from grader.errors import InternalError, UsageProblem
+from grader.i18n import _
 from grader.settings import Settings, new_public_seed
 
 DISTRIBUTION = "pytorch-exercise-kit"
@@ -61,7 +62,7 @@ def write(out: Path, exercises, count: int, force: bool = False, progress=print,
     """Write the release of ``exercises`` into ``out``, with ``count`` fresh public seeds (or ``seeds``, for tests)."""
     out = out.resolve()
     refuse_target(out, force)
-    seeds = tuple(seeds) or tuple(sorted({new_public_seed() for _ in range(count)}))
+    seeds = tuple(seeds) or tuple(sorted({new_public_seed() for _n in range(count)}))
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
@@ -80,11 +81,11 @@ def write(out: Path, exercises, count: int, force: bool = False, progress=print,
 
 def refuse_target(out: Path, force: bool) -> None:
     if registry.KIT_ROOT.resolve().is_relative_to(out):
-        raise ReleaseError(f"{out} holds the teacher's kit itself: choose a folder outside it, e.g. ../release")
+        raise ReleaseError(_("{out} holds the teacher's kit itself: choose a folder outside it, e.g. ../release").format(out=out))
     if out.exists() and not out.is_dir():
-        raise ReleaseError(f"{out} is a file: choose a folder for the release")
+        raise ReleaseError(_("{out} is a file: choose a folder for the release").format(out=out))
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise ReleaseError(f"{out} is not empty: choose an empty or new folder, or pass --force to replace what is there")
+        raise ReleaseError(_("{out} is not empty: choose an empty or new folder, or pass --force to replace what is there").format(out=out))
 
 
 # ------------------------------------------------------------------ the kit, without what students must not have
@@ -196,15 +197,17 @@ def student_workflow() -> str:
 
 def record(exercises, seed: int, progress) -> dict:
     """Every public check of ``exercises`` that asks the reference, once, at ``seed``: the Recorder's book."""
-    progress(f"Recording the reference's answers for seed {seed} ...")
+    progress(_("Recording the reference's answers for seed {seed} ...").format(seed=seed))
     recorder = expected.Recorder()
     doc, internal = engine.grade(Settings(submission=registry.REFERENCE_DIR, seed=seed), exercises, source=recorder)
     lost = [f"{e['exercise']}::{c['name']} ({c['message'].splitlines()[0] if c['message'] else c['status']})"
             for e in doc["exercises"] for c in e["checks"] if c["score"] < c["max_score"]]  # fmt: skip
     if internal or lost:
         raise ReferenceFails(
-            f"the reference solution loses points at seed {seed} on {', '.join(lost)}: "
-            "fix the check or the solution before releasing, or students would be marked wrong for right answers"
+            _(
+                "the reference solution loses points at seed {seed} on {checks}: "
+                "fix the check or the solution before releasing, or students would be marked wrong for right answers"
+            ).format(seed=seed, checks=", ".join(lost))
         )
     return recorder.book
 

@@ -13,7 +13,7 @@ import datetime
 import os
 
 from grader.errors import UsageProblem
-from grader.i18n import ngettext
+from grader.i18n import _, ngettext, plural_of
 from grader.report import points
 
 ENV = "GRADER_REVEAL_AFTER"
@@ -27,7 +27,9 @@ def reveal_date(environ=os.environ) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(given)
     except ValueError:
-        raise UsageProblem(f"{ENV}={given!r} is not a date: write it as YYYY-MM-DD, e.g. {ENV}=2027-01-31") from None
+        raise UsageProblem(
+            _("{variable}={given!r} is not a date: write it as YYYY-MM-DD, e.g. {variable}=2027-01-31").format(variable=ENV, given=given)
+        ) from None
 
 
 def revealed(today: datetime.date | None = None, environ=os.environ) -> bool:
@@ -36,7 +38,7 @@ def revealed(today: datetime.date | None = None, environ=os.environ) -> bool:
 
 
 def sealed_message(max_score: float, environ=os.environ) -> str:
-    date, count = reveal_date(environ), int(max_score) if float(max_score).is_integer() else 5  # 1.5 points: the plural
+    date, count = reveal_date(environ), plural_of(max_score)
     if date:
         said = ngettext(
             "A teacher's check, worth {points} point: what it tried and what came back are shown after {date}.",

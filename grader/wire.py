@@ -11,6 +11,7 @@ import io
 import torch
 
 from grader.blame import StudentMistake
+from grader.i18n import _
 
 PLAIN_SCALARS = (bool, int, float, str, bytes, type(None), torch.dtype, torch.device)
 
@@ -19,11 +20,12 @@ class NotPlainData(StudentMistake, TypeError):
     """A value that cannot cross the boundary; the message names where it sits."""
 
 
-def plain(value, where: str = "the result"):
+def plain(value, where: str | None = None):
     """Return ``value`` as exact built-in types, or raise NotPlainData naming the culprit.
 
     Exact types matter: a subclass of ``tuple`` or ``Tensor`` could carry a forged ``__eq__``.
     """
+    where = _("the result") if where is None else where
     kind = type(value)
     if kind in PLAIN_SCALARS:
         return value
@@ -31,7 +33,7 @@ def plain(value, where: str = "the result"):
         return torch.Size(tuple(int(n) for n in value))
     if isinstance(value, torch.Tensor):
         if value.device.type == "meta":
-            raise NotPlainData(f"{where} is a tensor on the meta device, which holds no values")
+            raise NotPlainData(_("{where} is a tensor on the meta device, which holds no values").format(where=where))
         # Parameters and other subclasses become plain tensors; a probe reports the device itself if it matters.
         return value.detach().cpu().as_subclass(torch.Tensor)
     if kind in (list, tuple):
@@ -40,13 +42,11 @@ def plain(value, where: str = "the result"):
         out = {}
         for key, item in value.items():
             if type(key) not in (str, int):
-                raise NotPlainData(f"{where} has a key of type {type(key).__name__}; use str or int keys")
+                raise NotPlainData(_("{where} has a key of type {kind}; use str or int keys").format(where=where, kind=type(key).__name__))
             out[key] = plain(item, f"{where}[{key!r}]")
         return out
-    raise NotPlainData(
-        f"{where} is a {kind.__module__}.{kind.__qualname__}, "
-        "not plain data (a tensor, a number, a string, or a list, tuple or dict of these)"
-    )
+    said = _("{where} is a {kind}, not plain data (a tensor, a number, a string, or a list, tuple or dict of these)")
+    raise NotPlainData(said.format(where=where, kind=f"{kind.__module__}.{kind.__qualname__}"))
 
 
 def encode(value) -> bytes:

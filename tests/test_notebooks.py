@@ -1,7 +1,10 @@
 """The notebooks and ``grade generate``: cut from the solutions, stripped exactly as nbgrader strips them."""
 
 import ast
+import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -9,9 +12,10 @@ from click.testing import CliRunner
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from grader import cells, cli, generate, notebooks, regions, registry
+from grader import cells, cli, generate, i18n, notebooks, regions, registry
 from grader.engine import collect
 from tests.conftest import KIT
+from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale, pseudo
 
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
 KIT_STUB = {"python": "\n".join(regions.STUB)}
@@ -80,6 +84,39 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     assert [c.source.splitlines()[-len(end) :] for (c, _), end in zip(graded, ends)] == ends  # a hidden check: nbgrader's region
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
     assert solutions and all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
+
+
+def test_the_notebooks_own_texts_are_in_the_language_of_grade_notebooks(tmp_path, monkeypatch):
+    """One language, the course's (``grade notebooks --lang``), not both: in English the kit's own words, and under a
+    pseudo-locale (every text of the catalog, freshly extracted from the source, wrapped in marks) each of them marked."""
+    exercise = registry.EXERCISES[0]
+    checks = collect([exercise])
+    english = notebooks.notebook(exercise, checks)
+    task = english.cells[0].source
+    assert task.startswith(f"# Exercise {exercise.number}: {exercise.title}\n") and "**How to work.** Replace each" in task
+    heading = next(c.source for c in english.cells if c.metadata["nbgrader"]["grade_id"] == "checks_heading")
+    graded = [c.source.splitlines()[0] for c in english.cells if c.metadata["nbgrader"]["grade"]]
+    own = [task.splitlines()[0], notebooks.HOW_TO, heading, *graded]  # the kit's words; the docstrings are the exercise's own
+    assert all(line in task for line in own[:2]) and not any(re.search("[А-яЁё]", text) for text in own), "Russian in English"
+    whose = {True: "The teacher's hidden check", False: "The kit's check"}
+    assert graded == [f"# {whose[c.hidden]} {c.name}, worth {c.points:g} point{'s' * (c.points != 1)}" for c in checks]
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    pybabel = [sys.executable, "-m", "babel.messages.frontend", "extract", "-o", str(templates / "grader.pot")]
+    subprocess.run(pybabel, cwd=KIT, check=True, capture_output=True)  # the README's command: this source's texts
+    monkeypatch.setattr(i18n, "LOCALES", templates)
+    try:
+        i18n.use(LANGUAGE, locales=build_pseudo_locale(tmp_path / "locale", domains=("grader",)))
+        translated = notebooks.notebook(exercise, checks)
+    finally:
+        i18n.use(i18n.SOURCE)
+    task = translated.cells[0].source
+    assert task.startswith(f"# {OPEN}") and task.splitlines()[0].endswith(CLOSE) and pseudo(notebooks.HOW_TO) in task
+    heading = next(c.source for c in translated.cells if c.metadata["nbgrader"]["grade_id"] == "checks_heading")
+    assert heading == f"## {pseudo(notebooks.CHECKS_HEADING)}\n\n{pseudo(notebooks.CHECKS_TEXT)}"
+    comments = [c.source.splitlines()[0] for c in translated.cells if c.metadata["nbgrader"]["grade"]]
+    assert len(comments) == len(checks) and all(line.startswith(f"# {OPEN}") and line.endswith(CLOSE) for line in comments)
 
 
 def test_a_region_spanning_two_statements_stays_in_one_cell():

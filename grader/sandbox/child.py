@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import blame
+from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
 from grader.sandbox import confine, frames, mounts
 from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
@@ -63,7 +64,9 @@ class _Blocker(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED_PACKAGES:
-            raise RefusedImport(f"{name!r} is not available to submissions: the grader keeps the reference solutions to itself")
+            raise RefusedImport(
+                _("{name!r} is not available to submissions: the grader keeps the reference solutions to itself").format(name=name)
+            )
         return None
 
 
@@ -151,7 +154,7 @@ def probe(report_w: int, context: Context):
             file.write("the working directory is writable")
         try:
             os.mkdir("/probe-of-the-grader")
-            found["why"] = "the file system stayed writable"
+            found["why"] = _("the file system stayed writable")
         except OSError:
             pass
     except BaseException as exc:  # noqa: BLE001 - whatever was refused is the answer
@@ -242,9 +245,11 @@ def _whose(exc: BaseException, module_path: str | None, target, canaries, tripwi
             try:
                 canary()
             except BaseException:  # noqa: BLE001 - it worked before the student's code ran: their code broke it
-                replaced.append(getattr(canary, "__doc__", "") or canary.__name__)
+                doc = getattr(canary, "__doc__", "")  # a canary's name in words, in the catalog too (grader.probing)
+                replaced.append(_(doc) if doc else canary.__name__)
         if replaced:
-            exc.args = (f"your code changed {', '.join(replaced)}, which the grader relies on; leave torch as it is ({exc})",)
+            said = _("your code changed {names}, which the grader relies on; leave torch as it is ({problem})")
+            exc.args = (said.format(names=", ".join(replaced), problem=exc),)
             return blame.STUDENT
     return whose
 
@@ -303,11 +308,11 @@ def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
     try:
         message = str(exc)
     except Exception:  # noqa: BLE001 - a hostile __str__ must not take the report down with it
-        message = f"(the {type(exc).__name__} could not be shown: its __str__ failed)"
+        message = _("(the {kind} could not be shown: its __str__ failed)").format(kind=type(exc).__name__)
     if isinstance(exc, SyntaxError):
-        message = f"{exc.msg} (line {exc.lineno}: {(exc.text or '').strip()})"
+        message = _("{problem} (line {line}: {text})").format(problem=exc.msg, line=exc.lineno, text=(exc.text or "").strip())
     elif isinstance(exc, SystemExit):
-        message = f"sys.exit({exc.code!r}) was called"
+        message = _("sys.exit({code!r}) was called").format(code=exc.code)
     stack = traceback.extract_tb(exc.__traceback__)
     if module_path:
         root = str(Path(module_path).parent)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 
+from grader.i18n import _
 from grader.sandbox.syscalls import PR_SET_NO_NEW_PRIVS
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
@@ -98,7 +99,7 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str
     """
     version = abi()
     if not version:
-        return "no Landlock on this kernel"
+        return _("no Landlock on this kernel")
     write = WRITE | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)  # REFER: renames across folders
     libc = _libc()
     attr = _RulesetAttr(
@@ -109,7 +110,7 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str
     size = ctypes.sizeof(ctypes.c_uint64) * (3 if version >= 6 else 2 if version >= 4 else 1)  # older kernels know fewer fields
     ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
-        return f"no Landlock here ({os.strerror(ctypes.get_errno())})"
+        return _("no Landlock here ({problem})").format(problem=os.strerror(ctypes.get_errno()))
     try:
         chosen = rules(list(hidden), [workdir, *writable], write) if reads else [(path, write) for path in (workdir, *writable)]
         for path, rights in chosen:
@@ -123,13 +124,13 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str
                     SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)
                 )
                 if added < 0:
-                    return f"Landlock refused a rule for {path} ({os.strerror(ctypes.get_errno())})"
+                    return _("Landlock refused a rule for {path} ({problem})").format(path=path, problem=os.strerror(ctypes.get_errno()))
             finally:
                 os.close(fd)
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # which Landlock requires of an unprivileged process
-            return f"no_new_privs failed ({os.strerror(ctypes.get_errno())})"
+            return _("no_new_privs failed ({problem})").format(problem=os.strerror(ctypes.get_errno()))
         if libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
-            return f"Landlock refused to restrict ({os.strerror(ctypes.get_errno())})"
+            return _("Landlock refused to restrict ({problem})").format(problem=os.strerror(ctypes.get_errno()))
     finally:
         os.close(ruleset)
     return None

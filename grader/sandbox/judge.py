@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 
+from grader.i18n import _
 from grader.sandbox import environment, layers, sweep, syscalls
 from grader.sandbox.child import BLOCKED_PACKAGES
 from grader.sandbox.frames import send
@@ -111,11 +112,11 @@ class Sandbox:
             try:
                 message = self.control.recv(1 << 16)
             except OSError as exc:
-                raise SandboxError(f"the sandbox's zygote did not start ({exc})") from None
+                raise SandboxError(_("the sandbox's zygote did not start ({problem})").format(problem=exc)) from None
             finally:
                 self.control.settimeout(None)
             if not message.startswith(b"ready "):
-                raise SandboxError("the sandbox's zygote ended before it was ready; see the messages above")
+                raise SandboxError(_("the sandbox's zygote ended before it was ready; see the messages above"))
             self.ready = json.loads(message[len(b"ready ") :])
         return self.ready
 
@@ -132,17 +133,17 @@ class Sandbox:
     def _request(self, child_ends: list[int]) -> tuple[int, list[int]]:
         """Ask the zygote for a child holding ``child_ends``: its pid there, and pidfds of it and of its init."""
         if self.control is None:
-            raise SandboxError("the sandbox is closed")
+            raise SandboxError(_("the sandbox is closed"))
         with self._requests:
             self._await_ready()
             socket.send_fds(self.control, [b"child"], child_ends)
-            message, pidfds, _, _ = socket.recv_fds(self.control, 1024, 2)
+            message, pidfds, _flags, _address = socket.recv_fds(self.control, 1024, 2)
         if not message:
-            raise SandboxError("the sandbox's zygote has ended; see the messages above")
+            raise SandboxError(_("the sandbox's zygote has ended; see the messages above"))
         if not message.startswith(b"ok "):
             for fd in pidfds:
                 os.close(fd)
-            raise SandboxError(f"the sandbox's zygote could not fork a child: {message.decode(errors='replace')}")
+            raise SandboxError(_("the sandbox's zygote could not fork a child: {problem}").format(problem=message.decode(errors="replace")))
         return int(message.split()[1]), pidfds
 
     # -- runs
@@ -262,7 +263,7 @@ class _Child:
 
     def __init__(self, sandbox: Sandbox):
         self.sandbox = sandbox
-        pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(5)]  # task, result, stdout, stderr, status
+        pipes = [os.pipe2(os.O_CLOEXEC) for _pipe in range(5)]  # task, result, stdout, stderr, status
         (task_r, self.task_w), (self.result_r, result_w), (self.out_r, out_w), (self.err_r, err_w), (self.status_r, status_w) = pipes
         try:
             pid, self.pidfds = sandbox._request([task_r, result_w, out_w, err_w, status_w])

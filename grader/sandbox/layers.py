@@ -10,20 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader.errors import UsageProblem
+from grader.i18n import N_, _
 
 NAMESPACES, LANDLOCK, RLIMITS, UID = "namespaces", "landlock", "rlimits", "uid"
 LAYERS = (NAMESPACES, LANDLOCK, RLIMITS, UID)
 REQUIRE_ENV = "GRADER_REQUIRE_ISOLATION"
 NO_NAMESPACES_ENV = "GRADER_NO_NAMESPACES"  # "1": use the fallback layers, as on a machine that refuses namespaces
 
-# What student code can still do when the layer is missing, said to whoever reads the grade.
+# What student code can still do when the layer is missing, said to whoever reads the grade: each a whole clause,
+# the {meaning} of the sentences below.
 MEANING = {
-    NAMESPACES: "student code shares this machine's processes, network and /tmp: it could reach the network, "
-    "signal processes of this user (the grader among them) and leave processes or files behind",
-    LANDLOCK: "without namespaces too, student code can read the reference solutions' files and write wherever this user can",
-    RLIMITS: "student code has no cap on memory, processes or file size",
-    UID: "student code runs as root",
+    NAMESPACES: N_(
+        "student code shares this machine's processes, network and /tmp: it could reach the network, "
+        "signal processes of this user (the grader among them) and leave processes or files behind"
+    ),
+    LANDLOCK: N_("without namespaces too, student code can read the reference solutions' files and write wherever this user can"),
+    RLIMITS: N_("student code has no cap on memory, processes or file size"),
+    UID: N_("student code runs as root"),
 }
+NOT_HELD = N_("this layer did not hold")  # the meaning of a layer the kit does not know
 
 
 class IsolationError(UsageProblem):
@@ -43,8 +48,11 @@ class Isolation:
         """Raise IsolationError naming the first of ``layers`` that did not hold."""
         for layer in layers:
             if layer not in self.held:
-                why = self.missing.get(layer, "not available here")
-                raise IsolationError(f"the sandbox here lacks {layer} ({why}), which was required: {MEANING.get(layer, '')}")
+                why = self.missing[layer] if layer in self.missing else _("not available here")
+                meaning = _(MEANING[layer]) if layer in MEANING else ""
+                raise IsolationError(
+                    _("the sandbox here lacks {layer} ({why}), which was required: {meaning}").format(layer=layer, why=why, meaning=meaning)
+                )
 
 
 def parse(text: str | None) -> tuple[str, ...]:
@@ -56,13 +64,15 @@ def parse(text: str | None) -> tuple[str, ...]:
         return (NAMESPACES, LANDLOCK, RLIMITS)
     unknown = [word for word in words if word not in LAYERS]
     if unknown:
-        raise ValueError(f"unknown isolation layer {unknown[0]!r}; choose from {', '.join(LAYERS)}, or all")
+        raise ValueError(
+            _("unknown isolation layer {layer!r}; choose from {layers}, or all").format(layer=unknown[0], layers=", ".join(LAYERS))
+        )
     return tuple(dict.fromkeys(words))
 
 
 def notes(doc: dict) -> list[str]:
     """One line per missing layer of a result document, for people: the layer, why, and what it means."""
     return [
-        f"sandbox: no {layer} here ({why}), so {MEANING.get(layer, 'this layer did not hold')}"
+        _("sandbox: no {layer} here ({why}), so {meaning}").format(layer=layer, why=why, meaning=_(MEANING.get(layer, NOT_HELD)))
         for layer, why in (doc.get("isolation_missing") or {}).items()
     ]

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from grader.errors import InternalError
+from grader.i18n import _, ngettext
 from grader.sandbox import frames, limits
 from grader.sandbox.child import IMPORTED, SETUP
 from grader.sandbox.limits import Outcome, size
@@ -42,7 +43,12 @@ class Capped:
 
     def text(self) -> str:
         text = self.kept.decode("utf-8", "replace")
-        return text + (f"\n[... {self.dropped} more bytes of output cut]" if self.dropped else "")
+        if not self.dropped:
+            return text
+        cut = ngettext(  # English says "bytes" in both forms, as the note always has
+            "[... {count} more bytes of output cut]", "[... {count} more bytes of output cut]", self.dropped
+        )
+        return text + "\n" + cut.format(count=self.dropped)
 
 
 @dataclass
@@ -88,7 +94,7 @@ class Watch:
             self.read(0)
 
     def read(self, timeout: float) -> None:
-        for key, _ in self.selector.select(timeout):
+        for key, _events in self.selector.select(timeout):
             fd = key.fd
             try:
                 chunk = os.read(fd, 1 << 16)
@@ -137,13 +143,18 @@ def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
     """How the child ended, as the Outcome a check reads."""
     stopped = watch.stopped
     if stopped == Run.TIMEOUT:
-        return Outcome(Run.TIMEOUT, error={"message": f"still running after {run_limits.timeout:g} s, so it was stopped"})
+        return Outcome(
+            Run.TIMEOUT, error={"message": _("still running after {seconds:g} s, so it was stopped").format(seconds=run_limits.timeout)}
+        )
     if stopped == Run.MEMORY:
-        return Outcome(Run.MEMORY, error={"message": f"used more than {size(run_limits.memory)} of memory, so it was stopped"})
+        return Outcome(
+            Run.MEMORY, error={"message": _("used more than {size} of memory, so it was stopped").format(size=size(run_limits.memory))}
+        )
     if stopped == "cancelled":
-        return Outcome(Run.CRASHED, error={"message": "stopped because grading ended before this check ran"})
+        return Outcome(Run.CRASHED, error={"message": _("stopped because grading ended before this check ran")})
     if stopped == "too big":
-        return Outcome(Run.CRASHED, error={"message": f"returned more than {size(limits.RESULT_CAP)} of data; return something smaller"})
+        said = _("returned more than {size} of data; return something smaller")
+        return Outcome(Run.CRASHED, error={"message": said.format(size=size(limits.RESULT_CAP))})
     if watch.result is not None:
         try:
             from grader import wire
@@ -151,12 +162,14 @@ def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
             payload = wire.decode(watch.result)
             status = payload["status"]
         except Exception as exc:  # noqa: BLE001 - a child that wrote garbage to the result pipe: any error is its own
-            return Outcome(Run.CRASHED, error={"message": f"sent back something that is not plain data ({type(exc).__name__})"})
+            said = _("sent back something that is not plain data ({kind})")
+            return Outcome(Run.CRASHED, error={"message": said.format(kind=type(exc).__name__)})
         if status == SETUP:
-            raise SandboxError(f"the sandbox could not be set up: {payload.get('error', {}).get('message', '?')}")
+            raise SandboxError(_("the sandbox could not be set up: {problem}").format(problem=payload.get("error", {}).get("message", "?")))
         if status in (Run.OK, Run.RAISED, Run.MEMORY):
             return Outcome(status, value=payload.get("value"), error=payload.get("error") or {})
-        return Outcome(Run.CRASHED, error={"message": f"sent back something that is not plain data (status {status!r})"})
+        said = _("sent back something that is not plain data (status {status!r})")
+        return Outcome(Run.CRASHED, error={"message": said.format(status=status)})
     return _ended(watch.status)
 
 
@@ -164,9 +177,10 @@ def _ended(status: int | None) -> Outcome:
     code = os.waitstatus_to_exitcode(status) if status is not None else None
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        hint = " (out of memory?)" if name == "SIGKILL" else ""
-        return Outcome(Run.CRASHED, error={"message": f"the process was killed by {name}{hint}"})
-    return Outcome(Run.CRASHED, error={"message": f"the process exited with code {code} before returning a result (sys.exit or os._exit?)"})
+        said = _("the process was killed by {signal} (out of memory?)") if name == "SIGKILL" else _("the process was killed by {signal}")
+        return Outcome(Run.CRASHED, error={"message": said.format(signal=name)})
+    said = _("the process exited with code {code} before returning a result (sys.exit or os._exit?)")
+    return Outcome(Run.CRASHED, error={"message": said.format(code=code)})
 
 
 def resident(pid: int) -> int:

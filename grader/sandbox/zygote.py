@@ -34,6 +34,7 @@ import struct
 import sys
 import traceback
 
+from grader.i18n import _
 from grader.sandbox import child, confine, layers
 from grader.sandbox.syscalls import CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER, die_with_parent, map_user, setns, unshare
 
@@ -87,7 +88,11 @@ class Zygote:
         context.keep = keep_visible()
         context.landlock = confine.available()
         isolation = {"held": [], "missing": {}}
-        why = "turned off (GRADER_NO_NAMESPACES=1)" if not self.config.get("namespaces", True) else self.dry_run()
+        why = (
+            _("turned off ({setting})").format(setting=f"{layers.NO_NAMESPACES_ENV}=1")
+            if not self.config.get("namespaces", True)
+            else self.dry_run()
+        )
         if why is None:
             why = self.enter_namespaces()
         if why is None:
@@ -114,14 +119,14 @@ class Zygote:
         if context.landlock:
             isolation["held"].append(layers.LANDLOCK)
         else:
-            isolation["missing"][layers.LANDLOCK] = "this kernel has no Landlock (Linux 5.13+)"
+            isolation["missing"][layers.LANDLOCK] = _("this kernel has no Landlock (Linux 5.13+)")
         if context.namespaces:
             capped = self.config.get("process_cap", True)
         else:
             unreadable = [] if not root else unreadable_to_nobody([sys.executable, *context.keep])
             context.switch_uid = root and not unreadable
             if root and unreadable:
-                isolation["missing"][layers.UID] = f"{unreadable[0]} cannot be read by an unprivileged user"
+                isolation["missing"][layers.UID] = _("{path} cannot be read by an unprivileged user").format(path=unreadable[0])
             elif root:
                 isolation["held"].append(layers.UID)
             context.processes_before = tasks_of(child.NOBODY if context.switch_uid else os.getuid())
@@ -129,7 +134,7 @@ class Zygote:
         if capped:
             isolation["held"].append(layers.RLIMITS)
         else:
-            isolation["missing"][layers.RLIMITS] = (
+            isolation["missing"][layers.RLIMITS] = _(
                 "no cap on processes: root is exempt from RLIMIT_NPROC, and pid_max is not per namespace before Linux 6.14"
             )
 
@@ -154,7 +159,7 @@ class Zygote:
         try:
             found = json.loads(text)
         except ValueError:
-            return "the dry run of the namespaces died"
+            return _("the dry run of the namespaces died")
         self.config["process_cap"] = found.get("process_cap", False) or os.geteuid() != 0
         return found.get("why")
 
@@ -171,7 +176,7 @@ class Zygote:
         os.waitpid(pid, 0)
         os.kill(init, signal.SIGKILL)
         os.waitpid(init, 0)
-        return json.loads(text) if text else {"why": "the dry run's child died before it reported"}
+        return json.loads(text) if text else {"why": _("the dry run's child died before it reported")}
 
     def enter_namespaces(self) -> str | None:
         """Enter a user, a PID and a network namespace; return in the process that is PID 1 there.
@@ -181,12 +186,12 @@ class Zygote:
         """
         try:
             if not hasattr(os, "pidfd_open") or not os.path.exists(self.sleep):
-                return "this Python or system lacks pidfd_open or a sleep program for a namespace's init"
+                return _("this Python or system lacks pidfd_open or a sleep program for a namespace's init")
             uid, gid = os.geteuid(), os.getegid()
             unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
             map_user("self", uid, gid)
         except OSError as exc:
-            return f"the kernel refused: {exc.strerror or exc}"
+            return _("the kernel refused: {problem}").format(problem=exc.strerror or exc)
         inner = os.fork()
         if inner:
             _outside(inner)
@@ -239,10 +244,10 @@ class Zygote:
             self.selector.register(self.control, selectors.EVENT_READ)
             self.selector.register(self.wake_r, selectors.EVENT_READ)
             while True:
-                for key, _ in self.selector.select():
+                for key, _events in self.selector.select():
                     if key.fileobj is self.control:
                         try:
-                            message, fds, _, _ = socket.recv_fds(self.control, 1024, MAX_FDS)
+                            message, fds, _flags, _address = socket.recv_fds(self.control, 1024, MAX_FDS)
                         except OSError:
                             return
                         if not message:
@@ -302,7 +307,7 @@ def _outside(inner: int):
     """The process that made the namespaces: the inner zygote's parent, which ends when it does."""
     try:
         die_with_parent(signal.SIGKILL)
-        _, status = os.waitpid(inner, 0)
+        _pid, status = os.waitpid(inner, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     finally:
         os._exit(1)

@@ -88,7 +88,9 @@ def test_the_shipped_catalog_is_compiled_from_the_current_po(domain):
     assert mo.read_bytes() == compiled.getvalue(), f"run pybabel compile -D {domain} -d grader/locale"
 
 
-@pytest.mark.parametrize(("count", "form"), [(1, "балл)"), (2, "балла)"), (5, "баллов)"), (11, "баллов)"), (21, "балл)"), (24, "балла)")])
+@pytest.mark.parametrize(
+    ("count", "form"), [(1, "балл)"), (2, "балла)"), (5, "баллов)"), (11, "баллов)"), (21, "балл)"), (24, "балла)"), (1.5, "балла)")]
+)
 def test_points_take_russian_plural_forms(english, count, form):
     from grader.progress import worth
 
@@ -221,11 +223,20 @@ def test_grade_batch_in_russian_writes_russian_feedback_and_summary(tmp_path):
     assert feedback.startswith("# Отзыв для ada\n\nБаллы: 0/") and "еще не реализовано" in feedback and "Итого баллов: 0/" in feedback
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith("# Сводка по группе\n\n2 студента · ") and "## Проверки, начиная с самых трудных" in summary
+    assert "Проверяю 2 из 2 студентов" in result.stderr and "Grading" not in result.stderr, result.stderr  # the progress
+    assert "2 студента; в этом запуске проверено 2" in result.stdout and "students" not in result.stdout, result.stdout  # the table
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="ru">' in page and "<h1>Отчет по группе: 2 студента" in page
 
 
 @pytest.mark.parametrize(
     "args",
-    [["--lang", LANGUAGE, "--help"], ["--help", "--lang", LANGUAGE], [f"--lang={LANGUAGE}", "--version"], ["--version", "--lang", LANGUAGE]],
+    [
+        ["--lang", LANGUAGE, "--help"],
+        ["--help", "--lang", LANGUAGE],
+        [f"--lang={LANGUAGE}", "--version"],
+        ["--version", "--lang", LANGUAGE],
+    ],
     ids=" ".join,
 )
 def test_help_and_version_speak_the_language_given_before_or_after_them(pseudo_locale, args):

@@ -235,6 +235,15 @@ def test_student_module_is_loaded_by_path(tmp_path):
     assert (outcome.status, outcome.value) == ("ok", 42)
 
 
+def test_a_student_s_traceback_names_the_file_as_in_the_submission_not_where_it_was_copied(tmp_path):
+    """A batch grades a copy in a temporary folder: its name would make two gradings of one submission differ."""
+    (tmp_path / "mine.py").write_text("def double(x):\n    raise ValueError(x)\n")
+    outcome = sandbox.run(targets.student_function, "double", 21, module=tmp_path / "mine.py")
+    assert outcome.status == "raised" and outcome.error["line"] == 2
+    assert outcome.error["traceback"].startswith('  File "mine.py", line 2, in double\n')
+    assert str(tmp_path) not in outcome.error["traceback"]
+
+
 def test_syntax_error_names_its_line(tmp_path):
     (tmp_path / "broken.py").write_text("x = 1\n\ndef f(:\n    pass\n")
     outcome = sandbox.run(targets.nothing, module=tmp_path / "broken.py")

@@ -572,3 +572,17 @@ def test_the_switch_to_nobody_is_refused_where_nobody_could_not_read_python():
         assert unreadable_to_nobody([base / "closed" / "lib" / "site.py"]) == [str(base / "closed")]
     finally:
         shutil.rmtree(base)
+
+
+def test_every_child_starts_student_code_from_the_same_random_state(tmp_path):
+    """An unseeded draw (a layer's initial weights) is the same in every grading, so feedback replays with its seed."""
+    (tmp_path / "mine.py").write_text("import random\nimport torch\n\ndef draw(n):\n    return [torch.rand(n), random.random()]\n")
+    outcome = sandbox.run(targets.student_function, "draw", 3, module=tmp_path / "mine.py")
+    assert outcome.status == "ok", outcome.error
+    import random
+
+    from grader.sandbox.child import RANDOM_STATE
+
+    expected = torch.Generator().manual_seed(RANDOM_STATE)  # whatever this process or the zygote drew before
+    assert torch.equal(outcome.value[0], torch.rand(3, generator=expected))
+    assert outcome.value[1] == random.Random(RANDOM_STATE).random()

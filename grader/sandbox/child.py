@@ -40,6 +40,7 @@ BLOCKED_PACKAGES = (REFERENCE_PACKAGE,)
 IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
 SETUP = "setup"  # the status of a child whose sandbox could not be built: the grader's failure, never the student's
 NOBODY = 65534
+RANDOM_STATE = 0  # the seed of every child's random generators before student code runs
 
 
 @dataclass
@@ -209,10 +210,25 @@ def _limit_address_space(extra: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (now + extra, now + extra))
 
 
+def same_random_state() -> None:
+    """Every child starts from one random state (torch's, Python's, NumPy's): a student's unseeded draw (a layer's
+    initial weights, a shuffle) is then the same in every grading of the submission, so feedback replays with its seed.
+    A check that needs other numbers seeds them itself (``torch.manual_seed(seed)`` in its probe)."""
+    import random
+
+    import torch
+
+    torch.manual_seed(RANDOM_STATE)
+    random.seed(RANDOM_STATE)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(RANDOM_STATE)
+
+
 def _run(result_w: int, target, args, module_path: str | None):
     """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it."""
     from grader import wire
 
+    same_random_state()
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     canaries = getattr(target, "canaries", ())
     tripwire = blame.Tripwire()

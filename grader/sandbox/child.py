@@ -211,17 +211,17 @@ def _limit_address_space(extra: int) -> None:
 
 
 def same_random_state() -> None:
-    """Every child starts from one random state (torch's, Python's, NumPy's): a student's unseeded draw (a layer's
-    initial weights, a shuffle) is then the same in every grading of the submission, so feedback replays with its seed.
-    A check that needs other numbers seeds them itself (``torch.manual_seed(seed)`` in its probe)."""
+    """Every child starts from one random state (torch's CPU generator, Python's, and NumPy's when the zygote loaded it):
+    a student's unseeded draw (a layer's initial weights, a shuffle) is then the same in every grading of the submission,
+    so feedback replays with its seed. A check that needs other numbers seeds them itself (``torch.manual_seed(seed)``)."""
     import random
 
     import torch
 
-    torch.manual_seed(RANDOM_STATE)
+    torch.random.default_generator.manual_seed(RANDOM_STATE)  # the CPU's; torch.manual_seed imports every device's (4 ms)
     random.seed(RANDOM_STATE)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(RANDOM_STATE)
+    if "numpy.random" in sys.modules:  # loaded already: asking numpy for it would import it (15 ms a child)
+        sys.modules["numpy.random"].seed(RANDOM_STATE)
 
 
 def _run(result_w: int, target, args, module_path: str | None):

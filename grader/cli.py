@@ -44,30 +44,20 @@ def speak(ctx, param, value):
     return language
 
 
-def without_lang(args: list[str]) -> list[str]:
-    """``args`` less every ``--lang X`` and ``--lang=X``, the one option the group and every command share."""
-    kept, skip = [], False
-    for arg in args:
-        if skip or arg.startswith("--lang="):
-            skip = False
-        elif arg == "--lang":
-            skip = True
-        else:
-            kept.append(arg)
-    return kept
-
-
-def asked_language(args: list[str]) -> str | None:
-    """The value of the last ``--lang`` in ``args`` (before ``--``), None without one."""
-    asked = None
-    for at, arg in enumerate(args):
+def split_lang(args: list[str]) -> tuple[str | None, list[str]]:
+    """The value of the last ``--lang X`` or ``--lang=X`` in ``args`` (before ``--``; None without one), and ``args``
+    without them: --lang is the one option the group and every command share."""
+    asked, kept, rest = None, [], iter(args)
+    for arg in rest:
         if arg == "--":
-            break
-        if arg == "--lang" and at + 1 < len(args):
-            asked = args[at + 1]
+            kept += [arg, *rest]
+        elif arg == "--lang":
+            asked = next(rest, None)
         elif arg.startswith("--lang="):
             asked = arg.partition("=")[2]
-    return asked
+        else:
+            kept.append(arg)
+    return asked, kept
 
 
 def lang_option():
@@ -81,7 +71,7 @@ class Speaking:
     def parse_args(self, ctx, args):
         # Click handles eager options in the order they are typed, so `grade run --help --lang ru` would print the
         # help before --lang is seen: the language is chosen first, from the arguments as typed.
-        if (asked := asked_language(args)) is not None:
+        if (asked := split_lang(args)[0]) is not None:
             speak(ctx, None, asked)
         return super().parse_args(ctx, args)
 
@@ -141,7 +131,7 @@ class DefaultToRun(Speaking, click.Group):
     and says so. This is also the one place where the kit's own errors become exit codes (:mod:`grader.errors`)."""
 
     def parse_args(self, ctx, args):
-        first = next(iter(without_lang(args)), None)  # `grade --lang ru --help` asks for the group's help
+        first = next(iter(split_lang(args)[1]), None)  # `grade --lang ru --help` asks for the group's help
         named = first in self.commands or first in TEACHER_COMMANDS
         if first is None or (not named and first not in ctx.help_option_names and first != "--version"):
             args = ["run", *args]
@@ -258,9 +248,11 @@ MAIN_HELP = N_(
 
 @click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]}, help=MAIN_HELP)
 @click.option("--version", is_flag=True, is_eager=True, expose_value=False, callback=show_version, help=VERSION_HELP)
-@click.option("--lang", callback=speak, is_eager=True, expose_value=False, metavar="[en|ru]", help=LANG_HELP)
 def main():
     """The ``grade`` group; its help (MAIN_HELP) is given to click, translated when shown, as every command's is."""
+
+
+main.params.append(lang_option())  # the group's --lang, as every command's (DefaultToRun.add_command)
 
 
 SUBMISSION_OPTION = click.option(

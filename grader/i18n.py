@@ -19,8 +19,8 @@ SOURCE = "en"  # the language the messages are written in; the fallback
 ENV = "GRADER_LANG"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
 LOCALES = Path(__file__).resolve().parent / "locale"
-DOMAINS = ("grader", "checks", "click")
 CLICK = "click"  # the domain click's own texts are in: click asks gettext's global domain for them
+DOMAINS = ("grader", "checks", CLICK)
 
 _language = SOURCE
 _translation: gettext.NullTranslations = gettext.NullTranslations()
@@ -94,6 +94,14 @@ def plural_of(number: float) -> int:
     """The ``n`` for :func:`ngettext` of a count that may be a fraction (points): a whole number is itself, and a fraction
     takes the form of 2, which is what English ("1.5 points") and Russian ("1,5 балла") say of one."""
     return int(number) if float(number).is_integer() else 2
+
+
+def some_of(names: list[str], most: int) -> str:
+    """``a, b, c and 4 more``: the first ``most`` of ``names``, and how many others there are."""
+    shown = ", ".join(names[:most])
+    if len(names) > most:
+        shown = _("{names} and {count} more").format(names=shown, count=len(names) - most)
+    return shown
 
 
 def N_(message: str) -> str:

@@ -22,7 +22,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from grader.errors import UsageProblem
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, some_of
 
 MiB = 1 << 20
 MAX_FILE = 2 * MiB  # one exercise file
@@ -170,9 +170,7 @@ def _choose(names: list[PurePosixPath], stems: list[str], zip_name: str | None) 
 
 
 def _nothing_found(names: list[PurePosixPath], stems: list[str]) -> BadInput:
-    shown = ", ".join(str(n) for n in names[:6])
-    if len(names) > 6:
-        shown = _("{names} and {count} more").format(names=shown, count=len(names) - 6)
+    shown = some_of([str(n) for n in names], 6)
     wanted = ", ".join(f"{s}.py" for s in stems)
     said = _("no exercise file found (looked for {wanted}); found {found}")
     return BadInput("no_exercise_files", said.format(wanted=wanted, found=shown))

@@ -20,7 +20,7 @@ import click
 from grader.batch import copies, gradebook, layouts, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, some_of
 from grader.report import points
 from grader.settings import Settings
 from grader.status import Student, shown
@@ -106,9 +106,7 @@ def run(options: Options) -> int:
         )
         say(said.format(count=count, total=total, done=done, out=options.out, seed=seed, jobs=jobs))
     if gone := sorted(set(book.records) - {e.student for e in layout.entries}):
-        names = ", ".join(gone[:5])
-        if len(gone) > 5:
-            names = _("{names} and {count} more").format(names=names, count=len(gone) - 5)
+        names = some_of(gone, 5)
         said = _("Kept in the gradebook though no longer in {submissions}: {names} (--force grades only who is there now)")
         say(said.format(submissions=options.submissions, names=names))
     config = {

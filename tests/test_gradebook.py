@@ -130,6 +130,18 @@ def test_a_half_written_last_line_is_dropped_and_the_file_repaired(tmp_path):
     assert [json.loads(line)["batch"]["student"] for line in (tmp_path / gradebook.RESULTS).read_text().splitlines()] == ["amy", "bob"]
 
 
+def test_a_long_record_is_one_write_so_a_kill_cannot_tear_it_between_pieces(tmp_path, monkeypatch):
+    long = record("amy", doc([check("make_scalar", 0, 1, "failed", "x" * 40_000), check("matmul", 2, 2)]))
+    book = Gradebook(tmp_path)
+    book.open(5, STEMS, force=False)
+    writes, write = [], gradebook.os.write
+    monkeypatch.setattr(gradebook.os, "write", lambda fd, data: writes.append(bytes(data)) or write(fd, data))
+    book.add(long)
+    lines = [w for w in writes if w.startswith(b'{"schema"')]
+    assert len(lines) == 1 and lines[0].endswith(b"\n") and len(lines[0]) > 40_000
+    assert (tmp_path / gradebook.RESULTS).read_bytes() == lines[0]
+
+
 def test_a_complete_last_line_without_its_newline_is_kept(tmp_path):
     (tmp_path / gradebook.RESULTS).write_text(json.dumps(record("amy", FULL)))
     book = Gradebook(tmp_path)

@@ -108,13 +108,22 @@ class Gradebook:
         self.write_feedback(record)
         for fmt in fmts:
             write_format(self.out, record, fmt)
-        with open(self.results, "a", encoding="utf-8") as file:
-            file.write(json.dumps(record, ensure_ascii=False) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+        self._append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         self.records[student] = record
         if len(self.records) <= CSV_ALWAYS or time.monotonic() - self._csv_written >= CSV_SHARE * self._csv_took:
             self.write_csv()
+
+    def _append(self, line: bytes) -> None:
+        """Append one record in a single write and fsync it: a buffered file writes a record of over 8 KiB in pieces,
+        and a kill between them tore the line (CI, test_cluster), which cost that student a regrading."""
+        descriptor = os.open(self.results, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(line)
+            while view:  # a regular file writes short only when the disk is full or a signal lands
+                view = view[os.write(descriptor, view) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def sorted_records(self) -> list[dict]:
         return [self.records[s] for s in sorted(self.records)]

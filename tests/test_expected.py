@@ -113,6 +113,31 @@ def test_a_rounding_apart_is_the_same_input_and_another_draw_is_not():
     assert not expected.same(expected.fingerprint((x, 3)), expected.fingerprint((x, 4)))
 
 
+CALLS = []
+
+
+def counted_weights(solution, values):
+    """A reference answer that draws from the random state, as building a model does, and says how often it ran."""
+    CALLS.append(values)
+    return {"weights": torch.randn(3) + values, "count": len(values)}
+
+
+def test_the_live_reference_works_an_answer_out_once_for_the_same_inputs_and_random_state(monkeypatch):
+    monkeypatch.setattr(expected, "KEPT", {})
+    CALLS.clear()
+    reference = expected.Live().reference(registry.EXERCISES[0].stem, "test_make_scalar")
+    torch.manual_seed(3)
+    first = reference.compute(counted_weights, torch.arange(3.0))
+    drawn = first["weights"].clone()
+    first["weights"].add_(100)  # a check that changes its answer in place changes its own copy only
+    again = reference.compute(counted_weights, torch.arange(6.0)[::2] / 2)  # equal values, other strides
+    assert len(CALLS) == 1 and torch.equal(again["weights"], drawn) and again["count"] == 3
+    reference.compute(counted_weights, torch.arange(3.0) + 1)
+    torch.manual_seed(4)
+    other_state = reference.compute(counted_weights, torch.arange(3.0))
+    assert len(CALLS) == 3 and not torch.equal(other_state["weights"], again["weights"])
+
+
 def test_every_exercise_has_a_hidden_check():
     hidden = {listed.stem for listed in engine.collect(registry.EXERCISES) if listed.hidden}
     assert hidden == {e.stem for e in registry.EXERCISES}

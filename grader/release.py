@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from grader import engine, expected, generate, registry
+from grader import __version__, engine, expected, generate, registry
 from grader.errors import InternalError, UsageProblem
 from grader.i18n import _
 from grader.settings import Settings, new_public_seed
@@ -174,15 +174,14 @@ def pyproject() -> str:
     """The release's pyproject.toml: the kit's own version and dependencies, the grader package alone, its recorded
     answers as package data."""
     dist = metadata.distribution(DISTRIBUTION)
-    project = {"version": dist.version, "requires-python": dist.metadata["Requires-Python"],
-               "dependencies": [r for r in dist.requires or [] if "extra ==" not in r]}  # fmt: skip
+    project = {"requires-python": dist.metadata["Requires-Python"], "dependencies": [r for r in dist.requires or [] if "extra ==" not in r]}
     with contextlib.suppress(ImportError, OSError):  # the checkout's own pyproject where Python reads TOML (3.11+): never stale
         import tomllib
 
         project = tomllib.loads((registry.KIT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     listed = "".join(f'    "{r}",\n' for r in project["dependencies"])
     text = (TEMPLATES / "pyproject.toml.in").read_text(encoding="utf-8")
-    return text.replace("{version}", project["version"]).replace("{python}", project["requires-python"]).replace("{dependencies}\n", listed)
+    return text.replace("{version}", __version__).replace("{python}", project["requires-python"]).replace("{dependencies}\n", listed)
 
 
 def student_workflow() -> str:

@@ -95,19 +95,19 @@ def summary(curves: dict) -> str:
     if known:
         at, last = known[-1]
         first = crossed(curves)
-        count = len(curves["epoch"])  # English says "epoch(s)" in both forms, as the report always has
+        count = len(curves["epoch"])
         if first is not None:
             template = ngettext(
-                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "Training curves: {count} epoch in fit's history, {last} accuracy after epoch {at}; "
                 "the {goal} goal was first reached at epoch {crossed}.",
-                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; "
+                "Training curves: {count} epochs in fit's history, {last} accuracy after epoch {at}; "
                 "the {goal} goal was first reached at epoch {crossed}.",
                 count,
             )
         else:
             template = ngettext(
-                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
-                "Training curves: {count} epoch(s) in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                "Training curves: {count} epoch in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                "Training curves: {count} epochs in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
                 count,
             )
         # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
@@ -209,9 +209,9 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
             )
         goal = curves[0]["goal"] if curves else reference["goal"]
         axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{goal:g}%"))
-        title = ngettext(  # English says "student(s)" in both forms, as the chart always has
-            "accuracy per epoch in fit's history, {count} student(s)",
-            "accuracy per epoch in fit's history, {count} student(s)",
+        title = ngettext(
+            "accuracy per epoch in fit's history, {count} student",
+            "accuracy per epoch in fit's history, {count} students",
             len(curves),
         )
         axes.set_title(title.format(count=len(curves)), loc="left")

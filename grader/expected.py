@@ -183,9 +183,9 @@ class Replay(Source):
     def answer(self, reference: Reference, fn, args: tuple, what: str):
         kept = self.release.answers(reference.stem, self.seed).get(reference.check, [])
         if reference.asked > len(kept):
-            said = ngettext(  # English says "answer(s)" in both forms, as the message always has
-                "the release recorded {count} answer(s) for {check}, and it asks for more",
-                "the release recorded {count} answer(s) for {check}, and it asks for more",
+            said = ngettext(
+                "the release recorded {count} answer for {check}, and it asks for more",
+                "the release recorded {count} answers for {check}, and it asks for more",
                 len(kept),
             )
             raise ExpectationError(said.format(count=len(kept), check=reference.check))

@@ -59,13 +59,13 @@ def bar(standings: dict[str, Standing]) -> str:
 
     if expected.in_release():  # a student release: the teacher's checks give the grade
         said = ngettext(
-            "{count} of {total} exercises have full marks on their public checks",
+            "{count} of {total} exercises has full marks on their public checks",
             "{count} of {total} exercises have full marks on their public checks",
             count,
         )
     else:
         said = ngettext(
-            "{count} of {total} exercises have full marks", "{count} of {total} exercises have full marks", count
+            "{count} of {total} exercises has full marks", "{count} of {total} exercises have full marks", count
         )  # "1 of 7 ... have"
     return f"[{'█' * filled}{'░' * (BAR_WIDTH - filled)}] " + said.format(count=count, total=total)
 

@@ -105,12 +105,12 @@ def test_curves_read_back_from_a_file_are_checked_again():
 def test_the_summary_says_the_epochs_the_last_accuracy_and_where_the_goal_was_crossed():
     rows = [{**ROW, "accuracy": value} for value in (95.0, 97.25, 96.5)]
     assert curves.summary(curves.record(rows, 97.0, 3, 97.4)) == (
-        "Training curves: 3 epoch(s) in fit's history, 96.50% accuracy after epoch 3; the 97% goal was first reached at epoch 2. "
+        "Training curves: 3 epochs in fit's history, 96.50% accuracy after epoch 3; the 97% goal was first reached at epoch 2. "
         "The grader measured 97.40% on the whole test set."
     )
     low = curves.record([{**ROW, "accuracy": 11.35}], 97.0, 1)
     assert curves.summary(low) == (
-        "Training curves: 1 epoch(s) in fit's history, 11.35% accuracy after epoch 1; the 97% goal was never reached."
+        "Training curves: 1 epoch in fit's history, 11.35% accuracy after epoch 1; the 97% goal was never reached."
     )
     assert curves.summary(curves.record(None, 97.0, 5, 12.0)).startswith("Training curves: fit's history held no accuracy per epoch")
 
@@ -178,7 +178,7 @@ def test_the_summary_gives_the_numbers_of_the_document(graded_reference):
     _folder, _code, doc, stderr = graded_reference
     found = mnist_check(doc)["data"]["curves"]
     assert found["epoch"] == [1] and found["goal"] == 90.0 and found["epochs"] == 1
-    line = next(line for line in stderr.splitlines() if line.startswith("Training curves: 1 epoch(s)"))
+    line = next(line for line in stderr.splitlines() if line.startswith("Training curves: 1 epoch"))
     assert line == curves.summary(found)
     assert f"{found['accuracy'][-1]:.2f}% accuracy after epoch 1" in line and f"measured {found['measured_accuracy']:.2f}%" in line
     assert "first reached at epoch 1" in line and found["accuracy"][0] >= 90
@@ -205,7 +205,7 @@ def test_a_wrong_submission_shows_its_lower_accuracy_in_the_text_report(graded_r
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
     mnist = lines.index(next(line for line in lines if "mnist_accuracy" in line))
-    summary = next(line.strip() for line in lines[mnist:] if line.strip().startswith("Training curves: 1 epoch(s)"))
+    summary = next(line.strip() for line in lines[mnist:] if line.strip().startswith("Training curves: 1 epoch"))
     low = float(re.search(r"([\d.]+)% accuracy after epoch 1", summary).group(1))
     kept = json.loads((folder / ".grade" / reference_run.CACHE_NAME).read_text(encoding="utf-8"))
     assert len(kept) == 1, "the reference run was trained again"

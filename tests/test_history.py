@@ -107,7 +107,7 @@ def test_list_with_a_history_shows_scores_marks_progress_and_next(tmp_path):
     assert shown[0].startswith("✓ 1  exercise1") and shown[0].endswith("best 17/17 · last 17/17")
     assert shown[1].startswith("  2  exercise2") and shown[1].endswith("best 4/10 · last 2.5/10")
     assert shown[2].startswith("  3  exercise3") and shown[2].endswith("not graded yet")
-    assert shown[-2].endswith("] 1 of 7 exercises have full marks") and shown[-2].count("█") == 4
+    assert shown[-2].endswith("] 1 of 7 exercises has full marks") and shown[-2].count("█") == 4
     assert shown[-1] == "next: grade watch 2"
 
 

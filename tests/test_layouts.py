@@ -53,7 +53,7 @@ def test_folders_and_zips_are_students_named_after_them(tmp_path):
     layout = layouts.discover(tmp_path)
     assert [(e.student, e.kind) for e in layout.entries] == [("amy", "zip"), ("bob", "folder"), ("bob.zip", "zip")]
     assert layout.kind == "mixed" and layout.ignored == ["notes.txt"]
-    assert layout.describe() == "one folder or .zip per student (1 folder(s), 2 zip(s)); ignored 1 other file(s): notes.txt"
+    assert layout.describe() == "one folder or .zip per student (1 folder, 2 zips); ignored 1 other file: notes.txt"
 
 
 @pytest.mark.parametrize("given", ["course", "course/submitted"])

@@ -34,7 +34,7 @@ def test_next_skips_what_is_done_and_goes_round_the_course():
 
 def test_the_bar_counts_the_exercises_with_full_marks():
     assert progress.bar({}) == f"[{'░' * progress.BAR_WIDTH}] 0 of 7 exercises have full marks"
-    assert progress.bar(standings(e1=(17, 17), e2=(9.5, 10))) == f"[{'█' * 4}{'░' * 24}] 1 of 7 exercises have full marks"
+    assert progress.bar(standings(e1=(17, 17), e2=(9.5, 10))) == f"[{'█' * 4}{'░' * 24}] 1 of 7 exercises has full marks"
     assert progress.bar(standings(**{f"e{e.number}": (1, 1) for e in EX})).startswith(f"[{'█' * progress.BAR_WIDTH}] 7 of 7")
 
 

@@ -198,7 +198,7 @@ def test_the_page_draws_the_class_curves_and_each_students(trained):
     assert [figure["data-of"] for figure in page.all("figure", **{"class": "histogram"})] == ["total", E1, E2, E6]
     assert len(page.all("figure", **{"class": "class-curves"})) == 1
     text = "".join(page.text)
-    assert "1 of 4 student(s) reached the 97% goal, as measured by the grader." in text and "reaching 98.00%" in text
+    assert "1 of 4 students reached the 97% goal, as measured by the grader." in text and "reaching 98.00%" in text
     assert len(page.all("svg")) == 4 + 1 + 4, "the histograms, the class chart and a curve per student (one with no history)"
     ids = [a["id"] for _, a in page.elements if "id" in a]
     assert len(ids) == len(set(ids)), "two elements of the page share an id"
@@ -215,7 +215,7 @@ def test_without_a_reference_run_the_page_says_why(trained, tmp_path):
 def test_the_isolation_layers_are_shown_as_the_records_hold_them():
     records = [{"isolation": ["namespaces", "landlock", "rlimits"]}, {"isolation": ["namespaces", "landlock", "rlimits"]}]
     assert webpage._isolation(records) == "namespaces, landlock, rlimits"
-    assert webpage._isolation([*records, {}]) == "namespaces, landlock, rlimits (2 student(s)); not recorded (1 student(s))"
+    assert webpage._isolation([*records, {}]) == "namespaces, landlock, rlimits (2 students); not recorded (1 student)"
     assert webpage._isolation([{"isolation": []}]) == "none"
 
 

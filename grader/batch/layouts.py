@@ -61,30 +61,30 @@ class Layout:
     ignored: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """The layout for people; English says "students", "folder(s)", "zip(s)" and "file(s)" in both forms, as it always has."""
+        """The layout for people."""
         folders, zips = (sum(e.kind == kind for e in self.entries) for kind in ("folder", "zip"))
         if self.kind == "folders":
-            said = ngettext("one folder per student ({count} students)", "one folder per student ({count} students)", folders)
+            said = ngettext("one folder per student ({count} student)", "one folder per student ({count} students)", folders)
             text = said.format(count=folders)
         elif self.kind == "zips":
-            text = ngettext("one .zip per student ({count} students)", "one .zip per student ({count} students)", zips).format(count=zips)
+            text = ngettext("one .zip per student ({count} student)", "one .zip per student ({count} students)", zips).format(count=zips)
         elif self.kind == "mixed":
             # two counts, each with its own plural form, in one sentence
             text = _("one folder or .zip per student ({folders}, {zips})").format(
-                folders=ngettext("{count} folder(s)", "{count} folder(s)", folders).format(count=folders),
-                zips=ngettext("{count} zip(s)", "{count} zip(s)", zips).format(count=zips),
+                folders=ngettext("{count} folder", "{count} folders", folders).format(count=folders),
+                zips=ngettext("{count} zip", "{count} zips", zips).format(count=zips),
             )
         else:
             count = len(self.entries)
             said = ngettext(
-                "nbgrader's submitted/<student>/<assignment>/ ({count} students)",
+                "nbgrader's submitted/<student>/<assignment>/ ({count} student)",
                 "nbgrader's submitted/<student>/<assignment>/ ({count} students)",
                 count,
             )
             text = said.format(count=count)
         if self.ignored:
             count = len(self.ignored)
-            said = ngettext("{layout}; ignored {count} other file(s): {names}", "{layout}; ignored {count} other file(s): {names}", count)
+            said = ngettext("{layout}; ignored {count} other file: {names}", "{layout}; ignored {count} other files: {names}", count)
             text = said.format(layout=text, count=count, names=", ".join(self.ignored[:5]))
         return text
 

@@ -30,13 +30,13 @@ def document(record: dict) -> dict:
 
 def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = None) -> tuple[str, str]:
     """The student's (status, note) from the graded document and a problem with the files, if any; the note is for people,
-    in the language of the run (English says "check(s)" in both forms, as it always has)."""
+    in the language of the run."""
     notes, statuses = [], []
     if internal:
         statuses.append(Student.GRADER_ERROR)
         said = ngettext(
-            "{count} check(s) failed inside the grader; rerun the batch to grade this student again",
-            "{count} check(s) failed inside the grader; rerun the batch to grade this student again",
+            "{count} check failed inside the grader; rerun the batch to grade this student again",
+            "{count} checks failed inside the grader; rerun the batch to grade this student again",
             internal,
         )
         notes.append(said.format(count=internal))

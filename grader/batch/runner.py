@@ -72,9 +72,9 @@ def run(options: Options) -> int:
     seed = book.open(options.seed, stems, options.force)
     say(_("Layout: {layout}").format(layout=layout.describe()))
     if book.dropped:
-        said = ngettext(  # English says "line(s)" in both forms, as the batch always has
-            "{results}: {count} unreadable line(s) dropped (a kill mid-write); those students are graded again",
-            "{results}: {count} unreadable line(s) dropped (a kill mid-write); those students are graded again",
+        said = ngettext(
+            "{results}: {count} unreadable line dropped (a kill mid-write); that student is graded again",
+            "{results}: {count} unreadable lines dropped (a kill mid-write); those students are graded again",
             book.dropped,
         )
         say(said.format(results=book.results, count=book.dropped))
@@ -86,7 +86,7 @@ def run(options: Options) -> int:
         jobs = spec.local or 1
         threads = max(1, cpu_count() // jobs) if spec.local else 1  # a remote worker has a core (grade worker says otherwise)
         count, done = len(todo), total - len(todo)
-        said = ngettext(  # English says "students" in both forms, as the batch always has
+        said = ngettext(
             "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed} on the Dask cluster {cluster} ...",
             "Grading {count} of {total} students ({done} already graded in {out}) with seed {seed} on the Dask cluster {cluster} ...",
             total,
@@ -202,14 +202,14 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
     lines.append(f"{total:<{width}}  {average:>{mean_width}.2f}  {points(records[0]['max_score']):>{most_width}}")
     statuses = Counter(r["batch"]["status"] for r in records)
     if graded:
-        said = ngettext(  # English says "students" in both forms, as the batch always has
-            "{count} students, {graded} graded in this run in {time} ({each} s each, {jobs} at a time); seed {seed}",
+        said = ngettext(
+            "{count} student, {graded} graded in this run in {time} ({each} s each, {jobs} at a time); seed {seed}",
             "{count} students, {graded} graded in this run in {time} ({each} s each, {jobs} at a time); seed {seed}",
             len(records),
         )
     else:
         said = ngettext(
-            "{count} students, {graded} graded in this run in {time}; seed {seed}",
+            "{count} student, {graded} graded in this run in {time}; seed {seed}",
             "{count} students, {graded} graded in this run in {time}; seed {seed}",
             len(records),
         )
@@ -269,7 +269,7 @@ class Progress:
         elapsed = time.monotonic() - self.began
         eta = _clock(elapsed / self.done * (self.total - self.done)) if self.done else "?"
         width = len(str(self.total))
-        said = ngettext(  # English says "students" in both forms, as the batch always has
+        said = ngettext(
             "{done}/{total} students · {elapsed} elapsed · ETA {eta}", "{done}/{total} students · {elapsed} elapsed · ETA {eta}", self.total
         )
         head = said.format(done=f"{self.done:>{width}}", total=self.total, elapsed=_clock(elapsed), eta=eta)

@@ -67,7 +67,7 @@ def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str],
         nobody = _("No student has been graded yet.")
         return _page(title, f"<h1>{esc(title)}</h1>\n<p>{esc(nobody)}</p>")
     stems = [part["exercise"] for part in records[0]["exercises"]]
-    heading = ngettext("Class report: {count} student(s)", "Class report: {count} student(s)", len(records))  # "(s)": as it always was
+    heading = ngettext("Class report: {count} student", "Class report: {count} students", len(records))
     body = [
         f"<h1>{esc(heading.format(count=len(records)))}</h1>",
         _facts(records, stems),
@@ -161,7 +161,7 @@ def _isolation(records: list[dict]) -> str:
     if len(found) == 1:
         return next(iter(named.values()))
     return "; ".join(
-        ngettext("{layers} ({count} student(s))", "{layers} ({count} student(s))", count).format(layers=named[layers], count=count)
+        ngettext("{layers} ({count} student)", "{layers} ({count} students)", count).format(layers=named[layers], count=count)
         for layers, count in found.most_common()
     )
 
@@ -188,8 +188,7 @@ def _histogram(scores: list[float], maximum: float, of: str, name: str, label: s
     """``of``: what the histogram counts (``total`` or a stem), kept as is in ``data-of``; ``label``: its name for people."""
     counts, edges = bins(scores, maximum)
     most = points(maximum)
-    # English says "points" in both forms, as the report always has
-    title = ngettext("{title} ({points} points)", "{title} ({points} points)", plural_of(maximum))
+    title = ngettext("{title} ({points} point)", "{title} ({points} points)", plural_of(maximum))
     chart = charts.histogram(counts, edges, title.format(title=label or of, points=most), name)
     return f'<figure class="histogram" data-of="{esc(of)}">{chart}</figure>'
 
@@ -228,9 +227,9 @@ def _training(records: list[dict], reference: dict | None, problem: str) -> str:
         )
     else:
         about = _("There is no reference curve: {problem}.").format(problem=problem or _("the reference run was not available"))
-    said = ngettext(  # English says "student(s)" in both forms, as the report always has
-        "{reached} of {count} student(s) reached the {goal} goal, as measured by the grader.",
-        "{reached} of {count} student(s) reached the {goal} goal, as measured by the grader.",
+    said = ngettext(
+        "{reached} of {count} student reached the {goal} goal, as measured by the grader.",
+        "{reached} of {count} students reached the {goal} goal, as measured by the grader.",
         len(found),
     ).format(reached=reached, count=len(found), goal=f"{found[0]['goal']:g}%")
     heading = _("Training curves (exercise 6)")

@@ -18,7 +18,7 @@ def of_shape(function: str, x: torch.Tensor) -> str:
 
 
 def of_elements(count: int, rows: int, cols: int) -> str:
-    return ngettext("to_matrix(x of {count} elements, {rows}, {cols})", "to_matrix(x of {count} elements, {rows}, {cols})", count).format(
+    return ngettext("to_matrix(x of {count} element, {rows}, {cols})", "to_matrix(x of {count} elements, {rows}, {cols})", count).format(
         count=count, rows=rows, cols=cols
     )
 

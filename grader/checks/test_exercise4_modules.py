@@ -347,7 +347,7 @@ def test_count_parameters_any_module(student, reference, rng):
     spec, scale = random_spec(rng, frozen=True), int(torch.randint(2, 30, (), generator=rng))
     expected = reference.compute(probe_count_tower, spec, scale)
     call = ngettext(
-        "count_parameters(a model that is no nn.Sequential: a block of layers {layers} and a parameter of {count} values)",
+        "count_parameters(a model that is no nn.Sequential: a block of layers {layers} and a parameter of {count} value)",
         "count_parameters(a model that is no nn.Sequential: a block of layers {layers} and a parameter of {count} values)",
         scale,
     ).format(layers=describe_spec(spec), count=scale)

@@ -336,7 +336,7 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
     expect_same(got["batches"], math.ceil(MNIST_SIZES[False] / 64), f"len({call})")
     small = expected["small"]
     call = ngettext(
-        "make_loader(the first {count} MNIST test images, batch_size={batch_size}, shuffle=False)",
+        "make_loader(the first {count} MNIST test image, batch_size={batch_size}, shuffle=False)",
         "make_loader(the first {count} MNIST test images, batch_size={batch_size}, shuffle=False)",
         subset,
     ).format(count=subset, batch_size=batch_size)

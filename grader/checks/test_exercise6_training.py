@@ -195,7 +195,7 @@ def expect_epoch(got, expected: dict, call: str, batches: int) -> None:
     """Compare ``probe_train_epoch``'s findings with ``trained_epoch``; ``call`` describes the call, of ``batches`` batches."""
     if len(got["modes"]) < batches:
         ran = ngettext(
-            "{call} ran the model on {ran} of the {batches} batches: does the loop end early (a return or break inside it)?",
+            "{call} ran the model on {ran} of the {batches} batch: does the loop end early (a return or break inside it)?",
             "{call} ran the model on {ran} of the {batches} batches: does the loop end early (a return or break inside it)?",
             batches,
         )
@@ -232,7 +232,7 @@ def test_train_epoch(student, reference, rng, seed):
     expected = reference.compute(trained_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
     got = student.run(probe_train_epoch, state, inputs, targets, BATCH_SIZE, seed, lr)
     call = ngettext(
-        "train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))",
+        "train_epoch(model, loader of {batches} batch, nn.CrossEntropyLoss(), SGD(lr={lr}))",
         "train_epoch(model, loader of {batches} batches, nn.CrossEntropyLoss(), SGD(lr={lr}))",
         batches,
     )
@@ -675,7 +675,7 @@ def test_mnist_accuracy(student, seed, settings, device, mnist_root, data):
                 ngettext(
                     "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
                     "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
-                    "fit's history had {entries} entries",
+                    "fit's history had {entries} entry",
                     "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
                     "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
                     "fit's history had {entries} entries",

@@ -45,9 +45,7 @@ class Capped:
         text = self.kept.decode("utf-8", "replace")
         if not self.dropped:
             return text
-        cut = ngettext(  # English says "bytes" in both forms, as the note always has
-            "[... {count} more bytes of output cut]", "[... {count} more bytes of output cut]", self.dropped
-        )
+        cut = ngettext("[... {count} more byte of output cut]", "[... {count} more bytes of output cut]", self.dropped)
         return text + "\n" + cut.format(count=self.dropped)
 
 

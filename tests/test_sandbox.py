@@ -586,3 +586,15 @@ def test_every_child_starts_student_code_from_the_same_random_state(tmp_path):
     expected = torch.Generator().manual_seed(RANDOM_STATE)  # whatever this process or the zygote drew before
     assert torch.equal(outcome.value[0], torch.rand(3, generator=expected))
     assert outcome.value[1] == random.Random(RANDOM_STATE).random()
+
+
+def test_numpy_draws_start_from_the_same_random_state_where_no_check_loaded_numpy_random(tmp_path, fallback):
+    """The fallback sandbox preloads the kit's own modules alone: NumPy's random module is the child module's to load."""
+    (tmp_path / "mine.py").write_text("import numpy as np\n\ndef draw():\n    return float(np.random.rand())\n")
+    draws = [fallback.run(targets.student_function, "draw", module=tmp_path / "mine.py") for _ in range(2)]
+    assert [d.status for d in draws] == ["ok", "ok"], draws[0].error
+    import numpy
+
+    from grader.sandbox.child import RANDOM_STATE
+
+    assert [d.value for d in draws] == [numpy.random.RandomState(RANDOM_STATE).rand()] * 2

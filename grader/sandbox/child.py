@@ -28,6 +28,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:  # loaded here, so once in the zygote: every child seeds it (same_random_state); imported in a child it took 15 ms
+    import numpy.random
+except ImportError:  # NumPy is optional to torch
+    numpy = None
+
 from grader import blame
 from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
@@ -211,7 +216,7 @@ def _limit_address_space(extra: int) -> None:
 
 
 def same_random_state() -> None:
-    """Every child starts from one random state (torch's CPU generator, Python's, and NumPy's when the zygote loaded it):
+    """Every child starts from one random state (torch's CPU generator, Python's and NumPy's global one):
     a student's unseeded draw (a layer's initial weights, a shuffle) is then the same in every grading of the submission,
     so feedback replays with its seed. A check that needs other numbers seeds them itself (``torch.manual_seed(seed)``)."""
     import random
@@ -220,8 +225,8 @@ def same_random_state() -> None:
 
     torch.random.default_generator.manual_seed(RANDOM_STATE)  # the CPU's; torch.manual_seed imports every device's (4 ms)
     random.seed(RANDOM_STATE)
-    if "numpy.random" in sys.modules:  # loaded already: asking numpy for it would import it (15 ms a child)
-        sys.modules["numpy.random"].seed(RANDOM_STATE)
+    if numpy is not None:
+        numpy.random.seed(RANDOM_STATE)
 
 
 def _run(result_w: int, target, args, module_path: str | None):

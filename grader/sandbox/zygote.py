@@ -104,6 +104,7 @@ class Zygote:
         if not forked:
             for name in self.config.get("preload", []):
                 importlib.import_module(name)
+        child.before_children()  # after every import: the children's view of torch and of sys.modules
         if self.config.get("huge_pages"):
             from grader.sandbox import hugepages
 

@@ -598,3 +598,20 @@ def test_numpy_draws_start_from_the_same_random_state_where_no_check_loaded_nump
     from grader.sandbox.child import RANDOM_STATE
 
     assert [d.value for d in draws] == [numpy.random.RandomState(RANDOM_STATE).rand()] * 2
+
+
+def test_grade_started_in_the_machines_tmp_still_gets_namespaces():
+    """The zygote has its working directory on sys.path: /tmp itself, bound into the child, left no private /tmp."""
+    if not namespaces_here():
+        pytest.skip("this machine gives sandbox children no namespaces")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "1", "--submission", str(KIT / "solutions"), "--format", "json", "--seed", "1"],
+        cwd="/tmp",
+        env={**os.environ, "PYTHONPATH": str(KIT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    document = json.loads(done.stdout)
+    assert "namespaces" in document["isolation"], document["isolation_missing"]
+    assert document["score"] == document["max_score"]

@@ -61,7 +61,9 @@ def outermost(paths) -> list[str]:
 def enter(hidden: list[str], keep: list[str]) -> View:
     """Build the view (the mount namespace is this process's own already): all but the task's parts."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here propagates back to the machine
-    kept = outermost(p for p in keep if under(p, TMP) and os.path.exists(p))  # looked up before /tmp is covered
+    # Looked up before /tmp is covered. Never the machine's /tmp itself (a grader started there has it on sys.path):
+    # the child's /tmp would be the machine's, and read-only, so that no sandbox could be built.
+    kept = outermost(p for p in keep if under(p, TMP) and p != TMP and os.path.exists(p))
     view = View(os.open(TMP, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
     read_only_tree("/")
     mount("tmpfs", TMP, "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMPFS_CAP},mode=1777")

@@ -49,7 +49,9 @@ class WatchError(UsageProblem):
 class Watch:
     def __init__(self, settings: Settings, exercise: Exercise, fixed_seed: bool, keys: bool):
         self.settings, self.exercise, self.fixed_seed, self.keys = settings, exercise, fixed_seed, keys
-        self.events: queue.Queue[str] = queue.Queue()
+        # SimpleQueue: Ctrl-C's handler puts into it from the main thread, maybe while that thread is inside get();
+        # a Queue's lock is not reentrant, and the watch then hung for good (CI).
+        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.cancel = threading.Event()  # the running grading's; a fresh one for each
         self.stop = threading.Event()
         self.train = False  # the student pressed t since the last save: the long checks run whatever the others did

@@ -250,7 +250,6 @@ def _run(result_w: int, target, args, module_path: str | None):
     same_random_state()
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     canaries = getattr(target, "canaries", ())
-    tripwire = _tripwire
     try:
         for canary in canaries:  # before any student code: a failure here is the kit's alone
             canary()
@@ -266,16 +265,16 @@ def _run(result_w: int, target, args, module_path: str | None):
     try:
         payload = {"status": Run.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
-        payload = describe(exc, module_path, _whose(exc, module_path, target, canaries, tripwire))
+        payload = describe(exc, module_path, _whose(exc, module_path, target, canaries))
     _finish(result_w, save, payload)
 
 
-def _whose(exc: BaseException, module_path: str | None, target, canaries, tripwire) -> str:
+def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str:
     """A kit frame's failure is still the student's where their code changed what the probe relies on."""
     folder = os.path.dirname(os.path.realpath(module_path)) if module_path else None
     whose = blame.origin(exc, folder, {os.path.abspath(inspect.getsourcefile(target) or "")})
     if whose == blame.KIT:
-        replaced = tripwire.changed()
+        replaced = _tripwire.changed()
         for canary in canaries:
             try:
                 canary()

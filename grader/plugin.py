@@ -17,6 +17,7 @@ from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
 from grader.registry import find_module
 from grader.results import CheckOverran, Result, StudentFailure, from_error
+from grader.sandbox.limits import PROBE_THREADS
 from grader.settings import DEFAULT_TIMEOUT, Settings
 from grader.status import ANSWERED, Check
 
@@ -96,6 +97,19 @@ class Grading:
     def pytest_collectreport(self, report):
         if report.failed:
             self.collect_errors.append(str(report.longrepr))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        """A check computes what it expects (the reference's answers, the grader's own models) on as many threads as
+        its probes run the student's code (PROBE_THREADS): the same work on other thread counts sums in another order."""
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(PROBE_THREADS)
+        try:
+            return (yield)
+        finally:
+            torch.set_num_threads(before)
 
     # -- fixtures
     @pytest.fixture

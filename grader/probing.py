@@ -14,6 +14,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from grader.i18n import N_, _
+from grader.sandbox.limits import PROBE_THREADS
 
 # A canary's docstring names it in the message of a student whose code broke it (grader.sandbox.child translates it):
 # counts_backward_passes's, marked here for the catalog.
@@ -21,10 +22,10 @@ BACKWARD_COUNTER = N_("the grader's counter of backward passes")
 
 
 def few_threads(threads: int | None = None) -> None:
-    """Run the rest of this child on ``threads`` CPU threads, one by default. The checks' models
-    are small, so more threads gain little, while OpenMP threads spinning on a busy machine
-    slow training several-fold (measured on 2 loaded cores: 0.17 s on one thread, 0.5-1.1 s on two)."""
-    torch.set_num_threads(threads or 1)
+    """Run the rest of this child on ``threads`` CPU threads, PROBE_THREADS by default, as the judge computes the
+    check's expected values. The checks' models are small, so more threads gain little, while OpenMP threads spinning
+    on a busy machine slow training several-fold (measured on 2 loaded cores: 0.17 s on one thread, 0.5-1.1 s on two)."""
+    torch.set_num_threads(threads or PROBE_THREADS)
 
 
 def plain_view(value, depth: int = 0):

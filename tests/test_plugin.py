@@ -150,3 +150,27 @@ def test_collect_gives_every_check_with_its_points_and_hint_without_running_any(
     found = {(c.stem, c.name): (c.points, c.hint) for c in engine.collect(engine.registry.EXERCISES[:1])}
     assert found[("exercise1_tensors", "make_scalar")][0] == 1
     assert all(points > 0 and hint.strip() for points, hint in found.values())
+
+
+THREADS = """
+import torch
+from grader.checking import check
+
+@check(points=1, hint="none")
+def test_threads(data):
+    data["threads"] = torch.get_num_threads()
+"""
+
+
+def test_a_check_computes_on_as_many_threads_as_its_probes_and_the_judge_gets_its_own_back(pytester, monkeypatch, torch_loaded):
+    from grader.sandbox.limits import PROBE_THREADS
+
+    monkeypatch.setattr(Grading, "pytest_collection_finish", lambda self, session: None)
+    before = torch_loaded.get_num_threads()
+    torch_loaded.set_num_threads(PROBE_THREADS + 1)
+    try:
+        found = by_name(grade(pytester, THREADS))
+        assert found["threads"].data == {"threads": PROBE_THREADS}
+        assert torch_loaded.get_num_threads() == PROBE_THREADS + 1
+    finally:
+        torch_loaded.set_num_threads(before)

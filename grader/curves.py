@@ -33,6 +33,7 @@ NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
 MEASURED = N_("The grader measured {measured} on the whole test set.")
+RETRAINED = N_("The first training measured {first}, within the noise below the goal, so fit was trained once more, with seed {seed}.")
 # The pictures' words; a percentage is a value, formatted before it goes in (see summary).
 REFERENCE_LABEL, GOAL_LABEL, EPOCH_LABEL, ACCURACY_LABEL = (
     N_("reference run (same seed)"),
@@ -51,18 +52,22 @@ def finite(value) -> float | None:
     return float(value) if type(value) in (int, float) and math.isfinite(value) else None
 
 
-def record(rows, goal: float, epochs: int, measured: float | None = None) -> dict:
+def record(rows, goal: float, epochs: int, measured: float | None = None, retrain: dict | None = None) -> dict:
     """The check's ``"curves"`` from what the child sent: a list of rows ``{key: number}``, a row that
-    is no dict standing for an epoch without numbers; anything else counts as an empty history."""
+    is no dict standing for an epoch without numbers; anything else counts as an empty history.
+    ``retrain`` (``{"seed", "first_accuracy"}``): these curves are of the check's second training."""
     rows = rows[:MAX_EPOCHS] if type(rows) is list else []
     columns = {key: [finite(row.get(key)) if type(row) is dict else None for row in rows] for key in KEYS}
-    return {
+    curves = {
         "epoch": list(range(1, len(rows) + 1)),
         **columns,
         "goal": float(goal),
         "epochs": int(epochs),
         "measured_accuracy": finite(measured),
     }
+    if type(retrain) is dict and type(retrain.get("seed")) is int and finite(retrain.get("first_accuracy")) is not None:
+        curves["retrain"] = {"seed": retrain["seed"], "first_accuracy": finite(retrain["first_accuracy"])}
+    return curves
 
 
 def clean(data) -> dict | None:
@@ -72,7 +77,7 @@ def clean(data) -> dict | None:
     columns = {key: data.get(key) if type(data.get(key)) is list else [] for key in KEYS}
     rows = [{key: column[i] for key, column in columns.items() if i < len(column)} for i in range(len(data["epoch"]))]
     epochs = data.get("epochs")
-    return record(rows, data["goal"], epochs if type(epochs) is int else len(rows), data.get("measured_accuracy"))
+    return record(rows, data["goal"], epochs if type(epochs) is int else len(rows), data.get("measured_accuracy"), data.get("retrain"))
 
 
 def of(doc: dict) -> dict | None:
@@ -116,6 +121,8 @@ def summary(curves: dict) -> str:
         text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
         text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
+    if "retrain" in curves:
+        text += " " + _(RETRAINED).format(first=f"{curves['retrain']['first_accuracy']:.2f}%", seed=curves["retrain"]["seed"])
     return text
 
 

@@ -27,6 +27,10 @@ MEAN, STD = 0.1307, 0.3081
 MAGIC = {"images": 2051, "labels": 2049}
 EPOCHS_ENV, THRESHOLD_ENV = "GRADER_MNIST_EPOCHS", "GRADER_MNIST_THRESHOLD"
 DEFAULT_EPOCHS, DEFAULT_THRESHOLD = 5, 97.0
+# A correct fit's test accuracy varies with the seed (stdev ~0.12 points over 50 seeds, bench/threshold_seeds.py) and the
+# 10,000 test images alone give ~0.16 points of it: a result this close below the goal is trained once more, with a
+# second seed, before the check scores it.
+RETRAIN_BAND = 0.5
 
 
 def _read_idx(path: Path, kind: str) -> torch.Tensor:
@@ -93,6 +97,11 @@ def goal() -> tuple[int, float]:
             )
         )
     return (int(epochs) if epochs else DEFAULT_EPOCHS), percent
+
+
+def retrains(accuracy: float, threshold: float) -> bool:
+    """Whether an accuracy lands within the noise just below the goal, where the check trains once more."""
+    return threshold - RETRAIN_BAND <= accuracy < threshold
 
 
 def training_limit() -> int:

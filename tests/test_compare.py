@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor
+from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, expect_trained
 
 
 def fails(function, *args, **kwargs) -> str:
@@ -102,3 +102,66 @@ def test_same_does_not_take_an_int_for_a_str_or_a_bool_for_an_int():
 def test_describe():
     assert describe(torch.zeros(2, 1, dtype=torch.int64)) == "a tensor of shape (2, 1) and dtype int64"
     assert describe((1,)) == "a tuple of 1 item" and describe(None) == "None"
+
+
+def adam_trained(lr: float, threads: int, steps: int = 3) -> tuple[dict, dict]:
+    """A small network's weights before and after ``steps`` Adam steps on ``threads`` CPU threads: (start, trained)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        generator = torch.Generator().manual_seed(7)
+        net = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+        with torch.no_grad():
+            for parameter in net.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+        start = {key: value.clone() for key, value in net.state_dict().items()}
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        inputs, targets = torch.randn(steps, 32, 784, generator=generator), torch.randint(0, 10, (steps, 32), generator=generator)
+        for x, y in zip(inputs, targets):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+        return start, {key: value.detach().clone() for key, value in net.state_dict().items()}
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_adam_weights_trained_on_other_threads_are_the_same_training():
+    start, expected = adam_trained(0.01, threads=2)
+    _, got = adam_trained(0.01, threads=1)
+    expect_trained(got, expected, start, "model.state_dict()")
+
+
+def test_a_weight_that_adam_moved_the_other_way_where_its_gradient_was_almost_zero_is_no_failure():
+    start, expected = adam_trained(0.01, threads=1)
+    got = {key: value.clone() for key, value in expected.items()}
+    got["0.weight"][3, 5] += 2 * 3 * 0.01  # a whole step the other way, in each of the 3 steps
+    expect_trained(got, expected, start, "model.state_dict()")
+    with pytest.raises(CheckFailed):  # compared as any tensor, it is a difference
+        expect_same(got, expected, "model.state_dict()")
+
+
+def test_weights_of_another_learning_rate_fail_where_they_first_differ():
+    start, expected = adam_trained(0.01, threads=1)
+    _, got = adam_trained(0.001, threads=1)
+    said = fails(expect_trained, got, expected, start, "model.state_dict()")
+    assert said.startswith("model.state_dict()['0.weight'] has the wrong value at [0, 0]")
+
+
+def test_many_small_differences_fail_though_each_weight_is_close_to_a_step():
+    start, expected = adam_trained(0.01, threads=1)
+    got = {key: value.clone() for key, value in expected.items()}
+    got["0.weight"][:2] += 1e-3  # 1,568 of 101,770 elements: more than a few near-zero gradients
+    assert "1568 of 100352 elements differ" in fails(expect_trained, got, expected, start, "model.state_dict()")
+
+
+def test_trained_weights_with_nan_a_missing_key_or_another_shape_fail():
+    start, expected = adam_trained(0.01, threads=1)
+    with_nan = {key: value.clone() for key, value in expected.items()}
+    with_nan["2.bias"][0] = float("nan")
+    assert "2.bias" in fails(expect_trained, with_nan, expected, start, "m")
+    lacking = {key: value for key, value in expected.items() if key != "2.bias"}
+    assert "has keys" in fails(expect_trained, lacking, expected, start, "m")
+    reshaped = {**expected, "2.bias": expected["2.bias"][:5]}
+    assert "shape (5,)" in fails(expect_trained, reshaped, expected, start, "m")
+    assert "expected a dict" in fails(expect_trained, [1], expected, start, "m")

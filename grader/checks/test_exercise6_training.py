@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from grader import curves, mnist_tensors
-from grader.checking import check
+from grader.checking import check, check_seed
 from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
-from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, fail
+from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, expect_trained, fail
 from grader.data import ensure_mnist
 from grader.i18n import N_, _, ngettext
 from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, state_of
@@ -74,13 +74,17 @@ def adam_step(model, optimizer, inputs, targets) -> None:
     optimizer.step()
 
 
-def expect_state(got, expected: dict, context: str, why: str = "", name: str = "model.state_dict()") -> None:
+def expect_state(got, expected: dict, context: str, why: str = "", name: str = "model.state_dict()", start: dict | None = None) -> None:
     """Compare weights, saying when they were taken (``context``) and what usually causes a difference (``why``), both
-    in the current language."""
+    in the current language. Weights that Adam trained from ``start``, in the child against the reference's in the judge,
+    are compared as ``expect_trained`` compares them; weights from the same process, exactly."""
     if not isinstance(got, dict):
         fail(_("{context}, {name} is {got}; expected a dict").format(context=context, name=name, got=describe(got)))
     try:
-        expect_same(got, expected, name)
+        if start is None:
+            expect_same(got, expected, name)
+        else:
+            expect_trained(got, expected, start, name)
     except CheckFailed as exc:
         if why:
             fail(_("{context}, {failure} ({why})").format(context=context, failure=exc, why=why))
@@ -370,6 +374,7 @@ def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     adam_step(model, optimizer, inputs[0], targets[0])
     module.save_checkpoint("round_trip.pt", model, optimizer, epoch, loss)
+    saved = {key: tensor.clone() for key, tensor in state_of(model).items()}  # state_of shares the weights, which step on below
     restored = tutorial_net(other)
     restored_optimizer = torch.optim.Adam(restored.parameters(), lr=1e-3)
     with recording_load(module) as recorder:
@@ -382,6 +387,7 @@ def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
     return {
         "returned": plain_view(returned),
         "locations": recorder.devices(),
+        "saved": saved,
         "model": state_of(model),
         "restored": state_of(restored),
         "alone": state_of(alone),
@@ -413,9 +419,8 @@ def test_checkpoint_round_trip(student, rng):
     why = _("the saved model took the same step: restore both the model and the optimizer exactly")
     expect_state(got["restored"], got["model"], one_step, why)
     expect_state(got["restored_optimizer"], got["optimizer"], one_step, name="optimizer.state_dict()")
-    model = tutorial_net(state)
-    adam_step(model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs[0], targets[0])
-    expect_state(got["alone"], state_of(model), _("after load_checkpoint(path, model) with no optimizer"))
+    # The weights that were saved, as the child had them: a step the judge took itself would sum in another process.
+    expect_state(got["alone"], got["saved"], _("after load_checkpoint(path, model) with no optimizer"))
 
 
 # ----------------------------------------------------------------- fit
@@ -535,6 +540,7 @@ def test_fit_learning_rate(student, reference, rng, seed):
         _(
             "expected the weights of one epoch with torch.optim.Adam(model.parameters(), lr={lr}): give Adam the lr that fit is given"
         ).format(lr=lr),
+        start=state,
     )
 
 
@@ -632,10 +638,32 @@ def measured_accuracy(state: dict, root: str) -> float:
     return 100.0 * correct / len(test_labels)
 
 
+def trained_accuracy(state, epochs: int, device: str, mnist_root: str) -> float:
+    """The grader's measure of the weights a training child sent back, once they are known to be the network's."""
+    expected = {key: tuple(shape) for key, shape in SHAPES.items()}
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        fail(_("the trained MNISTClassifier's state_dict came back as {got}; expected a dict of tensors").format(got=describe(state)))
+    shapes = {key: tuple(value.shape) for key, value in state.items()}
+    if shapes != expected:
+        fail(_("the trained MNISTClassifier's state_dict has keys and shapes {got}; expected {want}").format(got=shapes, want=expected))
+    if not all(torch.isfinite(value).all() for value in state.values()):
+        fail(
+            _("after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged").format(
+                epochs=epochs, device=device
+            )
+        )
+    return measured_accuracy(state, mnist_root)
+
+
 def mnist_training(settings, seed) -> tuple:
     """The child that the accuracy check runs; the grader starts it as the run begins (``head_start``)."""
     epochs, _threshold = mnist_tensors.goal()
     return probe_fit_mnist, (str(ensure_mnist(settings.data_dir)), epochs, seed, settings.device, settings.threads)
+
+
+def second_seed(seed: int) -> int:
+    """The seed of the accuracy check's second training, for a first one within the noise below the goal."""
+    return check_seed(seed, "retrain")
 
 
 @check(
@@ -654,20 +682,15 @@ def test_mnist_accuracy(student, seed, settings, device, mnist_root, data):
     got = student.run_head_start(mnist_training, seed)
     # Recorded before any verdict, so that a student whose training fails sees its curves too.
     data["curves"] = trained = curves.record(got.get("history"), threshold, epochs)
-    state = got["state"]
-    expected = {key: tuple(shape) for key, shape in SHAPES.items()}
-    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        fail(_("the trained MNISTClassifier's state_dict came back as {got}; expected a dict of tensors").format(got=describe(state)))
-    shapes = {key: tuple(value.shape) for key, value in state.items()}
-    if shapes != expected:
-        fail(_("the trained MNISTClassifier's state_dict has keys and shapes {got}; expected {want}").format(got=shapes, want=expected))
-    if not all(torch.isfinite(value).all() for value in state.values()):
-        fail(
-            _("after fit(model, ..., epochs={epochs}) on {device} the weights hold NaN or inf: the training diverged").format(
-                epochs=epochs, device=device
-            )
-        )
-    accuracy = trained["measured_accuracy"] = measured_accuracy(state, mnist_root)
+    accuracy = trained["measured_accuracy"] = trained_accuracy(got["state"], epochs, device, mnist_root)
+    if mnist_tensors.retrains(accuracy, threshold):  # within the noise below the goal: one more training, with a seed of its own
+        again = second_seed(seed)
+        probe, args = mnist_training(settings, again)
+        got = student.run(probe, *args)
+        retrain = {"seed": again, "first_accuracy": accuracy}
+        data["curves"] = trained = curves.record(got.get("history"), threshold, epochs, retrain=retrain)
+        second = trained["measured_accuracy"] = trained_accuracy(got["state"], epochs, device, mnist_root)
+        accuracy = max(accuracy, second)  # the better of two trainings scores: a correct fit never fails on one unlucky seed
     if accuracy < threshold:
         values = {"epochs": epochs, "device": device, "accuracy": f"{accuracy:.2f}", "threshold": f"{threshold:g}"}
         if got["epochs"] != epochs:

@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from grader import cli, engine, expected, regions, registry, release
 from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with
+from tests.test_variants import QUICK, TUTORIAL, written_in
 
 SEEDS = (2**31 + 11, 2**31 + 12)
 MARKER_LINE = re.compile(rb"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
@@ -285,6 +286,16 @@ def test_a_notebook_with_wrong_cells_beside_a_correct_exercises_file_fails_in_th
     lines = done.stdout.splitlines()
     assert Path(lines[0]).is_relative_to(out)
     assert [line for line in lines if line.startswith(("passed ", "failed "))] == ["failed make_scalar", "passed make_vector"]
+
+
+@pytest.mark.parametrize("exercise", written_in(TUTORIAL), ids=lambda e: e.name)
+def test_the_tutorials_code_gets_full_public_marks_in_the_release_at_every_public_seed(venv, out, exercise):
+    for seed in SEEDS:
+        done = run(venv, ["grade", exercise.name, "--submission", str(TUTORIAL), "--seed", str(seed), "--format", "json"], cwd=out, **QUICK)
+        lost = [
+            f"{name}: {c['message']}" for name, c in checks(json.loads(done.stdout)).items() if c["status"] not in ("passed", "skipped")
+        ]
+        assert (done.returncode, lost) == (0, []), done.stderr
 
 
 # ------------------------------------------------------------------ a cheat that returns the public answers

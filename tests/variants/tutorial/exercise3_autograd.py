@@ -1,4 +1,5 @@
-"""Exercise 3 written the tutorial's way: its loop verbatim, prints included, adapted only to the function names."""
+"""Exercise 3 written the tutorial's way: its loop verbatim, prints included, and the lesson's example run at import, as
+a beginner leaves it; adapted only to the function names."""
 
 import torch
 
@@ -50,3 +51,9 @@ def fit_line(xs, ys, lr=0.05, steps=200):
         if epoch % 20 == 0:
             print(f"Epoch {epoch}: loss = {loss.item():.4f}, w = {w.item():.3f}, b = {b.item():.3f}")
     return w.item(), b.item()
+
+
+# Проверим на примере из урока: w * 2 = 6
+print(square_loss_grad(1.0, 2.0, 6.0))
+w, losses = gradient_descent()
+print(f"w = {w:.4f}, последняя потеря = {losses[-1]:.6f}")

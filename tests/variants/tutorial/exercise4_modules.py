@@ -1,4 +1,5 @@
-"""Exercise 4 written the tutorial's way: its classes and helpers, prints included, adapted only to the function names."""
+"""Exercise 4 written the tutorial's way: its classes and helpers, prints included, and the lesson's check of the model
+run at import, as a beginner leaves it; adapted only to the function names."""
 
 import torch
 import torch.nn as nn
@@ -45,3 +46,11 @@ def predict(model, x):
         outputs = model(x)
         _, predicted = torch.max(outputs.data, 1)
     return predicted
+
+
+# Проверим модель, как в уроке
+model = SimpleNetwork(784, 128, 10)
+print(model)
+x = torch.randn(64, 784)
+print(model(x).shape)
+print("Параметров:", count_parameters(build_mlp()))

@@ -1,4 +1,5 @@
-"""Exercise 5 written the tutorial's way: its Dataset, transform and DataLoader, prints included, adapted only to the function names."""
+"""Exercise 5 written the tutorial's way: its Dataset, transform and DataLoader, prints included, and the
+lesson's look at a few batches run at import, as a beginner leaves it; adapted only to the function names."""
 
 from pathlib import Path
 
@@ -55,3 +56,10 @@ def pixel_mean_std(images):
     std = data.std() / 255
     print(f"mean = {mean.item():.4f}, std = {std.item():.4f}")
     return mean.item(), std.item()
+
+
+# Посмотрим на датасет и загрузчик, как в уроке
+squares = SquaresDataset(10)
+print(len(squares), squares[3])
+for batch_idx, (x, y) in enumerate(DataLoader(squares, batch_size=4, shuffle=True)):
+    print(f"Батч {batch_idx}: x = {x.tolist()}, y = {y.tolist()}")

@@ -4,8 +4,8 @@ The notebook's code becomes a module: its locked cells as the kit wrote them (nb
 them anyway), and each solution cell as the kernel last ran it, found through the code of a
 function or class the cell defines (IPython keeps every cell's text in ``linecache``). The cells
 are cut from the kit's own stub (:func:`grader.cells.kit_stub`), never from ``exercises/``, which
-holds the student's own work beside the notebook. The kit's
-engine grades that module exactly as ``grade`` grades a file, student code in the sandbox.
+holds the student's own work beside the notebook. The kit's engine grades that module exactly as
+``grade`` grades a file, student code in the sandbox.
 
 The first check cell grades the whole exercise once and the others read its result: one engine
 run per check would repeat the collection and the imports. The result is kept per module text,

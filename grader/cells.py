@@ -1,9 +1,13 @@
 """An exercise's module cut into notebook cells: the code the student writes, and the code the kit gives.
 
 ``grade notebooks`` cuts a reference solution: each definition that holds a solution region becomes an
-nbgrader solution cell. The notebook kernel (:mod:`grader.kernel`) cuts the stub, which the student release
-has too, into the same cells: in a stub, ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` stand
-where each region stood (:func:`grader.regions.strip_solutions`).
+nbgrader solution cell. The notebook kernel (:mod:`grader.kernel`) cuts the stub into the same cells: in a stub,
+``# YOUR CODE HERE`` and ``raise NotImplementedError()`` stand where each region stood
+(:func:`grader.regions.strip_solutions`).
+
+The stub the kernel cuts is the kit's own (:func:`kit_stub`), never ``exercises/<stem>.py``: that file is the
+student's to edit, and once filled in it has no placeholder left, so every cell of it would read as locked code
+and the module would be that file rather than the notebook's cells.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 from grader import registry
 from grader.regions import BEGIN, END, STUB, strip_solutions
+
+RELEASED_STUBS = Path(__file__).resolve().parent / "stubs"  # a student release's copy of its stubs (grade release writes it)
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,20 @@ class Layout:
     nodes: tuple[ast.stmt, ...]  # the top-level definitions, for the task text
 
 
-def stub_path(stem: str) -> Path:
-    return registry.STUBS_DIR / f"{stem}.py"
+def kit_stub(stem: str) -> tuple[str, str]:
+    """The text of ``stem``'s stub as the kit wrote it, and its file's name for errors: the reference solution stripped
+    in the teacher's kit, the release's own copy in a student release; never the student's ``exercises/<stem>.py``."""
+    solution = registry.REFERENCE_DIR / f"{stem}.py"
+    if solution.is_file():
+        return strip_solutions(solution.read_text(encoding="utf-8"), str(solution)), str(solution)
+    released = RELEASED_STUBS / f"{stem}.py"
+    return released.read_text(encoding="utf-8"), str(released)
+
+
+def stub_layout(stem: str) -> Layout:
+    """The cells of ``stem``'s stub (:func:`kit_stub`): the notebook's locked code and where its solution cells stand."""
+    text, name = kit_stub(stem)
+    return split(text, name)
 
 
 def layout(path: Path) -> Layout:
@@ -46,7 +64,7 @@ def prelude(stem: str) -> str:
     """Code the notebook runs before the exercise's own: a kernel has no ``__file__``, so a
     module that uses it gets the path where the kit keeps the exercise, and paths next to it
     (the kit's ``data/``) resolve as they do in the kit."""
-    if "__file__" not in stub_path(stem).read_text(encoding="utf-8"):
+    if "__file__" not in kit_stub(stem)[0]:
         return ""
     return (
         f"# A notebook has no __file__: this is where the kit keeps {stem}.py / путь к упражнению в наборе\n"

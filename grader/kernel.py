@@ -2,8 +2,10 @@
 
 The notebook's code becomes a module: its locked cells as the kit wrote them (nbgrader restores
 them anyway), and each solution cell as the kernel last ran it, found through the code of a
-function or class the cell defines (IPython keeps every cell's text in ``linecache``). The kit's
-engine grades that module exactly as ``grade`` grades a file, student code in the sandbox.
+function or class the cell defines (IPython keeps every cell's text in ``linecache``). The cells
+are cut from the kit's own stub (:func:`grader.cells.kit_stub`), never from ``exercises/``, which
+holds the student's own work beside the notebook. The kit's engine grades that module exactly as
+``grade`` grades a file, student code in the sandbox.
 
 The first check cell grades the whole exercise once and the others read its result: one engine
 run per check would repeat the collection and the imports. The result is kept per module text,
@@ -36,7 +38,7 @@ import warnings
 from pathlib import Path
 
 from grader import i18n, registry, visibility
-from grader.cells import Part, layout, prelude, stub_path
+from grader.cells import Part, prelude, stub_layout
 from grader.i18n import _
 from grader.report import points
 from grader.sandbox.environment import COURSE_SECRET
@@ -87,7 +89,7 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
 def module_source(stem: str, namespace: dict) -> tuple[str, list[str]]:
     """The notebook's code as one module's text, and the names of the solution cells it could not find."""
     pieces, missing, seen = [prelude(stem)], [], set()
-    for part in layout(stub_path(stem)).parts:
+    for part in stub_layout(stem).parts:
         if not part.solution:
             pieces.append(part.source)
             continue

@@ -2,7 +2,8 @@
 
 Like otter-grader's ``otter assign``, it writes the students' copy from the teacher's kit:
 
-- the stubs, ``exercises/``, written from the reference solutions as ``grade generate`` writes them;
+- the stubs, ``exercises/``, written from the reference solutions as ``grade generate`` writes them, and a copy in
+  ``grader/stubs/`` that the notebook kernel cuts into cells (:func:`grader.cells.kit_stub`): the student edits ``exercises/``;
 - the grader without the teacher's modules (:data:`TEACHER_ONLY`), and each check file without its hidden checks,
   cut out as nbgrader cuts its hidden tests (:func:`without_hidden_checks`);
 - the public expectations, ``grader/recorded/``: every public check run once per public seed against the reference,
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from grader import __version__, engine, expected, generate, registry
+from grader import __version__, cells, engine, expected, generate, registry
 from grader.errors import InternalError, UsageProblem
 from grader.i18n import _
 from grader.settings import Settings, new_public_seed
@@ -106,9 +107,11 @@ def copy_kit(root: Path, exercises) -> None:
     shutil.copytree(grader_dir, root / "grader", ignore=skipped)
     for path in (root / "grader" / registry.CHECKS_DIR.name).glob("test_*.py"):
         path.write_text(without_hidden_checks(path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
-    (root / "exercises").mkdir()
-    for stem in sorted(stems):
-        (root / "exercises" / f"{stem}.py").write_text(generate.stub_text(registry.REFERENCE_DIR / f"{stem}.py"), encoding="utf-8")
+    stubs = root / "grader" / cells.RELEASED_STUBS.name  # the notebook kernel's copy, which the student does not edit
+    for folder in (root / "exercises", stubs):
+        folder.mkdir()
+        for stem in sorted(stems):
+            (folder / f"{stem}.py").write_text(generate.stub_text(registry.REFERENCE_DIR / f"{stem}.py"), encoding="utf-8")
     (root / "data").mkdir()
     for path in sorted((registry.KIT_ROOT / "data").iterdir()):
         if path.suffix == ".gz" or path.name == "README.md":

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from grader import kernel, registry
+from grader import cells, kernel, regions, registry
 from grader.engine import collect
 from tests.conftest import KIT
 
@@ -33,15 +33,55 @@ def test_module_is_the_locked_cells_and_the_cells_that_defined_the_functions(tmp
     source, missing = kernel.module_source(EXERCISE.stem, namespace_from(tmp_path, cells))
     assert missing == []
     assert source.count(cells.strip("\n")) == 1  # one file defined them all: taken once
-    assert source.startswith(next(p.source for p in kernel.layout(kernel.stub_path(EXERCISE.stem)).parts if not p.solution))
+    assert source.startswith(next(p.source for p in kernel.stub_layout(EXERCISE.stem).parts if not p.solution))
 
 
 def test_functions_imported_from_the_kits_solutions_are_not_the_notebooks(tmp_path):
     reference = importlib.import_module(f"solutions.{EXERCISE.stem}")
     source, missing = kernel.module_source(EXERCISE.stem, dict(vars(reference)))
-    definitions = [n for p in kernel.layout(kernel.stub_path(EXERCISE.stem)).parts if p.solution for n in p.definitions]
+    definitions = [n for p in kernel.stub_layout(EXERCISE.stem).parts if p.solution for n in p.definitions]
     assert missing == definitions
     assert "### BEGIN SOLUTION" not in source
+
+
+def filled_in() -> str:
+    """The exercise as a student who finished it writes it: the reference without its markers, no placeholder left."""
+    return "".join(line for line in solution().splitlines(keepends=True) if line.strip() not in (regions.BEGIN, regions.END))
+
+
+WRONG_SCALAR = "\n\ndef make_scalar(value):\n    return None\n"
+
+
+def beside_a_correct_file(tmp_path, monkeypatch) -> None:
+    """``exercises/`` beside the notebook holds a correct, filled-in file, as the student's own work there would."""
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / f"{EXERCISE.stem}.py").write_text(filled_in(), encoding="utf-8")
+    monkeypatch.setattr(registry, "STUBS_DIR", folder)
+
+
+def test_a_notebook_with_wrong_cells_beside_a_correct_exercises_file_fails(tmp_path, monkeypatch):
+    """Issue 22: the module was cut from exercises/<stem>.py, which once filled in had no placeholder, so every cell
+    read as locked code and the notebook was graded from that file: make_scalar returning None got 1/1."""
+    beside_a_correct_file(tmp_path, monkeypatch)
+    namespace = namespace_from(tmp_path, filled_in() + WRONG_SCALAR)
+    with pytest.raises(kernel.CheckFailed) as failed:
+        kernel.check(EXERCISE.stem, "make_scalar", namespace)
+    assert failed.value._render_traceback_()[0] == "✗ make_scalar  0/1"
+    assert kernel.check(EXERCISE.stem, "make_vector", namespace) is None
+
+
+def test_in_a_release_the_cells_are_cut_from_the_releases_own_copy_of_the_stub(tmp_path, monkeypatch):
+    """A release has no solutions/: the kernel cuts grader/stubs/, which grade release writes, not exercises/."""
+    beside_a_correct_file(tmp_path, monkeypatch)
+    released = tmp_path / "stubs"
+    released.mkdir()
+    (released / f"{EXERCISE.stem}.py").write_text(regions.strip_solutions(solution()), encoding="utf-8")
+    monkeypatch.setattr(registry, "REFERENCE_DIR", tmp_path / "no-solutions")
+    monkeypatch.setattr(cells, "RELEASED_STUBS", released)
+    source, missing = kernel.module_source(EXERCISE.stem, namespace_from(tmp_path, filled_in() + WRONG_SCALAR))
+    assert missing == [] and WRONG_SCALAR.strip() in source
+    assert any(p.solution for p in kernel.stub_layout(EXERCISE.stem).parts)
 
 
 def test_a_passed_check_prints_one_line_and_a_failed_one_raises_with_message_and_hint(tmp_path, capsys):

@@ -59,7 +59,7 @@ def test_notebook_cells_are_the_solution_and_strip_to_the_stub(exercise):
 def test_the_stub_is_cut_into_the_same_cells_as_the_solution(exercise):
     """The kernel cuts the stub (a release has no solutions): the same cells, the same locked code, the same names."""
     of_solution = cells.layout(notebooks.solution_path(exercise.stem)).parts
-    of_stub = cells.layout(cells.stub_path(exercise.stem)).parts
+    of_stub = cells.stub_layout(exercise.stem).parts
     assert [(p.solution, p.definitions, p.assigned) for p in of_stub] == [(p.solution, p.definitions, p.assigned) for p in of_solution]
     assert [p.source for p in of_stub if not p.solution] == [p.source for p in of_solution if not p.solution]
     assert any(p.solution for p in of_stub)
@@ -217,7 +217,7 @@ def test_a_module_that_uses_file_gets_the_kits_path_in_a_notebook(tmp_path, monk
     assert cells.prelude(registry.EXERCISES[0].stem) == ""  # exercise 1 does not use __file__
     path = tmp_path / "exercise9_paths.py"
     path.write_text('"""Doc."""\nfrom pathlib import Path\n\nDATA = Path(__file__).resolve().parent.parent / "data"\n')
-    monkeypatch.setattr(cells, "stub_path", lambda stem: path)
+    monkeypatch.setattr(registry, "REFERENCE_DIR", tmp_path)
     namespace = {}
     exec(cells.prelude("exercise9_paths") + "\n" + cells.layout(path).parts[0].source, namespace)
     assert namespace["DATA"] == (registry.KIT_ROOT / "data").resolve()

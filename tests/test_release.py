@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from grader import cli, engine, expected, regions, registry, release
 from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with
+from tests.test_variants import QUICK, TUTORIAL, written_in
 
 SEEDS = (2**31 + 11, 2**31 + 12)
 MARKER_LINE = re.compile(rb"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
@@ -241,6 +242,60 @@ def test_every_mistake_loses_points_in_the_release_where_a_public_check_catches_
         assert any(found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"] for name in public)
     else:  # caught by a hidden check alone, which the release does not have: the teacher's grade catches it
         assert done.returncode == 0 and all(c["score"] == c["max_score"] for c in found.values())
+
+
+NOTEBOOK = """
+import importlib.util, sys
+from pathlib import Path
+
+import grader
+from grader import kernel, registry
+
+registry.STUBS_DIR = Path(sys.argv[1])  # exercises/ beside the notebook: the student's own, correct, file
+spec = importlib.util.spec_from_file_location("notebook_cells", sys.argv[2])  # the cells, as IPython defines them
+cells = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cells)
+print(grader.__file__)
+for name in ("make_scalar", "make_vector"):
+    try:
+        kernel.check(sys.argv[3], name, vars(cells))
+        print("passed", name)
+    except kernel.CheckFailed:
+        print("failed", name)
+"""
+
+
+def test_the_release_keeps_its_own_copy_of_the_stubs_for_the_notebook_kernel(out):
+    for stub in (out / "exercises").glob("*.py"):
+        assert (out / "grader" / "stubs" / stub.name).read_text(encoding="utf-8") == stub.read_text(encoding="utf-8")
+
+
+def test_a_notebook_with_wrong_cells_beside_a_correct_exercises_file_fails_in_the_release(venv, out, tmp_path):
+    """Issue 22: the release's kernel graded exercises/<stem>.py, not the notebook: make_scalar returning None got 1/1."""
+    stem = registry.EXERCISES[0].stem
+    correct = "".join(
+        line for line in solution_with(stem, "").splitlines(keepends=True) if line.strip() not in (regions.BEGIN, regions.END)
+    )
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / f"{stem}.py").write_text(correct, encoding="utf-8")
+    (tmp_path / "cells.py").write_text(correct + "\n\ndef make_scalar(value):\n    return None\n", encoding="utf-8")
+    (tmp_path / "notebook.py").write_text(NOTEBOOK, encoding="utf-8")
+    command = ["python", str(tmp_path / "notebook.py"), str(tmp_path / "exercises"), str(tmp_path / "cells.py"), stem]
+    done = run(venv, command, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert Path(lines[0]).is_relative_to(out)
+    assert [line for line in lines if line.startswith(("passed ", "failed "))] == ["failed make_scalar", "passed make_vector"]
+
+
+@pytest.mark.parametrize("exercise", written_in(TUTORIAL), ids=lambda e: e.name)
+def test_the_tutorials_code_gets_full_public_marks_in_the_release_at_every_public_seed(venv, out, exercise):
+    for seed in SEEDS:
+        done = run(venv, ["grade", exercise.name, "--submission", str(TUTORIAL), "--seed", str(seed), "--format", "json"], cwd=out, **QUICK)
+        lost = [
+            f"{name}: {c['message']}" for name, c in checks(json.loads(done.stdout)).items() if c["status"] not in ("passed", "skipped")
+        ]
+        assert (done.returncode, lost) == (0, []), done.stderr
 
 
 # ------------------------------------------------------------------ a cheat that returns the public answers

@@ -2,8 +2,12 @@
 
 ``tests/variants/<stem>.py`` solves an exercise in a student's own style: other names,
 ``inference_mode``, ``len(loader.dataset)``, extra history keys and files, aliased imports,
-a positional ``map_location``. The training one trains 1 epoch against a 90% goal (the
-reference reaches about 95% in one), to keep MNIST out of the kit's CI time.
+a positional ``map_location``. ``tests/variants/tutorial/<stem>.py`` is the course tutorial's
+code as a beginner copies it (issue 22): its loops verbatim, progress printed inside the
+functions, ``.item()`` where the tutorial takes it, adapted only to the exercise's names; it is
+graded at several seeds, since it must get full marks every time. The training one trains
+1 epoch against a 90% goal (the reference reaches about 95% in one), to keep MNIST out of the
+kit's CI time.
 """
 
 import pytest
@@ -12,15 +16,31 @@ from grader import engine, registry
 from tests.conftest import KIT, grade
 
 VARIANTS = KIT / "tests" / "variants"
+TUTORIAL = VARIANTS / "tutorial"
+TUTORIAL_SEEDS = (5, 2024)
 QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}
 
 
-@pytest.mark.parametrize("exercise", [e for e in registry.EXERCISES if (VARIANTS / f"{e.stem}.py").is_file()], ids=lambda e: e.name)
-def test_variant_gets_full_marks(exercise, monkeypatch):
+def written_in(folder):
+    return [e for e in registry.EXERCISES if (folder / f"{e.stem}.py").is_file()]
+
+
+def expect_full_marks(folder, exercise, seed: int, monkeypatch) -> None:
     for name, value in QUICK.items():
         monkeypatch.setenv(name, value)
-    doc, internal = grade(VARIANTS, [exercise], seed=5)
+    doc, internal = grade(folder, [exercise], seed=seed)
     part = doc["exercises"][0]
     failed = {c["name"]: c["message"] for c in part["checks"] if c["status"] not in ("passed", "skipped")}
     assert (internal, failed) == (0, {})
     assert part["score"] == part["max_score"] > 0 and engine.passed(doc)
+
+
+@pytest.mark.parametrize("exercise", written_in(VARIANTS), ids=lambda e: e.name)
+def test_variant_gets_full_marks(exercise, monkeypatch):
+    expect_full_marks(VARIANTS, exercise, 5, monkeypatch)
+
+
+@pytest.mark.parametrize("seed", TUTORIAL_SEEDS)
+@pytest.mark.parametrize("exercise", written_in(TUTORIAL), ids=lambda e: e.name)
+def test_the_tutorials_code_gets_full_marks(exercise, seed, monkeypatch):
+    expect_full_marks(TUTORIAL, exercise, seed, monkeypatch)

@@ -6,8 +6,9 @@ Each run is exactly what ``mnist_accuracy`` runs: the check's probe on the varia
 process on one thread, with the seed a grading run derives for the check (runs seeded 0, 1, 2, ...),
 and the accuracy measured as the check measures it (the grader's network, all 10,000 test images).
 A run that lands within ``mnist_tensors.RETRAIN_BAND`` points below the goal is trained once more with
-the check's second seed, as the check does. The variants are the reference solution and the correct
-submissions in ``tests/variants/training/`` (the tutorial's own code, a best-model fit, tensor losses).
+the check's second seed, as the check does. The variants are the reference solution, the tutorial's own code
+(``tests/variants/tutorial/``) and the correct submissions in ``tests/variants/training/`` (a best-model
+fit, tensor losses).
 
 Per variant it prints the lowest accuracy, the spread, the margin of the lowest over the goal, and the
 false fails before and after the retrain. The target: 0 false fails in 50 seeds, and a lowest
@@ -33,8 +34,10 @@ from grader import mnist_tensors  # noqa: E402 - after the kit's folder is on th
 from grader.checking import check_seed  # noqa: E402
 
 TRAINING_VARIANTS = KIT / "tests" / "variants" / "training"
-VARIANTS = {"reference": KIT / "solutions" / "exercise6_training.py"} | {
-    folder.name: folder / "exercise6_training.py" for folder in sorted(TRAINING_VARIANTS.iterdir()) if folder.is_dir()
+VARIANTS = {
+    "reference": KIT / "solutions" / "exercise6_training.py",
+    "tutorial": KIT / "tests" / "variants" / "tutorial" / "exercise6_training.py",
+    **{folder.name: folder / "exercise6_training.py" for folder in sorted(TRAINING_VARIANTS.glob("*/"))},
 }
 
 

@@ -1,8 +1,8 @@
 """Does correct training code get full marks on exercise 6 with every seed, live and in a release?
 
-The reference solution over several seeds, and the submissions of ``tests/variants/training/`` (the
-tutorial's own code, a best-model fit, tensor losses), each graded in the full kit and against a
-release's recording. The MNIST check trains 1 epoch against a 90% goal here, as in test_variants;
+The reference solution over several seeds, and the submissions of ``tests/variants/training/`` (a
+best-model fit, tensor losses), each graded in the full kit and against a release's recording (the
+tutorial's own code is graded with the other tutorial variants, in test_variants and test_release). The MNIST check trains 1 epoch against a 90% goal here, as in test_variants;
 ``bench/threshold_seeds.py`` certifies the real goal over 50 seeds. Then the accuracy check's one
 retrain, for a first training that lands within the noise just below the goal.
 """
@@ -65,10 +65,10 @@ def test_a_correct_training_written_another_way_gets_full_public_marks_in_a_rele
     assert doc["score"] == doc["max_score"] > 0
 
 
-UNTRAINED_FIT = '''
+UNTRAINED_FIT = """
 def fit(model, train_loader, test_loader, epochs, lr=1e-3, device="cpu", checkpoint_dir=None, resume=False):
     return [{"epoch": e, "train_loss": 2.3, "test_loss": 2.3, "accuracy": 10.0} for e in range(1, epochs + 1)]
-'''
+"""
 
 
 def untrained_accuracy(seed: int) -> float:

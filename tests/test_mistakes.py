@@ -2,9 +2,12 @@
 
 import pytest
 
-from grader import registry
+from grader import engine, policy, registry
+from grader.batch.worker import Worker
+from grader.settings import Settings
+from grader.status import Student
 from tests import mistakes
-from tests.conftest import checks, grade, solution_with, submission_from
+from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 
 @pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)
@@ -25,3 +28,62 @@ def test_mistake_loses_points_on_its_check(tmp_path, monkeypatch, exercise, mist
     ]
     assert caught, f"none of {mistake.catches} lost points"
     assert doc["score"] < doc["max_score"]
+
+
+# Everyday mistakes (issue 22): each is the student's result, one plain line, a 0 for the checks that need what is
+# wrong (the others still run) and exit 1, never the grader's fault; grade batch gives the same scores and a status of
+# its own, never grader_error.
+E1, E4 = registry.EXERCISES[0], registry.EXERCISES[3]
+E1_SOLUTION = solution_with(E1.stem, "")
+EVERYDAY = {  # name: (exercise, the file's bytes, the checks that lose their points (None: all), what they say)
+    "missing function": (
+        E1,
+        E1_SOLUTION.replace("def matmul_by_hand", "def matmul_hand").encode(),
+        {"matmul_by_hand", "matmul_by_hand_edge"},
+        "`matmul_by_hand` is not defined in exercise1_tensors.py",
+    ),
+    "misnamed class": (
+        E4,
+        solution_with(E4.stem, "").replace("class SimpleNetwork", "class SimpleNet").encode(),
+        {"simple_network_structure", "simple_network_forward"},
+        "`SimpleNetwork` is not defined in exercise4_modules.py",
+    ),
+    "not callable": (
+        E1,
+        (E1_SOLUTION + "\nmatmul_by_hand = 3\n").encode(),
+        {"matmul_by_hand", "matmul_by_hand_edge"},
+        "`matmul_by_hand` in exercise1_tensors.py is a value of type int, not a function or a class",
+    ),
+    "empty file": (E1, b"", None, "`make_scalar` is not defined in exercise1_tensors.py"),
+    "stub untouched": (E1, (KIT / "exercises" / f"{E1.stem}.py").read_bytes(), None, "not implemented yet"),
+}
+
+
+def graded_both_ways(tmp_path, exercise, data: bytes) -> tuple[dict, int, dict]:
+    """The document and internal count of ``grade``, and the record ``grade batch``'s worker writes, for one file."""
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / f"{exercise.stem}.py").write_bytes(data)
+    doc, internal = grade(folder, [exercise], seed=99)
+    settings = Settings(submission=folder, seed=99)
+    worker = Worker({"settings": settings.to_json(), "exercises": [exercise.stem]})
+    worker.catalog = engine.collect([exercise])
+    record = worker.grade({"student": "student", "kind": "folder", "path": str(folder)})
+    return doc, internal, record
+
+
+def scores(doc: dict) -> dict[str, float]:
+    return {name: check["score"] for name, check in checks(doc).items()}
+
+
+@pytest.mark.parametrize("case", EVERYDAY)
+def test_an_everyday_mistake_is_the_student_s_one_line_and_exit_1_in_grade_and_batch(tmp_path, case):
+    exercise, data, needs, said = EVERYDAY[case]
+    doc, internal, record = graded_both_ways(tmp_path, exercise, data)
+    assert internal == 0 and policy.exit_code(doc, None, None) == 1
+    found = {name.split("::")[1]: check for name, check in checks(doc).items() if not check["hidden"]}
+    lost = {name for name, check in found.items() if check["score"] < check["max_score"]}
+    assert lost == (needs if needs is not None else set(found)), lost
+    assert said in [found[name]["message"] for name in lost]
+    assert all("\n" not in found[name]["message"] and "grader" not in found[name]["message"] for name in lost)
+    assert record["batch"]["status"] not in (Student.GRADER_ERROR,) and scores(record) == scores(doc)

@@ -35,27 +35,37 @@ def test_mistake_loses_points_on_its_check(tmp_path, monkeypatch, exercise, mist
 # its own, never grader_error.
 E1, E4 = registry.EXERCISES[0], registry.EXERCISES[3]
 E1_SOLUTION = solution_with(E1.stem, "")
-EVERYDAY = {  # name: (exercise, the file's bytes, the checks that lose their points (None: all), what they say)
+EVERYDAY = {  # name: (exercise, the file's bytes, the checks that lose their points (None: all), what they say, batch status)
     "missing function": (
         E1,
         E1_SOLUTION.replace("def matmul_by_hand", "def matmul_hand").encode(),
         {"matmul_by_hand", "matmul_by_hand_edge"},
         "`matmul_by_hand` is not defined in exercise1_tensors.py",
+        Student.ERROR,
     ),
     "misnamed class": (
         E4,
         solution_with(E4.stem, "").replace("class SimpleNetwork", "class SimpleNet").encode(),
         {"simple_network_structure", "simple_network_forward"},
         "`SimpleNetwork` is not defined in exercise4_modules.py",
+        Student.ERROR,
     ),
     "not callable": (
         E1,
         (E1_SOLUTION + "\nmatmul_by_hand = 3\n").encode(),
         {"matmul_by_hand", "matmul_by_hand_edge"},
         "`matmul_by_hand` in exercise1_tensors.py is a value of type int, not a function or a class",
+        Student.ERROR,
     ),
-    "empty file": (E1, b"", None, "`make_scalar` is not defined in exercise1_tensors.py"),
-    "stub untouched": (E1, (KIT / "exercises" / f"{E1.stem}.py").read_bytes(), None, "not implemented yet"),
+    "empty file": (E1, b"", None, "`make_scalar` is not defined in exercise1_tensors.py", Student.ERROR),
+    "stub untouched": (E1, (KIT / "exercises" / f"{E1.stem}.py").read_bytes(), None, "not implemented yet", Student.GRADED),
+    "non-UTF-8 file": (  # Python alone imports it: the stray byte is in a comment
+        E1,
+        b"# caf\xe9\n" + E1_SOLUTION.encode(),
+        None,
+        "exercise1_tensors.py is not UTF-8 text (saved in another encoding?); save it as UTF-8",
+        Student.NOT_PYTHON,
+    ),
 }
 
 
@@ -78,7 +88,7 @@ def scores(doc: dict) -> dict[str, float]:
 
 @pytest.mark.parametrize("case", EVERYDAY)
 def test_an_everyday_mistake_is_the_student_s_one_line_and_exit_1_in_grade_and_batch(tmp_path, case):
-    exercise, data, needs, said = EVERYDAY[case]
+    exercise, data, needs, said, status = EVERYDAY[case]
     doc, internal, record = graded_both_ways(tmp_path, exercise, data)
     assert internal == 0 and policy.exit_code(doc, None, None) == 1
     found = {name.split("::")[1]: check for name, check in checks(doc).items() if not check["hidden"]}
@@ -86,4 +96,4 @@ def test_an_everyday_mistake_is_the_student_s_one_line_and_exit_1_in_grade_and_b
     assert lost == (needs if needs is not None else set(found)), lost
     assert said in [found[name]["message"] for name in lost]
     assert all("\n" not in found[name]["message"] and "grader" not in found[name]["message"] for name in lost)
-    assert record["batch"]["status"] not in (Student.GRADER_ERROR,) and scores(record) == scores(doc)
+    assert record["batch"]["status"] == status and scores(record) == scores(doc)

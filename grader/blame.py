@@ -40,6 +40,11 @@ def not_imported(file: str, message: str) -> str:
     return _("could not import {file}: {message}").format(file=file, message=message)
 
 
+def not_run(file: str) -> str:
+    """What each check of an exercise says when its module could not be imported: the reason is said once, for the exercise."""
+    return _("not graded: {file} could not be imported").format(file=file)
+
+
 def not_defined(name: str, file: str, found: str | None = None) -> str:
     """What a student reads when a check asked their module for ``name`` and found nothing (or ``found``, a value of
     that type, where a function or a class is called)."""

@@ -90,13 +90,30 @@ def from_error(result: Result, error: BaseException, outer_limit: float) -> Resu
     return result
 
 
+def with_output(message: str, output: str) -> str:
+    """A message a student reads, with what their code printed after it, if anything."""
+    return message + "\n" + _("--- your code printed ---") + f"\n{output}" if output else message
+
+
+def not_imported(result: Result, failed: StudentFailure) -> Result:
+    """A check of an exercise whose module ``failed`` to import: its own message only says so, since the document says
+    why once, for the exercise (:func:`exercise_message`), not under every check."""
+    result.message, result.output = blame.not_run(f"{result.exercise}.py"), ""
+    return result
+
+
+def exercise_message(failed: StudentFailure) -> str:
+    """Why an exercise's module could not be imported, with what it printed: the exercise's ``message`` in the document."""
+    return with_output(failed.message, failed.output)
+
+
 def as_dict(result: Result) -> dict:
     """A check in the JSON document's shape, its hint in the chosen language (hints are source strings, marked with ``N_``);
     what the student's code printed joins the message."""
     data = asdict(result)
     data["hint"] = _(result.hint) if result.hint else result.hint
-    if result.output and result.status != Check.PASSED:
-        data["message"] += "\n" + _("--- your code printed ---") + f"\n{result.output}"
+    if result.status != Check.PASSED:
+        data["message"] = with_output(result.message, result.output)
     entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line", "hidden")}
     if result.data:
         entry["data"] = data["data"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader import engine, policy, registry
+from grader import engine, formats, policy, registry
 from grader.batch.worker import Worker
 from grader.settings import Settings
 from grader.status import Student
@@ -94,6 +94,26 @@ def test_an_everyday_mistake_is_the_student_s_one_line_and_exit_1_in_grade_and_b
     found = {name.split("::")[1]: check for name, check in checks(doc).items() if not check["hidden"]}
     lost = {name for name, check in found.items() if check["score"] < check["max_score"]}
     assert lost == (needs if needs is not None else set(found)), lost
-    assert said in [found[name]["message"] for name in lost]
-    assert all("\n" not in found[name]["message"] and "grader" not in found[name]["message"] for name in lost)
+    why = [found[name]["message"] for name in lost] + [part["message"] for part in doc["exercises"] if "message" in part]
+    assert said in why and all("\n" not in line and "grader" not in line for line in why)
     assert record["batch"]["status"] == status and scores(record) == scores(doc)
+
+
+IMPORT_ERRORS = {  # name: (the file, what the exercise's one message says)
+    "syntax error": (E1_SOLUTION + "\ndef unfinished(:\n", "invalid syntax (line"),
+    "import error": ("import no_such_package\n" + E1_SOLUTION, "No module named 'no_such_package'"),
+}
+
+
+@pytest.mark.parametrize("case", IMPORT_ERRORS)
+def test_a_module_that_does_not_import_is_said_once_per_exercise_in_every_format(tmp_path, case):
+    """Not 13 times with 13 unrelated hints: the exercise says why, each check only that it was not graded."""
+    source, said = IMPORT_ERRORS[case]
+    doc, internal, record = graded_both_ways(tmp_path, E1, source.encode())
+    assert internal == 0 and policy.exit_code(doc, None, None) == 1
+    assert record["batch"]["status"] == Student.ERROR and scores(record) == scores(doc)
+    part = doc["exercises"][0]
+    assert part["status"] == "error" and said in part["message"] and said in record["batch"]["note"]
+    assert {(c["score"], c["message"]) for c in part["checks"]} == {(0.0, "not graded: exercise1_tensors.py could not be imported")}
+    for fmt in ("text", "json", "junit", "github", "gradescope"):
+        assert formats.render(doc, fmt).count(said) == 1, fmt

@@ -7,6 +7,7 @@ from grader.batch.worker import Worker
 from grader.settings import Settings
 from grader.status import Student
 from tests import mistakes
+from tests.cli_support import grade_cli
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 
@@ -117,3 +118,12 @@ def test_a_module_that_does_not_import_is_said_once_per_exercise_in_every_format
     assert {(c["score"], c["message"]) for c in part["checks"]} == {(0.0, "not graded: exercise1_tensors.py could not be imported")}
     for fmt in ("text", "json", "junit", "github", "gradescope"):
         assert formats.render(doc, fmt).count(said) == 1, fmt
+
+
+def test_grade_says_a_missing_function_in_one_line_and_exits_1(tmp_path):
+    """The command itself, as a student runs it: no internal error, no request to report a bug."""
+    folder = submission_from(tmp_path, E1.stem, E1_SOLUTION.replace("def matmul_by_hand", "def matmul_hand"))
+    done = grade_cli("1", "--submission", str(folder), "--seed", "99")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.count("`matmul_by_hand` is not defined in exercise1_tensors.py") == 2  # its two checks
+    assert "please report" not in done.stderr and "internal error" not in done.stdout

@@ -53,8 +53,10 @@ def failure(outcome, path: Path) -> StudentFailure:
     """Turn a child's bad ending into the failure a student reads; a kit frame's failure is raised, as the grader's."""
     error = outcome.error
     asked = error.get("asked") if outcome.status == Run.RAISED else None
-    if asked:  # the module lacks a name the exercise asks for, or holds a value there that cannot be called
-        return StudentFailure(Check.ERROR, blame.not_defined(asked["name"], path.name, asked["found"]), outcome.output)
+    if isinstance(asked, dict) and isinstance(asked.get("name"), str):  # the child's word, so checked: a forgery costs only its author
+        # the module lacks a name the exercise asks for, or holds a value there that cannot be called
+        found = asked.get("found") if isinstance(asked.get("found"), str) else None
+        return StudentFailure(Check.ERROR, blame.not_defined(asked["name"], path.name, found), outcome.output)
     if outcome.status in (Run.RAISED, Run.MEMORY) and error.get("origin") == blame.KIT:
         raise ProbeError(f"{error.get('type', 'Exception')}: {error.get('message', '')}")
     if outcome.status == Run.RAISED:

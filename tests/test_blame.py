@@ -100,3 +100,11 @@ def test_a_value_the_probe_calls_that_cannot_be_called_is_the_students(tmp_path)
 def test_a_probe_s_own_type_error_stays_the_kits_beside_a_constant_of_the_student(tmp_path):
     outcome = sandbox.run(targets.broken_call, module=module(tmp_path, "VALUE = 1\n"))
     assert (outcome.error["type"], outcome.error["origin"]) == ("TypeError", blame.KIT) and "asked" not in outcome.error
+
+
+@pytest.mark.parametrize("asked", [["f"], {"name": 3}, {"name": "f", "found": ["list"]}])
+def test_a_forged_asked_from_the_child_costs_only_its_author(tmp_path, asked):
+    """What a child says it was asked for is its word: a malformed one is the student's failure, never the grader's."""
+    error = {"type": "AttributeError", "message": "m", "origin": blame.STUDENT, "asked": asked}
+    found = failure(sandbox.Outcome("raised", error=error), tmp_path / "exercise3_autograd.py")
+    assert isinstance(found, StudentFailure)

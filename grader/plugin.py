@@ -16,7 +16,7 @@ from grader import expected, registry, source
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
 from grader.registry import find_module
-from grader.results import CheckOverran, Result, StudentFailure, from_error, not_imported
+from grader.results import CheckOverran, Result, StudentFailure, from_error, import_failed
 from grader.settings import DEFAULT_TIMEOUT, Settings
 from grader.status import ANSWERED, Check
 
@@ -209,7 +209,7 @@ class Grading:
         result.output = student.output if isinstance(student, Student) else ""
         result = from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
         failed = self.imports.get(result.exercise)
-        return not_imported(result, failed) if failed is not None and call.excinfo.value is failed else result
+        return import_failed(result) if failed is not None and call.excinfo.value is failed else result
 
     # -- the outer guard
     @pytest.hookimpl(tryfirst=True)

@@ -97,8 +97,8 @@ def with_output(message: str, output: str) -> str:
     return message + "\n" + _("--- your code printed ---") + f"\n{output}" if output else message
 
 
-def not_imported(result: Result, failed: StudentFailure) -> Result:
-    """A check of an exercise whose module ``failed`` to import: its own message only says so, since the document says
+def import_failed(result: Result) -> Result:
+    """A check of an exercise whose module could not be imported: its own message only says so, since the document says
     why once, for the exercise (:func:`exercise_message`), not under every check."""
     result.message, result.output = blame.not_run(f"{result.exercise}.py"), ""
     return result

@@ -99,8 +99,9 @@ def with_output(message: str, output: str) -> str:
 
 def import_failed(result: Result) -> Result:
     """A check of an exercise whose module could not be imported: its own message only says so, since the document says
-    why once, for the exercise (:func:`exercise_message`), not under every check."""
-    result.message, result.output = blame.not_run(f"{result.exercise}.py"), ""
+    why once, for the exercise (:func:`exercise_message`), not under every check; and it has no hint, since the check's
+    own would be about code that never ran."""
+    result.message, result.output, result.hint = blame.not_run(f"{result.exercise}.py"), "", ""
     return result
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import types
 
 from grader.i18n import _
 
@@ -39,8 +40,51 @@ def not_imported(file: str, message: str) -> str:
     return _("could not import {file}: {message}").format(file=file, message=message)
 
 
+def not_run(file: str) -> str:
+    """What each check of an exercise says when its module could not be imported: the reason is said once, for the exercise."""
+    return _("not graded: {file} could not be imported").format(file=file)
+
+
+def not_defined(name: str, file: str, found: str | None = None) -> str:
+    """What a student reads when a check asked their module for ``name`` and found nothing (or ``found``, a value of
+    that type, where a function or a class is called)."""
+    if found is None:
+        return _("`{name}` is not defined in {file}").format(name=name, file=file)
+    return _("`{name}` in {file} is a value of type {kind}, not a function or a class").format(name=name, file=file, kind=found)
+
+
+def asked_for(exc: BaseException, module, kit_files=()) -> dict | None:
+    """Whether a kit frame's ``exc`` is the student's module lacking what the exercise asks for: ``{"name", "found"}``.
+
+    Missing: an AttributeError of the module itself (``module.matmul_by_hand``, ``getattr(module, name)``).
+    Not callable: a TypeError raised in the probe's own frame (not deeper, in torch), where that frame names one of the
+    module's values (in its code, or as a string it holds, as ``call``'s ``name``) that cannot be called.
+    """
+    if module is None:
+        return None
+    if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is module and getattr(exc, "name", None):
+        return {"name": exc.name, "found": None}
+    if not isinstance(exc, TypeError) or exc.__traceback__ is None:
+        return None
+    last = exc.__traceback__
+    while last.tb_next is not None:
+        last = last.tb_next
+    if not _kit_file(last.tb_frame.f_code.co_filename, kit_files):
+        return None
+    named = set(last.tb_frame.f_code.co_names) | {v for v in last.tb_frame.f_locals.values() if isinstance(v, str)}
+    values = vars(module)
+    for name in sorted(named):
+        if not name.startswith("_") and name in values and not callable(values[name]) and not isinstance(values[name], types.ModuleType):
+            return {"name": name, "found": type(values[name]).__name__}
+    return None
+
+
 def under(path: str, folder: str) -> bool:
     return os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _kit_file(path: str, kit_files) -> bool:
+    return under(path, KIT_ROOT) or os.path.abspath(path) in kit_files
 
 
 def origin(exc: BaseException, student_folder: str | None, kit_files=()) -> str:
@@ -50,7 +94,7 @@ def origin(exc: BaseException, student_folder: str | None, kit_files=()) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if student_folder and under(frame.filename, student_folder):
             return STUDENT
-        if under(frame.filename, KIT_ROOT) or os.path.abspath(frame.filename) in kit_files:
+        if _kit_file(frame.filename, kit_files):
             return KIT
     return STUDENT
 

@@ -24,10 +24,12 @@ class DocumentError(UsageProblem, ValueError):
     """Not a result document of schema 1; the message says where it goes wrong."""
 
 
-def part(stem: str, title: str, status: Exercise, checks: list[dict]) -> dict:
-    """One exercise's entry: its checks (as :func:`grader.results.as_dict` gives them) and their sums."""
-    return {"exercise": stem, "title": title, "score": sum(c["score"] for c in checks), "max_score": sum(c["max_score"] for c in checks),
-            "status": status, "checks": checks}  # fmt: skip
+def part(stem: str, title: str, status: Exercise, checks: list[dict], message: str | None = None) -> dict:
+    """One exercise's entry: its checks (as :func:`grader.results.as_dict` gives them) and their sums; ``message``,
+    for an exercise whose module does not import, says why, once for all its checks."""
+    found = {"exercise": stem, "title": title, "score": sum(c["score"] for c in checks), "max_score": sum(c["max_score"] for c in checks),
+             "status": status, "checks": checks}  # fmt: skip
+    return found if message is None else {**found, "message": message}
 
 
 def build(submission: str, seed: int, device: str, parts: list[dict], isolation: dict) -> dict:

@@ -17,7 +17,7 @@ from grader.errors import InternalError
 from grader.i18n import _
 from grader.plugin import Grading
 from grader.registry import find_module
-from grader.results import as_dict
+from grader.results import as_dict, exercise_message
 from grader.settings import Settings
 from grader.status import ANSWERED, Exercise
 
@@ -142,14 +142,15 @@ def max_points(exercise) -> float:
 def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.Isolation) -> dict:
     parts = []
     for exercise in exercises:
+        failed, message = plugin.imports.get(exercise.stem), None
         if find_module(settings.submission, exercise.stem) is None:
             status = Exercise.MISSING
-        elif plugin.imports.get(exercise.stem) is not None:
-            status = Exercise.ERROR
+        elif failed is not None:
+            status, message = Exercise.ERROR, exercise_message(failed)
         else:
             status = Exercise.GRADED
         checks = [as_dict(r) for r in plugin.results if r.exercise == exercise.stem]
-        parts.append(result_document.part(exercise.stem, _(exercise.title), status, checks))
+        parts.append(result_document.part(exercise.stem, _(exercise.title), status, checks, message))
     doc = result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
     if isinstance(plugin.source, expected.Replay):
         doc["release"] = plugin.source.release.summary(e.stem for e in exercises)

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from grader import expected, registry
+from grader import expected, registry, source
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
 from grader.registry import find_module
-from grader.results import CheckOverran, Result, StudentFailure, from_error
+from grader.results import CheckOverran, Result, StudentFailure, from_error, import_failed
 from grader.sandbox.limits import PROBE_THREADS
 from grader.settings import DEFAULT_TIMEOUT, Settings
 from grader.status import ANSWERED, Check
@@ -72,7 +72,7 @@ class Grading:
         for item in session.items:
             marker = item.get_closest_marker("head_start")
             path = find_module(self.options.submission, _stem(item))
-            if marker and path is not None and not self.collect_errors and not self.options.defer_long:
+            if marker and path is not None and not self.collect_errors and not self.options.defer_long and self._readable(item, path):
                 call = marker.args[0]
                 probe, args = call(self.options, self._seed(item))
                 student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports, cancel=self.cancel)
@@ -120,6 +120,8 @@ class Grading:
             shown = self.options.shown_as or self.options.submission
             said = _("no {stem}.py in {folder} (looked for exercises/{stem}.py and {stem}.py)")
             raise StudentFailure(Check.FAILED, said.format(stem=stem, folder=shown))
+        if stem not in self.imports:
+            self._read(stem, path)
         if self.imports.get(stem) is not None:
             raise self.imports[stem]
         student = Student(
@@ -127,6 +129,19 @@ class Grading:
         )
         student.head_start = self.head_starts.get(request.node.nodeid)
         return student
+
+    def _read(self, stem: str, path) -> None:
+        """A file that is not Python source fails every check of its exercise, as ``grade batch`` refuses it
+        (:mod:`grader.source`, the one rule); Python alone would import one whose only stray bytes are in a comment."""
+        try:
+            source.python_source(path.name, path.read_bytes())
+        except source.NotPython as exc:
+            self.imports[stem] = StudentFailure(Check.ERROR, str(exc))
+
+    def _readable(self, item, path) -> bool:
+        """Whether the file of ``item``'s exercise is Python source (a head start is only for one that is)."""
+        self._read(_stem(item), path)
+        return self.imports.get(_stem(item)) is None
 
     def _cuda(self, item) -> bool:
         marker = item.get_closest_marker("check")
@@ -206,7 +221,9 @@ class Grading:
         credit, student = funcargs.get("credit"), funcargs.get("student")
         result.score = points * credit.fraction if credit else 0.0
         result.output = student.output if isinstance(student, Student) else ""
-        return from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
+        result = from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
+        failed = self.imports.get(result.exercise)
+        return import_failed(result) if failed is not None and call.excinfo.value is failed else result
 
     # -- the outer guard
     @pytest.hookimpl(tryfirst=True)

@@ -27,13 +27,16 @@ def render(doc: dict) -> str:
         lines.append(click.style(f"{exercise['exercise']} — {_(exercise['title'])}", bold=True))
         if exercise["status"] == Exercise.MISSING:
             lines.append(click.style(_("  missing: no file for this exercise in the submission"), fg="red"))
+        said = exercise.get("message")  # its module does not import: why, once, and then each check's points alone
+        if said:
+            lines += [click.style("  " + line, fg="red") for line in said.splitlines()]
         public, hidden = split(exercise["checks"])
         for item in public:
-            lines += check_lines(item)
+            lines += check_lines(item, brief=bool(said))
         if hidden:  # the teacher's kit: the checks a student release leaves out, apart
             lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
             for item in hidden:
-                lines += check_lines(item)
+                lines += check_lines(item, brief=bool(said))
             said = _("  {score}/{most} points ({subtotals})")
             score, most = points(exercise["score"]), points(exercise["max_score"])
             lines.append(said.format(score=score, most=most, subtotals=subtotals(public, hidden)))
@@ -82,12 +85,13 @@ def total_line(doc: dict) -> str:
     return _("Total: {score}/{most} points").format(score=score, most=most)
 
 
-def check_lines(item: dict) -> list[str]:
+def check_lines(item: dict, brief: bool = False) -> list[str]:
+    """A check's line, then (``brief``: not) its message and hint where it did not pass."""
     mark, colour = MARKS.get(item["status"], ("✗", "red"))
     label = "" if item["status"] in (Check.PASSED, Check.FAILED) else f" [{shown(item['status'])}]"
     score = f"{points(item['score'])}/{points(item['max_score'])}"
     lines = [click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}"]
-    if item["status"] != Check.PASSED:
+    if item["status"] != Check.PASSED and not brief:
         lines.extend("      " + line for line in item["message"].splitlines())
         if item["hint"] and item["status"] != Check.SKIPPED:
             lines.append(click.style(_("      hint: {hint}").format(hint=item["hint"]), fg="cyan"))

@@ -52,6 +52,11 @@ class Result:
 def failure(outcome, path: Path) -> StudentFailure:
     """Turn a child's bad ending into the failure a student reads; a kit frame's failure is raised, as the grader's."""
     error = outcome.error
+    asked = error.get("asked") if outcome.status == Run.RAISED else None
+    if isinstance(asked, dict) and isinstance(asked.get("name"), str):  # the child's word, so checked: a forgery costs only its author
+        # the module lacks a name the exercise asks for, or holds a value there that cannot be called
+        found = asked.get("found") if isinstance(asked.get("found"), str) else None
+        return StudentFailure(Check.ERROR, blame.not_defined(asked["name"], path.name, found), outcome.output)
     if outcome.status in (Run.RAISED, Run.MEMORY) and error.get("origin") == blame.KIT:
         raise ProbeError(f"{error.get('type', 'Exception')}: {error.get('message', '')}")
     if outcome.status == Run.RAISED:
@@ -87,13 +92,31 @@ def from_error(result: Result, error: BaseException, outer_limit: float) -> Resu
     return result
 
 
+def with_output(message: str, output: str) -> str:
+    """A message a student reads, with what their code printed after it, if anything."""
+    return message + "\n" + _("--- your code printed ---") + f"\n{output}" if output else message
+
+
+def import_failed(result: Result) -> Result:
+    """A check of an exercise whose module could not be imported: its own message only says so, since the document says
+    why once, for the exercise (:func:`exercise_message`), not under every check; and it has no hint, since the check's
+    own would be about code that never ran."""
+    result.message, result.output, result.hint = blame.not_run(f"{result.exercise}.py"), "", ""
+    return result
+
+
+def exercise_message(failed: StudentFailure) -> str:
+    """Why an exercise's module could not be imported, with what it printed: the exercise's ``message`` in the document."""
+    return with_output(failed.message, failed.output)
+
+
 def as_dict(result: Result) -> dict:
     """A check in the JSON document's shape, its hint in the chosen language (hints are source strings, marked with ``N_``);
     what the student's code printed joins the message."""
     data = asdict(result)
     data["hint"] = _(result.hint) if result.hint else result.hint
-    if result.output and result.status != Check.PASSED:
-        data["message"] += "\n" + _("--- your code printed ---") + f"\n{result.output}"
+    if result.status != Check.PASSED:
+        data["message"] = with_output(result.message, result.output)
     entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line", "hidden")}
     if result.data:
         entry["data"] = data["data"]

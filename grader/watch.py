@@ -291,7 +291,13 @@ def compact(doc: dict) -> dict:
         elif part["status"] == status.Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
             hint = _("Every check needs the file to import: fix what the message names, save, and the checks run again.")
-            check = {**first, "name": "import", "max_score": part["max_score"], "hint": hint}
+            check = {
+                **first,
+                "name": "import",
+                "max_score": part["max_score"],
+                "hint": hint,
+                "message": part.get("message", first["message"]),
+            }
             part = {**part, "checks": [check]}
         parts.append(part)
     return {**doc, "exercises": parts}

@@ -282,6 +282,11 @@ def broken_probe(module):
     return {"found": {}}["missing"]
 
 
+def broken_call(module):
+    """A probe whose own bug is a TypeError (it calls a number), next to a student's module holding a constant."""
+    return len(module.__name__)()
+
+
 def call_student(module, name):
     return getattr(module, name)()
 

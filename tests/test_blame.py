@@ -6,7 +6,7 @@ import pytest
 
 from grader import blame, sandbox
 from grader.checking import Student
-from grader.results import ProbeError, StudentFailure
+from grader.results import ProbeError, StudentFailure, failure
 from grader.settings import Settings
 from tests import sandbox_targets as targets
 
@@ -83,3 +83,28 @@ def test_a_students_failure_reaches_the_check_as_theirs(tmp_path):
     with pytest.raises(StudentFailure) as raised:
         student(tmp_path, "def f():\n    return 1 / 0\n").run(targets.call_student, "f")
     assert raised.value.message.startswith("your code raised ZeroDivisionError at line 2 of exercise3_autograd.py")
+
+
+def test_a_name_the_probe_asks_for_and_the_module_lacks_is_the_students(tmp_path):
+    """The probe's own getattr raises, but what is missing is the student's function: their mistake, named, not exit 3."""
+    outcome = sandbox.run(targets.call_student, "f", module=module(tmp_path, "def g():\n    return 1\n"))
+    assert (outcome.error["origin"], outcome.error["asked"]) == (blame.STUDENT, {"name": "f", "found": None})
+    assert "`f` is not defined in exercise3_autograd.py" in failure(outcome, tmp_path / "exercise3_autograd.py").message
+
+
+def test_a_value_the_probe_calls_that_cannot_be_called_is_the_students(tmp_path):
+    outcome = sandbox.run(targets.call_student, "f", module=module(tmp_path, "f = [1, 2]\n"))
+    assert (outcome.error["origin"], outcome.error["asked"]) == (blame.STUDENT, {"name": "f", "found": "list"})
+
+
+def test_a_probe_s_own_type_error_stays_the_kits_beside_a_constant_of_the_student(tmp_path):
+    outcome = sandbox.run(targets.broken_call, module=module(tmp_path, "VALUE = 1\n"))
+    assert (outcome.error["type"], outcome.error["origin"]) == ("TypeError", blame.KIT) and "asked" not in outcome.error
+
+
+@pytest.mark.parametrize("asked", [["f"], {"name": 3}, {"name": "f", "found": ["list"]}])
+def test_a_forged_asked_from_the_child_costs_only_its_author(tmp_path, asked):
+    """What a child says it was asked for is its word: a malformed one is the student's failure, never the grader's."""
+    error = {"type": "AttributeError", "message": "m", "origin": blame.STUDENT, "asked": asked}
+    found = failure(sandbox.Outcome("raised", error=error), tmp_path / "exercise3_autograd.py")
+    assert isinstance(found, StudentFailure)

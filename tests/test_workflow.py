@@ -179,6 +179,15 @@ def test_a_pull_request_below_the_minimum_fails_with_annotations_on_its_lines(wo
     assert "| ❌ | exercise1_tensors | describe | 0/1 | **error**: your code raised KeyError" in results["summary"]
 
 
+def test_the_annotations_follow_whatever_the_grade_step_did(workflow, tmp_path):
+    """Exit 3 (the kit's fault) fails the Grade step, but the document it wrote is annotated all the same."""
+    report = next(s for s in steps(workflow) if s.get("name") == REPORT)
+    assert report.get("if") == "always()"
+    workspace, base = course(tmp_path, {"README.md": "changed\n"})
+    (workspace / "grade.json").write_text("", encoding="utf-8")  # what a usage error (exit 2) leaves
+    assert run_steps(workflow, workspace, base, (REPORT,))[REPORT].returncode == 0
+
+
 @pytest.mark.parametrize(
     "changes, env, chosen",
     [

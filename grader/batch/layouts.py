@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tokenize
 import zipfile
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path, PurePosixPath
 
+from grader import source
 from grader.errors import UsageProblem
 from grader.i18n import _, ngettext, some_of
 
@@ -300,18 +299,14 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
 
 
 def python_source(name: str, data: bytes) -> bytes:
-    """``data`` as UTF-8 Python source: a notebook becomes its code cells; binary or undecodable text is refused."""
+    """``data`` as UTF-8 Python source: a notebook becomes its code cells; a file that is not Python
+    (:func:`grader.source.python_source`, the rule ``grade`` keeps too) is refused."""
     if name.endswith(".ipynb"):
         return _notebook_code(name, data)
-    if b"\0" in data:
-        raise BadInput("not_python", _("{name} is not Python source (it holds binary data)").format(name=name))
     try:
-        encoding, _lines = tokenize.detect_encoding(BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError):
-        said = _("{name} is not UTF-8 text (saved in another encoding?); save it as UTF-8")
-        raise BadInput("not_python", said.format(name=name)) from None
-    return text.encode("utf-8") if encoding not in ("utf-8", "utf-8-sig") else data
+        return source.python_source(name, data)
+    except source.NotPython as exc:
+        raise BadInput("not_python", str(exc)) from None
 
 
 def _notebook_code(name: str, data: bytes) -> bytes:

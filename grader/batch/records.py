@@ -47,7 +47,8 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
         if part["status"] == Exercise.ERROR and part["checks"]:
             first = part["checks"][0]
             statuses.append(Student(first["status"]) if first["status"] in TROUBLE else Student.ERROR)
-            notes.append(f"{part['exercise']}: {first['message'].splitlines()[0] if first['message'] else shown(first['status'])}")
+            said = part.get("message") or first["message"]  # why it does not import, said once for the exercise
+            notes.append(f"{part['exercise']}: {said.splitlines()[0] if said else shown(first['status'])}")
             continue
         for item in part["checks"]:
             if item["status"] in TROUBLE:

@@ -46,7 +46,8 @@ def render(doc: dict, seconds: float | None = None) -> str:
             said = _("{exercise}: {score}/{most} points ({status})")
             title = said.format(exercise=exercise["exercise"], score=number(exercise["score"]), most=number(exercise["max_score"]),
                                 status=shown(exercise["status"]))  # fmt: skip
-            lines.append(command("error", _short(details(first)), file=where, line=failing_line(first, source), title=title))
+            said = exercise.get("message") or details(first)  # the checks' hints are theirs, not the import's
+            lines.append(command("error", _short(said), file=where, line=failing_line(first, source), title=title))
             continue
         for item in items:
             kind = "warning" if item["status"] == Check.SKIPPED else "error"  # GitHub's own commands
@@ -80,6 +81,9 @@ def summary(doc: dict) -> str:
                 exercise=exercise["exercise"], status=shown(exercise["status"]), total=total
             )
         )
+    for exercise in doc["exercises"]:  # a module that does not import: why, once, below the table
+        if exercise.get("message"):
+            rows += ["", f"**{exercise['exercise']}**: {_cell(exercise['message'], LIMIT)}"]
     return "\n".join(rows) + "\n"
 
 

@@ -2,7 +2,8 @@
 
 A failed check is a ``<failure>``; a check whose code raised, hung, crashed or ran out of memory
 is an ``<error>``; a skipped one is ``<skipped>``. Points sit in each suite's ``<properties>``:
-``score`` and ``max_score`` for the exercise, ``score:<check>`` and ``max_score:<check>`` per check.
+``score`` and ``max_score`` for the exercise, ``score:<check>`` and ``max_score:<check>`` per check. Why an
+exercise's module does not import is said once, in its suite's ``<system-err>``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def suite(exercise: dict) -> ET.Element:
         ET.SubElement(properties, "property", name=name, value=visible(value))
     for item in items:
         element.append(case(exercise["exercise"], item))
+    if exercise.get("message"):  # its module does not import: why, once for the suite; each case says only that
+        ET.SubElement(element, "system-err").text = visible(exercise["message"])
     return element
 
 

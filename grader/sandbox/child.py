@@ -265,14 +265,19 @@ def _run(result_w: int, target, args, module_path: str | None):
     try:
         payload = {"status": Run.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
-        payload = describe(exc, module_path, _whose(exc, module_path, target, canaries))
+        whose = _whose(exc, module_path, target, canaries)
+        # A kit frame asking for a name the module lacks, or cannot call: what the exercise asks for is the student's.
+        asked = blame.asked_for(exc, module, _kit_files(target)) if whose == blame.KIT else None
+        payload = describe(exc, module_path, blame.STUDENT if asked else whose)
+        if asked:
+            payload["error"]["asked"] = asked
     _finish(result_w, save, payload)
 
 
 def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str:
     """A kit frame's failure is still the student's where their code changed what the probe relies on."""
     folder = os.path.dirname(os.path.realpath(module_path)) if module_path else None
-    whose = blame.origin(exc, folder, {os.path.abspath(inspect.getsourcefile(target) or "")})
+    whose = blame.origin(exc, folder, _kit_files(target))
     if whose == blame.KIT:
         replaced = _tripwire.changed()
         for canary in canaries:
@@ -286,6 +291,11 @@ def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str
             exc.args = (said.format(names=", ".join(replaced), problem=exc),)
             return blame.STUDENT
     return whose
+
+
+def _kit_files(target) -> set[str]:
+    """The probe's own file, which is the kit's wherever it lives (the kit's tests keep probes of their own)."""
+    return {os.path.abspath(inspect.getsourcefile(target) or "")}
 
 
 def _finish(result_w: int, save, payload: dict):

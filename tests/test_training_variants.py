@@ -2,9 +2,10 @@
 
 The reference solution over several seeds, and the submissions of ``tests/variants/training/`` (a
 best-model fit, tensor losses), each graded in the full kit and against a release's recording (the
-tutorial's own code is graded with the other tutorial variants, in test_variants and test_release). The MNIST check trains 1 epoch against a 90% goal here, as in test_variants;
-``bench/threshold_seeds.py`` certifies the real goal over 50 seeds. Then the accuracy check's one
-retrain, for a first training that lands within the noise just below the goal.
+tutorial's own code is graded with the other tutorial variants, in test_variants and test_release).
+The MNIST check trains 1 epoch against a 90% goal here, as in test_variants; ``bench/threshold_seeds.py``
+certifies the real goal over 50 seeds. Then the accuracy check's one retrain, for a first training
+that lands within the noise just below the goal.
 """
 
 from __future__ import annotations

@@ -40,6 +40,11 @@ def not_imported(file: str, message: str) -> str:
     return _("could not import {file}: {message}").format(file=file, message=message)
 
 
+def not_found(file: str) -> str:
+    """What each check of an exercise says when the submission has no file for it: where it looked is said once."""
+    return _("not graded: there is no {file}").format(file=file)
+
+
 def not_run(file: str) -> str:
     """What each check of an exercise says when its module could not be imported: the reason is said once, for the exercise."""
     return _("not graded: {file} could not be imported").format(file=file)

@@ -144,7 +144,7 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
     for exercise in exercises:
         failed, message = plugin.imports.get(exercise.stem), None
         if find_module(settings.submission, exercise.stem) is None:
-            status = Exercise.MISSING
+            status, message = Exercise.MISSING, exercise_message(failed) if failed is not None else None
         elif failed is not None:
             status, message = Exercise.ERROR, exercise_message(failed)
         else:

@@ -119,7 +119,8 @@ class Grading:
         if path is None:
             shown = self.options.shown_as or self.options.submission
             said = _("no {stem}.py in {folder} (looked for exercises/{stem}.py and {stem}.py)")
-            raise StudentFailure(Check.FAILED, said.format(stem=stem, folder=shown))
+            self.imports.setdefault(stem, StudentFailure(Check.FAILED, said.format(stem=stem, folder=shown)))  # said once, for the exercise
+            raise self.imports[stem]
         if stem not in self.imports:
             self._read(stem, path)
         if self.imports.get(stem) is not None:
@@ -223,7 +224,9 @@ class Grading:
         result.output = student.output if isinstance(student, Student) else ""
         result = from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
         failed = self.imports.get(result.exercise)
-        return import_failed(result) if failed is not None and call.excinfo.value is failed else result
+        if failed is None or call.excinfo.value is not failed:
+            return result
+        return import_failed(result, missing=find_module(self.options.submission, result.exercise) is None)
 
     # -- the outer guard
     @pytest.hookimpl(tryfirst=True)

@@ -97,11 +97,12 @@ def with_output(message: str, output: str) -> str:
     return message + "\n" + _("--- your code printed ---") + f"\n{output}" if output else message
 
 
-def import_failed(result: Result) -> Result:
-    """A check of an exercise whose module could not be imported: its own message only says so, since the document says
-    why once, for the exercise (:func:`exercise_message`), not under every check; and it has no hint, since the check's
-    own would be about code that never ran."""
-    result.message, result.output, result.hint = blame.not_run(f"{result.exercise}.py"), "", ""
+def import_failed(result: Result, missing: bool = False) -> Result:
+    """A check of an exercise whose module is missing or could not be imported: its own message only says so, since the
+    document says why once, for the exercise (:func:`exercise_message`), not under every check; and it has no hint,
+    since the check's own would be about code that never ran."""
+    file = f"{result.exercise}.py"
+    result.message, result.output, result.hint = blame.not_found(file) if missing else blame.not_run(file), "", ""
     return result
 
 

@@ -128,3 +128,15 @@ def test_grade_says_a_missing_function_in_one_line_and_exits_1(tmp_path):
     assert done.returncode == 1, done.stderr
     assert done.stdout.count("`matmul_by_hand` is not defined in exercise1_tensors.py") == 2  # its two checks
     assert "please report" not in done.stderr and "internal error" not in done.stdout
+
+
+def test_a_missing_file_is_said_once_for_its_exercise_and_each_check_only_says_it_was_not_graded(tmp_path):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    doc, internal = grade(folder, [E1], seed=99)
+    assert internal == 0 and policy.exit_code(doc, None, None) == 1
+    part = doc["exercises"][0]
+    assert part["status"] == "missing" and part["message"].startswith(f"no {E1.stem}.py in {folder}")
+    assert {(c["score"], c["message"], c["hint"]) for c in part["checks"]} == {(0.0, f"not graded: there is no {E1.stem}.py", "")}
+    for fmt in ("text", "json", "junit", "github", "gradescope"):
+        assert formats.render(doc, fmt).count(f"looked for exercises/{E1.stem}.py") == 1, fmt

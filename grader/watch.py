@@ -298,7 +298,7 @@ def compact(doc: dict) -> dict:
                 "hint": hint,
                 "message": part.get("message", first["message"]),
             }
-            part = {**part, "checks": [check]}
+            part = {key: value for key, value in part.items() if key != "message"} | {"checks": [check]}  # said by its one check
         parts.append(part)
     return {**doc, "exercises": parts}
 

@@ -104,6 +104,7 @@ def pass_rates(records: list[dict]) -> list[Rate]:
                     f"{part['exercise']}::{item['name']}",
                     {"points": item["max_score"], "hint": item["hint"], "handed_in": 0, "passed": 0, "other": {}},
                 )
+                row["hint"] = row["hint"] or item["hint"]  # an exercise that is missing or does not import gives its checks none
                 if part["status"] == Exercise.MISSING:
                     continue
                 if item["status"] != Check.SKIPPED:  # a check that could not run here (CUDA on a CPU) is no one's failure

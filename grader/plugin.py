@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from grader import expected, registry
+from grader import budgets, expected, registry
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
 from grader.registry import find_module
@@ -192,7 +192,9 @@ class Grading:
         credit, student = funcargs.get("credit"), funcargs.get("student")
         result.score = points * credit.fraction if credit else 0.0
         result.output = student.output if isinstance(student, Student) else ""
-        return from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
+        result = from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
+        budgets.fit_result(result)  # a message and an output of any length are the student's to make
+        return result
 
     # -- the outer guard
     @pytest.hookimpl(tryfirst=True)

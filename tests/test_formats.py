@@ -271,3 +271,38 @@ def test_render_says_in_one_line_where_a_document_breaks_the_schema(tmp_path, ch
     result = grade_cli("render", str(bad), cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def many_failures(count: int, message: str = "wrong") -> dict:
+    checks = [
+        {"name": f"check{i}", "score": 0.0, "max_score": 1.0, "status": "failed", "message": message, "hint": "h"} for i in range(count)
+    ]
+    part = {
+        "exercise": "exercise1_tensors",
+        "title": "Tensors",
+        "score": 0.0,
+        "max_score": float(count),
+        "status": "graded",
+        "checks": checks,
+    }
+    return {**FRACTIONS, "score": 0.0, "max_score": float(count), "exercises": [part]}
+
+
+def test_github_keeps_to_its_ten_annotations_of_a_kind_and_says_how_many_more_failed():
+    lines = formats.render(many_failures(25), "github").splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == github.ANNOTATIONS and "check8" in errors[8]
+    assert errors[-1].endswith("::16 more checks did not pass: the step summary lists them all")
+    assert lines[-1].startswith("::notice ") and len(formats.render(many_failures(10), "github").splitlines()) == 11
+
+
+def test_a_document_of_huge_messages_is_cut_to_its_budget_keeping_the_short_ones():
+    from grader import budgets
+
+    doc = many_failures(40, "m" * (1 << 20))
+    doc["exercises"][0]["checks"][0]["message"] = "short"
+    budgets.fit(doc)
+    assert budgets.DOCUMENT - 2048 < budgets.size(doc) <= budgets.DOCUMENT
+    assert doc["exercises"][0]["checks"][0]["message"] == "short"
+    assert doc["exercises"][0]["checks"][1]["message"].endswith(" more characters cut]")
+    assert len(formats.render(doc, "github").encode()) < budgets.RECORD and len(github.summary(doc).encode()) < github.SUMMARY_LIMIT

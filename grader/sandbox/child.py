@@ -270,7 +270,7 @@ def _run(result_w: int, target, args, module_path: str | None):
         payload = {"status": Run.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
         payload = describe(exc, module_path, _whose(exc, module_path, target, canaries))
-    _finish(result_w, save, payload)
+    _finish(result_w, save, payload, module_path)
 
 
 def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str:
@@ -292,8 +292,9 @@ def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str
     return whose
 
 
-def _finish(result_w: int, save, payload: dict):
-    """Send ``payload`` as the result and end; never returns."""
+def _finish(result_w: int, save, payload: dict, module_path: str | None = None):
+    """Send ``payload`` as the result and end; never returns. A value the wire cannot write (too large) is the student's
+    failure, named without the kit's frames."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -301,7 +302,7 @@ def _finish(result_w: int, save, payload: dict):
         data = save(payload)
     except BaseException as exc:  # noqa: BLE001 - a value the wire cannot write is the student's too
         try:
-            data = save(describe(exc, None, blame.STUDENT))
+            data = save(describe(exc, module_path, blame.STUDENT))
         except BaseException:  # noqa: BLE001 - a hostile exception describe cannot make plain: the judge says so
             data = b""
     quiet = os.open(os.devnull, os.O_WRONLY)

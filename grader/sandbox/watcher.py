@@ -171,6 +171,7 @@ def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
     return _ended(watch.status)
 
 
+NOTE_ROOM = 64  # characters of a note that says how much was cut
 ERROR_FIELDS = {"type": limits.NAME_BUDGET, "message": limits.MESSAGE_BUDGET, "traceback": limits.TRACEBACK_BUDGET}
 
 
@@ -188,7 +189,7 @@ def _payload(data: bytes, settled: bool) -> tuple[str, object, dict]:
     checked = {}
     for key, item in error.items():
         if key in ERROR_FIELDS and type(item) is str:
-            checked[key] = cut(item, ERROR_FIELDS[key])
+            checked[key] = cut(item, ERROR_FIELDS[key] + NOTE_ROOM)  # the child's own cut, and its note, pass as they are
         elif (key, type(item)) in {("line", int), ("line", type(None))} or (key == "origin" and item in (blame.STUDENT, blame.KIT)):
             checked[key] = item
         else:

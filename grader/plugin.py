@@ -15,7 +15,7 @@ import pytest
 from grader import budgets, expected, registry
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
-from grader.registry import find_module
+from grader.registry import find_module, link_in, linked
 from grader.results import CheckOverran, Result, StudentFailure, from_error
 from grader.settings import DEFAULT_TIMEOUT, Settings
 from grader.status import ANSWERED, Check
@@ -71,7 +71,13 @@ class Grading:
         for item in session.items:
             marker = item.get_closest_marker("head_start")
             path = find_module(self.options.submission, _stem(item))
-            if marker and path is not None and not self.collect_errors and not self.options.defer_long:
+            if (
+                marker
+                and path is not None
+                and not self._refused(_stem(item), path)
+                and not self.collect_errors
+                and not self.options.defer_long
+            ):
                 call = marker.args[0]
                 probe, args = call(self.options, self._seed(item))
                 student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports, cancel=self.cancel)
@@ -106,13 +112,20 @@ class Grading:
             shown = self.options.shown_as or self.options.submission
             said = _("no {stem}.py in {folder} (looked for exercises/{stem}.py and {stem}.py)")
             raise StudentFailure(Check.FAILED, said.format(stem=stem, folder=shown))
-        if self.imports.get(stem) is not None:
+        if self._refused(stem, path) or self.imports.get(stem) is not None:
             raise self.imports[stem]
         student = Student(
             path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports, cancel=self.cancel
         )
         student.head_start = self.head_starts.get(request.node.nodeid)
         return student
+
+    def _refused(self, stem: str, path) -> bool:
+        """Whether the module is a link or lies below one: then every check of its exercise fails, as for a module that
+        does not import, and no child ever reads it."""
+        if stem not in self.imports and (name := link_in(self.options.submission, path)):
+            self.imports[stem] = StudentFailure(Check.ERROR, linked(name))
+        return self.imports.get(stem) is not None
 
     def _cuda(self, item) -> bool:
         marker = item.get_closest_marker("check")

@@ -55,11 +55,29 @@ EXERCISES: tuple[Exercise, ...] = tuple(e for e in COURSE if e.check_file.is_fil
 
 
 def find_module(submission: Path, stem: str) -> Path | None:
-    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``."""
+    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``; a link there is found too, to be refused (:func:`link_in`)."""
     for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_symlink():
             return candidate
     return None
+
+
+def link_in(submission: Path, path: Path) -> str | None:
+    """The first part of ``path`` below ``submission`` that is a link, as the submission names it, else None.
+
+    Every command reads a submission as it is and never through a link: a file or an ``exercises/`` folder that
+    links to the kit's ``solutions/`` would otherwise pass for the student's own work."""
+    here = Path(submission)
+    for part in Path(path).relative_to(submission).parts:
+        here = here / part
+        if here.is_symlink():
+            return here.relative_to(submission).as_posix()
+    return None
+
+
+def linked(name: str) -> str:
+    """What every command says of a link in a submission (:func:`link_in`)."""
+    return _("{name} is a link, and the grader never follows one: submit the file itself").format(name=name)
 
 
 class UnknownExercise(UsageProblem, LookupError):

@@ -17,6 +17,8 @@ from grader.batch.layouts import BadInput, Entry, LayoutError
 STEMS = ["exercise1_tensors", "exercise2_reshape"]
 GOOD = b"import torch\n\n\ndef f():\n    return 1\n"
 
+LINKED = "is a link, and the grader never follows one: submit the file itself"
+
 
 def write(path: Path, data: bytes | str = GOOD) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,7 @@ def test_links_out_of_the_submission_fifos_and_huge_files_are_not_read(tmp_path,
     secret = write(tmp_path / "secret.py", b"password = 1\n")
     (tmp_path / "amy").mkdir()
     (tmp_path / "amy" / "exercise1_tensors.py").symlink_to(secret)
-    assert problem(folder(tmp_path / "amy")) == ("unreadable", "exercise1_tensors.py is a link to a file outside the submission")
+    assert problem(folder(tmp_path / "amy")) == ("unreadable", f"exercise1_tensors.py {LINKED}")
     (tmp_path / "bob").mkdir()
     os.mkfifo(tmp_path / "bob" / "exercise1_tensors.py")  # opening it for reading would block forever
     assert problem(folder(tmp_path / "bob")) == ("unreadable", "exercise1_tensors.py is not a regular file")
@@ -144,10 +146,10 @@ def test_links_out_of_the_submission_fifos_and_huge_files_are_not_read(tmp_path,
     assert problem(folder(tmp_path / "cat")) == ("too_large", "exercise1_tensors.py is larger than 0 MiB")
 
 
-def test_a_link_inside_the_submission_is_followed(tmp_path):
+def test_a_link_inside_the_submission_is_not_followed_either(tmp_path):
     write(tmp_path / "amy" / "work" / "mine.py")
     (tmp_path / "amy" / "exercise1_tensors.py").symlink_to(tmp_path / "amy" / "work" / "mine.py")
-    assert layouts.read_sources(folder(tmp_path / "amy"), STEMS).files == {"exercise1_tensors": GOOD}
+    assert problem(folder(tmp_path / "amy")) == ("unreadable", f"exercise1_tensors.py {LINKED}")
 
 
 def test_a_notebook_gives_its_code_cells_without_magics_or_autograder_cells(tmp_path):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
+from grader import registry
 from grader.errors import UsageProblem
 from grader.i18n import _, ngettext, some_of
 
@@ -217,12 +218,12 @@ def _raise(error: OSError):
 
 
 def _read_file(root: Path, path: Path) -> bytes:
-    """A regular file inside ``root``, at most MAX_FILE bytes; never blocks on a FIFO, never follows a link out."""
+    """A regular file inside ``root``, at most MAX_FILE bytes; never blocks on a FIFO, never follows a link, inside or out."""
     name = path.relative_to(root).as_posix()
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            raise BadInput("unreadable", _("{name} is a link to a file outside the submission").format(name=name))
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        if linked := registry.link_in(root, path):
+            raise BadInput("unreadable", registry.linked(linked))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise BadInput("unreadable", _("{name} is not a regular file").format(name=name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import io
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from safetensors.torch import save as save_file
 
 from grader import wire
 from grader.blame import StudentMistake
+from tests.conftest import KIT
 
 
 class Custom:
@@ -181,3 +183,22 @@ def test_views_and_shared_tensors_cross_as_copies():
 def test_cut_keeps_a_budget_and_says_how_much_it_cut():
     assert wire.cut("short", 10) == "short"
     assert wire.cut("x" * 5000, 2048) == "x" * 2048 + " [... 2952 more characters cut]"
+
+
+# Where a loader of pickles may appear in the kit: the child, which unpickles the judge's own task, and the probes
+# (functions named probe_*) that open a student's checkpoint inside the sandbox.
+UNPICKLERS = re.compile(r"\b(pickle\.loads?|torch\.load|Unpickler)\(")
+
+
+def test_the_judge_calls_no_unpickler_outside_the_child_and_the_probes():
+    found = []
+    for path in sorted((KIT / "grader").rglob("*.py")):
+        if path.name == "child.py" or "templates" in path.parts:
+            continue
+        function = ""
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("def "):
+                function = line.split()[1]
+            if UNPICKLERS.search(line.split("#")[0]) and not function.startswith("probe_") and not line.strip().startswith('"'):
+                found.append(f"{path.relative_to(KIT)}:{number}: {line.strip()}")
+    assert found == []

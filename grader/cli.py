@@ -392,19 +392,19 @@ def start_reference(settings, chosen):
     which has no reference solution to train."""
     if in_release():
         return None
-    from grader import curves, reference_run
+    from grader import own_files, reference_run
     from grader.registry import find_module
 
     if not reference_run.wanted(chosen) or find_module(settings.submission, reference_run.STEM) is None:
         return None
-    return reference_run.Run(settings, settings.submission / curves.FOLDER / reference_run.CACHE_NAME)
+    return reference_run.Run(settings, settings.submission / own_files.FOLDER / reference_run.CACHE_NAME)
 
 
 def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
     """After grading exercise 6: its training curves' picture in the submission's ``.grade/``, and where it is
     (``training``: the reference run to draw beside it, None in a student release).
     The text report holds the summary already; other formats keep stdout for the document, so both lines go to stderr."""
-    from grader import curves
+    from grader import curves, own_files
 
     found = curves.of(doc)
     if found is None:  # the module is missing, or its training never ran to an end
@@ -416,7 +416,7 @@ def show_curves(doc: dict, submission: Path, training, err: bool) -> None:
         click.echo(_("Training curves: {path}").format(path=curves.write_picture(submission, found, reference)), err=err)
     except OSError as exc:
         said = _("grade: the training curves could not be written into {folder}: {problem}")
-        click.echo(said.format(folder=submission / curves.FOLDER, problem=exc.strerror or exc), err=True)
+        click.echo(said.format(folder=submission / own_files.FOLDER, problem=exc.strerror or exc), err=True)
     if training is None:
         click.echo(_("The picture has no reference curve: a student release has no reference solution to train."), err=err)
     elif training.problem:

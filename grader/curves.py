@@ -18,7 +18,7 @@ import html
 import math
 from pathlib import Path
 
-from grader import charts
+from grader import charts, own_files
 from grader.i18n import N_, _, ngettext
 
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
@@ -27,7 +27,7 @@ PICTURE = (800, 360)  # pixels of the picture ``grade 6`` writes
 SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's curve in the class report
 SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
-FOLDER, PICTURE_NAME = ".grade", "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
+PICTURE_NAME = "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
 
 NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
@@ -128,10 +128,7 @@ def summary(curves: dict) -> str:
 
 def write_picture(submission: Path, curves: dict, reference: dict | None) -> Path:
     """Write ``<submission>/.grade/exercise6_curves.png`` and return its path; an OSError says why it could not."""
-    path = Path(submission) / FOLDER / PICTURE_NAME
-    path.parent.mkdir(exist_ok=True)
-    path.write_bytes(picture(curves, reference))
-    return path
+    return own_files.write_bytes(submission, PICTURE_NAME, picture(curves, reference))  # never through a link
 
 
 def picture(curves: dict, reference: dict | None = None) -> bytes:

@@ -11,8 +11,8 @@ from typing import NamedTuple
 import pytest
 import pytest_timeout
 
+from grader import budgets, expected, registry, sandbox
 from grader import document as result_document
-from grader import expected, registry, sandbox
 from grader.errors import InternalError
 from grader.i18n import _
 from grader.plugin import Grading
@@ -154,7 +154,7 @@ def document(settings: Settings, exercises, plugin: Grading, isolation: sandbox.
     doc = result_document.build(settings.shown_as or str(settings.submission), settings.seed, settings.device, parts, isolation.document())
     if isinstance(plugin.source, expected.Replay):
         doc["release"] = plugin.source.release.summary(e.stem for e in exercises)
-    return doc
+    return budgets.fit(doc)
 
 
 def passed(doc: dict) -> bool:

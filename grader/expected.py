@@ -32,10 +32,11 @@ import torch
 from grader.errors import InternalError, UsageProblem
 from grader.i18n import _, ngettext
 from grader.registry import REFERENCE_PACKAGE
-from grader.wire import NotPlainData, plain
+from grader.wire import NotPlainData, decode, encode, plain
 
 FOLDER = Path(__file__).resolve().parent / "recorded"
 MANIFEST = "manifest.json"
+ANSWERS = ".plain"  # <stem>.plain: a release's recorded answers as grader.wire bytes (JSON and safetensors), never a pickle
 HEAD = 8  # a tensor's fingerprint keeps this many of its first values
 
 
@@ -223,7 +224,7 @@ class Release:
         return seed
 
     def answers(self, stem: str, seed: int) -> dict:
-        return _answers(self.folder / f"{stem}.pt").get(seed, {})
+        return _answers(self.folder / f"{stem}{ANSWERS}").get(seed, {})
 
     def summary(self, stems) -> dict:
         """The document's ``release`` key for a run of these exercises: what this kit cannot grade."""
@@ -235,10 +236,10 @@ class Release:
 @cache
 def _answers(path: Path) -> dict:
     try:
-        return torch.load(path, weights_only=True, map_location="cpu")
+        return decode(path.read_bytes())
     except FileNotFoundError:
         return {}
-    except Exception as exc:  # noqa: BLE001 - a damaged release file, whatever torch.load makes of it
+    except Exception as exc:  # noqa: BLE001 - a damaged release file, whatever the wire makes of it
         raise ExpectationError(
             _("{path} cannot be read ({kind}: {problem}): reinstall the kit your teacher gave you").format(
                 path=path, kind=type(exc).__name__, problem=exc
@@ -267,7 +268,8 @@ def in_release() -> bool:
 
 
 def write(folder: Path, books: dict[int, dict], exercises: dict) -> list[Path]:
-    """Write a release's answers into ``folder``: the manifest, and ``<stem>.pt`` (``torch.save`` data) per exercise.
+    """Write a release's answers into ``folder``: the manifest, and ``<stem>.plain`` (:mod:`grader.wire` bytes: JSON and
+    safetensors, no pickle) per exercise.
 
     ``books`` maps each public seed to its :class:`Recorder`'s book; ``exercises`` is the manifest's
     per-exercise entry (:class:`Release`)."""
@@ -275,8 +277,8 @@ def write(folder: Path, books: dict[int, dict], exercises: dict) -> list[Path]:
     written = []
     for stem in exercises:
         answers = {seed: {check: kept for (of, check), kept in book.items() if of == stem} for seed, book in books.items()}
-        torch.save(answers, folder / f"{stem}.pt")
-        written.append(folder / f"{stem}.pt")
+        (folder / f"{stem}{ANSWERS}").write_bytes(encode(answers))
+        written.append(folder / f"{stem}{ANSWERS}")
     manifest = {"seeds": sorted(books), "torch": torch.__version__.split("+")[0], "exercises": exercises}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return [*written, folder / MANIFEST]

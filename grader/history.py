@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader import own_files
 from grader.i18n import _
+from grader.own_files import FOLDER
 from grader.status import Exercise
 
-FOLDER, FILE = ".grade", "history.jsonl"
+FILE = "history.jsonl"
 ENV = "GRADER_HISTORY"  # "off": grade and grade watch neither write nor read a history (the kit's own tests set it)
 MAX_READ = 4 << 20  # bytes from the end of the file: ~20,000 gradings, more than a course takes
 
@@ -69,9 +71,8 @@ def record(submission: Path, doc: dict, by: str) -> str | None:
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     line = json.dumps({"time": when, "by": by, "seed": doc["seed"], "device": doc["device"], "exercises": parts}, ensure_ascii=False)
     target = path(submission)
-    try:
-        target.parent.mkdir(exist_ok=True)
-        with open(target, "a+b") as file:
+    try:  # never through a link: .grade/ and its files are the student's to make (own_files)
+        with os.fdopen(own_files.open_file(submission, FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND), "a+b") as file:
             torn = False
             if file.tell():  # a kill mid-write left a line without its end: start a new one
                 file.seek(-1, os.SEEK_END)
@@ -87,7 +88,7 @@ def record(submission: Path, doc: dict, by: str) -> str | None:
 def standings(submission: Path) -> dict[str, Standing]:
     """Each exercise graded so far, by stem; empty when there is no history (or it is turned off)."""
     found: dict[str, Standing] = {}
-    for entry in _entries(path(submission)):
+    for entry in _entries(submission):
         for part in entry.get("exercises", []):
             try:
                 stem, score = part["exercise"], score_of(part)
@@ -99,11 +100,11 @@ def standings(submission: Path) -> dict[str, Standing]:
     return found
 
 
-def _entries(file: Path) -> list[dict]:
+def _entries(submission: Path) -> list[dict]:
     if not enabled():
         return []
     try:
-        with open(file, "rb") as handle:
+        with os.fdopen(own_files.open_file(submission, FILE), "rb") as handle:
             handle.seek(max(0, handle.seek(0, os.SEEK_END) - MAX_READ))
             data = handle.read()
     except OSError:

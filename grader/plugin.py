@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from grader import expected, registry, source
+from grader import budgets, expected, registry, source
 from grader.checking import Credit, HeadStart, Student, check_seed, is_hidden
 from grader.i18n import N_, _
 from grader.registry import find_module
@@ -132,16 +132,18 @@ class Grading:
         return student
 
     def _read(self, stem: str, path) -> None:
-        """A file that is not Python source fails every check of its exercise, as ``grade batch`` refuses it
-        (:mod:`grader.source`, the one rule); Python alone would import one whose only stray bytes are in a comment."""
+        """A file the one reader refuses (:mod:`grader.source`: a link, not a regular file, too large, not Python
+        source) fails every check of its exercise, as ``grade batch`` refuses it, and no child ever reads it; Python
+        alone would import one whose only stray bytes are in a comment, or follow a link to the kit's solutions."""
         try:
-            source.python_source(path.name, path.read_bytes())
-        except source.NotPython as exc:
+            source.read_exercise(self.options.submission, path)
+        except source.Unreadable as exc:
             self.imports[stem] = StudentFailure(Check.ERROR, str(exc))
 
     def _readable(self, item, path) -> bool:
-        """Whether the file of ``item``'s exercise is Python source (a head start is only for one that is)."""
-        self._read(_stem(item), path)
+        """Whether the file of ``item``'s exercise is read (a head start is only for one that is)."""
+        if _stem(item) not in self.imports:
+            self._read(_stem(item), path)
         return self.imports.get(_stem(item)) is None
 
     def _cuda(self, item) -> bool:
@@ -223,6 +225,7 @@ class Grading:
         result.score = points * credit.fraction if credit else 0.0
         result.output = student.output if isinstance(student, Student) else ""
         result = from_error(result, call.excinfo.value, item.stash[_BUDGET] + GRACE)
+        budgets.fit_result(result)  # a message and an output of any length are the student's to make
         failed = self.imports.get(result.exercise)
         if failed is None or call.excinfo.value is not failed:
             return result

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from grader import curves, mnist_tensors, registry, sandbox, status
+from grader import curves, mnist_tensors, own_files, registry, sandbox, status
 from grader.checking import check_seed
 from grader.i18n import _
 from grader.settings import Settings
@@ -126,25 +126,33 @@ def train(settings: Settings, cancel: threading.Event | None = None) -> dict:
 def read(cache: Path, wanted_key: str) -> dict | None:
     """The curves kept under ``wanted_key``; None when there are none, or the file is not a cache (then it is rewritten)."""
     try:
-        entries = json.loads(Path(cache).read_text(encoding="utf-8"))
+        entries = json.loads(_read(Path(cache)))
         return next((curves.clean(entry["curves"]) for entry in entries if entry["key"] == wanted_key), None)
     except (OSError, ValueError, TypeError, KeyError):
         return None
+
+
+def _read(cache: Path) -> str:
+    """The cache's text, read without following a link (in grade, .grade/ is the student's)."""
+    with os.fdopen(own_files.open_file(cache.parent.parent, cache.name, folder=cache.parent.name), "rb") as file:
+        return file.read().decode("utf-8")
 
 
 def write(cache: Path, new_key: str, found: dict) -> None:
     """Keep ``found`` under ``new_key``, with the newest others; best effort, as the cache only saves time."""
     cache = Path(cache)
     try:
-        entries = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else []
+        entries = json.loads(_read(cache)) if cache.exists() else []
         entries = [entry for entry in entries if isinstance(entry, dict) and entry.get("key") != new_key]
     except (OSError, ValueError):
         entries = []
     entries = [*entries, {"key": new_key, "curves": found}][-KEEP:]
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-        os.replace(temporary, cache)
+        cache.parent.parent.mkdir(parents=True, exist_ok=True)
+        name = f".{cache.name}.{os.getpid()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(own_files.open_file(cache.parent.parent, name, flags, folder=cache.parent.name), "wb") as file:
+            file.write(json.dumps(entries, indent=1).encode("utf-8"))
+        os.replace(cache.with_name(name), cache)  # a rename replaces a link; it never writes through one
     except OSError:
         pass

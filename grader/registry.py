@@ -55,9 +55,10 @@ EXERCISES: tuple[Exercise, ...] = tuple(e for e in COURSE if e.check_file.is_fil
 
 
 def find_module(submission: Path, stem: str) -> Path | None:
-    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``."""
+    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``; a link there is found too, to be refused
+    (:func:`grader.source.link_in`)."""
     for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_symlink():
             return candidate
     return None
 

@@ -7,7 +7,7 @@ Like otter-grader's ``otter assign``, it writes the students' copy from the teac
 - the grader without the teacher's modules (:data:`TEACHER_ONLY`), and each check file without its hidden checks,
   cut out as nbgrader cuts its hidden tests (:func:`without_hidden_checks`);
 - the public expectations, ``grader/recorded/``: every public check run once per public seed against the reference,
-  its answers kept by :class:`grader.expected.Recorder` as ``torch.save`` data;
+  its answers kept by :class:`grader.expected.Recorder` as :mod:`grader.wire` bytes (no pickle);
 - ``data/``, and for students a README, a ``pyproject.toml``, tests of their own and the pull-request workflow.
 
 The copy is built next to ``OUT`` and renamed into place, so a failed release leaves no half-written kit.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from grader import blame
+from grader import blame, budgets
 from grader.errors import InternalError
 from grader.i18n import _
 from grader.status import Check, Run
@@ -107,8 +107,9 @@ def import_failed(result: Result, missing: bool = False) -> Result:
 
 
 def exercise_message(failed: StudentFailure) -> str:
-    """Why an exercise's module could not be imported, with what it printed: the exercise's ``message`` in the document."""
-    return with_output(failed.message, failed.output)
+    """Why an exercise's module could not be imported, with what it printed: the exercise's ``message`` in the document,
+    within a check's budgets (:mod:`grader.budgets`), since the student's code chose both."""
+    return with_output(budgets.cut(failed.message, budgets.CHECK_MESSAGE), budgets.cut(failed.output, budgets.OUTPUT))
 
 
 def as_dict(result: Result) -> dict:

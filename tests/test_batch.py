@@ -227,7 +227,16 @@ EXPECTED_ROWS = [
         f"no exercise file found (looked for {E1}.py, {E2}.py); found ex1.py, homework.txt",
         str(SEED),
     ],
-    ["quinn", "0", "12", "12", "30", "unreadable", f"{E1}.py is a link to a file outside the submission", str(SEED)],
+    [
+        "quinn",
+        "0",
+        "12",
+        "12",
+        "30",
+        "unreadable",
+        f"{E1}.py is a link, and the grader never follows one: submit the file itself",
+        str(SEED),
+    ],
 ]
 
 

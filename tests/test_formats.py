@@ -16,7 +16,7 @@ import pytest
 
 from grader import formats
 from grader.formats import github
-from grader.formats.common import number
+from grader.formats.common import failing_line, number
 from grader.status import NO_VALUE
 from tests.cli_support import SCALE, SEED, broken_submission, grade_cli, gradescope_schema, junit_schema, line_of
 from tests.conftest import KIT
@@ -144,7 +144,10 @@ def test_github_commands_point_at_the_students_lines(runs, which):
     assert lines and all(COMMAND.match(line) for line in lines), result.stdout  # nothing but workflow commands
     assert lines[-1] == f"::notice title=Autograding::Points {number(doc['score'])}/{number(doc['max_score'])}"
     failing = [c for e in doc["exercises"] for c in e["checks"] if c["status"] != "passed"]
-    assert len(lines) - 1 == len(failing)
+    assert len(lines) - 1 == min(len(failing), github.ANNOTATIONS)  # GitHub shows 10 of a kind: the 10th says how many more
+    if len(failing) > github.ANNOTATIONS:
+        assert lines[-2].endswith(f"::{len(failing) - github.ANNOTATIONS + 1} more checks did not pass: the step summary lists them all")
+        lines = [*lines[:-2], lines[-1]]
     pointed = {}
     for line in lines[:-1]:
         props = dict(p.split("=", 1) for p in COMMAND.match(line).group(2).strip().split(","))
@@ -156,7 +159,9 @@ def test_github_commands_point_at_the_students_lines(runs, which):
         assert pointed["make_vector"] == line_of(student, "def make_vector")  # a hang has no traceback: its def
         assert "%0A" in lines[0] and "\x1b" not in result.stdout and "\x00" not in result.stdout
     if which == "stubs":
-        assert pointed["matmul_shape_error"] == line_of(student, "def matmul(")
+        assert pointed["make_matrix"] == line_of(student, "def make_matrix(")
+        source = student.read_text(encoding="utf-8")  # past the 10th annotation, what one would point at still holds
+        assert failing_line({"status": "failed", "name": "matmul_shape_error"}, source) == line_of(student, "def matmul(")
     text = summary.read_text(encoding="utf-8")
     assert f"Autograding: {number(doc['score'])}/{number(doc['max_score'])} points" in text
     for item in doc["exercises"][0]["checks"]:
@@ -271,3 +276,38 @@ def test_render_says_in_one_line_where_a_document_breaks_the_schema(tmp_path, ch
     result = grade_cli("render", str(bad), cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def many_failures(count: int, message: str = "wrong") -> dict:
+    checks = [
+        {"name": f"check{i}", "score": 0.0, "max_score": 1.0, "status": "failed", "message": message, "hint": "h"} for i in range(count)
+    ]
+    part = {
+        "exercise": "exercise1_tensors",
+        "title": "Tensors",
+        "score": 0.0,
+        "max_score": float(count),
+        "status": "graded",
+        "checks": checks,
+    }
+    return {**FRACTIONS, "score": 0.0, "max_score": float(count), "exercises": [part]}
+
+
+def test_github_keeps_to_its_ten_annotations_of_a_kind_and_says_how_many_more_failed():
+    lines = formats.render(many_failures(25), "github").splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == github.ANNOTATIONS and "check8" in errors[8]
+    assert errors[-1].endswith("::16 more checks did not pass: the step summary lists them all")
+    assert lines[-1].startswith("::notice ") and len(formats.render(many_failures(10), "github").splitlines()) == 11
+
+
+def test_a_document_of_huge_messages_is_cut_to_its_budget_keeping_the_short_ones():
+    from grader import budgets
+
+    doc = many_failures(40, "m" * (1 << 20))
+    doc["exercises"][0]["checks"][0]["message"] = "short"
+    budgets.fit(doc)
+    assert budgets.DOCUMENT - 2048 < budgets.size(doc) <= budgets.DOCUMENT
+    assert doc["exercises"][0]["checks"][0]["message"] == "short"
+    assert doc["exercises"][0]["checks"][1]["message"].endswith(" more characters cut]")
+    assert len(formats.render(doc, "github").encode()) < budgets.RECORD and len(github.summary(doc).encode()) < github.SUMMARY_LIMIT

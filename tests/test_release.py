@@ -24,7 +24,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from grader import cli, engine, expected, regions, registry, release
+from grader import cli, engine, expected, regions, registry, release, wire
 from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with
 from tests.test_variants import QUICK, TUTORIAL, written_in
@@ -121,7 +121,7 @@ def test_the_answers_are_plain_data_small_enough_and_for_the_public_seeds(out):
     manifest = json.loads((folder / expected.MANIFEST).read_text(encoding="utf-8"))
     assert manifest["seeds"] == list(SEEDS)
     for stem in manifest["exercises"]:
-        answers = torch.load(folder / f"{stem}.pt", weights_only=True)  # plain data: nothing else loads this way
+        answers = wire.decode((folder / f"{stem}{expected.ANSWERS}").read_bytes())  # plain data: JSON and safetensors
         assert sorted(answers) == list(SEEDS)
 
 
@@ -303,11 +303,12 @@ def test_the_tutorials_code_gets_full_public_marks_in_the_release_at_every_publi
 LOOKUP = '''
 
 import base64 as _base64
-import io as _io
+
+from grader import wire as _wire
 
 from grader.expected import fingerprint as _fingerprint, same as _same
 
-_RECORDED = torch.load(_io.BytesIO(_base64.b64decode({data!r})), weights_only=True)
+_RECORDED = _wire.decode(_base64.b64decode({data!r}))
 
 
 def _answer(name, *args):
@@ -335,7 +336,7 @@ CHEATS = {  # functions whose answers depend on their inputs alone, so the recor
 def cheat(out: Path) -> str:
     """Exercise 1 that returns the release's recorded answers, read from its own files, instead of computing them."""
     stem = registry.EXERCISES[0].stem
-    data = base64.b64encode((out / "grader" / expected.FOLDER.name / f"{stem}.pt").read_bytes()).decode()
+    data = base64.b64encode((out / "grader" / expected.FOLDER.name / f"{stem}{expected.ANSWERS}").read_bytes()).decode()
     code = LOOKUP.format(data=data)
     for name, args in CHEATS.items():
         code += f"\n\ndef {name}({args}):\n    return _answer({name!r}, {args})\n"

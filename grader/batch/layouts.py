@@ -22,9 +22,8 @@ from pathlib import Path, PurePosixPath
 from grader import source
 from grader.errors import UsageProblem
 from grader.i18n import _, ngettext, some_of
+from grader.source import MiB
 
-MiB = 1 << 20
-MAX_FILE = 2 * MiB  # one exercise file
 MAX_ZIP = 512 * MiB  # one student's .zip on disk
 MAX_UNPACKED = 256 * MiB  # everything one zip says it holds
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
@@ -216,21 +215,11 @@ def _raise(error: OSError):
 
 
 def _read_file(root: Path, path: Path) -> bytes:
-    """A regular file inside ``root``, at most MAX_FILE bytes; never blocks on a FIFO, never follows a link out."""
-    name = path.relative_to(root).as_posix()
+    """A student's exercise file, read as every command reads one (:func:`grader.source.read_file`)."""
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            raise BadInput("unreadable", _("{name} is a link to a file outside the submission").format(name=name))
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise BadInput("unreadable", _("{name} is not a regular file").format(name=name))
-            data = file.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise BadInput("unreadable", _("{name} cannot be read: {problem}").format(name=name, problem=exc.strerror or exc)) from None
-    if len(data) > MAX_FILE:
-        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=name, size=MAX_FILE // MiB))
-    return data
+        return source.read_file(root, path)
+    except source.Unreadable as exc:
+        raise BadInput(exc.kind, str(exc)) from None
 
 
 def _read_zip(path: Path, stems: list[str]) -> Sources:
@@ -289,12 +278,12 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
         raise BadInput("unreadable", _("{name} is a link inside the zip; links are not followed").format(name=member.filename))
     if member.flag_bits & 0x1:
         raise BadInput("unreadable", _("{name} is encrypted").format(name=member.filename))
-    if member.file_size > MAX_FILE:
-        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=member.filename, size=MAX_FILE // MiB))
+    if member.file_size > source.MAX_FILE:
+        raise BadInput("too_large", str(source.too_large(member.filename)))
     with archive.open(member) as file:
-        data = file.read(MAX_FILE + 1)  # the size in the header may lie; the read is capped anyway
-    if len(data) > MAX_FILE:
-        raise BadInput("too_large", _("{name} is larger than {size} MiB").format(name=member.filename, size=MAX_FILE // MiB))
+        data = file.read(source.MAX_FILE + 1)  # the size in the header may lie; the read is capped anyway
+    if len(data) > source.MAX_FILE:
+        raise BadInput("too_large", str(source.too_large(member.filename)))
     return data
 
 
@@ -306,7 +295,7 @@ def python_source(name: str, data: bytes) -> bytes:
     try:
         return source.python_source(name, data)
     except source.NotPython as exc:
-        raise BadInput("not_python", str(exc)) from None
+        raise BadInput(exc.kind, str(exc)) from None
 
 
 def _notebook_code(name: str, data: bytes) -> bytes:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import html
 import os
+from collections import Counter
 from pathlib import Path
 
 from grader.formats.common import checks, details, failing_line, number, student_file, visible
-from grader.i18n import _
+from grader.i18n import _, ngettext
 from grader.status import Check, Exercise, shown
 
 LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
+ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind (error, warning, notice) from one step
+SUMMARY_LIMIT = 1 << 20  # and reads at most 1 MiB of step summary
 ICONS = {Check.PASSED: "✅", Check.SKIPPED: "⏭️"}
 
 
@@ -55,13 +58,32 @@ def render(doc: dict, seconds: float | None = None) -> str:
             score, most = number(item["score"]), number(item["max_score"])
             title = said.format(exercise=exercise["exercise"], check=item["name"], score=score, most=most, status=shown(item["status"]))
             lines.append(command(kind, _short(details(item)), file=where, line=failing_line(item, source), title=title))
+    lines = _within_limits(lines)
     # Machine-read (GitHub Classroom's reporters parse "Points X/Y"): English in every language.
     lines.append(command("notice", f"Points {number(doc['score'])}/{number(doc['max_score'])}", title="Autograding"))
     return "\n".join(lines)
 
 
+def _within_limits(lines: list[str]) -> list[str]:
+    """The annotations in order, at most ANNOTATIONS of each kind: where GitHub would drop the rest, the last one kept
+    says how many more there are."""
+    kinds = [line[2:].split(" ", 1)[0] for line in lines]
+    counts, seen, kept = Counter(kinds), Counter(), []
+    for kind, line in zip(kinds, lines):
+        seen[kind] += 1
+        if counts[kind] <= ANNOTATIONS or seen[kind] < ANNOTATIONS:
+            kept.append(line)
+        elif seen[kind] == ANNOTATIONS:
+            left = counts[kind] - ANNOTATIONS + 1
+            said = ngettext("{count} more check did not pass: the step summary lists them all",
+                            "{count} more checks did not pass: the step summary lists them all", left)  # fmt: skip
+            kept.append(command(kind, said.format(count=left), title="Autograding"))
+    return kept
+
+
 def summary(doc: dict) -> str:
-    """The markdown table for ``$GITHUB_STEP_SUMMARY``."""
+    """The markdown table for ``$GITHUB_STEP_SUMMARY``, within GitHub's 1 MiB (each cell is cut to 300 characters, and a
+    document's checks are bounded by :mod:`grader.budgets`)."""
     rows = [
         _("### Autograding: {score}/{most} points").format(score=number(doc["score"]), most=number(doc["max_score"])),
         "",

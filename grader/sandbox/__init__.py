@@ -8,7 +8,7 @@ cleans up where there are no namespaces, :mod:`.judge` holds the state (:class:`
 :mod:`.layers` says which layers held, and :mod:`.workers` starts the batch's trusted workers.
 
 Nothing a child does reaches the caller except the bytes it sends, which :mod:`grader.wire`
-loads with ``weights_only=True``.
+reads as JSON and safetensors: no pickle.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ sandbox, memory, processes and file sizes beyond the limits, and, as root withou
 root itself. Only then does it load the student's module.
 
 Everything the child sends the grader is a frame on its result pipe: ``IMPORTED`` once the student's
-module has loaded, then ``torch.save`` bytes of ``{"status": ..., "value"/"error": ...}``.
+module has loaded, then :mod:`grader.wire` bytes (JSON and safetensors, no pickle) of
+``{"status": ..., "value"/"error": ...}``. ``SETTLED`` goes first, once the sandbox is built: a
+``SETUP`` status after it can only be student code's forgery.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from grader import blame
 from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
 from grader.sandbox import confine, frames, mounts
-from grader.sandbox.limits import FILE_CAP, PROCESS_CAP
+from grader.sandbox.limits import FILE_CAP, MESSAGE_BUDGET, NAME_BUDGET, PROCESS_CAP, TRACEBACK_BUDGET
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
 from grader.status import Run
 
 BLOCKED_PACKAGES = (REFERENCE_PACKAGE,)
-IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result is a zip: b"PK...")
+IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result starts wire.MAGIC)
+SETTLED = b"settled"  # sent once the sandbox is built, before any student code runs
 SETUP = "setup"  # the status of a child whose sandbox could not be built: the grader's failure, never the student's
 NOBODY = 65534
 RANDOM_STATE = 0  # the seed of every child's random generators before student code runs
@@ -247,6 +250,7 @@ def _run(result_w: int, target, args, module_path: str | None):
     """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it."""
     from grader import wire
 
+    frames.send(result_w, SETTLED)
     same_random_state()
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     canaries = getattr(target, "canaries", ())
@@ -271,7 +275,7 @@ def _run(result_w: int, target, args, module_path: str | None):
         payload = describe(exc, module_path, blame.STUDENT if asked else whose)
         if asked:
             payload["error"]["asked"] = asked
-    _finish(result_w, save, payload)
+    _finish(result_w, save, payload, module_path)
 
 
 def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str:
@@ -298,15 +302,19 @@ def _kit_files(target) -> set[str]:
     return {os.path.abspath(inspect.getsourcefile(target) or "")}
 
 
-def _finish(result_w: int, save, payload: dict):
-    """Send ``payload`` as the result and end; never returns."""
+def _finish(result_w: int, save, payload: dict, module_path: str | None = None):
+    """Send ``payload`` as the result and end; never returns. A value the wire cannot write (too large) is the student's
+    failure, named without the kit's frames."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     try:
         data = save(payload)
-    except BaseException as exc:  # noqa: BLE001 - a value torch.save cannot write is the student's too
-        data = save(describe(exc, None, blame.STUDENT))
+    except BaseException as exc:  # noqa: BLE001 - a value the wire cannot write is the student's too
+        try:
+            data = save(describe(exc, module_path, blame.STUDENT))
+        except BaseException:  # noqa: BLE001 - a hostile exception describe cannot make plain: the judge says so
+            data = b""
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # the output ends here, so the grader need not wait for this process to exit to read it
     os.dup2(quiet, 2)
@@ -348,26 +356,31 @@ def out_of_memory(exc: BaseException) -> bool:
 
 
 def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
-    """An exception as data: type, message, the student's frames, whose it is, and whether it was memory."""
+    """An exception as data: type, message, the student's frames, whose it is, and whether it was memory;
+    each text cut to its budget (:mod:`grader.sandbox.limits`), since all of it is the student's to shape."""
+    from grader.wire import cut
+
     try:
         message = str(exc)
+        if isinstance(exc, SyntaxError):
+            message = _("{problem} (line {line}: {text})").format(problem=exc.msg, line=exc.lineno, text=str(exc.text or "").strip())
+        elif isinstance(exc, SystemExit):
+            message = _("sys.exit({code!r}) was called").format(code=exc.code)
+        message = str.__str__(message)  # exactly a str: a subclass could not cross
     except Exception:  # noqa: BLE001 - a hostile __str__ must not take the report down with it
         message = _("(the {kind} could not be shown: its __str__ failed)").format(kind=type(exc).__name__)
-    if isinstance(exc, SyntaxError):
-        message = _("{problem} (line {line}: {text})").format(problem=exc.msg, line=exc.lineno, text=(exc.text or "").strip())
-    elif isinstance(exc, SystemExit):
-        message = _("sys.exit({code!r}) was called").format(code=exc.code)
     stack = traceback.extract_tb(exc.__traceback__)
     if module_path:
         root = str(Path(module_path).parent)
         stack = [f for f in stack if f.filename.startswith(root)]
         for frame in stack:  # named as in the submission: a batch grades a copy in a temporary folder, whose name is noise
             frame.filename = os.path.relpath(frame.filename, root)
+    line = stack[-1].lineno if stack else getattr(exc, "lineno", None)
     error = {
-        "type": type(exc).__name__,
-        "message": message,
-        "traceback": "".join(traceback.format_list(stack)),
-        "line": stack[-1].lineno if stack else getattr(exc, "lineno", None),
+        "type": cut(type(exc).__name__, NAME_BUDGET),
+        "message": cut(message, MESSAGE_BUDGET),
+        "traceback": cut("".join(traceback.format_list(stack)), TRACEBACK_BUDGET),
+        "line": line if type(line) is int else None,
         "origin": whose,
     }
     status = Run.MEMORY if out_of_memory(exc) else Run.RAISED

@@ -10,6 +10,10 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY = 4 * GiB
 OUTPUT_CAP = 64 * 1024
 RESULT_CAP = 256 * MiB
+# What a child may say about a failure, in characters: any longer is cut, with a note of how much (grader.wire.cut)
+MESSAGE_BUDGET = 2048  # an exception's text, or any one check's message of what came back
+NAME_BUDGET = 200  # an exception's type name
+TRACEBACK_BUDGET = 8192  # the student's frames of a traceback
 PROCESS_CAP = 300  # processes and threads of one child and all it starts (Linux's least pid_max is 301): a fork bomb spins there
 FILE_CAP = 512 * MiB  # the largest file a child may write (a checkpoint is ~0.4 MB)
 TMPFS_CAP = 512 * MiB  # the private /tmp and /dev/shm of a child, each

@@ -15,10 +15,11 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from grader import blame
 from grader.errors import InternalError
 from grader.i18n import _, ngettext
 from grader.sandbox import frames, limits
-from grader.sandbox.child import IMPORTED, SETUP
+from grader.sandbox.child import IMPORTED, SETTLED, SETUP
 from grader.sandbox.limits import Outcome, size
 from grader.status import Run
 
@@ -61,6 +62,7 @@ class Watch:
     stopped: str | None = None  # timeout, memory, cancelled or too big: why the grader stopped it
     result: bytes | None = None
     imported: bool = False
+    settled: bool = False  # the child said its sandbox was built: a SETUP status after this is student code's forgery
     status: int | None = None  # the wait status, once the zygote has reaped the child
     stdout: Capped = field(init=False)
     stderr: Capped = field(init=False)
@@ -116,7 +118,9 @@ class Watch:
             self.stopped = "too big"
             return
         for frame in self.frames.frames:
-            if frame == IMPORTED and not self.imported:
+            if frame == SETTLED and not self.settled:
+                self.settled = True
+            elif frame == IMPORTED and not self.imported:
                 self.imported = True
             else:
                 self.result = frame
@@ -154,21 +158,50 @@ def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
         said = _("returned more than {size} of data; return something smaller")
         return Outcome(Run.CRASHED, error={"message": said.format(size=size(limits.RESULT_CAP))})
     if watch.result is not None:
-        try:
-            from grader import wire
+        from grader.wire import BadResult, cut  # torch's too: only once a child has answered
 
-            payload = wire.decode(watch.result)
-            status = payload["status"]
-        except Exception as exc:  # noqa: BLE001 - a child that wrote garbage to the result pipe: any error is its own
-            said = _("sent back something that is not plain data ({kind})")
-            return Outcome(Run.CRASHED, error={"message": said.format(kind=type(exc).__name__)})
+        try:
+            status, value, error = _payload(watch.result, watch.settled)
+        except BadResult as exc:  # a child that wrote something else to the result pipe: its own failure, said in one line
+            said = _("sent back something that is not plain data: {problem}")
+            return Outcome(Run.CRASHED, error={"message": cut(said.format(problem=exc), limits.MESSAGE_BUDGET)})
         if status == SETUP:
-            raise SandboxError(_("the sandbox could not be set up: {problem}").format(problem=payload.get("error", {}).get("message", "?")))
-        if status in (Run.OK, Run.RAISED, Run.MEMORY):
-            return Outcome(status, value=payload.get("value"), error=payload.get("error") or {})
-        said = _("sent back something that is not plain data (status {status!r})")
-        return Outcome(Run.CRASHED, error={"message": said.format(status=status)})
+            raise SandboxError(_("the sandbox could not be set up: {problem}").format(problem=error.get("message", "?")))
+        return Outcome(status, value=value, error=error)
     return _ended(watch.status)
+
+
+NOTE_ROOM = 64  # characters of a note that says how much was cut
+ERROR_FIELDS = {"type": limits.NAME_BUDGET, "message": limits.MESSAGE_BUDGET, "traceback": limits.TRACEBACK_BUDGET}
+
+
+def _payload(data: bytes, settled: bool) -> tuple[str, object, dict]:
+    """A result frame's status, value and error, each checked: whatever student code could have forged is refused
+    (:class:`BadResult`) or cut to its budget here, in the judge, whatever the child's own ``describe`` did."""
+    from grader.wire import BadResult, cut, decode
+
+    payload = decode(data)
+    if type(payload) is not dict or set(payload) - {"status", "value", "error"}:
+        raise BadResult(_("its result is not a status with a value or an error"))
+    status, error = payload.get("status"), payload.get("error") or {}
+    if status not in (Run.OK, Run.RAISED, Run.MEMORY, SETUP) or (status == SETUP and settled) or type(error) is not dict:
+        raise BadResult(_("its result has no status the grader knows ({status})").format(status=cut(repr(status), 80)))
+    checked = {}
+    for key, item in error.items():
+        if key in ERROR_FIELDS and type(item) is str:
+            checked[key] = cut(item, ERROR_FIELDS[key] + NOTE_ROOM)  # the child's own cut, and its note, pass as they are
+        elif (key, type(item)) in {("line", int), ("line", type(None))} or (key == "origin" and item in (blame.STUDENT, blame.KIT)):
+            checked[key] = item
+        elif key == "asked" and _asked(item):  # the name the exercise asks for and the module lacks (blame.asked_for)
+            found = item["found"] and cut(item["found"], limits.NAME_BUDGET)
+            checked[key] = {"name": cut(item["name"], limits.NAME_BUDGET), "found": found}
+        else:
+            raise BadResult(_("its error report has a malformed field {key}").format(key=cut(repr(key), 80)))
+    return str(status), payload.get("value"), checked
+
+
+def _asked(item) -> bool:
+    return type(item) is dict and set(item) == {"name", "found"} and type(item["name"]) is str and type(item["found"]) in (str, type(None))
 
 
 def _ended(status: int | None) -> Outcome:

@@ -615,3 +615,14 @@ def test_grade_started_in_the_machines_tmp_still_gets_namespaces():
     document = json.loads(done.stdout)
     assert "namespaces" in document["isolation"], document["isolation_missing"]
     assert document["score"] == document["max_score"]
+
+
+def test_does_the_kit_import_from_the_working_directory_only_where_it_is_the_kit(tmp_path, monkeypatch):
+    """The trusted path drops '', relative entries and the working directory, but keeps the kit's own checkout."""
+    import grader
+
+    monkeypatch.chdir(tmp_path)
+    elsewhere = str(KIT / "grader")
+    assert grader.trusted_path(["", ".", "sub", str(tmp_path), elsewhere, elsewhere]) == [elsewhere]
+    monkeypatch.chdir(grader.KIT_PARENT)
+    assert grader.trusted_path(["", elsewhere]) == [grader.KIT_PARENT, elsewhere]

@@ -70,7 +70,7 @@ class Sandbox:
                     self.process = self._fork_zygote(ours, theirs, config)
                 else:
                     self.process = subprocess.Popen(
-                        [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno()), json.dumps(config)],
+                        environment.python("grader.sandbox.zygote", str(theirs.fileno()), json.dumps(config)),
                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         start_new_session=True, env=environment.clean(**self.mark_env),
                     )  # fmt: skip

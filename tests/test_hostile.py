@@ -25,7 +25,7 @@ import pytest
 
 from grader import engine, registry
 from tests.conftest import KIT, grade, solution_with
-from tests.traps import ESCAPES, Evidence, Trap, attack_source, own_unix_sockets, solution_hashes
+from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 
 EX1 = registry.by_stem("exercise1_tensors")
 SEED = 4242
@@ -331,6 +331,15 @@ def test_can_a_student_read_the_reference_solutions(runs, where):
     got = attempt(runs, where, "read_secrets")
     assert_costs_only_its_checks(got)
     assert [name for name, digest in solution_hashes().items() if digest in got.text] == []
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_can_a_student_read_the_checks_source_or_credentials(runs, where):
+    """The checks' source in the kit, a .netrc beside copies of the reference in /tmp, /opt, HOME and above the kit."""
+    got = attempt(runs, where, "read_secrets")
+    assert_costs_only_its_checks(got)
+    assert [name for name, digest in check_hashes().items() if digest in got.text] == []
+    assert "credential" not in got.trap.leaked(got.text), f"a credential was read: {secret_sources(got)}"
 
 
 @pytest.mark.parametrize("where", WHERE)

@@ -86,7 +86,7 @@ def allowed(kit: str) -> list[str]:
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)]
     found += list(sysconfig.get_paths().values())
     found += [path for path in sys.path if path and os.path.isabs(path)]
-    found = [os.path.abspath(path) for path in found if os.path.isdir(path)]
+    found = [os.path.abspath(path) for path in found if os.path.exists(path)]  # a zip or an egg on sys.path too
     found += [os.path.realpath(path) for path in found]
     found += [path for path in SYSTEM if os.path.lexists(path)]
     return sorted({path for path in found if not under(kit, path)})

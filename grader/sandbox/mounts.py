@@ -51,6 +51,9 @@ SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/
 FROM_THE_MACHINE = ("/proc", "/dev")  # read where no namespace gives a child its own (Landlock's allow-list)
 
 
+KIT_SECRETS = ("checks", "__pycache__")  # of the kit's package: the checks' source, and compiled checks among the rest
+
+
 @dataclass
 class View:
     """What :func:`enter` leaves for :func:`place` to finish once the task is known."""
@@ -81,7 +84,7 @@ def allowed(kit: str) -> list[str]:
 
     The interpreter's folders and every folder on its real sys.path (a .pth file may name site-packages outside
     sys.prefix), each as it is named and as it really is; never the kit's folder ``kit`` nor one above it (a test
-    run from a checkout has the checkout on sys.path): the zygote has imported what a child needs of the kit.
+    run from a checkout has the checkout on sys.path), only the kit's package without its checks.
     """
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)]
     found += list(sysconfig.get_paths().values())
@@ -89,7 +92,16 @@ def allowed(kit: str) -> list[str]:
     found = [os.path.abspath(path) for path in found if os.path.exists(path)]  # a zip or an egg on sys.path too
     found += [os.path.realpath(path) for path in found]
     found += [path for path in SYSTEM if os.path.lexists(path)]
-    return sorted({path for path in found if not under(kit, path)})
+    return sorted({path for path in found if not under(kit, path)} | set(kit_package()))
+
+
+def kit_package() -> list[str]:
+    """The kit's own package, which a child imports from where the zygote has not (a lazy import), entry by entry:
+    never its checks (the hidden ones' source) nor the compiled files beside them."""
+    import grader
+
+    package = os.path.dirname(os.path.realpath(grader.__file__))
+    return [os.path.join(package, name) for name in sorted(os.listdir(package)) if name not in KIT_SECRETS]
 
 
 def enter(allow: list[str], hidden: list[str]) -> View:

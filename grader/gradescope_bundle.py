@@ -29,7 +29,7 @@ cd "$root/source"
 export PIP_BREAK_SYSTEM_PACKAGES=1  # the image's own python3 is the one run_autograder uses
 python3 -m pip install -e .
 python3 -c "from grader.data import ensure_mnist; ensure_mnist()"  # unpack MNIST now, not per submission
-python3 -m grader.cli list  # proves the install: imports torch and collects every check
+python3 -I -m grader.cli list  # proves the install: imports torch and collects every check
 """
 
 RUN = """\
@@ -40,7 +40,7 @@ set -uo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 mkdir -p "$root/results"
 __ENVIRONMENT__cd "$root/source" || exit 3
-python3 -m grader.cli run __ARGS__ --submission "$root/submission" --format gradescope > "$root/results/results.json.part"
+python3 -I -m grader.cli run __ARGS__ --submission "$root/submission" --format gradescope > "$root/results/results.json.part"
 code=$?
 if [ "$code" -gt 1 ]; then
   echo __FAILED__ >&2

@@ -219,11 +219,11 @@ def loader_workers(module, workers):
 
 
 def view(module):
-    """What a child sees of the machine: its pid and parent, /proc, /dev, /run, /tmp, and its capabilities."""
+    """What a child sees of the machine: its pid and parent, /proc, /, /dev, /run, /tmp, and its capabilities."""
     with open("/proc/self/status") as status:
         capabilities = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Cap")}
     listing = {}
-    for folder in ("/dev", "/run", "/tmp"):
+    for folder in ("/", "/dev", "/run", "/tmp"):
         try:
             listing[folder] = sorted(os.listdir(folder))
         except OSError as exc:
@@ -335,3 +335,18 @@ def sing(module, name):
 
     CANARIES[name]()
     return "held"
+
+
+def read_each(module, paths):
+    """Each of ``paths`` that this child could read (a file) or list (a folder), with what it found."""
+    found = {}
+    for path in paths:
+        try:
+            if os.path.isdir(path):
+                found[path] = sorted(os.listdir(path))
+            else:
+                with open(path, "rb") as file:
+                    found[path] = file.read(4096).decode(errors="replace")
+        except OSError:
+            continue
+    return found

@@ -117,7 +117,7 @@ def test_setup_installs_the_kit_from_source(tmp_path, bundle):
     assert done.returncode == 0, done.stderr
     calls = log.read_text(encoding="utf-8").splitlines()
     assert calls[0] == f"{root / 'source'} -m pip install -e ."
-    assert calls[-1] == f"{root / 'source'} -m grader.cli list"
+    assert calls[-1] == f"{root / 'source'} -I -m grader.cli list"
 
 
 def test_bundle_needs_the_kits_source(tmp_path):

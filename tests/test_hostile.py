@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import pytest
 
 from grader import engine, registry
 from tests.conftest import KIT, grade, solution_with
-from tests.traps import ESCAPES, Evidence, Trap, attack_source, own_unix_sockets, solution_hashes
+from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 
 EX1 = registry.by_stem("exercise1_tensors")
 SEED = 4242
@@ -333,6 +334,15 @@ def test_can_a_student_read_the_reference_solutions(runs, where):
 
 
 @pytest.mark.parametrize("where", WHERE)
+def test_can_a_student_read_the_checks_source_or_credentials(runs, where):
+    """The checks' source in the kit, a .netrc beside copies of the reference in /tmp, /opt, HOME and above the kit."""
+    got = attempt(runs, where, "read_secrets")
+    assert_costs_only_its_checks(got)
+    assert [name for name, digest in check_hashes().items() if digest in got.text] == []
+    assert "credential" not in got.trap.leaked(got.text), f"a credential was read: {secret_sources(got)}"
+
+
+@pytest.mark.parametrize("where", WHERE)
 def test_can_a_student_read_the_judges_environment_or_memory(runs, where):
     """A secret in the judge's environment (its own, or /proc/<pid>/environ, maps and mem of the processes above)."""
     got = attempt(runs, where, "read_secrets")
@@ -415,3 +425,64 @@ def expected_rows(attacks) -> list[list[str]]:
     return [header] + [
         [who, f"{score:g}", f"{score:g}", f"{total:g}", status, note, str(SEED)] for who, (score, status, note) in sorted(rows.items())
     ]
+
+
+SHADOW = Path(__file__).parent / "hostile" / "shadow" / "json.py"
+SHADOWS = ("json.py", "click.py", "numpy.py", "torch.py", "socket.py", "multiprocessing.py", "grader/__init__.py")
+
+
+def shadowed(folder: Path, evidence: Path, student: str = "") -> Path:
+    """The reference solution of exercise 1 with, beside it, files named like the modules the kit imports."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{EX1.stem}.py").write_text(solution_with(EX1.stem, student), encoding="utf-8")
+    source = SHADOW.read_text(encoding="utf-8").replace('EVIDENCE = ""', f"EVIDENCE = {str(evidence)!r}")
+    for name in SHADOWS:
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(source, encoding="utf-8")
+    return folder
+
+
+def grade_command() -> list[str]:
+    """The installed console script, as a teacher or a CI job runs it (python -m would import a grader/ beside it)."""
+    script = Path(sys.executable).with_name("grade")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "grader.cli"]
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_does_grade_started_beside_a_json_py_import_only_the_kits_own_modules(tmp_path, how):
+    """``cd alice && grade 1``: her json.py, click.py, torch.py... and grader/ are hers, imported by no process of the kit."""
+    evidence = tmp_path / "evidence.txt"
+    folder = shadowed(tmp_path / "alice", evidence)
+    if how == "module":  # python -m grader.cli itself puts the folder first on sys.path: a grader/ there would be run
+        shutil.rmtree(folder / "grader")
+    command = grade_command() if how == "script" else [sys.executable, "-m", "grader.cli"]
+    done = subprocess.run(
+        [*command, "1", "--submission", ".", "--format", "json", "--seed", str(SEED)],
+        cwd=folder, capture_output=True, text=True, timeout=CLI_LIMIT,
+    )  # fmt: skip
+    assert not evidence.exists(), evidence.read_text()
+    doc = json.loads(done.stdout)
+    assert doc["score"] == doc["max_score"], done.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [["--jobs", "2"], ["--cluster", "local:1"]], ids=["jobs", "cluster"])
+def test_does_a_batch_started_in_a_students_folder_import_only_the_kits_own_modules(tmp_path, workers):
+    """``grade batch`` started in a folder full of shadows, one student with them too: every student in full."""
+    if workers[0] == "--cluster":
+        pytest.importorskip("distributed")
+    evidence, classroom = tmp_path / "evidence.txt", tmp_path / "class"
+    shadowed(classroom / "alice", evidence)
+    for student, (override, _costs) in HONEST.items():
+        (classroom / student).mkdir(parents=True)
+        (classroom / student / f"{EX1.stem}.py").write_text(solution_with(EX1.stem, override), encoding="utf-8")
+    shadowed(tmp_path, evidence)  # and in the folder the batch is started in
+    out = tmp_path / "out"
+    args = ["batch", str(classroom), "--out", str(out), "--exercises", "1", "--seed", str(SEED), *workers, *LIMITS]
+    done = subprocess.run([*grade_command(), *args], cwd=tmp_path, capture_output=True, text=True, timeout=BATCH_LIMIT)
+    assert not evidence.exists(), evidence.read_text()
+    assert done.returncode == 0, done.stderr[-2000:]
+    points = {listed.name: listed.points for listed in engine.collect([EX1])}
+    total, kim = sum(points.values()), sum(points[c] for c in HONEST["kim"][1])
+    scores = {row[0]: float(row[2]) for row in read_rows(out)[1:]}
+    assert scores == {"ada": total, "alice": total, "kim": total - kim, "zoe": total}

@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from grader import registry, sandbox
-from grader.sandbox import confine, layers, limits
+from grader.sandbox import confine, judge, layers, limits, mounts
 from tests import sandbox_targets as targets
 from tests.conftest import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
 
@@ -505,8 +505,12 @@ def test_a_child_sees_only_itself_no_devices_no_sockets_and_has_no_capabilities(
     assert set(seen["/dev"]) <= {"null", "zero", "full", "random", "urandom", "shm", "fd", "stdin", "stdout", "stderr"} | {
         name for name in seen["/dev"] if name.startswith("nvidia")
     }
-    assert seen["/run"] in ([], "PermissionError")
-    assert seen["/tmp"] == ["grade-work"]  # its own /tmp, holding only its working directory
+    assert seen["/run"] in ([], "PermissionError", "FileNotFoundError")
+    # Its own /tmp holds its working directory, and only the first folder of a path that it must read below the
+    # machine's /tmp (a clone's venv); its root, only the first folder of each allowed path. Wherever the kit is.
+    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.view)]
+    assert seen["/tmp"] == sorted({"grade-work", *(p.split("/")[2] for p in shown if mounts.under(p, "/tmp") and p != "/tmp")})
+    assert seen["/"] == sorted({"dev", "proc", "tmp", *(p.split("/")[1] for p in shown)})
     assert set(seen["capabilities"].values()) == {"0000000000000000"}
 
 
@@ -616,3 +620,52 @@ def test_grade_started_in_the_machines_tmp_still_gets_namespaces():
     document = json.loads(done.stdout)
     assert "namespaces" in document["isolation"], document["isolation_missing"]
     assert document["score"] == document["max_score"]
+
+
+def test_does_the_kit_import_from_the_working_directory_only_where_it_is_the_kit(tmp_path, monkeypatch):
+    """The trusted path drops '', relative entries and the working directory, but keeps the kit's own checkout."""
+    import grader
+
+    monkeypatch.chdir(tmp_path)
+    elsewhere = str(KIT / "grader")
+    assert grader.trusted_path(["", ".", "sub", str(tmp_path), elsewhere, elsewhere]) == [elsewhere]
+    monkeypatch.chdir(grader.KIT_PARENT)
+    assert grader.trusted_path(["", elsewhere]) == [grader.KIT_PARENT, elsewhere]
+
+
+@pytest.fixture
+def copies_of_the_reference():
+    """The reference of exercise 1 copied where a careless teacher leaves it: /tmp, /opt, HOME, a folder above the kit."""
+    source = (registry.REFERENCE_DIR / f"{EX1.stem}.py").read_bytes()
+    folders = [Path(tempfile.mkdtemp(prefix="copy-", dir=d)) for d in ("/tmp", "/opt", Path.home(), KIT.parent) if os.access(d, os.W_OK)]
+    for folder in folders:
+        (folder / "reference.py").write_bytes(source)
+        (folder / ".netrc").write_text("machine example.org password hunter2\n")
+    yield [folder / name for folder in folders for name in ("reference.py", ".netrc")]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_can_a_child_read_anything_outside_the_allow_list(box, copies_of_the_reference, tmp_path):
+    """Not the kit's folder nor anything in it, not a copy of the reference anywhere, not HOME, not the submission's
+    parents or classmates: only the interpreter, its packages, the system's libraries and its own submission."""
+    if box is not sandbox.current() and not confine.available():
+        pytest.skip("without namespaces and Landlock nothing hides the machine's files (the isolation list says so)")
+    student = tmp_path / "class" / "alice"
+    student.mkdir(parents=True)
+    (student / f"{EX1.stem}.py").write_text("# alice's\n")
+    (tmp_path / "class" / "bob").mkdir()
+    (tmp_path / "class" / "bob" / f"{EX1.stem}.py").write_text("# bob's\n")
+    kit = [KIT, KIT / "solutions", registry.REFERENCE_DIR / f"{EX1.stem}.py", registry.CHECKS_DIR, registry.CHECKS_DIR / "__init__.py",
+           KIT / ".git", KIT / "data", KIT / "pyproject.toml", KIT.parent]  # fmt: skip
+    others = [Path.home(), tmp_path, tmp_path / "class", tmp_path / "class" / "bob" / f"{EX1.stem}.py", Path("/opt"), Path("/etc/passwd")]
+    paths = [str(p) for p in [*kit, *copies_of_the_reference, *others]]
+    outcome = box.run(targets.read_each, paths, module=student / f"{EX1.stem}.py")
+    assert outcome.status == "ok", outcome.error
+    # A folder on the way to an allowed one (HOME holding pyenv, the kit holding its venv) shows that way alone.
+    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.read_each)]
+    on_the_way = {path: [e for e in seen if not any(mounts.under(p, os.path.join(path, e)) for p in shown)]
+                  for path, seen in outcome.value.items() if isinstance(seen, list)}  # fmt: skip
+    assert {path: found for path, found in outcome.value.items() if on_the_way.get(path) != []} == {}
+    assert outcome.imported, "its own submission it reads"
+    assert len(box.run(targets.read_each, [sys.executable, torch.__file__]).value) == 2, "and the interpreter and torch"

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.registry import CHECKS_DIR
 from tests.conftest import KIT
 
 ESCAPES = Path(__file__).parent / "hostile" / "escapes"
@@ -28,6 +29,7 @@ CHECK_FILE = KIT / "grader" / "checks" / "test_exercise1_tensors.py"
 SOLUTION = KIT / "solutions" / "exercise1_tensors.py"
 # Where an attack may leave files named after its marker: shared temporary folders, the user's home, the kit.
 PLACES = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path.home(), KIT, KIT / "grader" / "checks")
+COPIES = [p for p in (Path("/tmp"), Path("/opt"), Path.home(), KIT.parent) if os.access(p, os.W_OK)]  # a careless teacher's copies
 
 
 def token() -> str:
@@ -40,6 +42,11 @@ def attack_source(name: str, targets: dict) -> str:
     source = (ESCAPES / f"{name}.py").read_text(encoding="utf-8")
     assert source.count(TARGETS_LINE) == 1, f"{name}.py must define {TARGETS_LINE!r} once, for the test to fill in"
     return source.replace(TARGETS_LINE, f"TARGETS: dict = {targets!r}")
+
+
+def check_hashes() -> dict[str, str]:
+    """The sha256 of every file of the checks' source (not an empty one, whose hash is every empty file's)."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(CHECKS_DIR.glob("*.py")) if path.stat().st_size}
 
 
 def solution_hashes() -> dict[str, str]:
@@ -189,7 +196,7 @@ class Trap:
         self.tmpdir = root / "tmp"  # the judge's TMPDIR, where the judge is a subprocess
         self.tmpdir.mkdir()
         self.escape_file = root / "unpickled-by-the-forkserver"
-        self.secrets = {"judge": token(), "classmate": token(), "out": token()}
+        self.secrets = {"judge": token(), "classmate": token(), "out": token(), "credential": token()}
         self.ink = f"HOSTILE-INK-{uuid.uuid4().hex}"  # what the write attack writes; it must land nowhere (no secret: never searched)
         self.classmate = classmate  # another student's file, holding a secret
         classmate.parent.mkdir(parents=True, exist_ok=True)
@@ -208,11 +215,23 @@ class Trap:
         out.mkdir(parents=True)
         (out / "notes-for-the-teacher.txt").write_text(self.secrets["out"], encoding="utf-8")
 
+    def copies(self) -> list[Path]:
+        """Copies of the reference solutions and a credential file outside the kit, where a teacher may leave them."""
+        found = []
+        for folder in (place / f"{self.marker}-copy" for place in COPIES):
+            folder.mkdir(exist_ok=True)
+            for solution in (KIT / "solutions").glob("exercise*.py"):
+                shutil.copyfile(solution, folder / solution.name)
+            (folder / ".netrc").write_text(f"machine example.org password {self.secrets['credential']}\n", encoding="utf-8")
+            found += [folder / "*.py", folder / ".netrc"]
+        return found
+
     def targets(self, socket_prefixes: list[str]) -> dict:
         m, home = self.marker, Path.home()
         create = [folder / f"{m}-write.txt" for folder in (KIT / "grader" / "checks", KIT, home, Path("/tmp"))]
         append = [CHECK_FILE, self.classmate]
         read = [self.classmate, KIT / "solutions" / "*.py", self.tmpdir / "*" / "*.py"]  # the last: a batch worker's copies
+        read += [KIT / "grader" / "checks" / "*.py", KIT / "tests" / "*.py", KIT / "pyproject.toml", *self.copies()]
         if self.out:
             create += [self.out / f"{m}-write.txt", self.out / "feedback" / f"{m}-write.md"]
             append += [self.out / "results.jsonl"]
@@ -256,6 +275,8 @@ class Trap:
         kill_marked(self.marker)
         for path in map(Path, self.planted("*")):
             remove(path)
+        for place in COPIES:
+            remove(place / f"{self.marker}-copy")
         for path, data in self.before.items():
             if not path.exists() or path.read_bytes() != data:
                 path.write_bytes(data)

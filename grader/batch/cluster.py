@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import multiprocessing.util
+import os
 import shutil
 import time
 from collections import Counter
@@ -63,6 +64,19 @@ class Spec:
 
     def __str__(self) -> str:
         return self.text
+
+
+@contextlib.contextmanager
+def started_in_root():
+    """The local workers start from multiprocessing's forkserver, a ``python -c`` with its working directory first on
+    sys.path, ahead of the standard library, until it takes this process's path: started in a student's folder, it would
+    import a socket.py there. So the cluster starts in /, this process waiting for it meanwhile."""
+    here = os.getcwd()
+    os.chdir("/")
+    try:
+        yield
+    finally:
+        os.chdir(here)
 
 
 class ClusterError(UsageProblem):
@@ -121,7 +135,7 @@ class Cluster:
     def __enter__(self):
         try:
             if self.spec.local:
-                with dask.config.set({**LOCAL_CLUSTER, **daskworker.DASK_CONFIG}):
+                with dask.config.set({**LOCAL_CLUSTER, **daskworker.DASK_CONFIG}), started_in_root():
                     self.local = LocalCluster(
                         n_workers=self.spec.local,
                         threads_per_worker=daskworker.WORKER_OPTIONS["nthreads"],

@@ -117,6 +117,10 @@ def grade(plugin: str, job: dict) -> dict:
 
 def serve(address: str | None, scheduler_file: str | None, nworkers: int, gpu: bool, threads: int, name: str | None = None) -> None:
     """``grade worker``: ``nworkers`` single-threaded Dask workers (with a nanny each) for the scheduler, until SIGINT or SIGTERM."""
+    # A nanny starts its worker as a `python -c`, which has its working directory first on sys.path until it takes this
+    # process's path: run from /, as a service is, a json.py or socket.py in the folder it was started in is never imported.
+    scheduler_file = os.path.abspath(scheduler_file) if scheduler_file else None
+    os.chdir("/")
     asyncio.run(_serve(address, scheduler_file, nworkers, gpu, threads, name))
 
 

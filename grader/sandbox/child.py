@@ -58,7 +58,8 @@ class Context:
     namespaces: bool  # each child gets its own mount and IPC namespaces (PID and network: from the zygote)
     solutions: list[str] = field(default_factory=list)  # the reference solutions' folders
     private: list[str] = field(default_factory=list)  # other folders student code must not read (a batch's submissions, --out)
-    keep: list[str] = field(default_factory=list)  # folders it must read even below /tmp (Python, the kit, MNIST)
+    allowed: list[str] = field(default_factory=list)  # all a child reads besides its task's folders (mounts.allowed)
+    kit_secrets: list[str] = field(default_factory=list)  # the checks' source: covered where an allowed folder holds it
     landlock: bool = False
     switch_uid: bool = False  # as root without namespaces: become nobody before student code runs
     processes_before: int = 0  # without namespaces, the processes this user already runs (RLIMIT_NPROC counts them all)
@@ -112,8 +113,9 @@ def main(task_r: int, result_w: int, out_w: int, err_w: int, context: Context):
         if data is None:  # a spare that was not needed: the grader has closed its end
             os._exit(0)
         os.close(task_r)
-        target, args, module_path, limits, workdir, reads = pickle.loads(data)  # the grader's own task: trusted
-        workdir = _settle(view, context, limits, workdir, module_path, reads)
+        (module_path, limits, workdir, reads), call = pickle.loads(data)  # the grader's own task: trusted
+        workdir, module_path = _settle(view, context, limits, workdir, module_path, reads)
+        target, args = pickle.loads(call)  # once the view is placed: a target outside the kit (a test's) is imported now
     except BaseException as exc:  # noqa: BLE001 - a sandbox that cannot be built is reported, never run
         _send_quietly(result_w, {"status": SETUP, "error": {"type": type(exc).__name__, "message": str(exc)}})
         os._exit(0)
@@ -142,7 +144,7 @@ def _prepare(out_w: int, err_w: int, context: Context) -> mounts.View | None:
         # Counted for the zygote's user namespace, so shared by its children at work (a head start and a check).
         # Never for a root grader, whose children are uid 0 too: the zygote's probe says so (see layers).
         resource.setrlimit(resource.RLIMIT_NPROC, (4 * PROCESS_CAP, 4 * PROCESS_CAP))
-    return mounts.enter(context.solutions + context.private, context.keep)
+    return mounts.enter(context.allowed, context.solutions + context.private + context.kit_secrets)
 
 
 def cap_processes_in_namespace() -> bool:
@@ -167,10 +169,10 @@ def probe(report_w: int, context: Context):
     try:
         unshare(CLONE_NEWNS | CLONE_NEWIPC)
         found["process_cap"] = cap_processes_in_namespace()
-        view = mounts.enter(context.solutions + context.private, context.keep)
-        workdir = mounts.place(view, None, None, ())
+        view = mounts.enter(context.allowed, context.solutions + context.private + context.kit_secrets)
+        workdir, _module = mounts.place(view, None, None, ())
         drop_capabilities()
-        why = confine.confine(workdir, (mounts.TMP, "/dev"), reads=False) if context.landlock else None
+        why = confine.confine(workdir, (mounts.TMP, "/dev")) if context.landlock else None
         if why:
             raise OSError(f"Landlock: {why}")
         with open(os.path.join(workdir, "probe"), "w") as file:
@@ -187,20 +189,21 @@ def probe(report_w: int, context: Context):
     os._exit(0)
 
 
-def _settle(view, context: Context, limits, workdir: str | None, module_path: str | None, reads) -> str:
-    """The task's part of the setup, in an order that matters: mounts, capabilities, Landlock, limits, uid."""
+def _settle(view, context: Context, limits, workdir: str | None, module_path: str | None, reads) -> tuple[str, str | None]:
+    """The task's part of the setup, in an order that matters: mounts, capabilities, Landlock, limits, uid.
+    Returns the working directory and the student's module as the child sees them (:data:`mounts.SUBMISSION`)."""
     if limits.nice:
         os.nice(limits.nice)
-    if view is not None:
-        workdir = mounts.place(view, workdir, module_path, reads)
-        drop_capabilities()
     here = os.path.realpath(module_path) if module_path else ""
+    if view is not None:
+        workdir, module_path = mounts.place(view, workdir, module_path, reads)
+        drop_capabilities()
     if context.landlock:
         if view is not None:  # the mounts hide what must not be read: Landlock need only keep writes in
-            why = confine.confine(workdir, (mounts.TMP, "/dev"), reads=False)
-        else:  # a folder that holds the module graded stays readable: the kit's own tests grade the reference
-            hidden = [f for f in context.solutions + context.private if not mounts.under(here, f)]
-            why = confine.confine(workdir, confine.WRITABLE, hidden)
+            why = confine.confine(workdir, (mounts.TMP, "/dev"))
+        else:  # the same allow-list the mounts give, and the task's folders
+            readable = [*context.allowed, *mounts.FROM_THE_MACHINE, *([os.path.dirname(here)] if here else []), *reads]
+            why = confine.confine(workdir, confine.WRITABLE, readable)
         if why:
             raise OSError(f"Landlock: {why}")
     if limits.memory and limits.address_space:
@@ -222,7 +225,7 @@ def _settle(view, context: Context, limits, workdir: str | None, module_path: st
     # Student code that starts processes (DataLoader(num_workers=2)) forks them, as a script run on Linux does,
     # rather than starting a forkserver of its own (~3 s).
     multiprocessing.set_start_method("fork", force=True)
-    return workdir
+    return workdir, module_path
 
 
 def _limit_address_space(extra: int) -> None:

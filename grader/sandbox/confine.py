@@ -4,9 +4,8 @@ Landlock lets an unprivileged process give up rights that it and its descendants
 A child gives up:
 - writing anywhere but its working directory and the few folders it is given (/dev; its private
   /tmp where namespaces give it one);
-- where no mount namespace hides them, reading the files below the hidden folders (the reference
-  solutions): it may read each entry beside them and beside each of their parents, and only list
-  those parents;
+- where no mount namespace gives it a view of its own, reading anything but the allow-list of
+  :func:`grader.sandbox.mounts.allowed` and its task's folders;
 - binding and connecting TCP sockets (ABI 4, Linux 6.7+);
 - signalling processes and connecting to abstract Unix sockets outside its own sandbox (ABI 6,
   Linux 6.12+), so no other child, nor the grader, can be reached that way.
@@ -41,33 +40,10 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def rules(hidden: list[str], writable: list[str] = (), write: int = WRITE) -> list[tuple[str, int]]:
-    """(path, rights) that leave everything readable but the files below the ``hidden`` folders,
-    and give ``write`` rights (and reading) below the ``writable`` ones."""
-    hidden = [os.path.realpath(path) for path in hidden]
-    parents = set()
-    for path in hidden:
-        while path != os.path.dirname(path):
-            path = os.path.dirname(path)
-            parents.add(path)
-    found = [(parent, READ_DIR) for parent in sorted(parents)] if hidden else [("/", READ_FILE | READ_DIR)]
-    for parent in sorted(parents):
-        try:
-            entries = sorted(os.scandir(parent), key=lambda e: e.name)
-        except OSError:  # a hidden folder not made yet, in a folder not made yet
-            continue
-        for entry in entries:
-            path = entry.path
-            if path in parents or path in hidden or _reaches(os.path.realpath(path) if entry.is_symlink() else path, hidden):
-                continue
-            found.append((path, READ_FILE | (READ_DIR if entry.is_dir() else 0)))
-    read = READ_FILE | READ_DIR if hidden else 0  # with nothing hidden, "/" grants reading already
-    return found + [(path, write | read) for path in writable]
-
-
-def _reaches(target: str, hidden: list[str]) -> bool:
-    """Is ``target`` a hidden folder, inside one, or above one (a link to any of these)?"""
-    return any(target == path or target.startswith(path + "/") or path.startswith(target.rstrip("/") + "/") for path in hidden)
+def allow(readable: list[str], writable: list[str], write: int = WRITE) -> list[tuple[str, int]]:
+    """(path, rights) that let read ``readable`` alone, and read and write the ``writable`` folders."""
+    found = [(path, READ_FILE | (READ_DIR if os.path.isdir(path) else 0)) for path in readable]
+    return found + [(path, write | READ_FILE | READ_DIR) for path in writable]
 
 
 def _libc():
@@ -91,11 +67,11 @@ def missing_parts(version: int) -> list[str]:
     return found + ([] if version >= 6 else ["signal and abstract-socket scoping (needs Linux 6.12+)"])
 
 
-def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str] = (), reads: bool = True) -> str | None:
+def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, readable: list[str] | None = None) -> str | None:
     """Confine this process and its children as the module says; None if done, else why not.
 
-    ``reads=False`` leaves reading alone (a mount namespace hides the folders instead), which
-    costs a handful of rules rather than one per entry beside each hidden folder's parents.
+    ``readable``: an allow-list, the only paths it may read besides the writable ones; None leaves reading
+    alone (a mount namespace gives the child a view of its own), which costs a handful of rules.
     """
     version = abi()
     if not version:
@@ -103,7 +79,7 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str
     write = WRITE | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)  # REFER: renames across folders
     libc = _libc()
     attr = _RulesetAttr(
-        write | (READ_FILE | READ_DIR if reads else 0),
+        write | (READ_FILE | READ_DIR if readable is not None else 0),
         NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,  # handled, and no rule allows any: no TCP at all
         SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if version >= 6 else 0,
     )
@@ -112,7 +88,8 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, hidden: list[str
     if ruleset < 0:
         return _("no Landlock here ({problem})").format(problem=os.strerror(ctypes.get_errno()))
     try:
-        chosen = rules(list(hidden), [workdir, *writable], write) if reads else [(path, write) for path in (workdir, *writable)]
+        writes = [workdir, *writable]
+        chosen = [(path, write) for path in writes] if readable is None else allow(readable, writes, write)
         for path, rights in chosen:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)

@@ -7,7 +7,11 @@ was started with), so those processes start with these variables alone.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+
+import grader
 
 KEEP = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED",
         "VIRTUAL_ENV", "LD_LIBRARY_PATH")  # fmt: skip
@@ -22,3 +26,16 @@ def clean(**extra: str) -> dict[str, str]:
 
     kept = {name: value for name, value in os.environ.items() if (name in KEEP or name.startswith(KEEP_PREFIXES)) and name not in SECRETS}
     return {**kept, i18n.ENV: i18n.current(), **extra}
+
+
+# Started with -I (no working directory, PYTHONPATH or user site on sys.path; PYTHONSTARTUP ignored), a process of the
+# kit then imports from the trusted path its starter gave it: this interpreter's, without the working directory.
+BOOT = (
+    "import json, runpy, sys; sys.path[:] = json.loads(sys.argv[1]); del sys.argv[:2]; "
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)"
+)
+
+
+def python(module: str, *args: str) -> list[str]:
+    """The command that runs ``python -m module *args`` as a process of the kit: importing nothing a student can touch."""
+    return [sys.executable, "-I", "-c", BOOT, json.dumps(grader.trusted_path()), module, *args]

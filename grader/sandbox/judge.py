@@ -70,7 +70,7 @@ class Sandbox:
                     self.process = self._fork_zygote(ours, theirs, config)
                 else:
                     self.process = subprocess.Popen(
-                        [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno()), json.dumps(config)],
+                        environment.python("grader.sandbox.zygote", str(theirs.fileno()), json.dumps(config)),
                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         start_new_session=True, env=environment.clean(**self.mark_env),
                     )  # fmt: skip
@@ -158,11 +158,14 @@ class Sandbox:
         thread) stops the child early.
         """
         limits = limits or Limits()
+        reads = [*reads, *folders_to_import(target)]
         self.start()
         own_dir = workdir is None and not self.namespaces()  # with namespaces, the child makes its own in its private /tmp
         workdir = tempfile.mkdtemp(prefix="grade-") if own_dir else workdir
         where = str(workdir) if workdir else None
-        task = pickle.dumps((target, args, str(module) if module else None, limits, where, [str(path) for path in reads]))
+        # The call apart: the child loads it once its view is placed, so that it can import the target's module
+        place = (str(module) if module else None, limits, where, [str(path) for path in reads])
+        task = pickle.dumps((place, pickle.dumps((target, args))))
         child = self._take_spare()
         began = time.monotonic()
         try:
@@ -256,6 +259,17 @@ class Sandbox:
             else:
                 os.kill(process, signal.SIGKILL)
                 os.waitpid(process, 0)
+
+
+def folders_to_import(target) -> list[str]:
+    """Where a child must import ``target``'s module from, outside the kit (a test's target): the zygote has imported
+    the kit's own, and a child sees no more of the kit's folder than that (:mod:`.mounts`)."""
+    top = (getattr(target, "__module__", None) or "").split(".")[0]
+    module = sys.modules.get(top)
+    if not top or top == "grader" or module is None:
+        return []
+    paths = list(getattr(module, "__path__", None) or [])
+    return paths or ([os.path.dirname(module.__file__)] if getattr(module, "__file__", None) else [])
 
 
 class _Child:

@@ -1,11 +1,13 @@
-"""A child's own view of the file system, in its own mount namespace (bubblewrap's recipe, done by hand).
+"""A child's own view of the file system, in its own mount namespace: an allow-list (bubblewrap's recipe, by hand).
 
-Everything is read-only. /tmp, /dev/shm and the working directory are the child's own (tmpfs,
-gone with it); /dev holds only the harmless devices and a GPU's; /run (sockets of the system's
-services) is empty; the hidden folders (the reference solutions, the batch's submissions and
---out) are covered by empty, unreadable mounts; /proc shows the child's own PID namespace alone.
-What the child must still read below /tmp (a virtual environment or the kit in a clone under
-/tmp, the student's file, a given working directory) is bound back into its private /tmp.
+The child's root is an empty tmpfs; what is not bound into it does not exist there. :func:`allowed` says, in one
+place, what is bound, read-only: the interpreter, its standard library and the installed packages (found from the
+interpreter's real sys.path and site folders, wherever they are), and the few system files the loader, Python and
+torch read. Then each child gets its own /tmp, /dev/shm and working directory (tmpfs, gone with it), a /dev with the
+harmless devices and a GPU's, and a /proc of its own PID namespace; at its task, its student's folder (read-only),
+what the task reads (MNIST) and the working directory it is given. Not the kit's folder, not HOME, not the
+submission's parents, classmates or the judge's files: a copy of the reference anywhere on the machine is unseen.
+Where a secret lies inside an allowed folder (the kit installed into site-packages), it is covered by an empty mount.
 
 The child keeps every capability of its user namespace while it builds this, then drops them
 all (:func:`grader.sandbox.syscalls.drop_capabilities`), so the mounts can never be undone.
@@ -13,7 +15,10 @@ all (:func:`grader.sandbox.syscalls.drop_capabilities`), so the mounts can never
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
+import sysconfig
 from dataclasses import dataclass, field
 
 from grader.sandbox.limits import TMPFS_CAP
@@ -27,22 +32,38 @@ from grader.sandbox.syscalls import (
     MS_REC,
     MS_REMOUNT,
     mount,
-    read_only_tree,
+    pivot_root,
     umount,
 )
 
 TMP = "/tmp"
+HOST = "/.host"  # the machine's root, below the child's new one until its task is placed; then gone
 DEVICES = ("null", "zero", "full", "random", "urandom")
 GPU_DEVICES = ("nvidia",)  # /dev/nvidia0, nvidiactl, nvidia-uvm, nvidia-caps/ ...
 OWN_WORKDIR = "/tmp/grade-work"  # a child given no working directory gets this one, in its private /tmp
+SUBMISSION = "/submission"  # where a child sees its student's folder: the same wherever the machine keeps it
+# What the loader, Python, torch and CUDA read of the system: its libraries (CUDA's too), the loader's cache, the
+# time zone, and /sys (the CPUs' topology for OpenMP, a GPU's PCI details). /lib and the like are links on most systems.
+SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
+          "/etc/ld.so.conf.d", "/etc/localtime", "/sys")  # fmt: skip
+
+
+FROM_THE_MACHINE = ("/proc", "/dev")  # read where no namespace gives a child its own (Landlock's allow-list)
+
+
+KIT_SECRETS = ("checks", "__pycache__")  # of the kit's package: the checks' source, and compiled checks among the rest
 
 
 @dataclass
 class View:
     """What :func:`enter` leaves for :func:`place` to finish once the task is known."""
 
-    host_tmp: int  # an O_PATH descriptor of the machine's /tmp, from before it was covered; closed by place()
-    covered: list[str] = field(default_factory=list)
+    bound: list[str] = field(default_factory=list)  # what is bound from the machine, at the same place
+    covered: list[str] = field(default_factory=list)  # the hidden folders covered inside bound ones
+
+    def shows(self, path: str) -> bool:
+        """Whether ``path`` is bound, or lies inside something bound (not merely a folder made to bind below)."""
+        return any(under(path, bound) for bound in self.bound)
 
 
 def under(path: str, folder: str) -> bool:
@@ -58,89 +79,135 @@ def outermost(paths) -> list[str]:
     return found
 
 
-def enter(hidden: list[str], keep: list[str]) -> View:
-    """Build the view (the mount namespace is this process's own already): all but the task's parts."""
+def allowed(kit: str) -> list[str]:
+    """Everything a child reads besides its task's folders: the one list both the mounts and Landlock grant.
+
+    The interpreter's folders and every folder on its real sys.path (a .pth file may name site-packages outside
+    sys.prefix), each as it is named and as it really is; never the kit's folder ``kit`` nor one above it (a test
+    run from a checkout has the checkout on sys.path), only the kit's package without its checks.
+    """
+    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)]
+    found += list(sysconfig.get_paths().values())
+    found += [path for path in sys.path if path and os.path.isabs(path)]
+    found = [os.path.abspath(path) for path in found if os.path.exists(path)]  # a zip or an egg on sys.path too
+    found += [os.path.realpath(path) for path in found]
+    found += [path for path in SYSTEM if os.path.lexists(path)]
+    return sorted({path for path in found if not under(kit, path)} | set(kit_package()))
+
+
+def kit_package() -> list[str]:
+    """The kit's own package, which a child imports from where the zygote has not (a lazy import), entry by entry:
+    never its checks (the hidden ones' source) nor the compiled files beside them."""
+    import grader
+
+    package = os.path.dirname(os.path.realpath(grader.__file__))
+    return [os.path.join(package, name) for name in sorted(os.listdir(package)) if name not in KIT_SECRETS]
+
+
+def enter(allow: list[str], hidden: list[str]) -> View:
+    """Build the view but the task's part (the mount namespace is this process's own already)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here propagates back to the machine
-    # Looked up before /tmp is covered. Never the machine's /tmp itself (a grader started there has it on sys.path):
-    # the child's /tmp would be the machine's, and read-only, so that no sandbox could be built.
-    kept = outermost(p for p in keep if under(p, TMP) and p != TMP and os.path.exists(p))
-    view = View(os.open(TMP, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-    read_only_tree("/")
+    mount("tmpfs", TMP, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")  # the new root, where bubblewrap makes it
+    os.mkdir(TMP + HOST)
+    pivot_root(TMP, TMP + HOST)
+    os.chdir("/")
+    os.mkdir(TMP)  # its own /tmp first: what it must read below the machine's /tmp (a clone's venv) is bound into it
     mount("tmpfs", TMP, "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMPFS_CAP},mode=1777")
-    _devices()
-    for run in ("/run", "/var/run"):
-        if os.path.isdir(run) and not os.path.islink(run):
-            mount("tmpfs", run, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=755")
-    for path in kept:
-        _bind_back(view, path, writable=False)
+    view = View()
+    for path in allow:
+        _bind(view, path, writable=False)
     for path in hidden:
-        if os.path.isdir(path):
+        if view.shows(path) and os.path.isdir(path):
             mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
             view.covered.append(path)
+    _devices()
+    os.makedirs("/proc", exist_ok=True)
     mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     return view
 
 
-def place(view: View, workdir: str | None, module: str | None, reads=()) -> str:
-    """Finish the view for one task: uncover the student's file, bind what it must read and its working
-    directory; return that directory."""
+def place(view: View, workdir: str | None, module: str | None, reads=()) -> tuple[str, str | None]:
+    """Finish the view for one task: bind the student's folder at SUBMISSION and what the task reads in place,
+    read-only, and its working directory; let go of the machine's root. Return the working directory and where
+    the student's module is now."""
     try:
-        folders = [os.path.dirname(os.path.realpath(module))] if module else []
-        for folder in [*folders, *(os.path.realpath(path) for path in reads)]:
-            for path in [p for p in view.covered if under(folder, p)]:  # the kit's tests grade the reference itself
+        for folder in (real(path) for path in reads):
+            for path in [p for p in view.covered if under(folder, p)]:
                 umount(path)
                 view.covered.remove(path)
-            if under(folder, TMP) and not os.path.exists(folder) and os.path.exists(_host(view, folder)):
-                _bind_back(view, folder, writable=False)
+            _bind(view, folder, writable=False)
+        if module:
+            module = real(module)
+            _bind(view, os.path.dirname(module), writable=False, at=SUBMISSION)
+            module = os.path.join(SUBMISSION, os.path.basename(module))
         if workdir is None:
             os.makedirs(OWN_WORKDIR, exist_ok=True)
-            return OWN_WORKDIR
-        workdir = os.path.realpath(workdir)
-        if under(workdir, TMP):
-            _bind_back(view, workdir, writable=True)
+            workdir = OWN_WORKDIR
         else:
-            mount(workdir, workdir, None, MS_BIND)
-            mount(None, workdir, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
-        return workdir
+            workdir = real(workdir)
+            _bind(view, workdir, writable=True)
     finally:
-        os.close(view.host_tmp)  # a way back to the machine's /tmp: never left for student code
+        umount(HOST)
+    os.rmdir(HOST)
+    mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return workdir, module
 
 
-def _bind_back(view: View, path: str, writable: bool) -> None:
-    """Bind ``path`` (below the machine's /tmp) to the same place in the private /tmp."""
-    source = _host(view, path)
-    if os.path.isdir(source):
-        os.makedirs(path, exist_ok=True)
-    else:
+def real(path: str) -> str:
+    """``path`` with every link resolved as the machine sees it (through HOST, whose absolute links point out of it)."""
+    parts, done, links = [p for p in os.path.abspath(path).split("/") if p], "/", 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        candidate = os.path.join(done, part)
+        if os.path.islink(HOST + candidate):
+            links += 1
+            if links > 40:
+                raise OSError(errno.ELOOP, f"{path}: too many links")
+            target = os.readlink(HOST + candidate)
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+            done = "/" if target.startswith("/") else done
+        else:
+            done = candidate
+    return done
+
+
+def _bind(view: View, path: str, writable: bool, at: str | None = None) -> None:
+    """Bind the machine's ``path`` at the same place in the new root, or ``at`` (a link is made again as a link)."""
+    target = at or path
+    if at is None and view.shows(path):
+        return
+    if at is None and os.path.islink(HOST + path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    mount(source, path, None, MS_BIND | MS_REC)
-    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (0 if writable else MS_RDONLY)
-    mount(None, path, None, flags)
+        if not os.path.lexists(path):
+            os.symlink(os.readlink(HOST + path), path)
+        return
+    source = HOST + real(path)
+    if not os.path.exists(source):
+        return
+    _make_point(source, target)
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (0 if writable else MS_RDONLY))
+    view.bound.append(target)
 
 
-def _host(view: View, path: str) -> str:
-    """Where ``path`` (below /tmp) is on the machine, through the descriptor kept from before /tmp was covered."""
-    return f"/proc/self/fd/{view.host_tmp}/{os.path.relpath(path, TMP)}"
+def _make_point(source: str, target: str) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _devices() -> None:
     """A /dev of its own: the harmless devices, a GPU's, and a private /dev/shm; no disks, no terminals."""
-    keep = [name for name in os.listdir("/dev") if name in DEVICES or name.startswith(GPU_DEVICES)]
-    descriptors = {name: os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC) for name in keep}
-    try:
-        mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
-        for name, fd in descriptors.items():
-            target = f"/dev/{name}"
-            if os.path.isdir(f"/proc/self/fd/{fd}"):
-                os.mkdir(target)
-            else:
-                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
-            mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
-    finally:
-        for fd in descriptors.values():
-            os.close(fd)
-    os.mkdir("/dev/shm")
+    for name in os.listdir(f"{HOST}/dev"):
+        if name in DEVICES or name.startswith(GPU_DEVICES):
+            _make_point(f"{HOST}/dev/{name}", f"/dev/{name}")
+            mount(f"{HOST}/dev/{name}", f"/dev/{name}", None, MS_BIND | MS_REC)
+    os.makedirs("/dev/shm", exist_ok=True)
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMPFS_CAP},mode=1777")
     os.symlink("/proc/self/fd", "/dev/fd")
     for number, name in enumerate(("stdin", "stdout", "stderr")):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 from pathlib import Path
 
 from grader.sandbox import environment
@@ -20,7 +19,7 @@ WORKER_MARK = "GRADER_WORKER"  # in the environment of a worker and of every pro
 
 
 def start_worker(module: str, *args: str, stderr=None):
-    """Start ``python -m module *args``: a TRUSTED process of the grader itself (never student code)
+    """Start ``python -m module *args`` (:func:`environment.python`): a TRUSTED process of the grader itself (never student code)
     that reads JSON lines on stdin and answers JSON lines on stdout, like ``grader.batch.worker``.
 
     It gets its own session, so a Ctrl-C in the terminal reaches only the caller, which stops it
@@ -33,7 +32,7 @@ def start_worker(module: str, *args: str, stderr=None):
 
     mark = uuid.uuid4().hex
     worker = subprocess.Popen(
-        [sys.executable, "-m", module, *args],
+        environment.python(module, *args),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,

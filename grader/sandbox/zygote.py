@@ -35,7 +35,7 @@ import sys
 import traceback
 
 from grader.i18n import _
-from grader.sandbox import child, confine, layers
+from grader.sandbox import child, confine, layers, mounts
 from grader.sandbox.syscalls import CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER, die_with_parent, map_user, setns, unshare
 
 STATUS = struct.Struct("!i")
@@ -79,13 +79,15 @@ class Zygote:
     # -- start
 
     def start(self, forked: bool) -> None:
+        from grader import registry
+
         os.chdir("/")
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when its children stop, not a terminal's Ctrl-C
         die_with_parent(signal.SIGKILL)
         context = self.context
         context.solutions = child.package_folders()
         context.private = [os.path.realpath(path) for path in self.config.get("hide", [])]
-        context.keep = keep_visible()
+        context.allowed, context.kit_secrets = mounts.allowed(str(registry.KIT_ROOT)), [str(registry.CHECKS_DIR)]
         context.landlock = confine.available()
         isolation = {"held": [], "missing": {}}
         why = (
@@ -124,7 +126,7 @@ class Zygote:
         if context.namespaces:
             capped = self.config.get("process_cap", True)
         else:
-            unreadable = [] if not root else unreadable_to_nobody([sys.executable, *context.keep])
+            unreadable = [] if not root else unreadable_to_nobody([sys.executable, *context.allowed])
             context.switch_uid = root and not unreadable
             if root and unreadable:
                 isolation["missing"][layers.UID] = _("{path} cannot be read by an unprivileged user").format(path=unreadable[0])
@@ -312,15 +314,6 @@ def _outside(inner: int):
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     finally:
         os._exit(1)
-
-
-def keep_visible() -> list[str]:
-    """What a child must still read where its /tmp is its own: Python, its packages and the kit."""
-    from grader import registry
-
-    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable), str(registry.KIT_ROOT)]
-    found += [path for path in sys.path if path and os.path.isdir(path)]
-    return sorted({os.path.realpath(path) for path in found if os.path.exists(path)})
 
 
 def unreadable_to_nobody(paths) -> list[str]:

@@ -14,11 +14,11 @@ from typing import ClassVar
 
 import pytest
 
-from grader import sandbox
+from grader import blame, registry, sandbox
 from grader.i18n import _
-from grader.results import failure, import_failure
+from grader.results import ProbeError, StudentFailure, failure, import_failure
 from grader.settings import Settings
-from grader.status import Run
+from grader.status import Check, Run
 
 HEAD_START_NICE = 5  # while a head-started child trains, the short children of other checks yield the CPU to it
 
@@ -101,24 +101,41 @@ class Student:
         """Run ``probe(student_module, *args)`` in a child and return its plain-data result."""
         nice = HEAD_START_NICE if HeadStart.live else 0
         limits = self.limits(self.budget - self._spent, nice)
-        return self._settle(sandbox.run(probe, *args, module=self.path, limits=limits, cancel=self.cancel, reads=self.reads()))
+        return self._settle(sandbox.run(probe, *args, module=self.path, limits=limits, cancel=self.cancel, reads=self.reads()), probe, args)
 
     def run_head_start(self, call, seed: int):
         """Run the child ``call(settings, seed) -> (probe, args)`` names: the one started as the run began, if the run
         started it (``@pytest.mark.head_start.with_args(call)``), else one now."""
         early, self.head_start = self.head_start, None
         if early is not None and early.token is call:
-            return self._settle(early.outcome())
+            return self._settle(early.outcome(), early.probe, early.args)
         probe, args = call(self.settings, seed)
         return self.run(probe, *args)
 
-    def _settle(self, outcome: sandbox.Outcome):
+    def _settle(self, outcome: sandbox.Outcome, probe, args: tuple):
         self._spent += outcome.seconds
         self.output = outcome.output
-        self._note_import(outcome)
-        if outcome.status == Run.OK:
-            return outcome.value
-        raise failure(outcome, self.path)
+        try:
+            self._note_import(outcome)
+            if outcome.status == Run.OK:
+                return outcome.value
+            raise failure(outcome, self.path)
+        except ProbeError as fault:
+            raise self._kit_fault(fault, outcome, probe, args) from None
+
+    def _kit_fault(self, fault: ProbeError, outcome: sandbox.Outcome, probe, args: tuple) -> Exception:
+        """A child says the kit's own code failed, which the student's code beside it could have written itself: it is
+        the grader's fault (exit 3) only where the same probe fails so on the reference too, else the student's.
+
+        A release has no reference; there the child's word stands, since only the student's own run believes it."""
+        reference = registry.REFERENCE_DIR / self.path.name
+        if not reference.is_file():
+            return fault
+        again = sandbox.run(probe, *args, module=reference, limits=self.limits(self.budget), cancel=self.cancel, reads=self.reads())
+        if again.status in (Run.RAISED, Run.MEMORY) and again.error.get("origin") == blame.KIT:
+            return fault
+        said = _("the check's own code failed on what your code did, though not on the reference solution's: {problem}")
+        return StudentFailure(Check.ERROR, said.format(problem=fault), outcome.output)
 
     def _note_import(self, outcome: sandbox.Outcome) -> None:
         """The first child to end tells whether the module imports. If it does not, this check and every
@@ -157,6 +174,7 @@ class HeadStart:
 
     def __init__(self, student: Student, probe, args: tuple, token=None):
         self.token = token
+        self.probe, self.args = probe, args  # to run again on the reference, should the child blame the kit
         self._cancel = threading.Event()
         self._run_cancel = student.cancel  # a cancelled run stops this child too, though its check waits for it
         self._result: sandbox.Outcome | Exception | None = None  # an exception is the grader's own, raised in the check

@@ -350,3 +350,8 @@ def read_each(module, paths):
         except OSError:
             continue
     return found
+
+
+def picky_probe(module):
+    """A probe that trusts the module too far: it raises in the kit's own frame only where ``LABEL`` is odd."""
+    return {"ok": 1}[getattr(module, "LABEL", "ok")]

@@ -8,6 +8,7 @@ from grader import blame, sandbox
 from grader.checking import Student
 from grader.results import ProbeError, StudentFailure, failure
 from grader.settings import Settings
+from grader.status import Check
 from tests import sandbox_targets as targets
 
 
@@ -77,6 +78,15 @@ def test_a_kit_failure_reaches_the_check_as_the_graders_error_never_as_the_stude
     assert "your code" not in str(raised.value)
     with pytest.raises(ProbeError, match="the canary found torch changed"):
         student(tmp_path, "VALUE = 1\n").run(targets.guarded)
+
+
+def test_a_kit_failure_the_reference_does_not_share_is_the_students(tmp_path):
+    """The child's word that the kit failed could be forged by the code beside it: the same probe on the reference
+    decides. Above, the broken probe fails on the reference too, so it stays the grader's error."""
+    assert student(tmp_path, "").run(targets.picky_probe) == 1  # the reference, as the module would be
+    with pytest.raises(StudentFailure, match="though not on the reference solution's: KeyError: 'odd'") as raised:
+        student(tmp_path, "LABEL = 'odd'\n").run(targets.picky_probe)
+    assert raised.value.status == Check.ERROR
 
 
 def test_a_students_failure_reaches_the_check_as_theirs(tmp_path):

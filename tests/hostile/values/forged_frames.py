@@ -3,7 +3,8 @@
 The result pipe is the one pipe past stdout and stderr that the child may write to. ``describe`` forges the
 status of a sandbox that could not be built (the grader's own failure, were it believed), ``random_matrix``
 sends a pickle, ``make_scalar`` an error report whose fields are not what the child writes, ``zeros_matrix`` one
-that says a name the exercise asks for is missing, but not as a name, and ``elementwise_sum`` announces a frame of a
+that says a name the exercise asks for is missing, but not as a name, ``ones_matrix`` one that blames the kit's own
+code (a grader's fault, were it believed: the reference passes the same probe), and ``elementwise_sum`` announces a frame of a
 terabyte.
 """
 
@@ -41,6 +42,14 @@ def make_scalar(value):
 
 def zeros_matrix(rows, cols):
     _forge(_plain({"dict": [["status", "raised"], ["error", {"dict": [["message", "x"], ["asked", {"dict": [["name", 1]]}]]}]]}))
+
+
+def ones_matrix(rows, cols):
+    _forge(
+        _plain(
+            {"dict": [["status", "raised"], ["error", {"dict": [["type", "KeyError"], ["message", "the kit broke"], ["origin", "kit"]]}]]}
+        )
+    )
 
 
 def elementwise_sum(a, b):

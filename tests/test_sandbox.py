@@ -514,6 +514,25 @@ def test_a_child_sees_only_itself_no_devices_no_sockets_and_has_no_capabilities(
     assert set(seen["capabilities"].values()) == {"0000000000000000"}
 
 
+def test_a_kit_installed_into_site_packages_grants_the_packages_beside_it_one_by_one(tmp_path, monkeypatch):
+    """pip install . without -e makes site-packages the kit's folder: granting it whole would show the reference, and
+    leaving it out left torch's lazy imports nothing to find (every check an internal error)."""
+    packages = tmp_path / "site-packages"
+    for name in ("torch", "numpy", "solutions", "grader", "six.py", "kit-0.1.dist-info"):
+        (packages / name).mkdir(parents=True) if "." not in name or name.endswith("-info") else (packages / name).touch()
+    (tmp_path / "elsewhere").mkdir()
+    (packages / "linked").symlink_to(tmp_path / "elsewhere")
+    assert mounts.listed(str(packages)) == [] and str(packages / "torch") not in mounts.allowed(str(packages))
+    monkeypatch.setattr("site.getsitepackages", lambda: [str(packages)])
+    allowed = mounts.allowed(str(packages))
+    beside = {str(packages / n) for n in ("torch", "numpy", "six.py", "kit-0.1.dist-info", "linked")} | {str(tmp_path / "elsewhere")}
+    assert beside <= set(allowed)
+    assert not [p for p in allowed if mounts.under(p, str(packages / "solutions")) or p == str(packages)]
+    assert mounts.listed(str(packages)) == [str(packages)]
+    rights = dict(confine.allow(allowed, [], listed=mounts.listed(str(packages))))
+    assert rights[str(packages)] == confine.READ_DIR  # listed for the import system, nothing in it read by that right
+
+
 @pytest.mark.parametrize("kind", ["tcp", "udp"])
 def test_a_child_has_no_network(box, kind):
     import socket

@@ -60,6 +60,7 @@ class Context:
     private: list[str] = field(default_factory=list)  # other folders student code must not read (a batch's submissions, --out)
     allowed: list[str] = field(default_factory=list)  # all a child reads besides its task's folders (mounts.allowed)
     kit_secrets: list[str] = field(default_factory=list)  # the checks' source: covered where an allowed folder holds it
+    listed: list[str] = field(default_factory=list)  # folders Landlock lets list, not read in (mounts.listed)
     landlock: bool = False
     switch_uid: bool = False  # as root without namespaces: become nobody before student code runs
     processes_before: int = 0  # without namespaces, the processes this user already runs (RLIMIT_NPROC counts them all)
@@ -203,7 +204,7 @@ def _settle(view, context: Context, limits, workdir: str | None, module_path: st
             why = confine.confine(workdir, (mounts.TMP, "/dev"))
         else:  # the same allow-list the mounts give, and the task's folders
             readable = [*context.allowed, *mounts.FROM_THE_MACHINE, *([os.path.dirname(here)] if here else []), *reads]
-            why = confine.confine(workdir, confine.WRITABLE, readable)
+            why = confine.confine(workdir, confine.WRITABLE, readable, context.listed)
         if why:
             raise OSError(f"Landlock: {why}")
     if limits.memory and limits.address_space:

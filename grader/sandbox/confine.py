@@ -40,10 +40,10 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def allow(readable: list[str], writable: list[str], write: int = WRITE) -> list[tuple[str, int]]:
-    """(path, rights) that let read ``readable`` alone, and read and write the ``writable`` folders."""
+def allow(readable: list[str], writable: list[str], write: int = WRITE, listed: list[str] = ()) -> list[tuple[str, int]]:
+    """(path, rights) that let read ``readable`` alone, list the ``listed`` folders, and read and write the ``writable`` ones."""
     found = [(path, READ_FILE | (READ_DIR if os.path.isdir(path) else 0)) for path in readable]
-    return found + [(path, write | READ_FILE | READ_DIR) for path in writable]
+    return found + [(path, READ_DIR) for path in listed] + [(path, write | READ_FILE | READ_DIR) for path in writable]
 
 
 def _libc():
@@ -67,11 +67,12 @@ def missing_parts(version: int) -> list[str]:
     return found + ([] if version >= 6 else ["signal and abstract-socket scoping (needs Linux 6.12+)"])
 
 
-def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, readable: list[str] | None = None) -> str | None:
+def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, readable: list[str] | None = None, listed: list[str] = ()) -> str | None:
     """Confine this process and its children as the module says; None if done, else why not.
 
     ``readable``: an allow-list, the only paths it may read besides the writable ones; None leaves reading
-    alone (a mount namespace gives the child a view of its own), which costs a handful of rules.
+    alone (a mount namespace gives the child a view of its own), which costs a handful of rules. ``listed``: folders
+    it may list, but not read in, with ``readable``.
     """
     version = abi()
     if not version:
@@ -89,7 +90,7 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, readable: list[s
         return _("no Landlock here ({problem})").format(problem=os.strerror(ctypes.get_errno()))
     try:
         writes = [workdir, *writable]
-        chosen = [(path, write) for path in writes] if readable is None else allow(readable, writes, write)
+        chosen = [(path, write) for path in writes] if readable is None else allow(readable, writes, write, listed)
         for path, rights in chosen:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)

@@ -52,6 +52,7 @@ FROM_THE_MACHINE = ("/proc", "/dev")  # read where no namespace gives a child it
 
 
 KIT_SECRETS = ("checks", "__pycache__")  # of the kit's package: the checks' source, and compiled checks among the rest
+KIT_PACKAGES = ("grader", "solutions")  # the kit's own, where it is installed into site-packages: never granted whole
 
 
 @dataclass
@@ -84,7 +85,8 @@ def allowed(kit: str) -> list[str]:
 
     The interpreter's folders and every folder on its real sys.path (a .pth file may name site-packages outside
     sys.prefix), each as it is named and as it really is; never the kit's folder ``kit`` nor one above it (a test
-    run from a checkout has the checkout on sys.path), only the kit's package without its checks.
+    run from a checkout has the checkout on sys.path), only the kit's package without its checks; where the kit was
+    installed into site-packages, that folder's other entries one by one.
     """
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)]
     found += list(sysconfig.get_paths().values())
@@ -92,7 +94,25 @@ def allowed(kit: str) -> list[str]:
     found = [os.path.abspath(path) for path in found if os.path.exists(path)]  # a zip or an egg on sys.path too
     found += [os.path.realpath(path) for path in found]
     found += [path for path in SYSTEM if os.path.lexists(path)]
-    return sorted({path for path in found if not under(kit, path)} | set(kit_package()))
+    kept = {path for path in found if not under(kit, path)}
+    if installed_into(kit):  # the packages beside the kit's, one by one: never the reference nor the whole kit
+        entries = [os.path.join(kit, name) for name in os.listdir(kit) if name not in KIT_PACKAGES]
+        kept |= {*entries, *(os.path.realpath(path) for path in entries)}  # each as it is named and as it really is
+    return sorted(kept | set(kit_package()))
+
+
+def listed(kit: str) -> list[str]:
+    """Folders a child may list without reading what is in them: the packages folder the kit was installed into, where
+    Landlock grants the entries one by one (:func:`allowed`) and Python's import system must still list the folder."""
+    return [kit] if installed_into(kit) else []
+
+
+def installed_into(kit: str) -> bool:
+    """Whether the kit's folder is a packages folder (``pip install .`` without ``-e``), not a checkout of its own."""
+    import site
+
+    folders = [*site.getsitepackages(), site.getusersitepackages(), *(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))]
+    return os.path.realpath(kit) in {os.path.realpath(folder) for folder in folders}
 
 
 def kit_package() -> list[str]:

@@ -88,6 +88,7 @@ class Zygote:
         context.solutions = child.package_folders()
         context.private = [os.path.realpath(path) for path in self.config.get("hide", [])]
         context.allowed, context.kit_secrets = mounts.allowed(str(registry.KIT_ROOT)), [str(registry.CHECKS_DIR)]
+        context.listed = mounts.listed(str(registry.KIT_ROOT))
         context.landlock = confine.available()
         isolation = {"held": [], "missing": {}}
         why = (

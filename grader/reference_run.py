@@ -27,6 +27,7 @@ import torch
 
 from grader import curves, mnist_tensors, own_files, registry, sandbox, status
 from grader.checking import check_seed
+from grader.data import data_dir
 from grader.i18n import _
 from grader.settings import Settings
 
@@ -113,7 +114,8 @@ def train(settings: Settings, cancel: threading.Event | None = None) -> dict:
         address_space=settings.device != "cuda",
         nice=NICE,
     )
-    outcome = sandbox.run(probe, *args, module=Path(reference().__file__), limits=limits, cancel=cancel)
+    reads = (str(data_dir(settings.data_dir)),)  # MNIST, which the allow-list shows a child only where its task reads it
+    outcome = sandbox.run(probe, *args, module=Path(reference().__file__), limits=limits, cancel=cancel, reads=reads)
     if outcome.status != status.Run.OK:
         raise Failed(
             _("the reference run ended with {status}: {message}").format(status=outcome.status, message=outcome.error.get("message", ""))

@@ -509,7 +509,9 @@ def test_a_child_sees_only_itself_no_devices_no_sockets_and_has_no_capabilities(
     # Its own /tmp holds its working directory, and only the first folder of a path that it must read below the
     # machine's /tmp (a clone's venv); its root, only the first folder of each allowed path. Wherever the kit is.
     shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.view)]
-    assert seen["/tmp"] == sorted({"grade-work", *(p.split("/")[2] for p in shown if mounts.under(p, "/tmp") and p != "/tmp")})
+    # At most: a test run earlier in this process may have put a folder of its own on sys.path since the zygote started.
+    assert "grade-work" in seen["/tmp"]
+    assert set(seen["/tmp"]) <= {"grade-work", *(p.split("/")[2] for p in shown if mounts.under(p, "/tmp") and p != "/tmp")}
     assert seen["/"] == sorted({"dev", "proc", "tmp", *(p.split("/")[1] for p in shown)})
     assert set(seen["capabilities"].values()) == {"0000000000000000"}
 

@@ -684,7 +684,8 @@ def test_can_a_child_read_anything_outside_the_allow_list(box, copies_of_the_ref
     outcome = box.run(targets.read_each, paths, module=student / f"{EX1.stem}.py")
     assert outcome.status == "ok", outcome.error
     # A folder on the way to an allowed one (HOME holding pyenv, the kit holding its venv) shows that way alone.
-    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.read_each)]
+    # and the child's own working directory, and the interpreter's venv, which the view binds even inside the kit (a clone)
+    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.read_each), mounts.OWN_WORKDIR, sys.prefix]
     on_the_way = {path: [e for e in seen if not any(mounts.under(p, os.path.join(path, e)) for p in shown)]
                   for path, seen in outcome.value.items() if isinstance(seen, list)}  # fmt: skip
     assert {path: found for path, found in outcome.value.items() if on_the_way.get(path) != []} == {}

@@ -33,7 +33,7 @@ sys.path.insert(0, str(KIT))
 DRAW = """
 import time
 began = time.perf_counter()
-from grader import curves
+from grader.formats import curves
 found = curves.record([{"train_loss": 0.3 / n, "test_loss": 0.2 / n, "accuracy": 97 - 2 / n} for n in range(1, 6)], 97.0, 5, 97.5)
 curves.picture(found, found)
 first = time.perf_counter() - began
@@ -63,7 +63,8 @@ def grade(folder: Path, seed: int) -> tuple[float, float]:
 
 def cache_for(folder: Path, seed: int) -> None:
     """Put ``seed``'s reference run in the submission's cache, as an earlier ``grade 6 --seed`` would have."""
-    from grader import curves, reference_run
+    from grader.course import reference_run
+    from grader.formats import curves
     from grader.settings import Settings
 
     found = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 97.0}], 97.0, 1, 97.0)
@@ -99,9 +100,9 @@ def bench_grade(runs: int) -> bool:
 def bench_drawing(students: int) -> None:
     drawn = subprocess.run([sys.executable, "-c", DRAW], cwd=KIT, capture_output=True, text=True, check=True)
     first, later = map(float, drawn.stdout.split())
-    from grader import curves
     from grader.batch import webpage
     from grader.batch.records import record
+    from grader.formats import curves
 
     found = curves.record([{"train_loss": 0.3 / n, "test_loss": 0.2 / n, "accuracy": 97 - 2 / n} for n in range(1, 6)], 97.0, 5, 97.5)
     began = time.perf_counter()

@@ -76,13 +76,13 @@ def bench_call(calls: int) -> bool:
 
     nothing = bool  # importable by reference, as a check's probe is, and does next to nothing with the None it gets
 
-    sandbox.start(preload=("grader.plugin",))  # as grading does: the checks' module is already in the zygote
+    sandbox.start(preload=("grader.judge.plugin",))  # as grading does: the checks' module is already in the zygote
     limits = sandbox.Limits(timeout=30)
     for _ in range(5):  # warm-up: the first call waits for the zygote to import torch
         assert sandbox.run(nothing, limits=limits).status == "ok"
     # The same call without namespaces (its file system view, PID and network namespaces): the fallback layers alone,
     # Landlock's allow-list and the limits; the difference is what the namespaces cost.
-    fallback = sandbox.Sandbox(("grader.plugin",), namespaces=False).start()
+    fallback = sandbox.Sandbox(("grader.judge.plugin",), namespaces=False).start()
     for _ in range(5):
         assert fallback.run(nothing, limits=limits).status == "ok"
     fresh = [sys.executable, "-c", "pass"]

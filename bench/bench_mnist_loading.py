@@ -75,13 +75,14 @@ def read_log(path: Path) -> dict:
 
 
 def grade_runs(runs: int) -> list[dict]:
-    from grader import engine, registry, sandbox
+    from grader import registry, sandbox
+    from grader.judge import engine
     from grader.settings import Settings
 
     exercise = registry.resolve("5")
     # The zygote imports its preload by name from its own sys.path (3.11 ignores the parent's), so name this folder.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
-    sandbox.start(preload=("grader.plugin", exercise.check_module, Path(__file__).stem))
+    sandbox.start(preload=("grader.judge.plugin", exercise.check_module, Path(__file__).stem))
     install_timers()
     results = []
     for run in range(runs):

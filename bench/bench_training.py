@@ -29,7 +29,7 @@ sys.path.insert(0, str(KIT))
 BARE = """
 import sys, time
 import torch
-from grader import mnist_tensors
+from grader.checking import mnist_tensors
 from grader.data import ensure_mnist
 from solutions import exercise6_training as s
 torch.set_num_threads({threads})
@@ -76,8 +76,8 @@ def check_seconds(seed: int) -> tuple[float, str]:
     import pytest
 
     from grader import registry
-    from grader.engine import PLUGINS, PYTEST_ARGS
-    from grader.plugin import Grading
+    from grader.judge.engine import PLUGINS, PYTEST_ARGS
+    from grader.judge.plugin import Grading
     from grader.settings import Settings
 
     timer = Timer()
@@ -106,7 +106,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--grade-runs", type=int, default=3)
     args = parser.parse_args()
-    from grader import engine, mnist_tensors, registry
+    from grader import registry
+    from grader.checking import mnist_tensors
+    from grader.judge import engine
 
     engine.warm_up([registry.resolve("6")])
     epochs, _ = mnist_tensors.goal()

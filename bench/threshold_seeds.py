@@ -30,8 +30,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from grader import mnist_tensors  # noqa: E402 - after the kit's folder is on the path
-from grader.checking import check_seed  # noqa: E402
+from grader.checking import check_seed, mnist_tensors  # noqa: E402 - after the kit's folder is on the path
 
 TRAINING_VARIANTS = KIT / "tests" / "variants" / "training"
 VARIANTS = {
@@ -43,7 +42,7 @@ VARIANTS = {
 
 def train(job: tuple[str, int, int, str]) -> tuple[str, int, float, float | None, float]:
     """One grading's training of ``variant``: (variant, seed, accuracy, accuracy after the retrain or None, seconds)."""
-    from grader.checks import test_exercise6_training as checks
+    from grader.checking import training as checks
     from grader.data import ensure_mnist
 
     variant, seed, epochs, threshold = job[0], job[1], job[2], float(job[3])

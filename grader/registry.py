@@ -8,8 +8,11 @@ from pathlib import Path
 from grader.errors import UsageProblem
 from grader.i18n import N_, _
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+PACKAGE_DIR = Path(__file__).resolve().parent  # the grader package
+KIT_ROOT = PACKAGE_DIR.parent  # the kit: the folder that holds grader/, exercises/, solutions/ and data/
+CHECKS_DIR = PACKAGE_DIR / "checks"
+RECORDED_DIR = PACKAGE_DIR / "recorded"  # a student release's recorded answers and manifest (grade release writes them)
+MANIFEST = "manifest.json"
 REFERENCE_PACKAGE = "solutions"  # the reference solutions, solutions/<stem>.py: in the teacher's kit only, never in a release
 REFERENCE_DIR = KIT_ROOT / REFERENCE_PACKAGE
 STUBS_DIR = KIT_ROOT / "exercises"
@@ -54,13 +57,27 @@ COURSE: tuple[Exercise, ...] = (
 EXERCISES: tuple[Exercise, ...] = tuple(e for e in COURSE if e.check_file.is_file())
 
 
+def candidates(submission: Path, stem: str) -> list[Path]:
+    """Where a submission may hold an exercise, in the order the kit looks: ``exercises/<stem>.py``, then ``<stem>.py``."""
+    return [submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"]
+
+
 def find_module(submission: Path, stem: str) -> Path | None:
-    """A submission holds ``exercises/<stem>.py`` or ``<stem>.py``; a link there is found too, to be refused
+    """The first of :func:`candidates` that is there; a link there is found too, to be refused
     (:func:`grader.source.link_in`)."""
-    for candidate in (submission / "exercises" / f"{stem}.py", submission / f"{stem}.py"):
+    for candidate in candidates(submission, stem):
         if candidate.is_file() or candidate.is_symlink():
             return candidate
     return None
+
+
+def module_path(submission: Path, stem: str) -> Path:
+    """The file a submission holds for ``stem``, or where it belongs: in ``exercises/`` where the submission has one."""
+    found = find_module(submission, stem)
+    if found is not None:
+        return found
+    first, second = candidates(submission, stem)
+    return first if first.parent.is_dir() else second
 
 
 class UnknownExercise(UsageProblem, LookupError):
@@ -79,3 +96,21 @@ def resolve(word: str) -> Exercise:
 
 def by_stem(stem: str) -> Exercise | None:
     return next((e for e in EXERCISES if e.stem == stem), None)
+
+
+def in_release() -> bool:
+    """Whether this kit is a student release: one with a manifest of recorded answers, and no reference solutions.
+
+    Here, without torch, so that ``grade --help`` and ``grade list`` stay quick; the judge reads the manifest itself
+    (:func:`grader.judge.expected.release`) and says if it is damaged.
+    """
+    return (RECORDED_DIR / MANIFEST).is_file()
+
+
+def default_submission(cwd: Path | None = None) -> Path:
+    """The kit's own ``exercises/`` folder: found from the current directory, else next to the grader."""
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "exercises").is_dir() and (folder / "grader").is_dir():
+            return folder / "exercises"
+    return KIT_ROOT / "exercises"

@@ -10,9 +10,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox.limits import DEFAULT_MEMORY, DEFAULT_TIMEOUT
-
-__all__ = ["DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "Settings", "derived_seed", "new_public_seed", "new_seed"]
+DEFAULT_TIMEOUT = 10.0  # seconds a check's student code may run, before --timeout-scale
+DEFAULT_MEMORY = 4 << 30  # bytes of memory for student code per check (4 GiB); --memory-limit none lifts it
 
 # The teacher's seeds (fresh, or derived per student) are below this; a student release's public seeds are at or
 # above it, so the teacher's grade never draws a public seed: answers hard-coded from a release score nothing there.
@@ -26,7 +25,7 @@ def new_seed() -> int:
 
 def derived_seed(secret: str, key: str) -> int:
     """The seed of one student's grading, from a course secret and who they are: the same on every rerun, unknown
-    to anyone without the secret (nbgrader's autograde: ``grader.kernel``)."""
+    to anyone without the secret (nbgrader's autograde: ``grader.jupyter.kernel``)."""
     digest = hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") % PUBLIC_SEEDS_FROM
 

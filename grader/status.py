@@ -1,6 +1,6 @@
 """Every status the kit gives, each defined once: of a check, an exercise, a student in a batch, a sandboxed run.
 
-They are strings too (``Check.PASSED == "passed"``), so the JSON document, which keeps its values in
+They are strings too (``CheckStatus.PASSED == "passed"``), so the JSON document, which keeps its values in
 English whatever the language of the feedback, reads and writes them as they are.
 """
 
@@ -16,7 +16,7 @@ class _Status(str, Enum):
         return self.value
 
 
-class Check(_Status):
+class CheckStatus(_Status):
     PASSED = "passed"
     FAILED = "failed"  # the value was wrong
     ERROR = "error"  # the student's code raised
@@ -36,17 +36,17 @@ def shown(status: str) -> str:
     return _(NAMES[status]) if status in NAMES else str(status)
 
 
-NO_VALUE = (Check.ERROR, Check.TIMEOUT, Check.MEMORY, Check.CRASHED)  # the student's code gave no value at all
-ANSWERED = (Check.PASSED, Check.SKIPPED)  # nothing to fix
+NO_VALUE = (CheckStatus.ERROR, CheckStatus.TIMEOUT, CheckStatus.MEMORY, CheckStatus.CRASHED)  # the student's code gave no value at all
+ANSWERED = (CheckStatus.PASSED, CheckStatus.SKIPPED)  # nothing to fix
 
 
-class Exercise(_Status):
+class ExerciseStatus(_Status):
     GRADED = "graded"
     MISSING = "missing"  # no file for it in the submission
     ERROR = "error"  # its module does not import
 
 
-class Student(_Status):
+class StudentStatus(_Status):
     """A student's one-word status in a batch's gradebook, by precedence: the first that applies."""
 
     GRADER_ERROR = "grader_error"  # a check broke inside the grader: retried on a rerun
@@ -64,11 +64,23 @@ class Student(_Status):
     GRADED = "graded"
 
 
-INPUT_PROBLEMS = (Student.EMPTY, Student.UNREADABLE, Student.TOO_LARGE, Student.BAD_ZIP, Student.NO_EXERCISE_FILES, Student.NOT_PYTHON)
-TROUBLE = (Student.TIMEOUT, Student.MEMORY, Student.CRASHED, Student.ERROR)  # what a student's code did, worst first
+INPUT_PROBLEMS = (
+    StudentStatus.EMPTY,
+    StudentStatus.UNREADABLE,
+    StudentStatus.TOO_LARGE,
+    StudentStatus.BAD_ZIP,
+    StudentStatus.NO_EXERCISE_FILES,
+    StudentStatus.NOT_PYTHON,
+)
+TROUBLE = (
+    StudentStatus.TIMEOUT,
+    StudentStatus.MEMORY,
+    StudentStatus.CRASHED,
+    StudentStatus.ERROR,
+)  # what a student's code did, worst first
 
 
-class Run(_Status):
+class RunStatus(_Status):
     """How a sandboxed child ended (:class:`grader.sandbox.Outcome`)."""
 
     OK = "ok"

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import engine, history, registry, sandbox
-from grader.document import validate
+from grader import registry, sandbox
+from grader.formats.document import validate
+from grader.judge import engine
 from grader.sandbox import layers
 from grader.settings import Settings
+from grader.student import history
 
 KIT = registry.KIT_ROOT
 EX1_POINTS = engine.max_points(registry.EXERCISES[0])  # what full marks on exercise 1 are, hidden checks included
@@ -67,7 +69,7 @@ def box(request, fallback):
 
 def grade(submission: Path, exercises=None, seed: int = 1234, source=None, **options) -> tuple[dict, int]:
     """Grade in this process; every document the kit makes is held to the schema it ships.
-    ``source``: where the reference's answers come from (:mod:`grader.expected`), by default the live reference."""
+    ``source``: where the reference's answers come from (:mod:`grader.judge.expected`), by default the live reference."""
     chosen = list(exercises or registry.EXERCISES)
     doc, internal = engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen, source=source)
     validate(doc)

@@ -218,16 +218,18 @@ def loader_workers(module, workers):
     return int(sum(batch[0].sum() for batch in loader))
 
 
+def _listing(folder: str):
+    try:
+        return sorted(os.listdir(folder))
+    except OSError as exc:
+        return type(exc).__name__
+
+
 def view(module):
     """What a child sees of the machine: its pid and parent, /proc, /, /dev, /run, /tmp, and its capabilities."""
     with open("/proc/self/status") as status:
         capabilities = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Cap")}
-    listing = {}
-    for folder in ("/", "/dev", "/run", "/tmp"):
-        try:
-            listing[folder] = sorted(os.listdir(folder))
-        except OSError as exc:
-            listing[folder] = type(exc).__name__
+    listing = {folder: _listing(folder) for folder in ("/", "/dev", "/run", "/tmp")}
     return {"pid": os.getpid(), "parent": os.getppid(), "proc": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
             "capabilities": capabilities, **listing}  # fmt: skip
 
@@ -312,7 +314,7 @@ guarded.canaries = (failing_canary,)
 
 def counted_backward(module):
     """A probe that counts backward passes, as exercise 3's does."""
-    from grader.probing import BackwardPasses
+    from grader.checking.probing import BackwardPasses
 
     with BackwardPasses() as passes:
         module.train()
@@ -320,8 +322,8 @@ def counted_backward(module):
 
 
 def _counts_backward_passes():
-    """the grader's counter of backward passes"""  # grader.probing's own canary, imported late: this module stays light
-    from grader.probing import counts_backward_passes
+    """the grader's counter of backward passes"""  # grader.checking.probing's own canary, imported late: this module stays light
+    from grader.checking.probing import counts_backward_passes
 
     counts_backward_passes()
 
@@ -331,7 +333,7 @@ counted_backward.canaries = (_counts_backward_passes,)
 
 def sing(module, name):
     """Run the registered canary ``name`` in the child."""
-    from grader.canaries import CANARIES
+    from grader.checking.canaries import CANARIES
 
     CANARIES[name]()
     return "held"
@@ -339,17 +341,17 @@ def sing(module, name):
 
 def read_each(module, paths):
     """Each of ``paths`` that this child could read (a file) or list (a folder), with what it found."""
-    found = {}
-    for path in paths:
-        try:
-            if os.path.isdir(path):
-                found[path] = sorted(os.listdir(path))
-            else:
-                with open(path, "rb") as file:
-                    found[path] = file.read(4096).decode(errors="replace")
-        except OSError:
-            continue
-    return found
+    return {path: found for path in paths if (found := _read_one(path)) is not None}
+
+
+def _read_one(path: str):
+    try:
+        if os.path.isdir(path):
+            return sorted(os.listdir(path))
+        with open(path, "rb") as file:
+            return file.read(4096).decode(errors="replace")
+    except OSError:
+        return None
 
 
 def picky_probe(module):

@@ -24,7 +24,7 @@ import pytest
 
 from grader import sandbox
 from grader.batch import gradebook
-from grader.document import validate
+from grader.formats.document import validate
 from tests.conftest import KIT
 
 pytestmark = pytest.mark.slow
@@ -250,7 +250,8 @@ def test_every_student_gets_the_exact_row(graded):
 def test_the_layout_progress_and_class_means_are_shown(graded):
     _root, out, stdout, stderr, _code, _ = graded
     assert "Layout: one folder or .zip per student (14 folders, 3 zips); ignored 1 other file: README.txt" in stderr
-    assert "17/17 students" in stderr and "ETA" in stderr
+    assert "17/17 students" in stderr
+    assert "ETA" in stderr
     means = [line.split() for line in stdout.splitlines()[:4]]
     assert means == [["exercise", "mean", "max"], [E1, "10.06", "18"], [E2, "7.76", "12"], ["total", "17.82", "30"]]
     assert f"grades    {out / 'grades.csv'}" in stdout
@@ -279,7 +280,8 @@ def test_results_hold_one_grade_document_per_student(graded):
             "batch",
         }
         assert record["isolation"] == list(sandbox.isolation().held)  # the batch's workers run on this machine too
-        assert record["seed"] == SEED and [p["exercise"] for p in record["exercises"]] == [E1, E2]
+        assert record["seed"] == SEED
+        assert [p["exercise"] for p in record["exercises"]] == [E1, E2]
     lou = next(r for r in records if r["batch"]["student"] == "lou")
     assert lou["submission"] == str(root / "lou.zip")
 
@@ -306,7 +308,8 @@ def test_feedback_speaks_to_the_student_in_grades_wording(graded):
         f"# Feedback for gus\n\nScore: 29/30 points · status timeout · seed {SEED}\n\nNote: {E1}::make_scalar timeout\n\n```text\n"
     )
     assert "  ✗ make_scalar [timeout]  0/1\n      still running after 5 s, so it was stopped\n      hint: " in gus
-    assert "  ✓ make_vector  1/1\n" in gus and "Total: 29/30 points (public checks 26/27, hidden checks 3/3)\n```\n" in gus
+    assert "  ✓ make_vector  1/1\n" in gus
+    assert "Total: 29/30 points (public checks 26/27, hidden checks 3/3)\n```\n" in gus
     olga = (out / "feedback" / "olga.md").read_text(encoding="utf-8")
     assert "  missing: no file for this exercise in the submission" in olga
     assert f"      {E1}.py is not Python source (it holds binary data)" in olga
@@ -385,18 +388,37 @@ def test_another_seed_in_the_same_folder_is_refused_unless_forced(graded, tmp_pa
     )
 
 
-def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
-    root, reference, *_ = graded
+def rerun(reference: Path, submissions: Path, tmp_path: Path, *options: str) -> tuple[Path, str]:
+    """A batch over ``submissions`` into a new --out that holds the reference batch's results: its folder and stderr."""
     out = tmp_path / "grades"
     out.mkdir()
     (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
-    process = batch(root, out, "--format", "json")
-    _stdout, stderr = process.communicate(timeout=120)
+    process = batch(submissions, out, *options)
+    _stdout, stderr = process.communicate(timeout=180)
     assert process.returncode == 0, stderr
+    return out, stderr
+
+
+def test_rerun_grades_nobody_again_and_writes_the_same_files(graded, tmp_path):
+    root, reference, *_ = graded
+    out, stderr = rerun(reference, root, tmp_path, "--format", "json")
     assert "Grading 0 of 17 students (17 already graded" in stderr
     assert {k: v for k, v in files(out).items() if not k.startswith("json/")} == files(reference)
     ada = json.loads((out / "json" / "ada.json").read_text(encoding="utf-8"))
-    assert "batch" not in ada and ada["score"] == 30 and ada["seed"] == SEED
+    assert "batch" not in ada
+    assert ada["score"] == 30
+    assert ada["seed"] == SEED
+
+
+def test_a_rerun_under_jobs_regrades_a_student_whose_files_changed(graded, tmp_path):
+    root, reference, *_ = graded
+    changed = tmp_path / "class"
+    shutil.copytree(root, changed, symlinks=True)
+    write(changed / "ada" / f"{E2}.py", solution(E2, "def flatten_batch(images):\n    return images\n"))
+    out, stderr = rerun(reference, changed, tmp_path, "--format", "json")
+    assert "Grading 1 of 17 students (16 already graded" in stderr
+    ada = json.loads((out / "json" / "ada.json").read_text(encoding="utf-8"))
+    assert ada["score"] < 30
 
 
 def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_path):
@@ -404,12 +426,7 @@ def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_
     fewer = tmp_path / "class"
     shutil.copytree(root, fewer, symlinks=True)
     shutil.rmtree(fewer / "ada")
-    out = tmp_path / "grades"
-    out.mkdir()
-    (out / "results.jsonl").write_bytes((reference / "results.jsonl").read_bytes())
-    process = batch(fewer, out)
-    _stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
+    out, stderr = rerun(reference, fewer, tmp_path)
     assert f"Kept in the gradebook though no longer in {fewer}: ada (--force grades only who is there now)" in stderr
     assert (out / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes()
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from grader import blame, sandbox
+from grader import sandbox
 from grader.checking import Student
-from grader.results import ProbeError, StudentFailure, failure
+from grader.checking.results import ProbeError, StudentFailure, failure
+from grader.sandbox import blame
 from grader.settings import Settings
-from grader.status import Check
+from grader.status import CheckStatus
 from tests import sandbox_targets as targets
 
 
@@ -86,7 +87,7 @@ def test_a_kit_failure_the_reference_does_not_share_is_the_students(tmp_path):
     assert student(tmp_path, "").run(targets.picky_probe) == 1  # the reference, as the module would be
     with pytest.raises(StudentFailure, match="though not on the reference solution's: KeyError: 'odd'") as raised:
         student(tmp_path, "LABEL = 'odd'\n").run(targets.picky_probe)
-    assert raised.value.status == Check.ERROR
+    assert raised.value.status == CheckStatus.ERROR
 
 
 def test_a_students_failure_reaches_the_check_as_theirs(tmp_path):
@@ -109,7 +110,8 @@ def test_a_value_the_probe_calls_that_cannot_be_called_is_the_students(tmp_path)
 
 def test_a_probe_s_own_type_error_stays_the_kits_beside_a_constant_of_the_student(tmp_path):
     outcome = sandbox.run(targets.broken_call, module=module(tmp_path, "VALUE = 1\n"))
-    assert (outcome.error["type"], outcome.error["origin"]) == ("TypeError", blame.KIT) and "asked" not in outcome.error
+    assert (outcome.error["type"], outcome.error["origin"]) == ("TypeError", blame.KIT)
+    assert "asked" not in outcome.error
 
 
 @pytest.mark.parametrize("asked", [["f"], {"name": 3}, {"name": "f", "found": ["list"]}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader import sandbox
-from grader.canaries import CANARIES
+from grader.checking.canaries import CANARIES
 from tests import sandbox_targets as targets
 
 

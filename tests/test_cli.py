@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import cli, engine, registry
-from grader.document import validate
+from grader import cli, registry
+from grader.cli import options
+from grader.formats.document import validate
+from grader.judge import engine
 from tests.cli_support import grade_cli
 from tests.conftest import KIT, solution_with
 
@@ -62,19 +64,23 @@ def assert_document(doc: dict) -> None:
     }
     assert (type(doc["schema"]), type(doc["submission"]), type(doc["seed"]), type(doc["device"])) == (int, str, int, str)
     assert set(doc["isolation"]) | set(doc["isolation_missing"]) >= {"namespaces", "landlock", "rlimits"}
-    assert type(doc["score"]) is float and type(doc["max_score"]) is float
+    assert type(doc["score"]) is float
+    assert type(doc["max_score"]) is float
     for part in doc["exercises"]:
         assert set(part) - {"message"} == {"exercise", "title", "score", "max_score", "status", "checks"}  # message: why not graded
-        assert type(part["score"]) is float and type(part["max_score"]) is float
+        assert type(part["score"]) is float
+        assert type(part["max_score"]) is float
         assert part["status"] in ("graded", "missing", "error")
         assert registry.by_stem(part["exercise"]).title == part["title"]
         for check in part["checks"]:
             assert set(check) - {"data"} == {"name", "score", "max_score", "status", "message", "hint", "line", "hidden"}
             assert type(check["hidden"]) is bool
             assert check["line"] is None or (check["status"] == "error" and type(check["line"]) is int)
-            assert type(check["score"]) is float and type(check["max_score"]) is float
+            assert type(check["score"]) is float
+            assert type(check["max_score"]) is float
             assert check["status"] in CHECK_STATUSES
-            assert type(check["name"]) is str and type(check["message"]) is str
+            assert type(check["name"]) is str
+            assert type(check["message"]) is str
             assert check["hint"].strip() or part["status"] != "graded"  # no hint about code that is missing or never ran
         assert part["score"] == sum(c["score"] for c in part["checks"])
     assert doc["score"] == sum(p["score"] for p in doc["exercises"])
@@ -107,15 +113,18 @@ def test_solutions_exit_0_with_full_marks_in_json():
 def test_untouched_kit_exits_1_with_friendly_messages():
     result = grade("exercise1", cwd=KIT)  # the default submission is the kit's exercises/, found from the cwd
     assert result.exit_code == 1
-    assert "not implemented yet" in result.stdout and "Traceback" not in result.output
-    assert "hint:" in result.stdout and "Total: 0/" in result.stdout
+    assert "not implemented yet" in result.stdout
+    assert "Traceback" not in result.output
+    assert "hint:" in result.stdout
+    assert "Total: 0/" in result.stdout
 
 
 def test_stub_json_exits_1_and_scores_zero():
     code, doc = grade_json("1", "--submission", KIT / "exercises")
     assert code == 1
     assert_document(doc)
-    assert doc["score"] == 0.0 and {c["status"] for c in doc["exercises"][0]["checks"]} == {"failed"}
+    assert doc["score"] == 0.0
+    assert {c["status"] for c in doc["exercises"][0]["checks"]} == {"failed"}
 
 
 def test_submission_may_hold_an_exercises_folder(tmp_path):
@@ -129,11 +138,13 @@ def test_text_report_has_marks_points_messages_hints_and_totals(tmp_path):
     result = grade("1", "--submission", submission(tmp_path, exercise1_tensors=WRONG_MATRIX), "--seed", 3)
     assert result.exit_code == 1
     out = result.stdout
-    assert "✓ make_scalar  1/1" in out and "✗ make_matrix  0/1" in out
+    assert "✓ make_scalar  1/1" in out
+    assert "✗ make_matrix  0/1" in out
     assert "returned dtype torch.int64; expected torch.float32" in out
     assert "hint: torch.tensor(rows, dtype=torch.float32)" in out
     total = engine.max_points(EX1)
-    assert "seed 3" in out and f"Total: {total - 1:g}/{total:g} points" in out
+    assert "seed 3" in out
+    assert f"Total: {total - 1:g}/{total:g} points" in out
 
 
 # ---------------------------------------------------------------- choosing what to grade, seeds
@@ -143,7 +154,8 @@ def test_number_name_and_topic_are_the_same_exercise_and_a_seed_replays(tmp_path
     folder = submission(tmp_path, exercise1_tensors=WRONG_MATRIX)
     code, first = grade_json("1", "--submission", folder)  # a fresh seed, reported in the document
     docs = [grade_json(word, "--submission", folder, "--seed", first["seed"]) for word in ("exercise1", "tensors", "EXERCISE1")]
-    assert code == 1 and all(doc == first for _, doc in docs)
+    assert code == 1
+    assert all(doc == first for _, doc in docs)
     other = grade_json("1", "--submission", folder, "--seed", first["seed"] + 1)[1]
     message = {c["name"]: c["message"] for c in other["exercises"][0]["checks"]}["make_matrix"]
     assert message != {c["name"]: c["message"] for c in first["exercises"][0]["checks"]}["make_matrix"]
@@ -173,8 +185,10 @@ def test_list_shows_every_exercise_with_title_and_points():
     checks = engine.collect(registry.EXERCISES)
     for exercise, line in zip(registry.EXERCISES, lines):
         total = sum(listed.points for listed in checks if listed.stem == exercise.stem)
-        assert line.startswith(f"{exercise.number}  {exercise.name}") and exercise.title in line
-        assert total > 0 and line.endswith(f"({total:g} points)")
+        assert line.startswith(f"{exercise.number}  {exercise.name}")
+        assert exercise.title in line
+        assert total > 0
+        assert line.endswith(f"({total:g} points)")
 
 
 # ---------------------------------------------------------------- what a submission can get wrong
@@ -187,7 +201,8 @@ def test_missing_exercise_file_scores_zero_with_status_missing(tmp_path):
     assert_document(doc)
     first, second = doc["exercises"]
     assert (first["status"], first["score"], second["status"], second["score"]) == ("missing", 0.0, "graded", second["max_score"])
-    assert first["max_score"] > 0 and len(first["checks"]) > 0
+    assert first["max_score"] > 0
+    assert len(first["checks"]) > 0
     assert first["message"].startswith(f"no {EX1.stem}.py in {folder}")  # said once, for the exercise
     assert all(c["message"] == f"not graded: there is no {EX1.stem}.py" for c in first["checks"])
     text = grade("1", "--submission", folder).stdout
@@ -200,17 +215,19 @@ def test_syntax_error_is_shown_with_its_line(tmp_path):
     code, doc = grade_json("1", "--submission", folder)
     part = doc["exercises"][0]
     assert (code, part["status"], part["score"]) == (1, "error", 0.0)
-    assert "SyntaxError" in part["message"] and "line 5" in part["message"]  # said once, for the exercise
+    assert "SyntaxError" in part["message"]
+    assert "line 5" in part["message"]
     assert all(c["message"] == f"not graded: {EX1.stem}.py could not be imported" for c in part["checks"])
     text = grade("1", "--submission", folder).stdout
-    assert "line 5" in text and "torch.tensor(value dtype=torch.float32)" in text
+    assert "line 5" in text
+    assert "torch.tensor(value dtype=torch.float32)" in text
 
 
 # ---------------------------------------------------------------- exit code 2: usage errors
 
 
 @pytest.mark.parametrize(
-    "args, says",
+    ("args", "says"),
     [
         (["nosuch"], "unknown exercise 'nosuch'"),
         (["99"], "unknown exercise '99'"),
@@ -225,17 +242,19 @@ def test_syntax_error_is_shown_with_its_line(tmp_path):
 def test_usage_errors_exit_2_with_one_clear_line(args, says):
     result = grade(*args)
     assert result.exit_code == 2, result.output
-    assert says in result.stderr and result.stdout == ""
+    assert says in result.stderr
+    assert result.stdout == ""
     assert "Traceback" not in result.output
     usage = result.stderr.splitlines()[0]
-    assert usage.endswith(" [OPTIONS] [EXERCISES]...") and " run " not in usage, (
+    assert usage.endswith(" [OPTIONS] [EXERCISES]..."), (
         f"the usage line shows the command as students type it, without the hidden 'run': {usage}"
     )
+    assert " run " not in usage, f"the usage line shows the command as students type it, without the hidden 'run': {usage}"
 
 
-@pytest.mark.parametrize("text, size", [("4G", 4 << 30), ("512M", 512 << 20), ("1.5GiB", 3 << 29), ("100", 100), ("none", None)])
+@pytest.mark.parametrize(("text", "size"), [("4G", 4 << 30), ("512M", 512 << 20), ("1.5GiB", 3 << 29), ("100", 100), ("none", None)])
 def test_memory_limit_sizes(text, size):
-    assert cli.SIZE.convert(text, None, None) == size
+    assert options.SIZE.convert(text, None, None) == size
 
 
 def test_a_bad_size_is_clicks_own_usage_error_naming_the_option():
@@ -259,7 +278,8 @@ def test_a_check_that_breaks_is_an_internal_error_exit_3(monkeypatch):
     assert "failed inside the grader itself" in result.stderr
     doc = json.loads(result.stdout)
     bad = [c for c in doc["exercises"][0]["checks"] if c["status"] == "error"]
-    assert bad and all("internal error in the grader's check: KeyError" in c["message"] for c in bad)
+    assert bad
+    assert all("internal error in the grader's check: KeyError" in c["message"] for c in bad)
     assert all(c["score"] == 0.0 for c in bad)
 
 
@@ -269,7 +289,8 @@ def test_checks_that_cannot_run_exit_3(monkeypatch):
 
     monkeypatch.setattr(engine, "grade", cannot)
     result = grade("1", "--submission", KIT / "solutions")
-    assert result.exit_code == 3 and "grade: internal error: the checks could not run" in result.stderr
+    assert result.exit_code == 3
+    assert "grade: internal error: the checks could not run" in result.stderr
 
 
 # ---------------------------------------------------------------- the real command, in a subprocess
@@ -293,14 +314,16 @@ def test_real_solutions_json_exit_0():
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert_document(doc)
-    assert doc["score"] == doc["max_score"] > 0 and doc["seed"] == 5
+    assert doc["score"] == doc["max_score"] > 0
+    assert doc["seed"] == 5
     assert "Traceback" not in result.stderr
 
 
 def test_real_untouched_kit_exit_1():
     result = real_grade("exercise1", *FAST)
     assert result.returncode == 1, result.stderr
-    assert "not implemented yet" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert "not implemented yet" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_real_grade_leaves_no_process_behind():
@@ -327,7 +350,8 @@ def test_real_grade_leaves_no_process_behind():
 def test_real_usage_error_exit_2():
     result = real_grade("nosuch")
     assert result.returncode == 2
-    assert "unknown exercise 'nosuch'" in result.stderr and result.stdout == ""
+    assert "unknown exercise 'nosuch'" in result.stderr
+    assert result.stdout == ""
     assert result.stderr.startswith("Usage: grade [OPTIONS] [EXERCISES]...\nTry 'grade --help' for help.")
     assert [line for line in result.stderr.splitlines() if line.startswith("Error")] == [result.stderr.strip().splitlines()[-1]]
 
@@ -338,7 +362,9 @@ def test_real_missing_data_dir_exit_2(tmp_path):
     result = real_grade(exercise.name, "--submission", "solutions", "--data-dir", str(tmp_path / "nothing"))
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert "is missing" in lines[-1] and "--data-dir" in lines[-1] and "Traceback" not in result.stderr
+    assert "is missing" in lines[-1]
+    assert "--data-dir" in lines[-1]
+    assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
 
@@ -353,7 +379,8 @@ def test_real_unexpected_exception_exits_3():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=KIT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 3
-    assert "grade: internal error: KeyError: 'boom'" in result.stderr and "Traceback" not in result.stderr
+    assert "grade: internal error: KeyError: 'boom'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_real_json_stdout_is_only_the_document_even_when_code_prints(tmp_path):
@@ -367,7 +394,8 @@ def test_real_json_stdout_is_only_the_document_even_when_code_prints(tmp_path):
 def test_a_sandbox_weaker_than_required_is_refused_with_one_line_before_any_check():
     done = grade_cli("1", "--submission", str(KIT / "solutions"), "--require-isolation", "namespaces,landlock",
                      env={"GRADER_NO_NAMESPACES": "1"})  # fmt: skip
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 2
+    assert done.stdout == ""
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("grade: the sandbox here lacks namespaces (turned off (GRADER_NO_NAMESPACES=1)), which was required")
 

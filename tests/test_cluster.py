@@ -28,9 +28,10 @@ from tests.test_batch import E1, E2, SEED, files, graded_before_the_kill, make_c
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[cluster]' to run the cluster tests")
 
-from grader import engine, registry
+from grader import registry
 from grader.batch import cluster, packing  # after the skip: imports Dask
 from grader.batch.layouts import Entry
+from grader.judge import engine
 
 OPTIONS = ["--exercises", "1,2", "--seed", str(SEED), "--timeout-scale", "0.5", "--memory-limit", "512M"]
 SLOW = ("gus", "hana", "kim")
@@ -87,7 +88,8 @@ def test_a_local_cluster_gives_the_same_records_and_files_as_jobs(reference, tmp
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
     assert f"Grading 14 of 14 students (0 already graded in {out}) with seed {SEED} on the Dask cluster local:2 ..." in stderr
-    assert "14/14 students" in stderr and "0 in flight · 0 retried · 0 failed" in stderr
+    assert "14/14 students" in stderr
+    assert "0 in flight · 0 retried · 0 failed" in stderr
     assert results(out) == results(expected)
     assert files(out) == files(expected)
     assert next(r for r in results(out) if r["batch"]["student"] == "lou")["submission"] == str(root / "lou.zip")
@@ -169,7 +171,8 @@ def test_a_worker_killed_while_it_grades_has_its_task_retried_and_every_student_
     assert process.returncode == 0, stderr
     assert lines_per_student(out) == Counter(dict.fromkeys(CLASS, 1))
     assert {r["batch"]["student"]: r["batch"]["status"] for r in results(out)} == dict.fromkeys(CLASS, "graded")
-    assert "6/6 students" in stderr and "0 in flight · 1 retried · 0 failed" in stderr
+    assert "6/6 students" in stderr
+    assert "0 in flight · 1 retried · 0 failed" in stderr
     assert "sam: attempt 1 of 3 failed" in (out / "batch.log").read_text(encoding="utf-8")
     assert wait_until_gone(mark, 20) == []
 
@@ -211,17 +214,20 @@ def test_a_submission_that_kills_its_worker_every_time_is_a_grader_error_and_the
     assert lines_per_student(out) == Counter(dict.fromkeys(["amy", "bob", "cat", "mallory", "oscar"], 1))
     full = engine.max_points(registry.EXERCISES[1])
     for name in ("amy", "bob", "cat"):
-        assert by_student[name]["batch"]["status"] == "graded" and by_student[name]["score"] == by_student[name]["max_score"] == full
+        assert by_student[name]["batch"]["status"] == "graded"
+        assert by_student[name]["score"] == by_student[name]["max_score"] == full
     for name in POISON:
         batch_part = by_student[name]["batch"]
-        assert batch_part["status"] == "grader_error" and by_student[name]["score"] == 0
+        assert batch_part["status"] == "grader_error"
+        assert by_student[name]["score"] == 0
         assert batch_part["note"] == (
             "grading this submission failed 3 times, each time its grading process or Dask worker died (does it kill processes?); "
             f"it is graded again on a rerun; see {out / 'batch.log'}"
         )
         assert batch_part["key"] == packing.key(packing.pack(Entry(name, "folder", root / name), [E2]), 5)
         assert by_student[name]["submission"] == str(root / name)
-    assert "5/5 students" in stderr and "0 in flight · 4 retried · 2 failed" in stderr
+    assert "5/5 students" in stderr
+    assert "0 in flight · 4 retried · 2 failed" in stderr
     assert "status: 3 graded, 2 grader_error" in stdout
     log = (out / "batch.log").read_text(encoding="utf-8")
     assert "mallory: attempt 3 of 3 failed: the grading process of the Dask worker at tcp://127.0.0.1:" in log
@@ -318,22 +324,6 @@ def test_ctrl_c_stops_the_driver_and_its_workers_quietly(tmp_path):
     assert "rerun the same command to grade the rest." in stderr.splitlines()[-1]
     assert "Traceback" not in stderr
     assert wait_until_gone(mark, 20) == []
-
-
-def test_pending_skips_the_keys_already_recorded_and_retries_grader_errors(tmp_path):
-    entries = []
-    for name in ("amy", "bob", "cat", "dan"):
-        write(tmp_path / name / f"{E2}.py", f"x = {name!r}\n")
-        entries.append(Entry(name, "folder", tmp_path / name))
-    keys = {e.student: packing.key(packing.pack(e, [E2]), 9) for e in entries}
-    recorded = {
-        "amy": {"batch": {"status": "graded", "key": keys["amy"]}},
-        "bob": {"batch": {"status": "grader_error", "key": keys["bob"]}},
-        "cat": {"batch": {"status": "graded", "key": keys["cat"]}},
-    }
-    write(tmp_path / "cat" / f"{E2}.py", "x = 'cat, resubmitted'\n")
-    assert [e.student for e in cluster.pending(entries, recorded, [E2], 9)] == ["bob", "cat", "dan"]
-    assert [e.student for e in cluster.pending(entries, recorded, [E2], 10)] == ["amy", "bob", "cat", "dan"]
 
 
 @pytest.mark.parametrize(

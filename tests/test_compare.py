@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, expect_trained
+from grader.checking.compare import CheckFailed, describe, expect_number, expect_same, expect_tensor, expect_trained
 
 
 def fails(function, *args, **kwargs) -> str:
@@ -101,7 +101,8 @@ def test_same_does_not_take_an_int_for_a_str_or_a_bool_for_an_int():
 
 def test_describe():
     assert describe(torch.zeros(2, 1, dtype=torch.int64)) == "a tensor of shape (2, 1) and dtype int64"
-    assert describe((1,)) == "a tuple of 1 item" and describe(None) == "None"
+    assert describe((1,)) == "a tuple of 1 item"
+    assert describe(None) == "None"
 
 
 def adam_trained(lr: float, threads: int, steps: int = 3) -> tuple[dict, dict]:

@@ -1,6 +1,6 @@
 """Does exercise 6's accuracy check bring back fit's history as curves, and does ``grade 6`` draw them?
 
-The unit tests feed :mod:`grader.curves` histories of every wrong shape. The ``grade 6`` tests train
+The unit tests feed :mod:`grader.formats.curves` histories of every wrong shape. The ``grade 6`` tests train
 MNIST for 1 epoch against a 90% goal (as tests/mistakes does): the reference submission once (its
 reference run trains alongside), and a wrong one whose loop stops after one batch, which reuses the
 first one's cached reference run, so MNIST is trained in full only twice, at the same time.
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import curves, reference_run
-from grader.results import Result, as_dict
+from grader.checking.results import Result, as_dict
+from grader.course import reference_run
+from grader.formats import curves
 from tests.cli_support import grade_cli
 from tests.conftest import KIT, solution_with
 from tests.mistakes import exercise6_training as exercise6_mistakes
@@ -33,7 +34,8 @@ ROW = {"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}
 
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
 
 
@@ -54,7 +56,7 @@ def test_a_history_becomes_columns_of_plain_numbers():
 
 
 @pytest.mark.parametrize(
-    "rows, accuracy",
+    ("rows", "accuracy"),
     [
         (None, []),  # fit returned no list
         ("a string", []),
@@ -66,7 +68,8 @@ def test_a_history_becomes_columns_of_plain_numbers():
 )
 def test_a_wrong_history_shape_gives_gaps_not_errors(rows, accuracy):
     found = curves.record(rows, 97.0, 5)
-    assert found["accuracy"] == accuracy and found["epoch"] == list(range(1, len(accuracy) + 1))
+    assert found["accuracy"] == accuracy
+    assert found["epoch"] == list(range(1, len(accuracy) + 1))
     assert all(len(found[key]) == len(accuracy) for key in curves.KEYS)
     json.dumps(found, allow_nan=False)  # plain JSON: no NaN, no object
 
@@ -76,7 +79,7 @@ def test_the_child_sends_only_numbers_of_a_history():
     import numpy
     import torch
 
-    from grader.checks.test_exercise6_training import history_rows
+    from grader.checking.training import history_rows
 
     history = [
         {"accuracy": torch.tensor(95.5), "train_loss": numpy.float32(0.5), "test_loss": numpy.mean([0.25, 0.75]), "lr": 1e-3},
@@ -91,7 +94,8 @@ def test_the_child_sends_only_numbers_of_a_history():
         {"train_loss": 7.0, "test_loss": pytest.approx(math.nan, nan_ok=True), "accuracy": None},  # NaN: the judge makes it null
     ]
     assert history_rows(tuple(history))[0]["accuracy"] == 95.5
-    assert history_rows({"epoch": 1}) is None and len(history_rows([{}] * 500)) == curves.MAX_EPOCHS
+    assert history_rows({"epoch": 1}) is None
+    assert len(history_rows([{}] * 500)) == curves.MAX_EPOCHS
 
 
 def test_curves_read_back_from_a_file_are_checked_again():
@@ -137,10 +141,12 @@ def test_a_sparkline_draws_each_run_of_epochs_and_names_its_numbers():
     rows = [{"accuracy": 90.0}, {"accuracy": 94.0}, {}, {"accuracy": 96.5}]
     found, reference = curves.record(rows, 97.0, 4, 96.4), curves.record([{"accuracy": a} for a in (95, 96, 97, 97.5)], 97.0, 4)
     line = curves.sparkline(found, reference)
-    assert line.startswith('<svg class="sparkline"') and line == curves.sparkline(found, reference), "the same page comes out the same"
+    assert line.startswith('<svg class="sparkline"'), "the same page comes out the same"
+    assert line == curves.sparkline(found, reference), "the same page comes out the same"
     assert "<title>accuracy per epoch: 90.00%, 94.00%, –, 96.50%; goal 97%</title>" in line
     assert line.count("<polyline") == 1 + 2, "the reference's line, and the student's in two runs around the epoch without a number"
-    assert line.count("<circle") == 3 and line.count("<polygon") == 1  # a dot an epoch with a number, the grader's star
+    assert line.count("<circle") == 3
+    assert line.count("<polygon") == 1
     assert 'id="' not in line, "a page holds a sparkline per student: none may bring an id"
     assert "no history" in curves.sparkline(curves.record(None, 97.0, 5), None)
 
@@ -177,11 +183,15 @@ def test_grade_6_on_the_reference_writes_the_picture_and_says_where(graded_refer
 def test_the_summary_gives_the_numbers_of_the_document(graded_reference):
     _folder, _code, doc, stderr = graded_reference
     found = mnist_check(doc)["data"]["curves"]
-    assert found["epoch"] == [1] and found["goal"] == 90.0 and found["epochs"] == 1
+    assert found["epoch"] == [1]
+    assert found["goal"] == 90.0
+    assert found["epochs"] == 1
     line = next(line for line in stderr.splitlines() if line.startswith("Training curves: 1 epoch"))
     assert line == curves.summary(found)
-    assert f"{found['accuracy'][-1]:.2f}% accuracy after epoch 1" in line and f"measured {found['measured_accuracy']:.2f}%" in line
-    assert "first reached at epoch 1" in line and found["accuracy"][0] >= 90
+    assert f"{found['accuracy'][-1]:.2f}% accuracy after epoch 1" in line
+    assert f"measured {found['measured_accuracy']:.2f}%" in line
+    assert "first reached at epoch 1" in line
+    assert found["accuracy"][0] >= 90
 
 
 @pytest.mark.slow
@@ -210,7 +220,8 @@ def test_a_wrong_submission_shows_its_lower_accuracy_in_the_text_report(graded_r
     kept = json.loads((folder / ".grade" / reference_run.CACHE_NAME).read_text(encoding="utf-8"))
     assert len(kept) == 1, "the reference run was trained again"
     reference = kept[0]["curves"]
-    assert low < 90 < reference["accuracy"][-1] and "the 90% goal was never reached" in summary
+    assert low < 90 < reference["accuracy"][-1]
+    assert "the 90% goal was never reached" in summary
     assert lines[-1] == f"Training curves: {folder / '.grade' / 'exercise6_curves.png'}"  # text: on stdout, after the report
     assert png_size(folder / ".grade" / "exercise6_curves.png") == curves.PICTURE
     assert "Training curves" not in done.stderr

@@ -1,7 +1,7 @@
 """Do the checks give the same grades against recorded answers as against the live reference?
 
-``grade release`` records each public check's answers with :class:`grader.expected.Recorder`; the
-student's release replays them (:class:`grader.expected.Replay`). Here each exercise is recorded at one
+``grade release`` records each public check's answers with :class:`grader.judge.expected.Recorder`; the
+student's release replays them (:class:`grader.judge.expected.Replay`). Here each exercise is recorded at one
 seed, then the reference solutions, the stubs and every realistic mistake of ``tests/mistakes`` are
 graded against the replay: the same scores as live, on the public checks.
 """
@@ -14,7 +14,8 @@ import inspect
 import pytest
 import torch
 
-from grader import engine, expected, registry
+from grader import registry
+from grader.judge import engine, expected
 from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
@@ -75,10 +76,11 @@ def test_the_reference_gets_full_public_marks_from_its_own_recording(replays, ex
 def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
     doc, internal = grade(KIT / "exercises", [exercise], seed=SEED, source=replays(exercise))
     assert internal == 0
-    assert doc["score"] == 0 and doc["max_score"] > 0
+    assert doc["score"] == 0
+    assert doc["max_score"] > 0
 
 
-@pytest.mark.parametrize("exercise, mistake", mistakes.every(registry.EXERCISES))
+@pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
 def test_a_mistake_scores_the_same_against_the_recording_as_live(tmp_path, monkeypatch, replays, exercise, mistake):
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)
@@ -92,7 +94,8 @@ def test_a_mistake_scores_the_same_against_the_recording_as_live(tmp_path, monke
     if any(not found[f"{exercise.stem}::{name}"]["hidden"] for name in mistake.catches):
         assert again["score"] < again["max_score"]
     else:  # a mistake only a teacher's hidden check catches: the release cannot see it, the teacher's grade does
-        assert again["score"] == again["max_score"] and live["score"] < live["max_score"]
+        assert again["score"] == again["max_score"]
+        assert live["score"] < live["max_score"]
 
 
 def test_a_seed_that_was_not_recorded_is_refused_naming_the_public_ones(replays):
@@ -131,11 +134,14 @@ def test_the_live_reference_works_an_answer_out_once_for_the_same_inputs_and_ran
     drawn = first["weights"].clone()
     first["weights"].add_(100)  # a check that changes its answer in place changes its own copy only
     again = reference.compute(counted_weights, torch.arange(6.0)[::2] / 2)  # equal values, other strides
-    assert len(CALLS) == 1 and torch.equal(again["weights"], drawn) and again["count"] == 3
+    assert len(CALLS) == 1
+    assert torch.equal(again["weights"], drawn)
+    assert again["count"] == 3
     reference.compute(counted_weights, torch.arange(3.0) + 1)
     torch.manual_seed(4)
     other_state = reference.compute(counted_weights, torch.arange(3.0))
-    assert len(CALLS) == 3 and not torch.equal(other_state["weights"], again["weights"])
+    assert len(CALLS) == 3
+    assert not torch.equal(other_state["weights"], again["weights"])
 
 
 def test_every_exercise_has_a_hidden_check():

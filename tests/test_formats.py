@@ -74,7 +74,8 @@ def json_doc(runs, which: str) -> dict:
 def test_json_is_the_document_and_only_it(runs, which):
     result, summary, _ = runs(which, "json")
     doc = json.loads(result.stdout)
-    assert doc["schema"] == 1 and doc["seed"] == SEED
+    assert doc["schema"] == 1
+    assert doc["seed"] == SEED
     assert result.returncode == (0 if which == "solutions" else 1)
     assert not summary.exists()
     statuses = {c["name"]: c["status"] for c in doc["exercises"][0]["checks"]}
@@ -113,7 +114,8 @@ def test_junit_validates_and_agrees_with_json(runs, which):
         assert (outcome.tag if outcome is not None else None) == tag
         if tag in ("failure", "error"):
             assert outcome.get("type") == status
-            assert item["hint"] in outcome.text and outcome.get("message") in outcome.text
+            assert item["hint"] in outcome.text
+            assert outcome.get("message") in outcome.text
     if which == "broken":
         assert "\\x00\\x1b[31mred & <tag> ]]>" in result.stdout.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
 
@@ -132,7 +134,8 @@ def test_gradescope_validates_and_agrees_with_json(runs, which):
         for t in results["tests"]
     ] == expected(doc)
     assert all((t["status"] == "passed") == (t["extra_data"]["status"] == "passed") for t in results["tests"])
-    assert isinstance(results["execution_time"], int) and results["execution_time"] >= 0
+    assert isinstance(results["execution_time"], int)
+    assert results["execution_time"] >= 0
 
 
 @pytest.mark.parametrize("which", SUBMISSIONS)
@@ -141,7 +144,8 @@ def test_github_commands_point_at_the_students_lines(runs, which):
     result, summary, folder = runs(which, "github")
     assert result.returncode == runs(which, "json")[0].returncode
     lines = result.stdout.splitlines()
-    assert lines and all(COMMAND.match(line) for line in lines), result.stdout  # nothing but workflow commands
+    assert lines, result.stdout
+    assert all(COMMAND.match(line) for line in lines), result.stdout  # nothing but workflow commands
     assert lines[-1] == f"::notice title=Autograding::Points {number(doc['score'])}/{number(doc['max_score'])}"
     failing = [c for e in doc["exercises"] for c in e["checks"] if c["status"] != "passed"]
     assert len(lines) - 1 == min(len(failing), github.ANNOTATIONS)  # GitHub shows 10 of a kind: the 10th says how many more
@@ -157,7 +161,9 @@ def test_github_commands_point_at_the_students_lines(runs, which):
     if which == "broken":
         assert pointed["describe"] == line_of(student, "RAISES HERE")  # where the traceback says it raised
         assert pointed["make_vector"] == line_of(student, "def make_vector")  # a hang has no traceback: its def
-        assert "%0A" in lines[0] and "\x1b" not in result.stdout and "\x00" not in result.stdout
+        assert "%0A" in lines[0]
+        assert "\x1b" not in result.stdout
+        assert "\x00" not in result.stdout
     if which == "stubs":
         assert pointed["make_matrix"] == line_of(student, "def make_matrix(")
         source = student.read_text(encoding="utf-8")  # past the 10th annotation, what one would point at still holds
@@ -210,7 +216,9 @@ FRACTIONS = {
 @pytest.mark.parametrize("fmt", formats.NAMES)
 def test_fractional_points_are_never_rounded(fmt):
     text = formats.render(FRACTIONS, fmt)
-    assert "0.3333333333333333" in text and "0.5833333333333333" in text and "0.25" in text
+    assert "0.3333333333333333" in text
+    assert "0.5833333333333333" in text
+    assert "0.25" in text
 
 
 def test_fractional_points_in_each_format_parse_back_exactly():
@@ -219,7 +227,8 @@ def test_fractional_points_in_each_format_parse_back_exactly():
     assert float(next(p for p in junit.iter("property") if p.get("name") == "score:make_scalar").get("value")) == 1 / 3
     results = json.loads(formats.render(FRACTIONS, "gradescope"))
     jsonschema.validate(results, gradescope_schema(), cls=jsonschema.Draft202012Validator)
-    assert [t["score"] for t in results["tests"]] == [1 / 3, 0.25, 0.0] and results["score"] == 1 / 3 + 0.25
+    assert [t["score"] for t in results["tests"]] == [1 / 3, 0.25, 0.0]
+    assert results["score"] == 1 / 3 + 0.25
     assert formats.render(FRACTIONS, "github").splitlines()[-1] == f"::notice title=Autograding::Points {1 / 3 + 0.25!r}/3"
     assert [c.tag for c in junit.iter() if c.tag in ("failure", "error", "skipped")] == ["failure", "error", "skipped"]
 
@@ -230,7 +239,9 @@ def test_github_escapes_what_workflow_commands_would_misread():
     line = github.command("error", "x\ny", file="a,b.py", line=3, title="c: d")
     assert line == "::error file=a%2Cb.py,line=3,title=c%3A d::x%0Ay"
     lines = formats.render(FRACTIONS, "github").splitlines()
-    assert lines[0].startswith("::error ") and "%0D%0Avery" in lines[1] and lines[2].startswith("::warning ")
+    assert lines[0].startswith("::error ")
+    assert "%0D%0Avery" in lines[1]
+    assert lines[2].startswith("::warning ")
 
 
 def test_write_puts_exactly_the_printed_document_in_a_file(tmp_path):
@@ -254,11 +265,13 @@ def test_render_refuses_what_is_not_a_result_document(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"score": 1}', encoding="utf-8")
     result = grade_cli("render", str(bad), "--format", "github", cwd=tmp_path)
-    assert result.returncode == 2 and "not a result document" in result.stderr and result.stdout == ""
+    assert result.returncode == 2
+    assert "not a result document" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(
-    "change, said",
+    ("change", "said"),
     [
         (
             lambda doc: doc["exercises"][0]["checks"][0].update(status="great"),
@@ -274,8 +287,10 @@ def test_render_says_in_one_line_where_a_document_breaks_the_schema(tmp_path, ch
     bad = tmp_path / "grade.json"
     bad.write_text(json.dumps(doc), encoding="utf-8")
     result = grade_cli("render", str(bad), cwd=tmp_path)
-    assert result.returncode == 2 and result.stdout == ""
-    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert said in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def many_failures(count: int, message: str = "wrong") -> dict:
@@ -296,13 +311,15 @@ def many_failures(count: int, message: str = "wrong") -> dict:
 def test_github_keeps_to_its_ten_annotations_of_a_kind_and_says_how_many_more_failed():
     lines = formats.render(many_failures(25), "github").splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
-    assert len(errors) == github.ANNOTATIONS and "check8" in errors[8]
+    assert len(errors) == github.ANNOTATIONS
+    assert "check8" in errors[8]
     assert errors[-1].endswith("::16 more checks did not pass: the step summary lists them all")
-    assert lines[-1].startswith("::notice ") and len(formats.render(many_failures(10), "github").splitlines()) == 11
+    assert lines[-1].startswith("::notice ")
+    assert len(formats.render(many_failures(10), "github").splitlines()) == 11
 
 
 def test_a_document_of_huge_messages_is_cut_to_its_budget_keeping_the_short_ones():
-    from grader import budgets
+    from grader.checking import budgets
 
     doc = many_failures(40, "m" * (1 << 20))
     doc["exercises"][0]["checks"][0]["message"] = "short"
@@ -310,4 +327,5 @@ def test_a_document_of_huge_messages_is_cut_to_its_budget_keeping_the_short_ones
     assert budgets.DOCUMENT - 2048 < budgets.size(doc) <= budgets.DOCUMENT
     assert doc["exercises"][0]["checks"][0]["message"] == "short"
     assert doc["exercises"][0]["checks"][1]["message"].endswith(" more characters cut]")
-    assert len(formats.render(doc, "github").encode()) < budgets.RECORD and len(github.summary(doc).encode()) < github.SUMMARY_LIMIT
+    assert len(formats.render(doc, "github").encode()) < budgets.RECORD
+    assert len(github.summary(doc).encode()) < github.SUMMARY_LIMIT

@@ -3,7 +3,7 @@
 import pytest
 
 from grader import registry
-from grader.generate import stub_text
+from grader.course.generate import stub_text
 from grader.regions import MarkerError, strip_solutions
 from tests.conftest import KIT
 
@@ -19,7 +19,7 @@ def test_region_becomes_not_implemented_with_its_indent():
 
 
 @pytest.mark.parametrize(
-    "source, line",
+    ("source", "line"),
     [
         ("### BEGIN SOLUTION\nx\n", "f.py:1"),
         ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "f.py:2"),

@@ -10,9 +10,10 @@ import resource
 import pytest
 import torch
 
-from grader import engine, expected, registry, sandbox
+from grader import registry, sandbox
 from grader.checking import check_seed, cuda_available
 from grader.checks import test_exercise7_devices as devices_checks
+from grader.judge import engine, expected
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 
 CUDA_CHECKS = ("exercise7_devices::cuda_devices", "exercise7_devices::cuda_training")
@@ -40,7 +41,8 @@ def test_a_cuda_child_keeps_its_address_space_uncapped():
     such a child still has its resident memory watched."""
     capped = sandbox.run(address_limit, limits=sandbox.Limits(memory=1 << 30))
     uncapped = sandbox.run(address_limit, limits=sandbox.Limits(memory=1 << 30, address_space=False))
-    assert capped.value != resource.RLIM_INFINITY and uncapped.value == resource.RLIM_INFINITY
+    assert capped.value != resource.RLIM_INFINITY
+    assert uncapped.value == resource.RLIM_INFINITY
 
 
 def test_cuda_checks_skip_with_a_reason_on_a_cpu_run():
@@ -50,7 +52,8 @@ def test_cuda_checks_skip_with_a_reason_on_a_cpu_run():
     for name in CUDA_CHECKS:
         assert (found[name]["status"], found[name]["score"], found[name]["max_score"]) == ("skipped", 0.0, 0.0)
         assert "--device cuda" in found[name]["message"]
-    assert doc["score"] == doc["max_score"] > 0 and engine.passed(doc)
+    assert doc["score"] == doc["max_score"] > 0
+    assert engine.passed(doc)
 
 
 class Reached(Exception):
@@ -85,7 +88,8 @@ def test_a_release_recorded_on_a_cpu_holds_what_the_cuda_checks_ask_on_a_gpu(tmp
 def test_solutions_get_full_marks_on_cuda(cuda):
     doc, internal = grade(KIT / "solutions", [TRAINING, DEVICES], device="cuda")
     found = checks(doc)
-    assert internal == 0 and doc["device"] == "cuda"
+    assert internal == 0
+    assert doc["device"] == "cuda"
     assert {name: c["message"] for name, c in found.items() if c["status"] != "passed"} == {}
     assert all(found[name]["max_score"] > 0 for name in CUDA_CHECKS)
     assert doc["score"] == doc["max_score"]

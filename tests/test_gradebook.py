@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from grader import document, registry
+from grader import registry
 from grader.batch import gradebook, records, summary
 from grader.batch.copies import Group
 from grader.batch.gradebook import Gradebook, Refused
+from grader.formats import document
 
 STEMS = ["exercise1_tensors", "exercise2_reshape"]
 TITLES = {"exercise1_tensors": "Tensors", "exercise2_reshape": "Reshaping"}
@@ -124,7 +125,8 @@ def test_a_half_written_last_line_is_dropped_and_the_file_repaired(tmp_path):
         file.write(b'{"schema": 1, "subm')
     again = Gradebook(tmp_path)
     assert again.open(None, STEMS, force=False) == 5
-    assert list(again.records) == ["amy"] and again.dropped == 1
+    assert list(again.records) == ["amy"]
+    assert again.dropped == 1
     assert (tmp_path / gradebook.RESULTS).read_bytes().endswith(b"}\n")
     again.add(record("bob", FULL))
     assert [json.loads(line)["batch"]["student"] for line in (tmp_path / gradebook.RESULTS).read_text().splitlines()] == ["amy", "bob"]
@@ -138,7 +140,9 @@ def test_a_long_record_is_one_write_so_a_kill_cannot_tear_it_between_pieces(tmp_
     monkeypatch.setattr(gradebook.os, "write", lambda fd, data: writes.append(bytes(data)) or write(fd, data))
     book.add(long)
     lines = [w for w in writes if w.startswith(b'{"schema"')]
-    assert len(lines) == 1 and lines[0].endswith(b"\n") and len(lines[0]) > 40_000
+    assert len(lines) == 1
+    assert lines[0].endswith(b"\n")
+    assert len(lines[0]) > 40_000
     assert (tmp_path / gradebook.RESULTS).read_bytes() == lines[0]
 
 
@@ -146,7 +150,8 @@ def test_a_complete_last_line_without_its_newline_is_kept(tmp_path):
     (tmp_path / gradebook.RESULTS).write_text(json.dumps(record("amy", FULL)))
     book = Gradebook(tmp_path)
     book.open(None, STEMS, force=False)
-    assert list(book.records) == ["amy"] and book.dropped == 0
+    assert list(book.records) == ["amy"]
+    assert book.dropped == 0
     assert (tmp_path / gradebook.RESULTS).read_text().endswith("}\n")
 
 
@@ -168,7 +173,8 @@ def test_another_seed_or_exercise_set_is_refused_and_force_starts_over(tmp_path)
         Gradebook(tmp_path).open(None, STEMS[:1], force=False)
     forced = Gradebook(tmp_path)
     assert forced.open(6, STEMS[:1], force=True) == 6
-    assert forced.records == {} and (tmp_path / gradebook.RESULTS).read_bytes() == b""
+    assert forced.records == {}
+    assert (tmp_path / gradebook.RESULTS).read_bytes() == b""
     assert list((tmp_path / gradebook.FEEDBACK).iterdir()) == []
     assert list((tmp_path / "json").iterdir()) == list((tmp_path / "junit").iterdir()) == []
 
@@ -182,7 +188,8 @@ def test_force_without_a_seed_keeps_the_batch_seed(tmp_path):
 
 def test_a_fresh_folder_draws_a_seed(tmp_path):
     seeds = {Gradebook(tmp_path / str(i)).open(None, STEMS, force=False) for i in range(5)}
-    assert len(seeds) > 1 and all(0 <= s < 2**31 for s in seeds)
+    assert len(seeds) > 1
+    assert all(0 <= s < 2**31 for s in seeds)
 
 
 # -- grades.csv and feedback
@@ -229,7 +236,8 @@ def test_feedback_holds_grades_report_in_a_fence_longer_than_any_backticks_in_it
     text = gradebook.feedback(record("amy", doc([check("make_scalar", 0, 1, "failed", message), check("matmul", 2, 2)])))
     assert text.startswith("# Feedback for amy\n\nScore: 3/4 points · status graded · seed 5\n\n`````text\n")
     assert "  ✗ make_scalar  0/1\n      expected ```3``` and got\n      ````4````\n      hint: hint for make_scalar\n" in text
-    assert text.endswith("Total: 3/4 points\n`````\n") and "\x1b[" not in text
+    assert text.endswith("Total: 3/4 points\n`````\n")
+    assert "\x1b[" not in text
 
 
 def test_format_files_go_to_one_folder_per_format(tmp_path):
@@ -242,7 +250,7 @@ def test_format_files_go_to_one_folder_per_format(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "score, maximum, expected",
+    ("score", "maximum", "expected"),
     [(0, 4, "0"), (0.5, 4, "< 25%"), (1, 4, "25–50%"), (2.5, 4, "50–75%"), (3.9, 4, "75–99%"), (4, 4, "full"), (0, 0, "full")],
 )
 def test_bands(score, maximum, expected):
@@ -262,7 +270,8 @@ def test_summary_lists_hardest_checks_first_and_only_troubled_students():
         "| exercise1_tensors::matmul | 2 | 2/3 | 67% | 1 failed |",
         "| exercise2_reshape::to_matrix | 1 | 3/3 | 100% |  |",
     ]
-    assert "| cat | timeout | exercise1_tensors::make_scalar timeout |" in text and "| bob |" not in text
+    assert "| cat | timeout | exercise1_tensors::make_scalar timeout |" in text
+    assert "| bob |" not in text
     assert text.endswith("| exercise1_tensors | amy, bob | 93% similar |\n")
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import cli, history, registry
+from grader import cli, registry
 from grader.batch import copies, layouts
 from grader.batch.layouts import Entry
+from grader.student import history
 from tests.conftest import EX1_POINTS, KIT
 
 EX1, EX2, EX3 = registry.EXERCISES[:3]
@@ -46,7 +47,8 @@ def test_each_grading_is_one_line_and_standings_keep_the_best_and_the_last(tmp_p
     )
     standing = history.standings(tmp_path)[EX1.stem]
     assert (standing.best.score, standing.last.score) == (17, 15.5)
-    assert standing.best.full and not standing.last.full
+    assert standing.best.full
+    assert not standing.last.full
     assert EX2.stem not in history.standings(tmp_path)
 
 
@@ -78,7 +80,9 @@ def test_turned_off_it_is_neither_written_nor_read(tmp_path, monkeypatch):
 def test_a_history_that_is_a_folder_is_reported_not_raised(tmp_path):
     history.path(tmp_path).mkdir(parents=True)  # so that opening it fails, whoever runs the test
     warning = history.record(tmp_path, doc(part(EX1, 17, 17)), by="grade")
-    assert warning is not None and "could not be written" in warning and warning.endswith("the grading above is complete")
+    assert warning is not None
+    assert "could not be written" in warning
+    assert warning.endswith("the grading above is complete")
     assert history.standings(tmp_path) == {}
 
 
@@ -95,7 +99,8 @@ def test_grade_records_its_report_for_people_but_not_the_formats_for_programs(tm
     assert not history.path(tmp_path).exists()
     assert grade("1", "--submission", tmp_path).exit_code == 0
     (entry,) = lines(tmp_path)
-    assert entry["by"] == "grade" and entry["exercises"][0]["score"] == entry["exercises"][0]["max_score"] == EX1_POINTS
+    assert entry["by"] == "grade"
+    assert entry["exercises"][0]["score"] == entry["exercises"][0]["max_score"] == EX1_POINTS
 
 
 def test_list_with_a_history_shows_scores_marks_progress_and_next(tmp_path):
@@ -104,10 +109,14 @@ def test_list_with_a_history_shows_scores_marks_progress_and_next(tmp_path):
     history.record(tmp_path, doc(part(EX2, 2.5, 10)), by="watch")
     shown = grade("list", "--submission", tmp_path).stdout.splitlines()
     assert len(shown) == len(registry.EXERCISES) + 2
-    assert shown[0].startswith("✓ 1  exercise1") and shown[0].endswith("best 17/17 · last 17/17")
-    assert shown[1].startswith("  2  exercise2") and shown[1].endswith("best 4/10 · last 2.5/10")
-    assert shown[2].startswith("  3  exercise3") and shown[2].endswith("not graded yet")
-    assert shown[-2].endswith("] 1 of 7 exercises has full marks") and shown[-2].count("█") == 4
+    assert shown[0].startswith("✓ 1  exercise1")
+    assert shown[0].endswith("best 17/17 · last 17/17")
+    assert shown[1].startswith("  2  exercise2")
+    assert shown[1].endswith("best 4/10 · last 2.5/10")
+    assert shown[2].startswith("  3  exercise3")
+    assert shown[2].endswith("not graded yet")
+    assert shown[-2].endswith("] 1 of 7 exercises has full marks")
+    assert shown[-2].count("█") == 4
     assert shown[-1] == "next: grade watch 2"
 
 
@@ -134,10 +143,12 @@ def test_the_batch_reads_no_history_and_copy_detection_compares_none(tmp_path):
         archive.writestr(f"cy/{history.FOLDER}/{history.FILE}", same_history)
         archive.writestr(f"cy/{EX1.stem}.py", own["bob"])
     found = layouts.discover(tmp_path / "class")
-    assert [e.student for e in found.entries] == ["ada", "bob", "cy"] and found.ignored == []
+    assert [e.student for e in found.entries] == ["ada", "bob", "cy"]
+    assert found.ignored == []
     sources = {e.student: layouts.read_sources(e, [EX1.stem, EX2.stem]) for e in found.entries}
     for student, read in sources.items():
-        assert list(read.files) == [EX1.stem] and read.notes == [], student
+        assert list(read.files) == [EX1.stem], student
+        assert read.notes == [], student
     assert sources["ada"].files[EX1.stem].decode() == own["ada"]
     texts = {s: {stem: data.decode() for stem, data in read.files.items()} for s, read in sources.items() if s != "cy"}
     assert copies.groups(texts, [EX1.stem]) == []

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import engine, registry
+from grader import registry
+from grader.judge import engine
 from tests.conftest import KIT, grade, solution_with
 from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import curves, history, own_files, reference_run, registry
+from grader import own_files, registry
+from grader.course import reference_run
+from grader.formats import curves
+from grader.student import history
 from tests.conftest import KIT, checks, grade
 
 EX1 = registry.by_stem("exercise1_tensors")
@@ -60,7 +63,8 @@ def test_a_link_to_the_solutions_scores_0_in_one_line_naming_it(tmp_path, kind, 
 def test_a_dangling_link_is_a_link_not_a_missing_file(tmp_path):
     (tmp_path / f"{EX1.stem}.py").symlink_to(tmp_path / "nowhere.py")
     doc, internal = grade(tmp_path, [EX1], **FAST)
-    assert internal == 0 and doc["exercises"][0]["status"] == "error"
+    assert internal == 0
+    assert doc["exercises"][0]["status"] == "error"
 
 
 @pytest.mark.parametrize("relative", [True, False], ids=["relative", "absolute"])
@@ -113,6 +117,8 @@ def test_in_a_batch_a_link_inside_the_submission_is_refused_and_the_others_grade
     )  # fmt: skip
     assert ran.returncode in (0, 1), ran.stderr[-2000:]
     records = {r["batch"]["student"]: r for r in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
-    assert records["linker"]["batch"]["status"] == "unreadable" and records["linker"]["score"] == 0
+    assert records["linker"]["batch"]["status"] == "unreadable"
+    assert records["linker"]["score"] == 0
     assert "is a link" in records["linker"]["batch"]["note"]
-    assert records["honest"]["batch"]["status"] == "graded" and records["honest"]["score"] == records["honest"]["max_score"]
+    assert records["honest"]["batch"]["status"] == "graded"
+    assert records["honest"]["score"] == records["honest"]["max_score"]

@@ -35,7 +35,8 @@ def test_regions_are_aligned_parts_of_private_anonymous_memory():
     found = hugepages.regions(maps)
     assert found, "a process that imported torch has megabytes of heap"
     for start, end in found:
-        assert start % hugepages.HUGE == 0 and end % hugepages.HUGE == 0
+        assert start % hugepages.HUGE == 0
+        assert end % hugepages.HUGE == 0
         assert end - start >= hugepages.SMALLEST
         assert any(a <= start and end <= b and mode == "rw-p" and name in ("", "[heap]") for a, b, mode, name in mappings)
 

@@ -15,9 +15,11 @@ from babel.messages import checkers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from grader import engine, i18n, registry, report
-from grader.cli import TEACHER_COMMANDS
-from grader.document import validate
+from grader import i18n, registry
+from grader.cli import teacher_commands
+from grader.formats import report
+from grader.formats.document import validate
+from grader.judge import engine
 from grader.sandbox import environment
 from grader.settings import Settings
 from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale
@@ -57,13 +59,15 @@ def test_every_message_has_a_russian_translation_that_keeps_its_placeholders(dom
     with (i18n.LOCALES / f"{domain}.pot").open("rb") as source:
         template = {m.id for m in read_po(source) if m.id}
     assert template == {m.id for m in catalog if m.id}, f"{domain}.po is out of date: run pybabel update (README, Languages)"
-    assert len(template) > 50 and catalog.num_plurals == 3
+    assert len(template) > 50
+    assert catalog.num_plurals == 3
     assert not list(catalog.check()), list(catalog.check())
     for message in catalog:
         if not message.id:
             continue
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert all(forms) and "fuzzy" not in message.flags, message.id
+        assert all(forms), message.id
+        assert "fuzzy" not in message.flags, message.id
         source = message.id if isinstance(message.id, tuple) else (message.id,)
         wanted = set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", source[-1]))
         for form in forms:
@@ -92,7 +96,7 @@ def test_the_shipped_catalog_is_compiled_from_the_current_po(domain):
     ("count", "form"), [(1, "балл)"), (2, "балла)"), (5, "баллов)"), (11, "баллов)"), (21, "балл)"), (24, "балла)"), (1.5, "балла)")]
 )
 def test_points_take_russian_plural_forms(english, count, form):
-    from grader.progress import worth
+    from grader.student.progress import worth
 
     i18n.use("ru")
     assert worth(count) == f"({count} {form}"
@@ -137,7 +141,7 @@ def test_cli_errors_are_translated(pseudo_locale, tmp_path):
 HELP_OPTION = re.compile(r"^  (?:-\w, )?--[\w-]+(?: [\w\[\]|.<>=, -]+)?$")  # an option's names and metavar, alone on its line
 
 
-@pytest.mark.parametrize("command", [[], *([name] for name in ("run", "render", "list", "watch", *TEACHER_COMMANDS))], ids=" ".join)
+@pytest.mark.parametrize("command", [[], *([name] for name in ("run", "render", "list", "watch", *teacher_commands()))], ids=" ".join)
 def test_every_command_s_help_is_translated(pseudo_locale, command):
     """Every line of help is the catalog's, the kit's or click's, in any order of --help and --lang (click reads --help first)."""
     from click.testing import CliRunner
@@ -181,16 +185,22 @@ def test_grade_1_in_russian(how):
     args, env = (["1", "--lang", "ru"], {}) if how[0] == "--lang" else (["1"], {how[0]: how[1]})
     result = grade(*args, "--seed", "5", **env)
     assert result.returncode == 1, result.stderr
-    assert "Работа " in result.stdout and "еще не реализовано" in result.stdout and "Итого баллов: 0/" in result.stdout
-    assert "Total:" not in result.stdout and "not implemented yet" not in result.stdout
+    assert "Работа " in result.stdout
+    assert "еще не реализовано" in result.stdout
+    assert "Итого баллов: 0/" in result.stdout
+    assert "Total:" not in result.stdout
+    assert "not implemented yet" not in result.stdout
     assert result.stderr.startswith("Проверяю exercise1")
 
 
 def test_english_is_the_default_and_a_bad_language_is_one_line_exit_2():
     english, default = grade("1", "--lang", "en", "--seed", "5"), grade("1", "--seed", "5", LANG="C.UTF-8")
-    assert english.stdout == default.stdout and "Total: 0/" in english.stdout
+    assert english.stdout == default.stdout
+    assert "Total: 0/" in english.stdout
     for bad in (grade("list", "--lang", "de"), grade("list", GRADER_LANG="fr")):
-        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "is not a language of the kit" in bad.stderr, bad.stderr
+        assert bad.returncode == 2, bad.stderr
+        assert bad.stderr.count("\n") == 1, bad.stderr
+        assert "is not a language of the kit" in bad.stderr, bad.stderr
 
 
 def test_the_document_says_its_language_and_keeps_its_keys_english():
@@ -199,7 +209,8 @@ def test_the_document_says_its_language_and_keeps_its_keys_english():
 
     doc = json.loads(result.stdout)
     validate(doc)
-    assert doc["lang"] == "ru" and {c["status"] for e in doc["exercises"] for c in e["checks"]} <= {"passed", "failed"}
+    assert doc["lang"] == "ru"
+    assert {c["status"] for e in doc["exercises"] for c in e["checks"]} <= {"passed", "failed"}
     assert doc["exercises"][0]["checks"][0]["message"] == "еще не реализовано"
 
 
@@ -220,13 +231,19 @@ def test_grade_batch_in_russian_writes_russian_feedback_and_summary(tmp_path):
     result = grade("batch", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--exercises", "1", "--jobs", "1", "--lang", "ru")
     assert result.returncode == 0, result.stderr
     feedback = (tmp_path / "out" / "feedback" / "ada.md").read_text(encoding="utf-8")
-    assert feedback.startswith("# Отзыв для ada\n\nБаллы: 0/") and "еще не реализовано" in feedback and "Итого баллов: 0/" in feedback
+    assert feedback.startswith("# Отзыв для ada\n\nБаллы: 0/")
+    assert "еще не реализовано" in feedback
+    assert "Итого баллов: 0/" in feedback
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("# Сводка по группе\n\n2 студента · ") and "## Проверки, начиная с самых трудных" in summary
-    assert "Проверяю 2 из 2 студентов" in result.stderr and "Grading" not in result.stderr, result.stderr  # the progress
-    assert "2 студента; в этом запуске проверено 2" in result.stdout and "students" not in result.stdout, result.stdout  # the table
+    assert summary.startswith("# Сводка по группе\n\n2 студента · ")
+    assert "## Проверки, начиная с самых трудных" in summary
+    assert "Проверяю 2 из 2 студентов" in result.stderr, result.stderr
+    assert "Grading" not in result.stderr, result.stderr
+    assert "2 студента; в этом запуске проверено 2" in result.stdout, result.stdout
+    assert "students" not in result.stdout, result.stdout
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert '<html lang="ru">' in page and "<h1>Отчет по группе: 2 студента" in page
+    assert '<html lang="ru">' in page
+    assert "<h1>Отчет по группе: 2 студента" in page
 
 
 @pytest.mark.parametrize(

@@ -17,20 +17,20 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from grader import blame, i18n, registry
+from grader import i18n, registry
+from grader.checking import results
 from tests import mistakes
 from tests.conftest import KIT, grade, solution_with, submission_from
 
 LOCALE = Path(i18n.__file__).resolve().parent / "locale"
 PO = LOCALE / "ru" / "LC_MESSAGES" / "checks.po"
 MO = PO.with_suffix(".mo")
-SOURCES = [*sorted((KIT / "grader" / "checks").glob("*.py"))] + [
-    KIT / "grader" / f"{name}.py" for name in ("checking", "compare", "probing", "blame", "mnist_tensors", "registry")
-]
+SOURCES = [*sorted((KIT / "grader" / "checks").glob("*.py")), *sorted((KIT / "grader" / "checking").glob("*.py"))]
+SOURCES.append(KIT / "grader" / "registry.py")  # the exercises' titles
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 OPEN, CLOSE = "⟦", "⟧"
 PROSE = re.compile(r"\b[A-Za-z]+(?: (?:[A-Za-z]+|\d+)){2,}\b")  # three words in a row, numbers among them: English text
-# Sentences the results layer (grader/results.py, the kit's domain) builds around a child's failure, not a check.
+# Sentences the results layer (grader/checking/results.py) builds around a child's failure, not a check.
 RESULTS_LAYER = ("not implemented yet", "your code raised", "could not import", "the check ran past", "internal error")
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
 
@@ -130,7 +130,8 @@ def test_every_message_has_a_russian_translation_with_its_placeholders():
         if not message.id:
             continue
         assert "fuzzy" not in message.flags, message.id
-        assert all(strings(message)) and len(strings(message)) == (3 if message.pluralizable else 1), message.id
+        assert all(strings(message)), message.id
+        assert len(strings(message)) == (3 if message.pluralizable else 1), message.id
         for form in strings(message):
             assert fields(form) == fields(ids(message)[-1]), (message.id, form)
             words = re.sub(r"\{\w*\}", "", form)  # a template of placeholders alone has nothing to translate
@@ -151,13 +152,14 @@ def test_the_shipped_mo_is_compiled_from_the_po():
 
 
 def test_the_results_layer_sentences_in_english_are_todays_and_in_russian_russian(russian):
-    assert blame.not_implemented() == "еще не реализовано"
-    assert blame.raised("KeyError", "'x'", 7, "f.py") == "ваш код выбросил KeyError в строке 7 файла f.py: 'x'"
+    assert results.not_implemented() == "еще не реализовано"
+    assert results.raised("KeyError", "'x'", 7, "f.py") == "ваш код выбросил KeyError в строке 7 файла f.py: 'x'"
     i18n.use(i18n.SOURCE)
-    assert blame.not_implemented() == "not implemented yet" and blame.not_implemented("todo") == "not implemented yet: todo"
-    assert blame.raised("KeyError", "'x'", 7, "f.py") == "your code raised KeyError at line 7 of f.py: 'x'"
-    assert blame.raised("KeyError", "'x'") == "your code raised KeyError: 'x'"
-    assert blame.not_imported("f.py", "boom") == "could not import f.py: boom"
+    assert results.not_implemented() == "not implemented yet"
+    assert results.not_implemented("todo") == "not implemented yet: todo"
+    assert results.raised("KeyError", "'x'", 7, "f.py") == "your code raised KeyError at line 7 of f.py: 'x'"
+    assert results.raised("KeyError", "'x'") == "your code raised KeyError: 'x'"
+    assert results.not_imported("f.py", "boom") == "could not import f.py: boom"
 
 
 def test_exercise_titles_are_translated(russian):

@@ -6,8 +6,9 @@ import warnings
 
 import pytest
 
-from grader import cells, kernel, regions, registry
-from grader.engine import collect
+from grader import regions, registry
+from grader.judge.engine import collect
+from grader.jupyter import cells, kernel
 from tests.conftest import KIT
 
 EXERCISE = registry.EXERCISES[0]
@@ -65,7 +66,7 @@ def test_a_notebook_with_wrong_cells_beside_a_correct_exercises_file_fails(tmp_p
     read as locked code and the notebook was graded from that file: make_scalar returning None got 1/1."""
     beside_a_correct_file(tmp_path, monkeypatch)
     namespace = namespace_from(tmp_path, filled_in() + WRONG_SCALAR)
-    with pytest.raises(kernel.CheckFailed) as failed:
+    with pytest.raises(kernel.CellFailed) as failed:
         kernel.check(EXERCISE.stem, "make_scalar", namespace)
     assert failed.value._render_traceback_()[0] == "✗ make_scalar  0/1"
     assert kernel.check(EXERCISE.stem, "make_vector", namespace) is None
@@ -80,7 +81,8 @@ def test_in_a_release_the_cells_are_cut_from_the_releases_own_copy_of_the_stub(t
     monkeypatch.setattr(registry, "REFERENCE_DIR", tmp_path / "no-solutions")
     monkeypatch.setattr(cells, "RELEASED_STUBS", released)
     source, missing = kernel.module_source(EXERCISE.stem, namespace_from(tmp_path, filled_in() + WRONG_SCALAR))
-    assert missing == [] and WRONG_SCALAR.strip() in source
+    assert missing == []
+    assert WRONG_SCALAR.strip() in source
     assert any(p.solution for p in kernel.stub_layout(EXERCISE.stem).parts)
 
 
@@ -88,14 +90,16 @@ def test_a_passed_check_prints_one_line_and_a_failed_one_raises_with_message_and
     wrong = solution() + "\n\ndef make_vector(values):\n    return torch.tensor(values)\n"
     namespace = namespace_from(tmp_path, wrong)
     assert kernel.check(EXERCISE.stem, "make_scalar", namespace) is None
-    with pytest.raises(kernel.CheckFailed) as failed:
+    with pytest.raises(kernel.CellFailed) as failed:
         kernel.check(EXERCISE.stem, "make_vector", namespace)
     shown = failed.value._render_traceback_()
     assert shown[0] == "✗ make_vector  0/1"
-    assert any("torch.int64" in line for line in shown) and shown[-1] == f"    hint: {HINTS['make_vector']}"
+    assert any("torch.int64" in line for line in shown)
+    assert shown[-1] == f"    hint: {HINTS['make_vector']}"
     out = capsys.readouterr()
     assert out.out.count("(graded this notebook's code") == 1  # the second check read the first one's run
-    assert out.out.endswith("✓ make_scalar  1/1\n") and out.err == ""
+    assert out.out.endswith("✓ make_scalar  1/1\n")
+    assert out.err == ""
 
 
 def test_partial_credit_is_shown_as_the_cells_value(monkeypatch, capsys):
@@ -154,7 +158,7 @@ def test_a_skipped_check_scores_zero_and_says_why(monkeypatch):
         ]
     }
     monkeypatch.setattr(kernel, "grade_source", lambda stem, source: doc)
-    with pytest.raises(kernel.CheckFailed) as failed:
+    with pytest.raises(kernel.CellFailed) as failed:
         kernel.check(EXERCISE.stem, "cuda", {})
     shown = failed.value._render_traceback_()
     assert shown[:2] == ["✗ cuda [skipped]  0/0", "    this run's device is cpu"]
@@ -162,7 +166,7 @@ def test_a_skipped_check_scores_zero_and_says_why(monkeypatch):
     assert not any("hint" in line for line in shown)
 
 
-@pytest.mark.parametrize("value, expected", [("cpu", "cpu"), (" CPU ", "cpu")])
+@pytest.mark.parametrize(("value", "expected"), [("cpu", "cpu"), (" CPU ", "cpu")])
 def test_grader_device_cpu_asks_nothing(monkeypatch, value, expected):
     monkeypatch.setenv(kernel.DEVICE_ENV, value)
     assert kernel._device() == expected

@@ -55,7 +55,8 @@ def test_folders_and_zips_are_students_named_after_them(tmp_path):
     (tmp_path / ".git").mkdir()
     layout = layouts.discover(tmp_path)
     assert [(e.student, e.kind) for e in layout.entries] == [("amy", "zip"), ("bob", "folder"), ("bob.zip", "zip")]
-    assert layout.kind == "mixed" and layout.ignored == ["notes.txt"]
+    assert layout.kind == "mixed"
+    assert layout.ignored == ["notes.txt"]
     assert layout.describe() == "one folder or .zip per student (1 folder, 2 zips); ignored 1 other file: notes.txt"
 
 
@@ -189,7 +190,8 @@ def test_a_zip_is_read_from_any_folder_inside_it_and_junk_is_skipped(tmp_path):
         },
     )
     found = layouts.read_sources(Entry("amy", "zip", path), STEMS)
-    assert found.files == {"exercise1_tensors": GOOD} and found.problem is None
+    assert found.files == {"exercise1_tensors": GOOD}
+    assert found.problem is None
 
 
 @pytest.mark.parametrize(
@@ -245,6 +247,7 @@ def test_an_encrypted_zip_is_not_read(tmp_path):
 def test_broken_and_empty_zips(tmp_path):
     broken = write(tmp_path / "amy.zip", b"PK\x03\x04 not really")
     status, message = problem(Entry("amy", "zip", broken))
-    assert status == "bad_zip" and message.startswith("amy.zip is not a readable zip file (")
+    assert status == "bad_zip"
+    assert message.startswith("amy.zip is not a readable zip file (")
     empty = zipped(tmp_path / "bob.zip", {})
     assert problem(Entry("bob", "zip", empty)) == ("empty", "bob.zip is empty")

@@ -4,9 +4,9 @@ and the teacher's knobs for its goal: GRADER_MNIST_EPOCHS and GRADER_MNIST_THRES
 import pytest
 import torch
 
-from grader import mnist_tensors
+from grader.checking import mnist_tensors
+from grader.checking.mnist_tensors import EPOCHS_ENV, THRESHOLD_ENV
 from grader.data import ensure_mnist
-from grader.mnist_tensors import EPOCHS_ENV, THRESHOLD_ENV
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,8 @@ def test_test_split_matches_torchvisions_normalize(root):
     )
     for index in (0, 1234, 9999):
         image, label = tutorial[index]
-        assert torch.equal(images[index], image) and labels[index].item() == label
+        assert torch.equal(images[index], image)
+        assert labels[index].item() == label
 
 
 def test_loader_gives_whole_batches_with_len_and_dataset():
@@ -43,7 +44,8 @@ def test_shuffle_depends_on_the_seed_only_and_spares_the_global_generator():
         torch.manual_seed(seed * 7 + 1)  # the global generator must not matter
         return torch.cat([y for _, y in mnist_tensors.batch_loader(images, labels, 8, shuffle=True, seed=seed)])
 
-    assert torch.equal(order(3), order(3)) and not torch.equal(order(3), order(4))
+    assert torch.equal(order(3), order(3))
+    assert not torch.equal(order(3), order(4))
     assert sorted(order(3).tolist()) == list(range(50))
     torch.manual_seed(0)
     before = torch.get_rng_state()
@@ -72,7 +74,7 @@ def test_the_environment_sets_both(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "name, value, words",
+    ("name", "value", "words"),
     [
         (EPOCHS_ENV, "five", "whole number of epochs"),
         (EPOCHS_ENV, "0", "whole number of epochs"),

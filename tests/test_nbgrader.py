@@ -15,8 +15,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader import notebooks, regions, registry, visibility
-from grader.engine import collect
+from grader import regions, registry
+from grader.course import notebooks
+from grader.formats import visibility
+from grader.judge.engine import collect
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.timeout(900)]
 
@@ -70,14 +72,16 @@ def course(tmp_path_factory):
 
 def test_released_notebook_has_the_stubs_not_the_solutions(course):
     source, released = solution_cells(course["source"]), solution_cells(course["released"])
-    assert source.keys() == released.keys() and source
+    assert source.keys() == released.keys()
+    assert source
     for grade_id, cell in released.items():
         assert cell.source == regions.strip_solutions(source[grade_id].source, grade_id).rstrip("\n")  # the kit's stub, exactly
-        assert "raise NotImplementedError()" in cell.source and "BEGIN SOLUTION" not in cell.source
+        assert "raise NotImplementedError()" in cell.source
+        assert "BEGIN SOLUTION" not in cell.source
     assert not any("BEGIN SOLUTION" in c.source for c in course["released"].cells)
 
 
-@pytest.mark.parametrize("student, full", [("diligent", True), ("idle", False)])
+@pytest.mark.parametrize(("student", "full"), [("diligent", True), ("idle", False)])
 def test_gradebook_scores_match_the_kits_points(course, checks, student, full):
     with Gradebook(f"sqlite:///{course['root'] / 'gradebook.db'}") as gradebook:
         submission = gradebook.find_submission(STEM, student)
@@ -94,7 +98,8 @@ def test_feedback_holds_the_kits_messages_and_hints(course, checks):
     diligent, idle = feedback("diligent"), feedback("idle")
     for _, name, points, hint, hidden in checks:
         assert f"✓ {name}  {points:g}/{points:g}" in diligent
-        assert f"✗ {name}  0/{points:g}" in idle and (hint not in idle if hidden else hint in idle)
+        assert f"✗ {name}  0/{points:g}" in idle
+        assert hint not in idle if hidden else hint in idle
     public = [c for c in checks if not c.hidden]
     assert idle.count("not implemented yet") == len(public)  # a hidden check's message is sealed: no reveal date is set
     assert idle.count(visibility.sealed_message(1)) == sum(1 for c in checks if c.hidden and c.points == 1) > 0

@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from grader import cells, cli, generate, i18n, notebooks, regions, registry
-from grader.engine import collect
+from grader import cli, i18n, regions, registry
+from grader.course import generate, notebooks
+from grader.judge.engine import collect
+from grader.jupyter import cells
 from tests.conftest import KIT
 from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale, pseudo
 
@@ -73,7 +75,8 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     meta = [c.metadata["nbgrader"] for c in nb.cells]
     assert {m["schema_version"] for m in meta} == {3}
     task = nb.cells[0]
-    assert task.cell_type == "markdown" and meta[0]["locked"]
+    assert task.cell_type == "markdown"
+    assert meta[0]["locked"]
     module = ast.parse((KIT / "solutions" / f"{exercise.stem}.py").read_text(encoding="utf-8"))
     docs = [ast.get_docstring(module)] + [ast.get_docstring(n) for n in module.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     assert all(doc in task.source for doc in docs if doc)
@@ -83,7 +86,8 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     ends = [[notebooks.HIDDEN_BEGIN, call, notebooks.HIDDEN_END] if c.hidden else [call] for c, call in zip(checks, calls)]
     assert [c.source.splitlines()[-len(end) :] for (c, _), end in zip(graded, ends)] == ends  # a hidden check: nbgrader's region
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
-    assert solutions and all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
+    assert solutions
+    assert all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
 
 
 def test_the_notebooks_own_texts_are_in_the_language_of_grade_notebooks(tmp_path, monkeypatch):
@@ -93,11 +97,13 @@ def test_the_notebooks_own_texts_are_in_the_language_of_grade_notebooks(tmp_path
     checks = collect([exercise])
     english = notebooks.notebook(exercise, checks)
     task = english.cells[0].source
-    assert task.startswith(f"# Exercise {exercise.number}: {exercise.title}\n") and "**How to work.** Replace each" in task
+    assert task.startswith(f"# Exercise {exercise.number}: {exercise.title}\n")
+    assert "**How to work.** Replace each" in task
     heading = next(c.source for c in english.cells if c.metadata["nbgrader"]["grade_id"] == "checks_heading")
     graded = [c.source.splitlines()[0] for c in english.cells if c.metadata["nbgrader"]["grade"]]
     own = [task.splitlines()[0], notebooks.HOW_TO, heading, *graded]  # the kit's words; the docstrings are the exercise's own
-    assert all(line in task for line in own[:2]) and not any(re.search("[А-яЁё]", text) for text in own), "Russian in English"
+    assert all(line in task for line in own[:2]), "Russian in English"
+    assert not any(re.search("[А-яЁё]", text) for text in own), "Russian in English"
     whose = {True: "The teacher's hidden check", False: "The kit's check"}
     assert graded == [f"# {whose[c.hidden]} {c.name}, worth {c.points:g} point{'s' * (c.points != 1)}" for c in checks]
 
@@ -112,11 +118,14 @@ def test_the_notebooks_own_texts_are_in_the_language_of_grade_notebooks(tmp_path
     finally:
         i18n.use(i18n.SOURCE)
     task = translated.cells[0].source
-    assert task.startswith(f"# {OPEN}") and task.splitlines()[0].endswith(CLOSE) and pseudo(notebooks.HOW_TO) in task
+    assert task.startswith(f"# {OPEN}")
+    assert task.splitlines()[0].endswith(CLOSE)
+    assert pseudo(notebooks.HOW_TO) in task
     heading = next(c.source for c in translated.cells if c.metadata["nbgrader"]["grade_id"] == "checks_heading")
     assert heading == f"## {pseudo(notebooks.CHECKS_HEADING)}\n\n{pseudo(notebooks.CHECKS_TEXT)}"
     comments = [c.source.splitlines()[0] for c in translated.cells if c.metadata["nbgrader"]["grade"]]
-    assert len(comments) == len(checks) and all(line.startswith(f"# {OPEN}") and line.endswith(CLOSE) for line in comments)
+    assert len(comments) == len(checks)
+    assert all(line.startswith(f"# {OPEN}") and line.endswith(CLOSE) for line in comments)
 
 
 def test_a_region_spanning_two_statements_stays_in_one_cell():
@@ -141,7 +150,7 @@ def test_decorators_and_comments_above_a_definition_stay_with_it():
 
 
 @pytest.mark.parametrize(
-    "source, line",
+    ("source", "line"),
     [
         ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "s.py:2"),
         ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n", "s.py:3"),
@@ -172,7 +181,8 @@ def test_grade_generate_check_finds_a_drifted_stub_and_generate_fixes_it(kit_cop
     checked = runner.invoke(cli.main, ["generate", "--check"])
     assert (checked.exit_code, checked.output) == (1, f"out of date: {stub} (run grade generate)\n")
     written = runner.invoke(cli.main, ["generate"])
-    assert written.exit_code == 0 and f"wrote {stub}\n" in written.output
+    assert written.exit_code == 0
+    assert f"wrote {stub}\n" in written.output
     assert stub.read_text(encoding="utf-8") == generate.stub_text(kit_copy / "solutions" / f"{stem}.py")
     assert runner.invoke(cli.main, ["generate", "--check"]).exit_code == 0
 
@@ -209,7 +219,8 @@ def test_grade_notebooks_writes_the_same_files_twice(tmp_path):
 
 def test_grade_notebooks_rejects_an_unknown_exercise(tmp_path):
     result = CliRunner().invoke(cli.main, ["notebooks", str(tmp_path), "nosuch"])
-    assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.output
+    assert result.exit_code == 2
+    assert "unknown exercise 'nosuch'" in result.output
 
 
 def test_a_module_that_uses_file_gets_the_kits_path_in_a_notebook(tmp_path, monkeypatch):

@@ -26,7 +26,8 @@ def test_a_packed_job_is_plain_json_and_unpacks_to_the_files_read_in_place(tmp_p
     entry = student(tmp_path, files={E1: "# ç\nx = 1\n".encode(), E2: b"\xef\xbb\xbfy = 2\n"})
     job = json.loads(json.dumps(packing.pack(entry, STEMS)))
     assert {k: job[k] for k in ("student", "kind", "path")} == {"student": "amy", "kind": "folder", "path": str(entry.path)}
-    assert packing.is_packed(job) and not packing.is_packed(packing.by_path(entry))
+    assert packing.is_packed(job)
+    assert not packing.is_packed(packing.by_path(entry))
     assert packing.unpack(job) == layouts.read_sources(entry, STEMS)
     assert packing.entry_of(job) == entry
 
@@ -46,7 +47,8 @@ def test_a_submission_that_cannot_be_read_is_packed_as_refused(tmp_path):
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr(f"../{E1}.py", "x = 1\n")
     job = packing.pack(Entry("ned", "zip", archive), STEMS)
-    assert job["refused"] == ["bad_zip", f"ned.zip holds an unsafe path '../{E1}.py'; it was not unpacked"] and "files" not in job
+    assert job["refused"] == ["bad_zip", f"ned.zip holds an unsafe path '../{E1}.py'; it was not unpacked"]
+    assert "files" not in job
     with pytest.raises(BadInput) as raised:
         packing.unpack(job)
     assert raised.value.status == "bad_zip"
@@ -79,3 +81,16 @@ def test_a_job_refused_after_grading_failed_keeps_its_key_and_is_refused(tmp_pat
     with pytest.raises(BadInput) as raised:
         packing.unpack(refused)
     assert (raised.value.status, raised.value.message) == ("grader_error", "it killed its worker")
+
+
+def test_pending_skips_the_keys_already_recorded_and_regrades_changed_files_and_grader_errors(tmp_path):
+    entries = [student(tmp_path, name, {E2: f"x = {name!r}\n".encode()}) for name in ("amy", "bob", "cat", "dan")]
+    keys = {e.student: packing.key(packing.pack(e, [E2]), 9) for e in entries}
+    recorded = {
+        "amy": {"batch": {"status": "graded", "key": keys["amy"]}},
+        "bob": {"batch": {"status": "grader_error", "key": keys["bob"]}},
+        "cat": {"batch": {"status": "graded", "key": keys["cat"]}},
+    }
+    (tmp_path / "cat" / f"{E2}.py").write_text("x = 'cat, resubmitted'\n")
+    assert [e.student for e in packing.pending(entries, recorded, [E2], 9)] == ["bob", "cat", "dan"]
+    assert [e.student for e in packing.pending(entries, recorded, [E2], 10)] == ["amy", "bob", "cat", "dan"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader import engine
-from grader.plugin import Grading
+from grader.judge import engine
+from grader.judge.plugin import Grading
 from grader.settings import Settings
-from grader.status import Check
+from grader.status import CheckStatus
 
 pytest_plugins = ["pytester"]
 ARGS = ("--disable-plugin-autoload", "-p", "no:cacheprovider", "--assert=plain")  # as grading runs pytest
@@ -19,7 +19,7 @@ CHECKS = """
 import time
 import pytest
 from grader.checking import check
-from grader.compare import fail
+from grader.checking.compare import fail
 
 @check(points=2, hint="add them")
 def test_passes():
@@ -68,11 +68,12 @@ def by_name(plugin: Grading) -> dict:
 def test_each_check_gets_its_points_its_status_and_its_hint(pytester, monkeypatch):
     monkeypatch.setattr(Grading, "pytest_collection_finish", lambda self, session: None)  # no head start: no child here
     found = by_name(grade(pytester, CHECKS.replace("def test_last(data, student)", "def test_last(data)")))
-    assert (found["passes"].status, found["passes"].score, found["passes"].max_score) == (Check.PASSED, 2.0, 2.0)
-    assert (found["fails"].status, found["fails"].score, found["fails"].message) == (Check.FAILED, 1.5, "2 * 2 gave 5")
+    assert (found["passes"].status, found["passes"].score, found["passes"].max_score) == (CheckStatus.PASSED, 2.0, 2.0)
+    assert (found["fails"].status, found["fails"].score, found["fails"].message) == (CheckStatus.FAILED, 1.5, "2 * 2 gave 5")
     assert found["fails"].hint == "multiply them"
-    assert (found["skipped"].status, found["skipped"].max_score) == (Check.SKIPPED, 0.0)  # not graded here: 0 of 0
-    assert found["breaks"].internal and found["breaks"].message.startswith("internal error in the grader's check: KeyError")
+    assert (found["skipped"].status, found["skipped"].max_score) == (CheckStatus.SKIPPED, 0.0)  # not graded here: 0 of 0
+    assert found["breaks"].internal
+    assert found["breaks"].message.startswith("internal error in the grader's check: KeyError")
     assert found["last"].data == {"ran": True}
 
 
@@ -117,7 +118,7 @@ def test_a_hidden_check_is_graded_and_said_to_be_hidden_in_the_teachers_kit(pyte
 
 
 def test_a_recording_leaves_out_the_hidden_checks_and_those_that_ask_the_reference_nothing(pytester):
-    from grader import expected
+    from grader.judge import expected
 
     assert set(by_name(grade(pytester, HIDDEN, reference=expected.Recorder()))) == {"public"}
 
@@ -135,15 +136,15 @@ def test_only_a_check_marked_cuda_lifts_the_address_space_cap_on_a_cuda_run(pyte
 
 
 def test_a_check_past_its_outer_guard_is_a_timeout_told_by_its_type(pytester, monkeypatch):
-    import grader.plugin
+    import grader.judge.plugin
 
-    monkeypatch.setattr(grader.plugin, "GRACE", 0.5)
+    monkeypatch.setattr(grader.judge.plugin, "GRACE", 0.5)
     source = (
         "import time\nimport pytest\nfrom grader.checking import check\n\n\n@check(points=1, hint='quick')\n"
         "@pytest.mark.timeout(0.1)\ndef test_hangs():\n    time.sleep(30)\n"
     )
     found = by_name(grade(pytester, source, timeout_scale=1.0))
-    assert (found["hangs"].status, found["hangs"].message) == (Check.TIMEOUT, "the check ran past 0.6 s")
+    assert (found["hangs"].status, found["hangs"].message) == (CheckStatus.TIMEOUT, "the check ran past 0.6 s")
 
 
 def test_collect_gives_every_check_with_its_points_and_hint_without_running_any():

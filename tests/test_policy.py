@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader import policy
+from grader.judge import policy
 from tests.cli_support import grade_cli
 
 
@@ -34,7 +34,7 @@ ALL = doc([(1, 1, "passed"), (2, 2, "passed")])
 
 
 @pytest.mark.parametrize(
-    "document, min_score, min_percent, code",
+    ("document", "min_score", "min_percent", "code"),
     [
         (ALL, None, None, 0),
         (HALF, None, None, 1),  # without a minimum: the foundation's codes
@@ -52,7 +52,9 @@ def test_exit_code(document, min_score, min_percent, code):
     assert policy.exit_code(document, min_score, min_percent) == code
 
 
-@pytest.mark.parametrize("min_score, min_percent, says", [(1, 50, "not both"), (-1, None, "negative"), (None, 101, "between 0 and 100")])
+@pytest.mark.parametrize(
+    ("min_score", "min_percent", "says"), [(1, 50, "not both"), (-1, None, "negative"), (None, 101, "between 0 and 100")]
+)
 def test_bad_minimums_are_refused(min_score, min_percent, says):
     with pytest.raises(policy.PolicyError, match=says):
         policy.check(min_score, min_percent)
@@ -74,4 +76,6 @@ def test_the_run_command_passes_stubs_that_reach_a_zero_minimum(kit):
     assert reached.returncode == 0, reached.stderr
     assert json.loads(reached.stdout)["score"] == 0
     both = grade_cli("1", "--min-score", "1", "--min-percent", "1")
-    assert both.returncode == 2 and "not both" in both.stderr and both.stdout == ""
+    assert both.returncode == 2
+    assert "not both" in both.stderr
+    assert both.stdout == ""

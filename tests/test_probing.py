@@ -6,14 +6,16 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from grader import probing
+from grader.checking import probing
 
 
 def test_plain_view_describes_what_cannot_cross():
     value = OrderedDict(a=torch.ones(2), b=(1, [nn.Linear(1, 1)]), c=torch.empty(3, device="meta"))
     view = probing.plain_view(value)
-    assert type(view) is dict and type(view["b"]) is tuple
-    assert view["b"][1] == ["<Linear>"] and view["c"] == "<tensor on meta of shape (3,)>"
+    assert type(view) is dict
+    assert type(view["b"]) is tuple
+    assert view["b"][1] == ["<Linear>"]
+    assert view["c"] == "<tensor on meta of shape (3,)>"
     assert torch.equal(view["a"], torch.ones(2))
 
 
@@ -22,8 +24,10 @@ def test_replaced_patches_aliases_in_the_students_module_and_restores_them():
     student.is_available = torch.cuda.is_available
     original = torch.cuda.is_available
     with probing.replaced(student, torch.cuda, "is_available", lambda: True):
-        assert torch.cuda.is_available() is True and student.is_available() is True
-    assert torch.cuda.is_available is original and student.is_available is original
+        assert torch.cuda.is_available() is True
+        assert student.is_available() is True
+    assert torch.cuda.is_available is original
+    assert student.is_available is original
 
 
 def test_recording_load_sees_keyword_positional_and_missing_map_location(tmp_path):
@@ -36,7 +40,8 @@ def test_recording_load_sees_keyword_positional_and_missing_map_location(tmp_pat
         loaded = student.load(path, torch.device("cpu"))
         torch.serialization.load(path)
     assert recorder.devices() == [torch.device("meta"), torch.device("cpu"), None]
-    assert torch.equal(loaded["w"], torch.ones(2)) and student.load is torch.load
+    assert torch.equal(loaded["w"], torch.ones(2))
+    assert student.load is torch.load
 
 
 def test_trace_and_watched_sgd_see_stale_gradients_and_a_step_before_backward():

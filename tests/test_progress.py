@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from grader import progress, registry
-from grader.history import Score, Standing
+from grader import registry
+from grader.student import progress
+from grader.student.history import Score, Standing
 
 EX = registry.EXERCISES
 

@@ -19,7 +19,8 @@ def commands() -> list[str]:
 def test_the_readme_starts_with_installing_and_grading_then_installing_and_testing():
     first, second = commands()[:2]
     assert first == "pip install -e . && grade exercise1"
-    assert second.startswith("pip install -e '.[test]' && ") and second.endswith("pytest")
+    assert second.startswith("pip install -e '.[test]' && ")
+    assert second.endswith("pytest")
 
 
 def test_ci_runs_the_readmes_test_command_as_written():

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from grader import curves, reference_run
+from grader.course import reference_run
+from grader.formats import curves
 from grader.settings import Settings
 
 CURVES = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}], 97.0, 1, 95.2)
@@ -32,7 +33,8 @@ def test_the_key_changes_with_what_the_curves_depend_on(tmp_path, monkeypatch):
     others.add(reference_run.key(settings(tmp_path)))
     monkeypatch.setenv("GRADER_MNIST_THRESHOLD", "95")
     others.add(reference_run.key(settings(tmp_path)))
-    assert base not in others and len(others) == 5
+    assert base not in others
+    assert len(others) == 5
 
 
 def test_a_cache_keeps_the_newest_entries_and_reads_back_only_its_key(tmp_path):
@@ -61,7 +63,9 @@ def test_a_run_found_in_its_cache_trains_nothing(tmp_path):
     cache = tmp_path / reference_run.CACHE_NAME
     reference_run.write(cache, reference_run.key(chosen), CURVES)
     run = reference_run.Run(chosen, cache)
-    assert run.ready() and run.result() == CURVES and run.problem == ""
+    assert run.ready()
+    assert run.result() == CURVES
+    assert run.problem == ""
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the checks' marks, imported outside a grading
@@ -72,5 +76,7 @@ def test_a_cancelled_run_stops_at_once_and_says_why(tmp_path):
     began = time.monotonic()
     run.cancel()
     assert time.monotonic() - began < 10, "cancel waited for the training"
-    assert run.ready() and run.result() is None and "stopped" in run.problem
+    assert run.ready()
+    assert run.result() is None
+    assert "stopped" in run.problem
     assert not cache.exists(), "nothing of a cancelled run is kept"

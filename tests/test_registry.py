@@ -2,7 +2,8 @@
 
 import pytest
 
-from grader import engine, registry
+from grader import registry
+from grader.judge import engine
 from tests.conftest import KIT
 
 
@@ -44,4 +45,5 @@ def test_check_modules_never_import_solutions_at_module_level():
     """The sandbox child imports check modules to find probes; the reference must not ride along."""
     for exercise in registry.EXERCISES:
         source = exercise.check_file.read_text()
-        assert "import solutions" not in source and "from solutions" not in source, exercise.stem
+        assert "import solutions" not in source, exercise.stem
+        assert "from solutions" not in source, exercise.stem

@@ -24,7 +24,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from grader import cli, engine, expected, regions, registry, release, wire
+from grader import cli, regions, registry
+from grader.course import release
+from grader.judge import engine, expected
+from grader.sandbox import wire
 from tests import mistakes
 from tests.conftest import KIT, checks, grade, solution_with
 from tests.test_variants import QUICK, TUTORIAL, written_in
@@ -111,7 +114,8 @@ def test_no_hidden_checks_hint_is_anywhere_in_the_release_its_catalogs_included(
     for path in files(out):
         data = path.read_bytes()
         assert not [hint for hint in hints if hint.encode() in data], path
-    assert not list(out.rglob("*.pot")) and list(out.rglob("*.mo"))  # the catalogs a release needs, compiled for it alone
+    assert not list(out.rglob("*.pot"))
+    assert list(out.rglob("*.mo"))
 
 
 def test_the_answers_are_plain_data_small_enough_and_for_the_public_seeds(out):
@@ -131,8 +135,10 @@ def test_stripping_hidden_checks_keeps_the_rest_of_a_check_file():
         "@check(points=1, hint='b', hidden=True)\n@other\ndef test_b():\n    pass\n\n\ndef helper():\n    return 1\n"
     )
     kept = release.without_hidden_checks(source)
-    assert "test_b" not in kept and "@other" not in kept
-    assert "def test_a():" in kept and "def helper():" in kept
+    assert "test_b" not in kept
+    assert "@other" not in kept
+    assert "def test_a():" in kept
+    assert "def helper():" in kept
     ast.parse(kept)
 
 
@@ -147,19 +153,22 @@ def test_an_out_folder_that_is_not_empty_is_refused_unless_forced(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     result = invoke("release", str(tmp_path))
     assert result.exit_code == 2
-    assert "is not empty" in result.output and "--force" in result.output
+    assert "is not empty" in result.output
+    assert "--force" in result.output
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_an_unknown_exercise_is_refused(tmp_path):
     result = invoke("release", str(tmp_path / "out"), "nosuch")
-    assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.output
+    assert result.exit_code == 2
+    assert "unknown exercise 'nosuch'" in result.output
     assert not (tmp_path / "out").exists()
 
 
 def test_the_kit_itself_is_never_the_out_folder():
     result = invoke("release", str(KIT.parent), "--force")
-    assert result.exit_code == 2 and "holds the teacher's kit itself" in result.output
+    assert result.exit_code == 2
+    assert "holds the teacher's kit itself" in result.output
 
 
 # ------------------------------------------------------------------ installed in a fresh venv, as its README says
@@ -209,10 +218,13 @@ def test_the_installed_release_is_the_release_and_its_stubs_score_nothing(venv, 
     assert Path(where.stdout.strip()).is_relative_to(out)
     done = run(venv, readme_commands(out)[0].split("&&")[1].split(), cwd=out)  # grade exercise1, as the README says
     assert done.returncode == 1, done.stderr
-    assert "Public checks: 0/" in done.stdout and "the teacher's checks on fresh inputs" in done.stdout
+    assert "Public checks: 0/" in done.stdout
+    assert "the teacher's checks on fresh inputs" in done.stdout
     code, doc = grade_json(venv, out, "all")
-    assert (code, doc["score"]) == (1, 0) and doc["max_score"] > 0
-    assert doc["seed"] in SEEDS and doc["release"]["public_seeds"] == list(SEEDS)
+    assert (code, doc["score"]) == (1, 0)
+    assert doc["max_score"] > 0
+    assert doc["seed"] in SEEDS
+    assert doc["release"]["public_seeds"] == list(SEEDS)
 
 
 def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mnist_included(venv, out, tmp_path):
@@ -228,7 +240,7 @@ def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mni
         assert any(c["name"] == "mnist_accuracy" and c["status"] == "passed" for e in doc["exercises"] for c in e["checks"])
 
 
-@pytest.mark.parametrize("exercise, mistake", mistakes.every(registry.EXERCISES))
+@pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
 def test_every_mistake_loses_points_in_the_release_where_a_public_check_catches_it(venv, out, tmp_path, exercise, mistake):
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -241,7 +253,8 @@ def test_every_mistake_loses_points_in_the_release_where_a_public_check_catches_
         assert done.returncode == 1
         assert any(found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"] for name in public)
     else:  # caught by a hidden check alone, which the release does not have: the teacher's grade catches it
-        assert done.returncode == 0 and all(c["score"] == c["max_score"] for c in found.values())
+        assert done.returncode == 0
+        assert all(c["score"] == c["max_score"] for c in found.values())
 
 
 NOTEBOOK = """
@@ -249,7 +262,8 @@ import importlib.util, sys
 from pathlib import Path
 
 import grader
-from grader import kernel, registry
+from grader.jupyter import kernel
+from grader import registry
 
 registry.STUBS_DIR = Path(sys.argv[1])  # exercises/ beside the notebook: the student's own, correct, file
 spec = importlib.util.spec_from_file_location("notebook_cells", sys.argv[2])  # the cells, as IPython defines them
@@ -260,7 +274,7 @@ for name in ("make_scalar", "make_vector"):
     try:
         kernel.check(sys.argv[3], name, vars(cells))
         print("passed", name)
-    except kernel.CheckFailed:
+    except kernel.CellFailed:
         print("failed", name)
 """
 
@@ -304,9 +318,9 @@ LOOKUP = '''
 
 import base64 as _base64
 
-from grader import wire as _wire
+from grader.sandbox import wire as _wire
 
-from grader.expected import fingerprint as _fingerprint, same as _same
+from grader.judge.expected import fingerprint as _fingerprint, same as _same
 
 _RECORDED = _wire.decode(_base64.b64decode({data!r}))
 
@@ -353,7 +367,8 @@ def test_returning_the_public_answers_gets_full_marks_in_the_release_and_less_fr
         code, doc = grade_json(venv, out, exercise.name, "--submission", str(folder), "--seed", str(seed))
         assert (code, doc["score"]) == (0, doc["max_score"]), [c for c in checks(doc).values() if c["status"] != "passed"]
     teachers, internal = grade(folder, [exercise], seed=12345)
-    assert internal == 0 and teachers["score"] < teachers["max_score"] - 5
+    assert internal == 0
+    assert teachers["score"] < teachers["max_score"] - 5
     batch = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "students"), "--out", str(tmp_path / "grades"), "--exercises", "1"])
     assert batch.exit_code == 0, batch.output
     with open(tmp_path / "grades" / "grades.csv", encoding="utf-8-sig") as handle:  # the BOM a spreadsheet wants

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from grader.report import points, render
+from grader.formats.report import points, render
 
 
 def test_points_are_written_as_people_write_them():

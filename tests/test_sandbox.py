@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from grader import registry, sandbox
-from grader.sandbox import confine, judge, layers, limits, mounts
+from grader.sandbox import confine, layers, limits, mounts, parent
 from tests import sandbox_targets as targets
 from tests.conftest import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
 
@@ -84,7 +84,8 @@ def test_a_zygote_forked_from_a_worker_gives_children_none_of_its_files_and_kill
     )
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.splitlines()[-1])
-    assert got["forked"] and got["spawned"] == "daemonized"
+    assert got["forked"]
+    assert got["spawned"] == "daemonized"
     assert ("namespaces" in got["layers"]) is (namespaces and namespaces_here())
     assert str(secret) not in got["files"]
     assert len(list((tmp_path / marker).iterdir())) == 1, "the daemon was never started"
@@ -108,7 +109,8 @@ def test_plain_values_come_back_intact():
     assert outcome.value.keys() == value.keys()
     assert torch.equal(outcome.value["t"], value["t"])
     assert {k: v for k, v in outcome.value.items() if k != "t"} == {k: v for k, v in value.items() if k != "t"}
-    assert type(outcome.value["items"][4]) is tuple and type(outcome.value["size"]) is torch.Size
+    assert type(outcome.value["items"][4]) is tuple
+    assert type(outcome.value["size"]) is torch.Size
 
 
 def test_exception_comes_back_as_data():
@@ -138,7 +140,8 @@ def test_output_flood_is_capped_at_64_kib_with_a_note():
 def test_output_cap_is_a_limit():
     outcome = sandbox.run(targets.speak, "x" * 5000, "", limits=sandbox.Limits(output=100))
     assert outcome.stdout.startswith("x" * 100 + "\n[... ")
-    assert "cut]" in outcome.stdout and len(outcome.stdout) < 200
+    assert "cut]" in outcome.stdout
+    assert len(outcome.stdout) < 200
 
 
 def test_stdin_is_closed():
@@ -150,7 +153,8 @@ def test_child_has_its_own_working_directory_and_it_is_removed(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     outcome = sandbox.run(targets.where_am_i)
     assert outcome.status == "ok"
-    assert Path(outcome.value) != tmp_path and not Path(outcome.value).exists()
+    assert Path(outcome.value) != tmp_path
+    assert not Path(outcome.value).exists()
     assert not (tmp_path / "left-behind.txt").exists()
 
 
@@ -170,7 +174,8 @@ def test_timeout_stops_a_child_that_ignores_sigterm():
 
 def test_busy_loop_times_out():
     outcome = sandbox.run(targets.spin, limits=sandbox.Limits(timeout=1))
-    assert outcome.status == "timeout" and outcome.seconds < 5
+    assert outcome.status == "timeout"
+    assert outcome.seconds < 5
 
 
 def test_memory_limit():
@@ -179,7 +184,7 @@ def test_memory_limit():
     assert outcome.seconds < 20
 
 
-@pytest.mark.parametrize("signum, name", [(signal.SIGSEGV, "SIGSEGV"), (signal.SIGABRT, "SIGABRT"), (signal.SIGKILL, "SIGKILL")])
+@pytest.mark.parametrize(("signum", "name"), [(signal.SIGSEGV, "SIGSEGV"), (signal.SIGABRT, "SIGABRT"), (signal.SIGKILL, "SIGKILL")])
 def test_death_by_signal_is_a_crash(signum, name):
     outcome = sandbox.run(targets.kill_self, int(signum), limits=sandbox.Limits(timeout=10))
     assert outcome.status == "crashed"
@@ -209,7 +214,8 @@ def test_solutions_cannot_be_imported():
 def test_a_value_that_is_not_plain_data_is_refused_naming_where():
     outcome = sandbox.run(targets.not_plain)
     assert (outcome.status, outcome.error["type"]) == ("raised", "NotPlainData")
-    assert "result['bad'][1]" in outcome.error["message"] and "builtins.object" in outcome.error["message"]
+    assert "result['bad'][1]" in outcome.error["message"]
+    assert "builtins.object" in outcome.error["message"]
 
 
 def test_a_result_over_the_cap_is_refused(monkeypatch):
@@ -218,7 +224,8 @@ def test_a_result_over_the_cap_is_refused(monkeypatch):
     assert outcome.status == "crashed"
     assert "1 MiB" in outcome.error["message"]
     small = sandbox.run(targets.big_tensor, 0)
-    assert small.status == "ok" and small.value.shape == (0,)
+    assert small.status == "ok"
+    assert small.value.shape == (0,)
 
 
 def test_thread_limit():
@@ -239,7 +246,8 @@ def test_a_student_s_traceback_names_the_file_as_in_the_submission_not_where_it_
     """A batch grades a copy in a temporary folder: its name would make two gradings of one submission differ."""
     (tmp_path / "mine.py").write_text("def double(x):\n    raise ValueError(x)\n")
     outcome = sandbox.run(targets.student_function, "double", 21, module=tmp_path / "mine.py")
-    assert outcome.status == "raised" and outcome.error["line"] == 2
+    assert outcome.status == "raised"
+    assert outcome.error["line"] == 2
     assert outcome.error["traceback"].startswith('  File "mine.py", line 2, in double\n')
     assert str(tmp_path) not in outcome.error["traceback"]
 
@@ -272,7 +280,8 @@ def test_cancel_stops_a_running_child():
     threading.Timer(0.5, cancel.set).start()
     began = time.monotonic()
     outcome = sandbox.run(targets.hang, limits=sandbox.Limits(timeout=30), cancel=cancel)
-    assert outcome.status == "crashed" and "grading ended" in outcome.error["message"]
+    assert outcome.status == "crashed"
+    assert "grading ended" in outcome.error["message"]
     assert time.monotonic() - began < 10
 
 
@@ -390,7 +399,8 @@ def test_segfault_is_named(graded):
 
 def test_flood_reaches_the_feedback_capped(graded):
     message = graded("print_flood")[1]["make_vector"]["message"]
-    assert message.startswith("make_vector(") and "int64" in message.splitlines()[0]
+    assert message.startswith("make_vector(")
+    assert "int64" in message.splitlines()[0]
     assert message.count("more bytes of output cut]") == 2  # stdout and stderr, 64 KiB each
     assert len(message) < 3 * limits.OUTPUT_CAP
 
@@ -423,7 +433,8 @@ def test_forged_equality_is_caught(graded):
 
 def test_unprintable_exception_is_still_reported(graded):
     message = graded("evil_exception")[1]["make_vector"]["message"]
-    assert "Unprintable" in message and "grader/sandbox" not in message
+    assert "Unprintable" in message
+    assert "grader/sandbox" not in message
 
 
 def test_sleepers_are_all_gone(graded):
@@ -432,7 +443,7 @@ def test_sleepers_are_all_gone(graded):
     assert survivors(marker) == []
 
 
-@pytest.mark.parametrize("name, status", [("loop_at_import", "timeout"), ("import_solutions_at_import", "error")])
+@pytest.mark.parametrize(("name", "status"), [("loop_at_import", "timeout"), ("import_solutions_at_import", "error")])
 def test_a_module_that_cannot_be_imported_costs_only_its_exercise(tmp_path, name, status):
     folder = hostile_submission(tmp_path, name)
     (folder / f"{EX2.stem}.py").write_text((KIT / "solutions" / f"{EX2.stem}.py").read_text(encoding="utf-8"))
@@ -475,6 +486,42 @@ def test_a_module_is_imported_by_each_check_and_a_broken_one_only_once(tmp_path,
 needs_namespaces = pytest.mark.skipif("not namespaces_here()", reason="this machine refuses unprivileged user namespaces")
 
 
+@pytest.fixture
+def dry_run_zygote():
+    """A zygote with a child's context as its start() builds it, not started: its dry run forks a throwaway process."""
+    import socket
+
+    from grader.sandbox import child, zygote
+
+    ours, theirs = socket.socketpair()
+    made = zygote.Zygote(theirs, {})
+    context = made.context
+    context.solutions = child.package_folders()
+    context.allowed, context.kit_secrets = mounts.allowed(str(registry.KIT_ROOT)), [str(registry.CHECKS_DIR)]
+    context.listed, context.landlock = mounts.listed(str(registry.KIT_ROOT)), confine.available()
+    yield made
+    ours.close()
+    theirs.close()
+
+
+@needs_namespaces
+def test_the_dry_run_builds_a_childs_sandbox_with_the_limits_a_child_gets(dry_run_zygote):
+    found = dry_run_zygote.dry_run()
+    assert found["why"] is None
+    assert found["file_cap"] is True
+
+
+@needs_namespaces
+def test_the_dry_run_calls_the_childs_own_setup_so_the_two_cannot_drift(dry_run_zygote, monkeypatch):
+    from grader.sandbox import child
+
+    def refuse(*args):
+        raise OSError("contain was called")
+
+    monkeypatch.setattr(child, "contain", refuse)  # the dry run forks: its process sees this module as patched
+    assert dry_run_zygote.dry_run()["why"] == "contain was called"
+
+
 def test_the_layers_that_held_are_reported_and_a_missing_one_says_why(fallback):
     """Both sandboxes say what they rest on; the fallback names namespaces as missing, with the reason."""
     here = sandbox.isolation()
@@ -508,7 +555,7 @@ def test_a_child_sees_only_itself_no_devices_no_sockets_and_has_no_capabilities(
     assert seen["/run"] in ([], "PermissionError", "FileNotFoundError")
     # Its own /tmp holds its working directory, and only the first folder of a path that it must read below the
     # machine's /tmp (a clone's venv); its root, only the first folder of each allowed path. Wherever the kit is.
-    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.view)]
+    shown = [*mounts.allowed(str(KIT)), *parent.folders_to_import(targets.view)]
     # At most: a test run earlier in this process may have put a folder of its own on sys.path since the zygote started.
     assert "grade-work" in seen["/tmp"]
     assert set(seen["/tmp"]) <= {"grade-work", *(p.split("/")[2] for p in shown if mounts.under(p, "/tmp") and p != "/tmp")}
@@ -524,7 +571,8 @@ def test_a_kit_installed_into_site_packages_grants_the_packages_beside_it_one_by
         (packages / name).mkdir(parents=True) if "." not in name or name.endswith("-info") else (packages / name).touch()
     (tmp_path / "elsewhere").mkdir()
     (packages / "linked").symlink_to(tmp_path / "elsewhere")
-    assert mounts.listed(str(packages)) == [] and str(packages / "torch") not in mounts.allowed(str(packages))
+    assert mounts.listed(str(packages)) == []
+    assert str(packages / "torch") not in mounts.allowed(str(packages))
     monkeypatch.setattr("site.getsitepackages", lambda: [str(packages)])
     allowed = mounts.allowed(str(packages))
     beside = {str(packages / n) for n in ("torch", "numpy", "six.py", "kit-0.1.dist-info", "linked")} | {str(tmp_path / "elsewhere")}
@@ -685,7 +733,7 @@ def test_can_a_child_read_anything_outside_the_allow_list(box, copies_of_the_ref
     assert outcome.status == "ok", outcome.error
     # A folder on the way to an allowed one (HOME holding pyenv, the kit holding its venv) shows that way alone.
     # and the child's own working directory, and the interpreter's venv, which the view binds even inside the kit (a clone)
-    shown = [*mounts.allowed(str(KIT)), *judge.folders_to_import(targets.read_each), mounts.OWN_WORKDIR, sys.prefix]
+    shown = [*mounts.allowed(str(KIT)), *parent.folders_to_import(targets.read_each), mounts.OWN_WORKDIR, sys.prefix]
     on_the_way = {path: [e for e in seen if not any(mounts.under(p, os.path.join(path, e)) for p in shown)]
                   for path, seen in outcome.value.items() if isinstance(seen, list)}  # fmt: skip
     assert {path: found for path, found in outcome.value.items() if on_the_way.get(path) != []} == {}

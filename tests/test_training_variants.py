@@ -13,10 +13,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader import curves, mnist_tensors, registry
-from grader.checking import check_seed
-from grader.checks import test_exercise6_training as checks6
+from grader import registry
+from grader.checking import check_seed, mnist_tensors, training
 from grader.data import ensure_mnist
+from grader.formats import curves
 from tests.conftest import KIT, checks, grade, solution_with, submission_from
 from tests.test_expected import SEED, recorded
 
@@ -82,7 +82,7 @@ def untrained_accuracy(seed: int) -> float:
     module.fit = lambda model, *args, **kwargs: []
     root, threads = str(ensure_mnist()), torch.get_num_threads()
     try:
-        return checks6.measured_accuracy(checks6.probe_fit_mnist(module, root, 1, seed, "cpu", None)["state"], root)
+        return training.measured_accuracy(training.probe_fit_mnist(module, root, 1, seed, "cpu", None)["state"], root)
     finally:
         torch.set_num_threads(threads)  # the probe sets this process's, as it sets a child's
 
@@ -99,15 +99,15 @@ def accuracy_check(tmp_path, monkeypatch, goal: float, seed: int) -> dict:
 def test_a_first_training_just_below_the_goal_is_trained_once_more_with_a_second_seed_that_is_printed(tmp_path, monkeypatch):
     run_seed = 11
     first_seed = check_seed(run_seed, "test_mnist_accuracy")
-    first, second = untrained_accuracy(first_seed), untrained_accuracy(checks6.second_seed(first_seed))
+    first, second = untrained_accuracy(first_seed), untrained_accuracy(training.second_seed(first_seed))
     assert first != second  # another seed, other initial weights
     goal = first + mnist_tensors.RETRAIN_BAND / 2  # the first training lands in the band below the goal
     found = accuracy_check(tmp_path, monkeypatch, goal, run_seed)
     assert found["status"] == ("passed" if second >= goal else "failed")
     drawn = found["data"]["curves"]
-    assert drawn["retrain"] == {"seed": checks6.second_seed(first_seed), "first_accuracy": pytest.approx(first)}
+    assert drawn["retrain"] == {"seed": training.second_seed(first_seed), "first_accuracy": pytest.approx(first)}
     assert drawn["measured_accuracy"] == pytest.approx(second)
-    assert f"with seed {checks6.second_seed(first_seed)}" in curves.summary(drawn)
+    assert f"with seed {training.second_seed(first_seed)}" in curves.summary(drawn)
 
 
 def test_a_first_training_far_below_the_goal_is_not_trained_again(tmp_path, monkeypatch):

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
-from grader import notebooks, registry, visibility
+from grader import registry
 from grader.batch import gradebook
+from grader.course import notebooks
 from grader.errors import UsageProblem
-from grader.formats import gradescope
+from grader.formats import gradescope, visibility
 from tests.conftest import KIT, grade
 
 EX1 = registry.EXERCISES[0]
@@ -24,7 +25,8 @@ def stubs():
     doc, internal = grade(KIT / "exercises", [EX1], seed=11)
     assert internal == 0
     hidden = [c for c in doc["exercises"][0]["checks"] if c["hidden"]]
-    assert hidden and all(c["message"] and c["hint"] for c in hidden)
+    assert hidden
+    assert all(c["message"] and c["hint"] for c in hidden)
     return doc
 
 
@@ -65,7 +67,8 @@ def test_gradescope_and_batch_feedback_seal_them(stubs, monkeypatch):
     tests = gradescope.results(stubs)["tests"]
     outputs = {t["extra_data"]["check"]: t["output"] for t in tests}
     for item in hidden_checks(stubs):
-        assert outputs[item["name"]].startswith("A teacher's check") and item["hint"] not in outputs[item["name"]]
+        assert outputs[item["name"]].startswith("A teacher's check")
+        assert item["hint"] not in outputs[item["name"]]
     record = {**json.loads(json.dumps(stubs)), "batch": {"student": "ada", "status": "graded", "note": ""}}
     text = gradebook.feedback(record)
     assert text.count("A teacher's check") == len(hidden_checks(stubs))

@@ -19,8 +19,10 @@ import pexpect
 import pytest
 from pexpect.popen_spawn import PopenSpawn
 
-from grader import engine, history, registry, sandbox
-from grader.watch import Watch, compact
+from grader import registry, sandbox
+from grader.judge import engine
+from grader.student import history
+from grader.student.watch import Watch, compact
 from tests import sandbox_targets as targets
 from tests.conftest import EX1_POINTS, KIT, clean_up, new_marker, survivors
 
@@ -114,7 +116,8 @@ def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatc
     watch.expect(FOOTER)
     quit_cleanly(watch)
     standings = history.standings(submission)
-    assert standings[EX1.stem].last.full and (standings[EX2.stem].last.score, standings[EX2.stem].last.max_score) == (0, EX2_POINTS)
+    assert standings[EX1.stem].last.full
+    assert (standings[EX2.stem].last.score, standings[EX2.stem].last.max_score) == (0, EX2_POINTS)
 
 
 def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission):
@@ -258,7 +261,8 @@ def test_nothing_of_the_students_module_is_imported_by_the_watch(submission, cap
     watch.handle(["save"])
     assert FULL_MARKS in capsys.readouterr().out
     inside = [name for name, module in list(sys.modules.items()) if str(getattr(module, "__file__", "") or "").startswith(str(submission))]
-    assert inside == [] and EX1.stem not in sys.modules
+    assert inside == []
+    assert EX1.stem not in sys.modules
 
 
 def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monkeypatch):
@@ -269,10 +273,13 @@ def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monk
     assert watch.handle(["save", "save", "save"]) is True
     assert graded == [EX1]
     watch.handle(["n", "h"])
-    assert graded == [EX1, EX2] and watch.exercise == EX2
+    assert graded == [EX1, EX2]
+    assert watch.exercise == EX2
     out = capsys.readouterr().out
-    assert out.rstrip().endswith("Ctrl-C quits.") and "Hints for the checks of exercise2 that do not pass yet:" in out
-    assert watch.handle(["save", "q"]) is False and graded == [EX1, EX2], "q quits at once"
+    assert out.rstrip().endswith("Ctrl-C quits.")
+    assert "Hints for the checks of exercise2 that do not pass yet:" in out
+    assert watch.handle(["save", "q"]) is False, "q quits at once"
+    assert graded == [EX1, EX2], "q quits at once"
 
 
 def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):
@@ -284,7 +291,8 @@ def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):
     threading.Timer(1.0, watch.post, args=("save",)).start()
     watch.grade()  # make_scalar hangs for its 5 s; the save stops it
     assert time.monotonic() - began < 4.5
-    assert watch.doc is None and watch.events.get_nowait() == "save"
+    assert watch.doc is None
+    assert watch.events.get_nowait() == "save"
 
 
 def test_a_module_that_does_not_import_or_is_missing_is_said_once():
@@ -297,7 +305,7 @@ def test_a_module_that_does_not_import_or_is_missing_is_said_once():
 
 
 def test_it_starts_on_the_first_exercise_without_full_marks(submission, monkeypatch):
-    from grader.watch import start_on
+    from grader.student.watch import start_on
 
     monkeypatch.delenv(history.ENV)
     assert start_on(submission) == EX1
@@ -315,20 +323,22 @@ def test_grade_watch_rejects_an_unknown_exercise_and_a_missing_folder(tmp_path):
     from grader import cli
 
     result = CliRunner().invoke(cli.main, ["watch", "nosuch", "--submission", str(tmp_path)])
-    assert result.exit_code == 2 and "unknown exercise 'nosuch'" in result.stderr
+    assert result.exit_code == 2
+    assert "unknown exercise 'nosuch'" in result.stderr
     result = CliRunner().invoke(cli.main, ["watch", "1", "--submission", str(tmp_path / "absent")])
-    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
 
 
 def test_in_a_student_release_full_marks_are_those_of_the_public_checks(monkeypatch, tmp_path):
-    from grader import expected, progress
     from grader.settings import Settings
+    from grader.student import progress
 
     first, second = registry.EXERCISES[:2]
     watching = Watch(Settings(submission=tmp_path, seed=1), first, fixed_seed=True, keys=False)
     assert watching.done_line({}, second) == f"{first.name} has full marks. Next: grade watch 2 ({second.title})."
     assert progress.bar({}).endswith(f"0 of {len(registry.EXERCISES)} exercises have full marks")
-    monkeypatch.setattr(expected, "release", lambda folder=expected.FOLDER: object())  # a kit with recorded answers
+    monkeypatch.setattr(registry, "in_release", lambda: True)  # a kit with recorded answers
     said = f"{first.name} has full marks on its public checks. Next: grade watch 2 ({second.title})."
     assert watching.done_line({}, second) == said
     assert progress.bar({}).endswith(f"0 of {len(registry.EXERCISES)} exercises have full marks on their public checks")

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import formats, teaching
-from grader.cli import main
+from grader import formats
+from grader.cli import main, teaching
 from tests.conftest import EX1_POINTS, KIT, solution_with
 
 WORKFLOW = KIT / ".github" / "workflows" / "grade.yml"
@@ -46,7 +46,9 @@ def test_it_runs_on_pull_requests_and_reads_only_the_repository(workflow):
     assert [c["path"] for c in checkouts] == ["kit", "submission"]
     assert "base.sha" in checkouts[0]["ref"]  # the grader comes from the base branch, not from the pull request
     uploads = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/upload-artifact@")]
-    assert uploads and uploads[0]["with"]["path"] == "grade.json" and uploads[0]["if"] == "always()"
+    assert uploads
+    assert uploads[0]["with"]["path"] == "grade.json"
+    assert uploads[0]["if"] == "always()"
 
 
 def test_every_grade_command_is_one_the_kit_has(workflow):
@@ -156,7 +158,8 @@ def test_a_pull_request_that_solves_exercise1_is_graded_on_it_and_passes(workflo
     assert results["outputs"]["choose"] == {"exercises": "exercise1_tensors"}
     assert results[GRADE].returncode == 0, results[GRADE].stderr
     doc = json.loads((workspace / "grade.json").read_text(encoding="utf-8"))  # what the artifact step uploads
-    assert [e["exercise"] for e in doc["exercises"]] == ["exercise1_tensors"] and doc["score"] == doc["max_score"] == EX1_POINTS
+    assert [e["exercise"] for e in doc["exercises"]] == ["exercise1_tensors"]
+    assert doc["score"] == doc["max_score"] == EX1_POINTS
     assert results[REPORT].returncode == 0
     assert results[REPORT].stdout.splitlines() == [f"::notice title=Autograding::Points {EX1_POINTS:g}/{EX1_POINTS:g}"]
     assert f"### Autograding: {EX1_POINTS:g}/{EX1_POINTS:g} points" in results["summary"]
@@ -189,7 +192,7 @@ def test_the_annotations_follow_whatever_the_grade_step_did(workflow, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "changes, env, chosen",
+    ("changes", "env", "chosen"),
     [
         ({"README.md": "only prose\n"}, {}, "all"),
         ({"exercises/exercise2_reshape.py": "# started\n", "exercises/exercise9_mine.py": "x = 1\n"}, {}, "exercise2_reshape"),
@@ -221,7 +224,8 @@ def test_the_official_grade_runs_only_by_hand_from_the_full_kit_and_uploads_the_
     checkouts = [s for s in steps(official) if s.get("uses", "").startswith("actions/checkout@")]
     assert [c["with"]["path"] for c in checkouts] == ["kit"]  # students' repositories are cloned as data, not checked out as code
     uploads = [s for s in steps(official) if s.get("uses", "").startswith("actions/upload-artifact@")]
-    assert uploads[0]["with"]["path"] == "gradebook" and uploads[0]["if"] == "always()"
+    assert uploads[0]["with"]["path"] == "gradebook"
+    assert uploads[0]["if"] == "always()"
     grading = next(s["run"] for s in steps(official) if s.get("name") == GRADE_ALL_STUDENTS)
     batch = next(command for command in teaching.COMMANDS if command.name == "batch")
     words = [w for w in shlex.split(grading) if not w.startswith("$")]
@@ -262,7 +266,8 @@ def test_the_official_grade_fetches_each_roster_repository_and_grades_them_all_i
     with open(workspace / "gradebook" / "grades.csv", encoding="utf-8-sig", newline="") as file:
         rows = {row["student"]: row for row in csv.DictReader(file)}
     assert (rows["ada"]["total"], rows["bob"]["total"], rows["carl"]["status"]) == (f"{EX1_POINTS:g}", "0", "empty")
-    assert {row["seed"] for row in rows.values()} == {"5"} and rows["ada"]["max"] == f"{EX1_POINTS:g}"
+    assert {row["seed"] for row in rows.values()} == {"5"}
+    assert rows["ada"]["max"] == f"{EX1_POINTS:g}"
 
 
 def test_a_roster_line_that_is_no_student_and_repository_stops_the_official_grade(official, tmp_path):

@@ -89,12 +89,14 @@ class Listeners:
                     with contextlib.suppress(OSError):
                         data = conn.recv(4096)
                 got.append(f"a {name} connection that sent {data!r}")
-        while True:
-            try:
-                got.append(f"a udp datagram {self.udp.recv(4096)!r}")
-            except BlockingIOError:
-                break
+        got += [f"a udp datagram {datagram!r}" for datagram in iter(self._datagram, None)]
         return got
+
+    def _datagram(self) -> bytes | None:
+        try:
+            return self.udp.recv(4096)
+        except BlockingIOError:
+            return None
 
     def close(self) -> None:
         for sock in (self.tcp, self.udp, self.unix):

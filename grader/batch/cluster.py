@@ -35,7 +35,7 @@ from grader.batch.pool import Fatal
 from grader.errors import ExitCode, UsageProblem
 from grader.i18n import _, ngettext
 from grader.settings import Settings
-from grader.status import Student
+from grader.status import StudentStatus
 
 ATTEMPTS = 3  # tries of one task before its student is recorded as grader_error
 WINDOW = 4  # tasks in flight per worker slot: every slot has its next student at hand, and the scheduler never holds a whole MOOC
@@ -100,18 +100,6 @@ def parse(text: str, local: bool = True) -> Spec:
     if local:
         raise ClusterError(_("{text} is not a Dask cluster; write local:N, tcp://HOST:PORT or scheduler-file:PATH").format(text=repr(text)))
     raise ClusterError(_("{text} is not a Dask scheduler; write tcp://HOST:PORT or scheduler-file:PATH").format(text=repr(text)))
-
-
-def pending(entries: list[Entry], recorded: dict[str, dict], stems: list[str], seed: int) -> list[Entry]:
-    """The students to grade: those without a record under the key of their files as they are now, and those with grader_error."""
-    todo = []
-    for entry in entries:
-        record = recorded.get(entry.student)
-        if record is None or record["batch"]["status"] == Student.GRADER_ERROR:
-            todo.append(entry)
-        elif record["batch"].get("key") != packing.key(packing.pack(entry, stems), seed):
-            todo.append(entry)  # other files, another kit: graded again, and the newer record wins
-    return todo
 
 
 class Cluster:
@@ -263,7 +251,7 @@ class Cluster:
             tries,
         ).format(count=tries, log=self.log_name)
         # A worker writes the record (it has the checks' catalog); the refused job never runs student code.
-        self._submit([(key, packing.refuse(job, Student.GRADER_ERROR, note))], finished, "refused")
+        self._submit([(key, packing.refuse(job, StudentStatus.GRADER_ERROR, note))], finished, "refused")
 
     def _slot_count(self) -> int:
         if time.monotonic() - self._looked > SLOTS_EVERY:

@@ -129,6 +129,19 @@ def groups(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Group]:
     return found
 
 
+def _similarity(a: list[str], b: list[str], count_a: Counter, count_b: Counter) -> float | None:
+    """How alike two students' tokens are, from 0 to 1; None below SIMILAR (or past MAX_FUZZY, unless identical)."""
+    if a == b:
+        return 1.0
+    size = len(a) + len(b)
+    if max(len(a), len(b)) > MAX_FUZZY:
+        return None
+    if 2 * min(len(a), len(b)) < SIMILAR * size or 2 * sum((count_a & count_b).values()) < SIMILAR * size:
+        return None  # upper bounds of the ratio first, cheapest first
+    ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return ratio if ratio >= SIMILAR else None
+
+
 def _group(stem: str, work: dict[str, list[str]]) -> list[Group]:
     students = sorted(work)
     counts = {s: Counter(work[s]) for s in students}
@@ -142,21 +155,10 @@ def _group(stem: str, work: dict[str, list[str]]) -> list[Group]:
 
     for i, a in enumerate(students):
         for b in students[i + 1 :]:
-            if work[a] == work[b]:
-                ratio = 1.0
-            else:
-                size = len(work[a]) + len(work[b])
-                if max(len(work[a]), len(work[b])) > MAX_FUZZY:
-                    continue
-                if 2 * min(len(work[a]), len(work[b])) < SIMILAR * size:  # upper bounds of the ratio first, cheapest first
-                    continue
-                if 2 * sum((counts[a] & counts[b]).values()) < SIMILAR * size:
-                    continue
-                ratio = difflib.SequenceMatcher(None, work[a], work[b], autojunk=False).ratio()
-                if ratio < SIMILAR:
-                    continue
-            lowest[(a, b)] = ratio
-            parent[root(b)] = root(a)
+            ratio = _similarity(work[a], work[b], counts[a], counts[b])
+            if ratio is not None:
+                lowest[(a, b)] = ratio
+                parent[root(b)] = root(a)
     members: dict[str, list[str]] = {}
     for s in students:
         members.setdefault(root(s), []).append(s)

@@ -5,8 +5,8 @@ join later too. It starts the kit's own grading process, the one ``grade batch -
 (:mod:`.worker`: torch imported once, each check in the sandbox), with
 :func:`grader.sandbox.start_worker`, and talks to it through its pipes. A Dask worker is a
 daemonic process that runs tasks in a thread pool, and multiprocessing refuses children of
-daemons (dask/distributed #2142, #2718), so the sandbox's forkserver is never forked from it: it
-is forked in that fresh process. A task (:func:`grade`) hands the grading process one packed job
+daemons (dask/distributed #2142, #2718), so the sandbox's zygote is never forked from it: it is
+forked in that fresh process. A task (:func:`grade`) hands the grading process one packed job
 (:mod:`.packing`) and returns its answer, plain data. A grading process that dies is started again
 at once, and the task fails for the driver to retry.
 """

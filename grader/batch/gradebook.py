@@ -18,11 +18,12 @@ from pathlib import Path
 
 import click
 
-from grader import formats, registry, visibility
+from grader import formats, registry
 from grader.batch import records
 from grader.errors import UsageProblem
+from grader.formats import visibility
+from grader.formats.report import points, render
 from grader.i18n import _
-from grader.report import points, render
 from grader.settings import new_seed
 from grader.status import shown
 

@@ -52,7 +52,7 @@ class Entry:
 
 
 @dataclass
-class Layout:
+class ClassLayout:
     kind: str
     root: Path
     entries: list[Entry]
@@ -96,7 +96,7 @@ class Sources:
     problem: BadInput | None = None  # a file that could not be used, though others were
 
 
-def discover(root: Path) -> Layout:
+def discover(root: Path) -> ClassLayout:
     """The students under ``root``, sorted by id."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".zip":
@@ -131,7 +131,7 @@ def discover(root: Path) -> Layout:
         raise LayoutError(_("{root} holds no student folders or .zip files; pass the folder that holds one per student").format(root=root))
     kinds = {e.kind for e in entries}
     kind = "nbgrader" if nbgrader else "mixed" if len(kinds) == 2 else f"{kinds.pop()}s"
-    return Layout(kind, root, sorted(entries, key=lambda e: e.student), ignored)
+    return ClassLayout(kind, root, sorted(entries, key=lambda e: e.student), ignored)
 
 
 def read_sources(entry: Entry, stems: list[str]) -> Sources:
@@ -201,13 +201,21 @@ def _read_folder(root: Path, stems: list[str]) -> Sources:
     chosen, notes = _choose(names, stems, None)
     if not chosen:
         raise _nothing_found(names, stems)
-    files, problems = {}, []
-    for stem, name in chosen.items():
-        try:
-            files[stem] = python_source(name.name, _read_file(root, root / name))
-        except BadInput as exc:
-            problems.append(exc)
+    files, problems = _gather(chosen, lambda name: _read_file(root, root / name))
     return _finish(files, problems, notes)
+
+
+def _gather(chosen: dict, read) -> tuple[dict[str, bytes], list[BadInput]]:
+    """The source of each chosen file by stem, and the problems of those refused: one bad file spoils no other."""
+    found = {stem: _source_or_problem(name, read) for stem, name in chosen.items()}
+    return {s: v for s, v in found.items() if not isinstance(v, BadInput)}, [v for v in found.values() if isinstance(v, BadInput)]
+
+
+def _source_or_problem(name, read) -> bytes | BadInput:
+    try:
+        return python_source(name.name, read(name))
+    except BadInput as exc:
+        return exc
 
 
 def _raise(error: OSError):
@@ -236,12 +244,7 @@ def _read_zip(path: Path, stems: list[str]) -> Sources:
             chosen, notes = _choose(list(by_name), stems, path.name)
             if not chosen:
                 raise _nothing_found(list(by_name), stems)
-            files, problems = {}, []
-            for stem, name in chosen.items():
-                try:
-                    files[stem] = python_source(name.name, _read_member(archive, by_name[name]))
-                except BadInput as exc:
-                    problems.append(exc)
+            files, problems = _gather(chosen, lambda name: _read_member(archive, by_name[name]))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
         raise BadInput("bad_zip", _("{name} is not a readable zip file ({problem})").format(name=path.name, problem=exc)) from None
     return _finish(files, problems, notes)

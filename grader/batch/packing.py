@@ -16,6 +16,8 @@ from pathlib import Path
 
 from grader import __version__
 from grader.batch import layouts
+from grader.batch.layouts import Entry
+from grader.status import StudentStatus
 
 
 def by_path(entry: layouts.Entry) -> dict:
@@ -71,3 +73,17 @@ def key(packed: dict, seed: int) -> str:
     else:
         digest.update(json.dumps(packed["refused"]).encode())
     return f"{packed['student']}:{digest.hexdigest()}:{__version__}:{seed}"
+
+
+def pending(entries: list[Entry], recorded: dict[str, dict], stems: list[str], seed: int) -> list[Entry]:
+    """The students to grade: those without a record under the key of their files as they are now, and those with
+    grader_error. The resume rule, for ``--jobs`` and ``--cluster`` alike: a student whose files changed since their
+    record (or a record of another kit or seed) is graded again, and the newer record wins."""
+    todo = []
+    for entry in entries:
+        record = recorded.get(entry.student)
+        if record is None or record["batch"]["status"] == StudentStatus.GRADER_ERROR:
+            todo.append(entry)
+        elif record["batch"].get("key") != key(pack(entry, stems), seed):
+            todo.append(entry)  # other files, another kit: graded again, and the newer record wins
+    return todo

@@ -14,14 +14,15 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from grader import document, registry, sandbox
+from grader import registry, sandbox
 from grader.batch import packing, records
 from grader.batch.layouts import Entry
 from grader.errors import ExitCode, KitError
+from grader.formats import document
 from grader.i18n import _
 from grader.sandbox import Isolation
 from grader.settings import Settings
-from grader.status import Student
+from grader.status import StudentStatus
 
 MODULE = "grader.batch.worker"
 
@@ -164,4 +165,4 @@ def crashed(entry: Entry, config: dict, hello: dict | None, message: str) -> dic
     exercises = [registry.by_stem(stem) for stem in config["exercises"]]
     doc = document.blank(str(entry.path), settings.seed, hello["device"], hello["catalog"], exercises, message, hello["isolation"])
     key = packing.key(packing.pack(entry, config["exercises"]), settings.seed)
-    return records.record(doc, entry.student, Student.CRASHED, message, 0.0, key)
+    return records.record(doc, entry.student, StudentStatus.CRASHED, message, 0.0, key)

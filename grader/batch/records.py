@@ -14,7 +14,7 @@ The status is, by precedence:
 from __future__ import annotations
 
 from grader.i18n import _, ngettext
-from grader.status import INPUT_PROBLEMS, TROUBLE, Exercise, Student, shown
+from grader.status import INPUT_PROBLEMS, TROUBLE, ExerciseStatus, StudentStatus, shown
 
 NOTE_LENGTH = 300
 
@@ -33,7 +33,7 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
     in the language of the run."""
     notes, statuses = [], []
     if internal:
-        statuses.append(Student.GRADER_ERROR)
+        statuses.append(StudentStatus.GRADER_ERROR)
         said = ngettext(
             "{count} check failed inside the grader; rerun the batch to grade this student again",
             "{count} checks failed inside the grader; rerun the batch to grade this student again",
@@ -41,24 +41,24 @@ def classify(doc: dict, internal: int = 0, problem: tuple[str, str] | None = Non
         )
         notes.append(said.format(count=internal))
     if problem:
-        statuses.append(Student(problem[0]))
+        statuses.append(StudentStatus(problem[0]))
         notes.append(problem[1])
     for part in doc["exercises"]:
-        if part["status"] == Exercise.ERROR and part["checks"]:
+        if part["status"] == ExerciseStatus.ERROR and part["checks"]:
             first = part["checks"][0]
-            statuses.append(Student(first["status"]) if first["status"] in TROUBLE else Student.ERROR)
+            statuses.append(StudentStatus(first["status"]) if first["status"] in TROUBLE else StudentStatus.ERROR)
             said = part.get("message") or first["message"]  # why it does not import, said once for the exercise
             notes.append(f"{part['exercise']}: {said.splitlines()[0] if said else shown(first['status'])}")
             continue
         for item in part["checks"]:
             if item["status"] in TROUBLE:
-                statuses.append(Student(item["status"]))
+                statuses.append(StudentStatus(item["status"]))
                 notes.append(f"{part['exercise']}::{item['name']} {shown(item['status'])}")
-    missing = [p["exercise"] for p in doc["exercises"] if p["status"] == Exercise.MISSING]
+    missing = [p["exercise"] for p in doc["exercises"] if p["status"] == ExerciseStatus.MISSING]
     if missing and not problem:
-        statuses.append(Student.MISSING)
+        statuses.append(StudentStatus.MISSING)
         notes.append(_("missing {exercises}").format(exercises=", ".join(missing)))
-    order = (Student.GRADER_ERROR, *INPUT_PROBLEMS, *TROUBLE, Student.MISSING)
-    status = min(statuses, key=order.index) if statuses else Student.GRADED
+    order = (StudentStatus.GRADER_ERROR, *INPUT_PROBLEMS, *TROUBLE, StudentStatus.MISSING)
+    status = min(statuses, key=order.index) if statuses else StudentStatus.GRADED
     note = "; ".join(notes)
     return status, note if len(note) <= NOTE_LENGTH else note[: NOTE_LENGTH - 1] + "…"

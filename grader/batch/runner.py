@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.batch import copies, gradebook, layouts, summary, webpage
+from grader.batch import copies, gradebook, layouts, packing, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
+from grader.formats.report import points
 from grader.i18n import _, ngettext, some_of
-from grader.report import points
 from grader.settings import Settings
-from grader.status import Student, shown
+from grader.status import StudentStatus, shown
 
 if TYPE_CHECKING:
     from grader.batch import cluster  # imports Dask: only with --cluster
@@ -79,10 +79,10 @@ def run(options: Options) -> int:
         )
         say(said.format(results=book.results, count=book.dropped))
     spec, total = options.cluster, len(layout.entries)
+    todo = packing.pending(layout.entries, book.records, stems, seed)
     if spec:
         from grader.batch import cluster
 
-        todo = cluster.pending(layout.entries, book.records, stems, seed)
         jobs = spec.local or 1
         threads = max(1, cpu_count() // jobs) if spec.local else 1  # a remote worker has a core (grade worker says otherwise)
         count, done = len(todo), total - len(todo)
@@ -93,9 +93,6 @@ def run(options: Options) -> int:
         )
         say(said.format(count=count, total=total, done=done, out=options.out, seed=seed, cluster=spec))
     else:
-        todo = [
-            e for e in layout.entries if e.student not in book.records or book.records[e.student]["batch"]["status"] == Student.GRADER_ERROR
-        ]
         jobs = max(1, min(options.jobs or default_jobs(), len(todo) or 1))
         threads = max(1, cpu_count() // jobs)
         count, done = len(todo), total - len(todo)
@@ -140,25 +137,25 @@ def run(options: Options) -> int:
         return exc.code
     finish(book, layout, stems, options.formats, reference)
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
-    return ExitCode.INTERNAL if any(r["batch"]["status"] == Student.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
+    return ExitCode.INTERNAL if any(r["batch"]["status"] == StudentStatus.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
 
 
 def start_reference(options: Options, seed: int, out: Path):
-    """The reference run whose curves the report draws beside exercise 6's (:mod:`grader.reference_run`): started
+    """The reference run whose curves the report draws beside exercise 6's (:mod:`grader.course.reference_run`): started
     now, so that it trains while the students are graded, once per seed (kept in ``--out``); None without exercise 6.
     It trains on one thread, as ``grade`` does and as the students do with the default ``--jobs``: a rerun's workers
     may get other thread counts (fewer students left), and the run must keep the key it was cached under."""
-    from grader import reference_run
+    from grader.course import reference_run
 
     if not reference_run.wanted(options.exercises):
         return None
-    from grader import devices
+    from grader.judge import devices
 
     settings = options.settings.replace(submission=out, seed=seed, device=devices.resolve(options.settings.device), threads=None)
     return reference_run.Run(settings, out / reference_run.CACHE_NAME)
 
 
-def finish(book: gradebook.Gradebook, layout: layouts.Layout, stems: list[str], formats: tuple[str, ...], reference=None) -> None:
+def finish(book: gradebook.Gradebook, layout: layouts.ClassLayout, stems: list[str], formats: tuple[str, ...], reference=None) -> None:
     """Fill in what an earlier, interrupted run may have left out, then write the CSV, the summary and the report page.
     ``reference``: the reference run (:func:`start_reference`) whose curves the page shows."""
     for student, record in book.records.items():

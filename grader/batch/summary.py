@@ -10,10 +10,10 @@ import statistics
 from dataclasses import dataclass
 
 from grader.batch.copies import Group
+from grader.formats.report import points
 from grader.i18n import N_, _, ngettext
-from grader.report import points
 from grader.sandbox.layers import notes
-from grader.status import TROUBLE, Check, Exercise, shown
+from grader.status import TROUBLE, CheckStatus, ExerciseStatus, shown
 
 BANDS = ("0", "< 25%", "25–50%", "50–75%", "75–99%", N_("full"))  # the keys; the headers are translated
 RATES_NOTE = N_("Pass rates among the students who handed the exercise in (a check skipped on this machine counts for none).")
@@ -105,11 +105,11 @@ def pass_rates(records: list[dict]) -> list[Rate]:
                     {"points": item["max_score"], "hint": item["hint"], "handed_in": 0, "passed": 0, "other": {}},
                 )
                 row["hint"] = row["hint"] or item["hint"]  # an exercise that is missing or does not import gives its checks none
-                if part["status"] == Exercise.MISSING:
+                if part["status"] == ExerciseStatus.MISSING:
                     continue
-                if item["status"] != Check.SKIPPED:  # a check that could not run here (CUDA on a CPU) is no one's failure
+                if item["status"] != CheckStatus.SKIPPED:  # a check that could not run here (CUDA on a CPU) is no one's failure
                     row["handed_in"] += 1
-                if item["status"] == Check.PASSED:
+                if item["status"] == CheckStatus.PASSED:
                     row["passed"] += 1
                 else:
                     row["other"][item["status"]] = row["other"].get(item["status"], 0) + 1

@@ -4,7 +4,7 @@ Rebuilt from the records of ``results.jsonl`` and the copy groups at the end of 
 one too, as ``summary.md`` is: the batch's seed, the kit's version, the isolation layers and the time
 taken; a histogram of the total scores and one per exercise; each check's pass rate as a bar, hardest
 first, with its hint; exercise 6's training curves; a row per student with a link to their feedback;
-the copy groups, linked to the students' rows. The charts are inline SVG (:mod:`grader.charts`), the
+the copy groups, linked to the students' rows. The charts are inline SVG (:mod:`grader.formats.charts`), the
 style inline CSS, and there is no script, so the file opens from disk with no network. Every string
 that comes from a student's files or code (ids, messages, notes) is escaped for HTML.
 """
@@ -18,12 +18,13 @@ from collections import Counter
 from pathlib import Path
 
 import grader
-from grader import charts, curves, i18n
+from grader import i18n
 from grader.batch import gradebook, summary
 from grader.batch.copies import Group
+from grader.formats import charts, curves
 from grader.formats.common import visible
+from grader.formats.report import points
 from grader.i18n import N_, _, ngettext, plural_of
-from grader.report import points
 from grader.status import shown
 
 REPORT = "report.html"

@@ -2,7 +2,7 @@
 
 It imports torch and the checks once, then, for each JSON line on stdin (``{"student", "kind",
 "path"}``, or a job that carries the files themselves, see :mod:`.packing`), reads that student's files
-(:mod:`.layouts`), grades them with :func:`grader.engine.grade` in the sandbox, and answers one JSON
+(:mod:`.layouts`), grades them with :func:`grader.judge.engine.grade` in the sandbox, and answers one JSON
 line: ``{"record": ...}``, or ``{"fatal": message, "code": n}`` when no student could be graded
 (MNIST missing, a broken check).
 
@@ -26,10 +26,12 @@ import time
 import traceback
 from pathlib import Path
 
-from grader import devices, document, i18n, registry, sandbox
+from grader import i18n, registry, sandbox
 from grader.batch import layouts, packing, records
 from grader.errors import ExitCode, KitError
+from grader.formats import document
 from grader.i18n import _
+from grader.judge import devices
 from grader.settings import Settings
 
 
@@ -44,7 +46,7 @@ class Worker:
         self.stopping = False
 
     def start(self) -> dict:
-        from grader import engine
+        from grader.judge import engine
 
         # Imports torch and the checks here, then forks the zygote off this process: one import, not two.
         engine.warm_up(self.exercises, huge_pages=True, fork=True, hide=self.config.get("hide", ()))
@@ -61,7 +63,7 @@ class Worker:
         return {"ready": True, "catalog": self.catalog, "device": self.settings.device, "isolation": sandbox.isolation().document()}
 
     def grade(self, job: dict) -> dict:
-        from grader import engine
+        from grader.judge import engine
 
         began = time.monotonic()
         seed = self.settings.seed

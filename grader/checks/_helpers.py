@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 
-from grader.compare import fail
+from grader.checking.compare import fail
 from grader.i18n import _
 
 

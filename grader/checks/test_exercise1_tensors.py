@@ -6,11 +6,11 @@ Functions named ``probe_*`` run in the sandbox child, on the student's module.
 
 import torch
 
-from grader.blame import StudentMistake
 from grader.checking import check
+from grader.checking.compare import expect_same, expect_tensor, fail
 from grader.checks._helpers import expect_error_naming, probe_error
-from grader.compare import expect_same, expect_tensor, fail
 from grader.i18n import N_, _
+from grader.sandbox.blame import StudentMistake
 
 
 def floats(rng, *shape) -> torch.Tensor:

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from grader.checking import check
+from grader.checking.compare import expect_tensor
 from grader.checks._helpers import expect_error_naming, probe_error
-from grader.compare import expect_tensor
 from grader.i18n import N_, _, ngettext
 
 

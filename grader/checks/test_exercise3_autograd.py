@@ -3,7 +3,7 @@
 The values are compared with the reference on seeded inputs; when a trajectory is wrong,
 the message says which classic mistake (a forgotten zero_grad, a wrong update sign, losses
 taken after the update) reproduces it. Whether autograd did the work is seen in the child
-by counting the backward passes during the call (:class:`grader.probing.BackwardPasses`).
+by counting the backward passes during the call (:class:`grader.checking.probing.BackwardPasses`).
 """
 
 import math
@@ -11,9 +11,9 @@ import math
 import torch
 
 from grader.checking import check
-from grader.compare import CheckFailed, expect_number, expect_same, fail
+from grader.checking.compare import CheckFailed, expect_number, expect_same, fail
+from grader.checking.probing import BackwardPasses, counts_backward_passes
 from grader.i18n import N_, _, ngettext
-from grader.probing import BackwardPasses, counts_backward_passes
 
 # Each hint of the *_uses_autograd checks ends saying what the grader can see: a backward pass ran during the call
 # (loss.backward() or torch.autograd.grad), since a correct hand-written formula gives the very same numbers.

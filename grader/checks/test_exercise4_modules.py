@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from grader.checking import check
-from grader.compare import expect_same, expect_tensor, fail
+from grader.checking.compare import expect_same, expect_tensor, fail
 from grader.i18n import N_, _, ngettext
 
 SIMPLE_NAMES = ("linear1", "activation", "linear2")

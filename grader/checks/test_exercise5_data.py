@@ -18,9 +18,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 from torchvision import datasets  # imported here so the sandbox's zygote preloads torchvision, transforms too (~2 s a child otherwise)
 
-from grader import mnist_tensors
-from grader.checking import check
-from grader.compare import expect_same, expect_tensor, fail
+from grader.checking import check, mnist_tensors
+from grader.checking.compare import expect_same, expect_tensor, fail
 from grader.i18n import N_, _, ngettext
 
 MNIST_SIZES = {True: 60000, False: 10000}
@@ -113,7 +112,8 @@ def probe_load_mnist(module, roots, indices):
 
 
 def probe_mnist_batches(module, root, subset, batch_size, seed):
-    """The student's make_loader over MNIST test, normalised by the grader (grader.mnist_tensors), so only make_loader is graded."""
+    """The student's make_loader over MNIST test, normalised by the grader (grader.checking.mnist_tensors), so only
+    make_loader is graded."""
     dataset = TensorDataset(*mnist_tensors.load(root, train=False))
     loader = module.make_loader(dataset, generator=torch.Generator().manual_seed(seed))
     small = module.make_loader(Subset(dataset, range(subset)), batch_size=batch_size, shuffle=False)

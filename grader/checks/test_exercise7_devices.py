@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from grader.checking import check
+from grader.checking.compare import describe, expect_number, expect_same, fail, returned
+from grader.checking.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
-from grader.compare import describe, expect_number, expect_same, fail, returned
 from grader.i18n import N_, _
-from grader.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 
 preload_torch_dynamo()
 

@@ -1,7 +1,11 @@
 """Every way to print a result document, by name: ``grade --format`` and ``grade batch`` read this one table.
 
-Each format renders FROM the document that :func:`grader.engine.grade` returns (schema 1); none
+Each format renders FROM the document that :func:`grader.judge.engine.grade` returns (schema 1); none
 grades again. ``write(doc, "junit", path)`` is what ``grade batch`` calls for one student's file.
+
+Layer: the document and everything drawn from it (the text report, the charts, the curves,
+visibility). May import only the base modules and the sandbox's names (:mod:`grader.sandbox.layers`);
+the checking layer, the judge and everything above import it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ def _json(doc: dict, seconds: float | None = None) -> str:
 def _text(doc: dict, seconds: float | None = None) -> str:
     import click
 
-    from grader.report import render
+    from grader.formats.report import render
 
     return click.unstyle(render(doc))
 
@@ -61,7 +65,7 @@ def emit(doc: dict, fmt: str, seconds: float | None = None) -> None:
     if fmt == "text":
         import click
 
-        from grader.report import render as text
+        from grader.formats.report import render as text
 
         click.echo(text(doc))  # click keeps the colours on a terminal and drops them elsewhere
         return

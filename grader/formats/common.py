@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from grader.i18n import _
-from grader.registry import find_module
-from grader.status import Check, shown
+from grader.registry import module_path
+from grader.status import CheckStatus, shown
 
 # XML 1.0 cannot hold these even escaped, and a terminal obeys them; a student's output may print them.
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -34,24 +34,20 @@ def checks(doc: dict):
 def details(item: dict) -> str:
     """A check's message and hint, as a student should read them."""
     text = item["message"] or shown(item["status"])
-    if item["hint"] and item["status"] != Check.SKIPPED:
+    if item["hint"] and item["status"] != CheckStatus.SKIPPED:
         text += "\n" + _("hint: {hint}").format(hint=item["hint"])
     return text
 
 
 def student_file(doc: dict, stem: str) -> Path:
     """The file the submission holds for ``stem`` (``exercises/<stem>.py`` or ``<stem>.py``), or where it belongs."""
-    submission = Path(doc["submission"])
-    found = find_module(submission, stem)
-    if found is not None:
-        return found
-    return submission / "exercises" / f"{stem}.py" if (submission / "exercises").is_dir() else submission / f"{stem}.py"
+    return module_path(Path(doc["submission"]), stem)
 
 
 def failing_line(item: dict, source: str | None) -> int | None:
     """The line to point at: where the student's code raised (the check's ``line``), else the ``def``
     of the function the check is named after (``matmul_shape_error`` tries ``matmul_shape``, then ``matmul``)."""
-    if item["status"] == Check.ERROR and item.get("line"):  # carried as data by the document since it gained "line"
+    if item["status"] == CheckStatus.ERROR and item.get("line"):  # carried as data by the document since it gained "line"
         return item["line"]
     if not source:
         return None

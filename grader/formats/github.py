@@ -15,12 +15,12 @@ from pathlib import Path
 
 from grader.formats.common import checks, details, failing_line, number, student_file, visible
 from grader.i18n import _, ngettext
-from grader.status import Check, Exercise, shown
+from grader.status import CheckStatus, ExerciseStatus, shown
 
 LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
 ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind (error, warning, notice) from one step
 SUMMARY_LIMIT = 1 << 20  # and reads at most 1 MiB of step summary
-ICONS = {Check.PASSED: "✅", Check.SKIPPED: "⏭️"}
+ICONS = {CheckStatus.PASSED: "✅", CheckStatus.SKIPPED: "⏭️"}
 
 
 def escape_data(text: str) -> str:
@@ -42,8 +42,8 @@ def render(doc: dict, seconds: float | None = None) -> str:
         path = student_file(doc, exercise["exercise"])
         source = _read(path)
         where = repo_path(path)
-        items = [c for c in exercise["checks"] if c["status"] != Check.PASSED]
-        if exercise["status"] in (Exercise.MISSING, Exercise.ERROR) and items:
+        items = [c for c in exercise["checks"] if c["status"] != CheckStatus.PASSED]
+        if exercise["status"] in (ExerciseStatus.MISSING, ExerciseStatus.ERROR) and items:
             # Every check failed the same way (no file, or it does not import): say it once.
             first = items[0]
             said = _("{exercise}: {score}/{most} points ({status})")
@@ -53,7 +53,7 @@ def render(doc: dict, seconds: float | None = None) -> str:
             lines.append(command("error", _short(said), file=where, line=failing_line(first, source), title=title))
             continue
         for item in items:
-            kind = "warning" if item["status"] == Check.SKIPPED else "error"  # GitHub's own commands
+            kind = "warning" if item["status"] == CheckStatus.SKIPPED else "error"  # GitHub's own commands
             said = _("{exercise} {check}: {score}/{most} points ({status})")
             score, most = number(item["score"]), number(item["max_score"])
             title = said.format(exercise=exercise["exercise"], check=item["name"], score=score, most=most, status=shown(item["status"]))
@@ -83,7 +83,7 @@ def _within_limits(lines: list[str]) -> list[str]:
 
 def summary(doc: dict) -> str:
     """The markdown table for ``$GITHUB_STEP_SUMMARY``, within GitHub's 1 MiB (each cell is cut to 300 characters, and a
-    document's checks are bounded by :mod:`grader.budgets`)."""
+    document's checks are bounded by :mod:`grader.checking.budgets`)."""
     rows = [
         _("### Autograding: {score}/{most} points").format(score=number(doc["score"]), most=number(doc["max_score"])),
         "",
@@ -94,7 +94,7 @@ def summary(doc: dict) -> str:
     ]
     for exercise, item in checks(doc):
         icon = ICONS.get(item["status"], "❌")
-        said = "" if item["status"] == Check.PASSED else f"**{shown(item['status'])}**: {_cell(details(item))}"
+        said = "" if item["status"] == CheckStatus.PASSED else f"**{shown(item['status'])}**: {_cell(details(item))}"
         rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
     for exercise in doc["exercises"]:
         total = f"{number(exercise['score'])}/{number(exercise['max_score'])}"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from grader import visibility
+from grader.formats import visibility
 from grader.formats.common import checks, details, number
 from grader.i18n import _
-from grader.status import Check, shown
+from grader.status import CheckStatus, shown
 
 
 def render(doc: dict, seconds: float | None = None) -> str:
@@ -27,8 +27,8 @@ def results(doc: dict, seconds: float | None = None) -> dict:
                 "name": f"{exercise['exercise']}: {item['name']}",
                 "score": float(item["score"]),
                 "max_score": float(item["max_score"]),
-                "status": "passed" if item["status"] == Check.PASSED else "failed",  # Gradescope's own two words
-                "output": "" if item["status"] == Check.PASSED else details(item),
+                "status": "passed" if item["status"] == CheckStatus.PASSED else "failed",  # Gradescope's own two words
+                "output": "" if item["status"] == CheckStatus.PASSED else details(item),
                 "visibility": "visible",
                 "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
             }

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 from grader.formats.common import details, number, visible
 from grader.i18n import _
-from grader.status import NO_VALUE, Check
+from grader.status import NO_VALUE, CheckStatus
 
 
 def render(doc: dict, seconds: float | None = None) -> str:
@@ -31,9 +31,9 @@ def suite(exercise: dict) -> ET.Element:
     items = exercise["checks"]
     counts = {
         "tests": len(items),
-        "failures": sum(c["status"] == Check.FAILED for c in items),
+        "failures": sum(c["status"] == CheckStatus.FAILED for c in items),
         "errors": sum(c["status"] in NO_VALUE for c in items),
-        "skipped": sum(c["status"] == Check.SKIPPED for c in items),
+        "skipped": sum(c["status"] == CheckStatus.SKIPPED for c in items),
     }
     element = ET.Element("testsuite", name=exercise["exercise"], **{k: str(v) for k, v in counts.items()})
     properties = ET.SubElement(element, "properties")
@@ -57,9 +57,9 @@ def suite(exercise: dict) -> ET.Element:
 def case(stem: str, item: dict) -> ET.Element:
     element = ET.Element("testcase", name=item["name"], classname=stem)
     status = item["status"]
-    if status == Check.PASSED:
+    if status == CheckStatus.PASSED:
         return element
-    if status == Check.SKIPPED:
+    if status == CheckStatus.SKIPPED:
         ET.SubElement(element, "skipped", message=visible(item["message"]))
         return element
     tag = "error" if status in NO_VALUE else "failure"  # JUnit's own elements

@@ -4,27 +4,44 @@ This package is the one place in the kit that starts processes. One module per j
 :mod:`.zygote` forks the children, :mod:`.child` builds each child's sandbox and runs its task,
 :mod:`.mounts`, :mod:`.confine` (Landlock) and :mod:`.syscalls` are the layers it builds with,
 :mod:`.watcher` keeps a run's limits and turns its end into an :class:`Outcome`, :mod:`.sweep`
-cleans up where there are no namespaces, :mod:`.judge` holds the state (:class:`Sandbox`),
+cleans up where there are no namespaces, :mod:`.parent` holds the state (:class:`Sandbox`),
 :mod:`.layers` says which layers held, and :mod:`.workers` starts the batch's trusted workers.
 
-Nothing a child does reaches the caller except the bytes it sends, which :mod:`grader.wire`
-reads as JSON and safetensors: no pickle.
+Nothing a child does reaches the caller except the bytes it sends, which :mod:`.wire` reads as JSON
+and safetensors: no pickle. :mod:`.blame` tells, in the child, whose frame raised.
+
+Layer: just above the base modules of :mod:`grader`, which are all it may import of the kit; its names
+are imported when first used, so that one who needs only the limits or the layers' names starts nothing.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib
+from typing import TYPE_CHECKING
 
-from grader.sandbox.judge import MARK, Sandbox
-from grader.sandbox.layers import Isolation, IsolationError
-from grader.sandbox.limits import DEFAULT_MEMORY, DEFAULT_TIMEOUT, GiB, Limits, Outcome
-from grader.sandbox.watcher import SandboxError
-from grader.sandbox.workers import WORKER_MARK, kill_marked, start_worker, stop_worker
+if TYPE_CHECKING:
+    from grader.sandbox.layers import Isolation
+    from grader.sandbox.limits import Outcome
+    from grader.sandbox.parent import Sandbox
 
-__all__ = [
-    "DEFAULT_MEMORY", "DEFAULT_TIMEOUT", "MARK", "WORKER_MARK", "GiB", "Isolation", "IsolationError", "Limits", "Outcome",
-    "Sandbox", "SandboxError", "current", "isolation", "kill_marked", "run", "shutdown", "start", "start_worker", "stop_worker",
-]  # fmt: skip
+# Each public name and its module, imported when first asked for: a caller that needs only the layers' names (the
+# report) or the limits (the command line's options) must not pay for the machinery that starts children.
+_HOMES = {
+    "MARK": "parent", "Sandbox": "parent", "Isolation": "layers", "IsolationError": "layers", "DEFAULT_MEMORY": "limits",
+    "DEFAULT_TIMEOUT": "limits", "GiB": "limits", "Limits": "limits", "Outcome": "limits", "SandboxError": "watcher",
+    "WORKER_MARK": "workers", "kill_marked": "workers", "start_worker": "workers", "stop_worker": "workers",
+}  # fmt: skip
+__all__ = [*_HOMES, "current", "isolation", "run", "shutdown", "start"]
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"grader.sandbox.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 _current: Sandbox | None = None
 
@@ -39,6 +56,8 @@ def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> 
     """
     global _current
     if _current is None:
+        from grader.sandbox.parent import Sandbox
+
         _current = Sandbox(preload, fork=fork, hide=hide, huge_pages=huge_pages).start()
     return _current
 

@@ -8,7 +8,7 @@ sandbox, memory, processes and file sizes beyond the limits, and, as root withou
 root itself. Only then does it load the student's module.
 
 Everything the child sends the grader is a frame on its result pipe: ``IMPORTED`` once the student's
-module has loaded, then :mod:`grader.wire` bytes (JSON and safetensors, no pickle) of
+module has loaded, then :mod:`grader.sandbox.wire` bytes (JSON and safetensors, no pickle) of
 ``{"status": ..., "value"/"error": ...}``. ``SETTLED`` goes first, once the sandbox is built: a
 ``SETUP`` status after it can only be student code's forgery.
 """
@@ -35,13 +35,12 @@ try:  # loaded here, so once in the zygote: every child seeds it (same_random_st
 except ImportError:  # NumPy is optional to torch
     numpy = None
 
-from grader import blame
 from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
-from grader.sandbox import confine, frames, mounts
-from grader.sandbox.limits import FILE_CAP, MESSAGE_BUDGET, NAME_BUDGET, PROCESS_CAP, TRACEBACK_BUDGET
+from grader.sandbox import blame, confine, frames, mounts
+from grader.sandbox.limits import FILE_CAP, MESSAGE_BUDGET, NAME_BUDGET, PROCESS_CAP, TRACEBACK_BUDGET, Limits
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
-from grader.status import Run
+from grader.status import RunStatus
 
 BLOCKED_PACKAGES = (REFERENCE_PACKAGE,)
 IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result starts wire.MAGIC)
@@ -115,7 +114,7 @@ def main(task_r: int, result_w: int, out_w: int, err_w: int, context: Context):
             os._exit(0)
         os.close(task_r)
         (module_path, limits, workdir, reads), call = pickle.loads(data)  # the grader's own task: trusted
-        workdir, module_path = _settle(view, context, limits, workdir, module_path, reads)
+        workdir, module_path = contain(view, context, limits, workdir, module_path, reads)
         target, args = pickle.loads(call)  # once the view is placed: a target outside the kit (a test's) is imported now
     except BaseException as exc:  # noqa: BLE001 - a sandbox that cannot be built is reported, never run
         _send_quietly(result_w, {"status": SETUP, "error": {"type": type(exc).__name__, "message": str(exc)}})
@@ -138,14 +137,21 @@ def _prepare(out_w: int, err_w: int, context: Context) -> mounts.View | None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if _tripwire is None:  # a zygote that skipped before_children: never a child without the blocker
         before_children()
+    return isolate(context)[0]
+
+
+def isolate(context: Context) -> tuple[mounts.View | None, bool]:
+    """A child's own namespaces, the first half of its setup: its mounts (the allow-list view) and IPC, and its cap on
+    processes. Returns the view (None without namespaces) and whether the cap is the namespace's own."""
     if not context.namespaces:
-        return None
+        return None, False
     unshare(CLONE_NEWNS | CLONE_NEWIPC)
-    if not cap_processes_in_namespace():
+    capped = cap_processes_in_namespace()
+    if not capped:
         # Counted for the zygote's user namespace, so shared by its children at work (a head start and a check).
         # Never for a root grader, whose children are uid 0 too: the zygote's probe says so (see layers).
         resource.setrlimit(resource.RLIMIT_NPROC, (4 * PROCESS_CAP, 4 * PROCESS_CAP))
-    return mounts.enter(context.allowed, context.solutions + context.private + context.kit_secrets)
+    return mounts.enter(context.allowed, context.solutions + context.private + context.kit_secrets), capped
 
 
 def cap_processes_in_namespace() -> bool:
@@ -163,19 +169,17 @@ def cap_processes_in_namespace() -> bool:
 
 
 def probe(report_w: int, context: Context):
-    """A dry run of a child's whole sandbox, with no task: JSON on ``report_w`` says whether it held. Never returns."""
+    """A dry run of a child's whole sandbox, with no task: JSON on ``report_w`` says whether it held. Never returns.
+
+    It calls the child's own setup (:func:`isolate`, then :func:`contain`, with a check's default limits), so what it
+    reports is what a child gets: the same steps in the same order, the limits and the uid switch included.
+    """
     import json
 
     found = {"why": None, "process_cap": False}
     try:
-        unshare(CLONE_NEWNS | CLONE_NEWIPC)
-        found["process_cap"] = cap_processes_in_namespace()
-        view = mounts.enter(context.allowed, context.solutions + context.private + context.kit_secrets)
-        workdir, _module = mounts.place(view, None, None, ())
-        drop_capabilities()
-        why = confine.confine(workdir, (mounts.TMP, "/dev")) if context.landlock else None
-        if why:
-            raise OSError(f"Landlock: {why}")
+        view, found["process_cap"] = isolate(context)
+        workdir, _module = contain(view, context, Limits(), None, None, ())
         with open(os.path.join(workdir, "probe"), "w") as file:
             file.write("the working directory is writable")
         try:
@@ -183,6 +187,8 @@ def probe(report_w: int, context: Context):
             found["why"] = _("the file system stayed writable")
         except OSError:
             pass
+        found["file_cap"] = resource.getrlimit(resource.RLIMIT_FSIZE)[0] == FILE_CAP
+        found["uid"] = os.getuid()
     except BaseException as exc:  # noqa: BLE001 - whatever was refused is the answer
         found["why"] = str(exc) or type(exc).__name__
     with os.fdopen(report_w, "w") as out:
@@ -190,8 +196,9 @@ def probe(report_w: int, context: Context):
     os._exit(0)
 
 
-def _settle(view, context: Context, limits, workdir: str | None, module_path: str | None, reads) -> tuple[str, str | None]:
-    """The task's part of the setup, in an order that matters: mounts, capabilities, Landlock, limits, uid.
+def contain(view, context: Context, limits, workdir: str | None, module_path: str | None, reads) -> tuple[str, str | None]:
+    """The task's part of a child's setup, the second half, in an order that matters: mounts, capabilities, Landlock,
+    limits, uid. Its one home: a child and the dry run (:func:`probe`) both call it (nsjail's containProc is the model).
     Returns the working directory and the student's module as the child sees them (:data:`mounts.SUBMISSION`)."""
     if limits.nice:
         os.nice(limits.nice)
@@ -252,7 +259,7 @@ def same_random_state() -> None:
 
 def _run(result_w: int, target, args, module_path: str | None):
     """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it."""
-    from grader import wire
+    from grader.sandbox import wire
 
     frames.send(result_w, SETTLED)
     same_random_state()
@@ -271,7 +278,7 @@ def _run(result_w: int, target, args, module_path: str | None):
     except BaseException as exc:  # noqa: BLE001 - whatever a module does at import is the student's
         _finish(result_w, save, describe(exc, module_path, blame.STUDENT))
     try:
-        payload = {"status": Run.OK.value, "value": wire.plain(target(module, *args))}
+        payload = {"status": RunStatus.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
         whose = _whose(exc, module_path, target, canaries)
         # A kit frame asking for a name the module lacks, or cannot call: what the exercise asks for is the student's.
@@ -287,18 +294,26 @@ def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str
     folder = os.path.dirname(os.path.realpath(module_path)) if module_path else None
     whose = blame.origin(exc, folder, _kit_files(target))
     if whose == blame.KIT:
-        replaced = _tripwire.changed()
-        for canary in canaries:
-            try:
-                canary()
-            except BaseException:  # noqa: BLE001 - it worked before the student's code ran: their code broke it
-                doc = getattr(canary, "__doc__", "")  # a canary's name in words, in the catalog too (grader.probing)
-                replaced.append(_(doc) if doc else canary.__name__)
+        replaced = _tripwire.changed() + [_broken(canary) for canary in canaries if not _holds(canary)]
         if replaced:
             said = _("your code changed {names}, which the grader relies on; leave torch as it is ({problem})")
             exc.args = (said.format(names=", ".join(replaced), problem=exc),)
             return blame.STUDENT
     return whose
+
+
+def _holds(canary) -> bool:
+    try:
+        canary()
+    except BaseException:  # noqa: BLE001 - it worked before the student's code ran: their code broke it
+        return False
+    return True
+
+
+def _broken(canary) -> str:
+    """A canary's name in words (its docstring, in the catalog too: grader.checking.probing), else its function's."""
+    doc = getattr(canary, "__doc__", "")
+    return _(doc) if doc else canary.__name__
 
 
 def _kit_files(target) -> set[str]:
@@ -327,7 +342,7 @@ def _finish(result_w: int, save, payload: dict, module_path: str | None = None):
 
 
 def _send_quietly(result_w: int, payload: dict) -> None:
-    from grader import wire
+    from grader.sandbox import wire
 
     with contextlib.suppress(OSError):
         frames.send(result_w, wire.encode(payload))
@@ -348,7 +363,7 @@ ALLOCATOR_FAILED = "DefaultCPUAllocator: can't allocate memory"  # torch's CPU a
 
 def out_of_memory(exc: BaseException) -> bool:
     """Whether ``exc`` says memory ran out: by its type, and for torch's CPU allocator, which raises a plain
-    RuntimeError, by its words (``grader.canaries`` watches them)."""
+    RuntimeError, by its words (``grader.checking.canaries`` watches them)."""
     import torch
 
     if isinstance(exc, (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError))):  # torch.OutOfMemoryError: 2.5+
@@ -362,7 +377,7 @@ def out_of_memory(exc: BaseException) -> bool:
 def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
     """An exception as data: type, message, the student's frames, whose it is, and whether it was memory;
     each text cut to its budget (:mod:`grader.sandbox.limits`), since all of it is the student's to shape."""
-    from grader.wire import cut
+    from grader.sandbox.wire import cut
 
     try:
         message = str(exc)
@@ -387,5 +402,5 @@ def describe(exc: BaseException, module_path: str | None, whose: str) -> dict:
         "line": line if type(line) is int else None,
         "origin": whose,
     }
-    status = Run.MEMORY if out_of_memory(exc) else Run.RAISED
+    status = RunStatus.MEMORY if out_of_memory(exc) else RunStatus.RAISED
     return {"status": status.value, "error": error}  # a plain str: it crosses back

@@ -19,7 +19,7 @@ import ctypes
 import os
 
 from grader.i18n import _
-from grader.sandbox.syscalls import PR_SET_NO_NEW_PRIVS
+from grader.sandbox.syscalls import PR_SET_NO_NEW_PRIVS, libc
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same number on every architecture
 RULE_PATH_BENEATH = 1
@@ -46,15 +46,9 @@ def allow(readable: list[str], writable: list[str], write: int = WRITE, listed: 
     return found + [(path, READ_DIR) for path in listed] + [(path, write | READ_FILE | READ_DIR) for path in writable]
 
 
-def _libc():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    return libc
-
-
 def abi() -> int:
     """Landlock's ABI version on this kernel (asked, which changes nothing); 0 where it has none."""
-    return max(0, _libc().syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
+    return max(0, libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
 
 
 def available() -> bool:
@@ -78,7 +72,6 @@ def confine(workdir: str, writable: tuple[str, ...] = WRITABLE, readable: list[s
     if not version:
         return _("no Landlock on this kernel")
     write = WRITE | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)  # REFER: renames across folders
-    libc = _libc()
     attr = _RulesetAttr(
         write | (READ_FILE | READ_DIR if readable is not None else 0),
         NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,  # handled, and no rule allows any: no TCP at all

@@ -16,7 +16,7 @@ import grader
 KEEP = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED",
         "VIRTUAL_ENV", "LD_LIBRARY_PATH")  # fmt: skip
 KEEP_PREFIXES = ("LC_", "GRADER_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "TORCH_", "PYTORCH_")
-COURSE_SECRET = "GRADER_COURSE_SECRET"  # what a teacher derives each student's seed from (grader.kernel)
+COURSE_SECRET = "GRADER_COURSE_SECRET"  # what a teacher derives each student's seed from (grader.jupyter.kernel)
 SECRETS = (COURSE_SECRET,)  # kept from every process the sandbox starts, though their names start with GRADER_
 
 

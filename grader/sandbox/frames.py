@@ -10,6 +10,7 @@ import os
 import struct
 
 HEADER = struct.Struct("!Q")
+STATUS = struct.Struct("!i")  # a child's wait status, as the zygote sends it to the grader on the child's status pipe
 
 
 class TooBig(ValueError):

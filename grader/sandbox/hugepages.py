@@ -37,7 +37,9 @@ def regions(maps: str | None = None) -> list[tuple[int, int]]:
 def collapse() -> int:
     """Collapse what :func:`regions` finds; return how many bytes are now in huge pages."""
     try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        from grader.sandbox.syscalls import libc
+
+        madvise = libc.madvise
     except (OSError, AttributeError):
         return 0
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.settings import DEFAULT_MEMORY, DEFAULT_TIMEOUT  # the defaults' one home
+
 GiB = 1 << 30
 MiB = 1 << 20
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MEMORY = 4 * GiB
 OUTPUT_CAP = 64 * 1024
 RESULT_CAP = 256 * MiB
-# What a child may say about a failure, in characters: any longer is cut, with a note of how much (grader.wire.cut)
+# What a child may say about a failure, in characters: any longer is cut, with a note of how much (grader.sandbox.wire.cut)
 MESSAGE_BUDGET = 2048  # an exception's text, or any one check's message of what came back
 NAME_BUDGET = 200  # an exception's type name
 TRACEBACK_BUDGET = 8192  # the student's frames of a traceback
 PROCESS_CAP = 300  # processes and threads of one child and all it starts (Linux's least pid_max is 301): a fork bomb spins there
 FILE_CAP = 512 * MiB  # the largest file a child may write (a checkpoint is ~0.4 MB)
 TMPFS_CAP = 512 * MiB  # the private /tmp and /dev/shm of a child, each
-# torch's CPU threads in a check's probe (grader.probing.few_threads) and in the judge while that check runs (grader.plugin):
+# torch's CPU threads in a check's probe (grader.checking.probing.few_threads) and in the judge while that check runs (grader.judge.plugin):
 # the reference's answer and the student's are computed on as many threads, since the count changes the summation order
 # (one epoch of the tutorial's network on 96 images gave 65,860 differing weights on 1 thread against 2).
 PROBE_THREADS = 1

@@ -11,20 +11,17 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import struct
 import time
 from dataclasses import dataclass, field
 
-from grader import blame
 from grader.errors import InternalError
 from grader.i18n import _, ngettext
-from grader.sandbox import frames, limits
+from grader.sandbox import blame, frames, limits
 from grader.sandbox.child import IMPORTED, SETTLED, SETUP
 from grader.sandbox.limits import Outcome, size
-from grader.status import Run
+from grader.status import RunStatus
 
 TICK = 0.05
-STATUS = struct.Struct("!i")
 
 
 class SandboxError(InternalError):
@@ -51,7 +48,7 @@ class Capped:
 
 
 @dataclass
-class Watch:
+class RunPipes:
     """What one run's child did, read from its pipes."""
 
     result_r: int
@@ -80,7 +77,7 @@ class Watch:
         while self.result is None and self.status is None and self.stopped is None:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.stopped = Run.TIMEOUT
+                self.stopped = RunStatus.TIMEOUT
                 break
             self.read(min(left, TICK))
             if cancel is not None and cancel.is_set():
@@ -89,7 +86,7 @@ class Watch:
                 rss = resident(pid)
                 baseline = rss if baseline is None else baseline
                 if rss - baseline > run_limits.memory:
-                    self.stopped = Run.MEMORY
+                    self.stopped = RunStatus.MEMORY
         if self.status is not None and self.result is None:  # it ended: its last frame may still be in the pipe
             self.read(0)
 
@@ -108,8 +105,8 @@ class Watch:
                 self.stdout.add(chunk)
             elif fd == self.err_r:
                 self.stderr.add(chunk)
-            elif len(chunk) >= STATUS.size:
-                self.status = STATUS.unpack_from(chunk)[0]
+            elif len(chunk) >= frames.STATUS.size:
+                self.status = frames.STATUS.unpack_from(chunk)[0]
 
     def _result(self, chunk: bytes) -> None:
         try:
@@ -141,30 +138,32 @@ class Watch:
         self.selector.close()
 
 
-def settle(watch: Watch, run_limits: limits.Limits) -> Outcome:
+def settle(watch: RunPipes, run_limits: limits.Limits) -> Outcome:
     """How the child ended, as the Outcome a check reads."""
     stopped = watch.stopped
-    if stopped == Run.TIMEOUT:
+    if stopped == RunStatus.TIMEOUT:
         return Outcome(
-            Run.TIMEOUT, error={"message": _("still running after {seconds:g} s, so it was stopped").format(seconds=run_limits.timeout)}
+            RunStatus.TIMEOUT,
+            error={"message": _("still running after {seconds:g} s, so it was stopped").format(seconds=run_limits.timeout)},
         )
-    if stopped == Run.MEMORY:
+    if stopped == RunStatus.MEMORY:
         return Outcome(
-            Run.MEMORY, error={"message": _("used more than {size} of memory, so it was stopped").format(size=size(run_limits.memory))}
+            RunStatus.MEMORY,
+            error={"message": _("used more than {size} of memory, so it was stopped").format(size=size(run_limits.memory))},
         )
     if stopped == "cancelled":
-        return Outcome(Run.CRASHED, error={"message": _("stopped because grading ended before this check ran")})
+        return Outcome(RunStatus.CRASHED, error={"message": _("stopped because grading ended before this check ran")})
     if stopped == "too big":
         said = _("returned more than {size} of data; return something smaller")
-        return Outcome(Run.CRASHED, error={"message": said.format(size=size(limits.RESULT_CAP))})
+        return Outcome(RunStatus.CRASHED, error={"message": said.format(size=size(limits.RESULT_CAP))})
     if watch.result is not None:
-        from grader.wire import BadResult, cut  # torch's too: only once a child has answered
+        from grader.sandbox.wire import BadResult, cut  # torch's too: only once a child has answered
 
         try:
             status, value, error = _payload(watch.result, watch.settled)
         except BadResult as exc:  # a child that wrote something else to the result pipe: its own failure, said in one line
             said = _("sent back something that is not plain data: {problem}")
-            return Outcome(Run.CRASHED, error={"message": cut(said.format(problem=exc), limits.MESSAGE_BUDGET)})
+            return Outcome(RunStatus.CRASHED, error={"message": cut(said.format(problem=exc), limits.MESSAGE_BUDGET)})
         if status == SETUP:
             raise SandboxError(_("the sandbox could not be set up: {problem}").format(problem=error.get("message", "?")))
         return Outcome(status, value=value, error=error)
@@ -178,13 +177,13 @@ ERROR_FIELDS = {"type": limits.NAME_BUDGET, "message": limits.MESSAGE_BUDGET, "t
 def _payload(data: bytes, settled: bool) -> tuple[str, object, dict]:
     """A result frame's status, value and error, each checked: whatever student code could have forged is refused
     (:class:`BadResult`) or cut to its budget here, in the judge, whatever the child's own ``describe`` did."""
-    from grader.wire import BadResult, cut, decode
+    from grader.sandbox.wire import BadResult, cut, decode
 
     payload = decode(data)
     if type(payload) is not dict or set(payload) - {"status", "value", "error"}:
         raise BadResult(_("its result is not a status with a value or an error"))
     status, error = payload.get("status"), payload.get("error") or {}
-    if status not in (Run.OK, Run.RAISED, Run.MEMORY, SETUP) or (status == SETUP and settled) or type(error) is not dict:
+    if status not in (RunStatus.OK, RunStatus.RAISED, RunStatus.MEMORY, SETUP) or (status == SETUP and settled) or type(error) is not dict:
         raise BadResult(_("its result has no status the grader knows ({status})").format(status=cut(repr(status), 80)))
     checked = {}
     for key, item in error.items():
@@ -209,9 +208,9 @@ def _ended(status: int | None) -> Outcome:
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         said = _("the process was killed by {signal} (out of memory?)") if name == "SIGKILL" else _("the process was killed by {signal}")
-        return Outcome(Run.CRASHED, error={"message": said.format(signal=name)})
+        return Outcome(RunStatus.CRASHED, error={"message": said.format(signal=name)})
     said = _("the process exited with code {code} before returning a result (sys.exit or os._exit?)")
-    return Outcome(Run.CRASHED, error={"message": said.format(code=code)})
+    return Outcome(RunStatus.CRASHED, error={"message": said.format(code=code)})
 
 
 def resident(pid: int) -> int:

@@ -30,15 +30,13 @@ import selectors
 import shutil
 import signal
 import socket
-import struct
 import sys
 import traceback
 
 from grader.i18n import _
-from grader.sandbox import child, confine, layers, mounts
+from grader.sandbox import child, confine, frames, layers, mounts
 from grader.sandbox.syscalls import CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUSER, die_with_parent, map_user, setns, unshare
 
-STATUS = struct.Struct("!i")
 MAX_FDS = 8
 
 
@@ -94,7 +92,7 @@ class Zygote:
         why = (
             _("turned off ({setting})").format(setting=f"{layers.NO_NAMESPACES_ENV}=1")
             if not self.config.get("namespaces", True)
-            else self.dry_run()
+            else self.dry_run().get("why")
         )
         if why is None:
             why = self.enter_namespaces()
@@ -142,8 +140,9 @@ class Zygote:
                 "no cap on processes: root is exempt from RLIMIT_NPROC, and pid_max is not per namespace before Linux 6.14"
             )
 
-    def dry_run(self) -> str | None:
-        """Build a whole child's sandbox in a throwaway process; None if every step held, else the first refusal."""
+    def dry_run(self) -> dict:
+        """Build a whole child's sandbox in a throwaway process: what it found, ``why`` None if every step held, else the
+        first refusal (and ``process_cap``, ``file_cap``: whether those limits are the child's)."""
         report_r, report_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -163,9 +162,9 @@ class Zygote:
         try:
             found = json.loads(text)
         except ValueError:
-            return _("the dry run of the namespaces died")
+            return {"why": _("the dry run of the namespaces died")}
         self.config["process_cap"] = found.get("process_cap", False) or os.geteuid() != 0
-        return found.get("why")
+        return found
 
     def _dry_run_inner(self) -> dict:
         why = self.enter_namespaces()
@@ -298,7 +297,7 @@ class Zygote:
             status_w = self.children.pop(pid, None)
             if status_w is not None:
                 with contextlib.suppress(OSError):  # the grader has stopped listening
-                    os.write(status_w, STATUS.pack(status))
+                    os.write(status_w, frames.STATUS.pack(status))
                 os.close(status_w)
             self.inits.discard(pid)
         if self.wake_r != -1:

@@ -73,11 +73,13 @@ def _ask_for_a_child(path: str) -> str:
         os.close(status_r)
 
 
+def _try(path):
+    try:
+        return _ask_for_a_child(path)
+    except (OSError, EOFError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
 def make_scalar(value):
-    tried = []
-    for path in _listening_sockets():
-        try:
-            tried.append(f"{path}: {_ask_for_a_child(path)}")
-        except (OSError, EOFError) as exc:
-            tried.append(f"{path}: {type(exc).__name__}: {exc}")
+    tried = [f"{path}: {_try(path)}" for path in _listening_sockets()]
     raise RuntimeError(f"forkserver attack: {'; '.join(tried) or 'no socket to connect to'}")

@@ -29,12 +29,14 @@ def _abstract(message: bytes) -> str:
     return "connected and sent"
 
 
+def _try(attempt, message: bytes) -> str:
+    try:
+        return attempt(message)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
 def make_matrix(rows):
     message = f"{TARGETS['marker']} got out".encode()
-    tried = []
-    for name, attempt in (("tcp", _tcp), ("udp", _udp), ("abstract", _abstract)):
-        try:
-            tried.append(f"{name}: {attempt(message)}")
-        except OSError as exc:
-            tried.append(f"{name}: {type(exc).__name__}: {exc}")
+    tried = [f"{name}: {_try(attempt, message)}" for name, attempt in (("tcp", _tcp), ("udp", _udp), ("abstract", _abstract))]
     raise RuntimeError(f"network attack: {'; '.join(tried)}")

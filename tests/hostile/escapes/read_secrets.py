@@ -101,6 +101,14 @@ def _walk(folder: str, found: dict, budget: list) -> None:
                 continue
 
 
+def _look_at(path: str, found: dict) -> str:
+    try:
+        _look(_read(path, 16 << 20), path, found)
+    except OSError as exc:
+        return f"{path}: {type(exc).__name__}"
+    return f"{path}: read"
+
+
 def search() -> str:
     found, notes = {}, []
     _look("\n".join(f"{k}={v}" for k, v in os.environ.items()).encode(), "this process's environment", found)
@@ -118,12 +126,7 @@ def search() -> str:
     for folder in _folders_named_above(processes):
         _walk(folder, found, budget)
     for pid in processes:
-        for name in ("environ", "cmdline", "maps"):
-            try:
-                _look(_read(f"/proc/{pid}/{name}", 16 << 20), f"/proc/{pid}/{name}", found)
-                notes.append(f"/proc/{pid}/{name}: read")
-            except OSError as exc:
-                notes.append(f"/proc/{pid}/{name}: {type(exc).__name__}")
+        notes += [_look_at(f"/proc/{pid}/{name}", found) for name in ("environ", "cmdline", "maps")]
         try:
             notes.append(f"/proc/{pid}/mem: {_memory(pid, found)}")
         except OSError as exc:

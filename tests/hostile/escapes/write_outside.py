@@ -25,14 +25,16 @@ def _through_a_link(path: str) -> str:
     return _create("a-link")
 
 
+def _try(attempt, path: str) -> str:
+    try:
+        return f"{attempt(path)} {path}"
+    except OSError as exc:
+        return f"{path}: {type(exc).__name__}"
+
+
 def describe(t):
     name = TARGETS["marker"]
     attempts = [(_create, path) for path in TARGETS["create"]] + [(_append, path) for path in TARGETS["append"]]
     attempts += [(_create, f"../{name}-write-up"), (_through_a_link, f"/tmp/{name}-write-link")]
-    tried = []
-    for attempt, path in attempts:
-        try:
-            tried.append(f"{attempt(path)} {path}")
-        except OSError as exc:
-            tried.append(f"{path}: {type(exc).__name__}")
+    tried = [_try(attempt, path) for attempt, path in attempts]
     raise RuntimeError(f"write attack: {'; '.join(tried)}")

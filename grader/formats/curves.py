@@ -1,0 +1,250 @@
+"""Exercise 6's training curves: fit's history as plain numbers, a one-line summary, and the pictures.
+
+The MNIST accuracy check trains the student's model with the student's ``fit`` in a sandbox child,
+which sends back only numbers from the history ``fit`` returned. The judge checks them again here
+(:func:`record`), so the check's ``"data": {"curves": ...}`` holds, whatever the history held:
+
+    {"epoch": [1, 2], "train_loss": [0.41, 0.2], "test_loss": [0.25, 0.16], "accuracy": [92.6, 95.1],
+     "goal": 97.0, "epochs": 5, "measured_accuracy": 96.8}
+
+one value per entry of the history (null where it gave no finite number), the goal in percent, the
+epochs asked for, and the accuracy the grader measured itself on the whole test set (null when
+the weights could not be measured). The pictures are drawn by :mod:`grader.formats.charts` (matplotlib).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+from grader import own_files
+from grader.formats import charts
+from grader.i18n import N_, _, ngettext
+
+KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
+MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
+PICTURE = (800, 360)  # pixels of the picture ``grade 6`` writes
+SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's curve in the class report
+SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
+HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
+PICTURE_NAME = "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
+
+NO_HISTORY = N_(
+    "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
+)
+MEASURED = N_("The grader measured {measured} on the whole test set.")
+RETRAINED = N_("The first training measured {first}, within the noise below the goal, so fit was trained once more, with seed {seed}.")
+# The pictures' words; a percentage is a value, formatted before it goes in (see summary).
+REFERENCE_LABEL, GOAL_LABEL, EPOCH_LABEL, ACCURACY_LABEL = (
+    N_("reference run (same seed)"),
+    N_("goal {goal}"),
+    N_("epoch"),
+    N_("accuracy (%)"),
+)
+LOSS_LABELS = {  # key -> (the student's line, the reference's)
+    "train_loss": (N_("train loss (yours)"), N_("train loss (reference)")),
+    "test_loss": (N_("test loss (yours)"), N_("test loss (reference)")),
+}
+
+
+def finite(value) -> float | None:
+    """``value`` as a float when it is a finite int or float (not a bool), else None."""
+    return float(value) if type(value) in (int, float) and math.isfinite(value) else None
+
+
+def record(rows, goal: float, epochs: int, measured: float | None = None, retrain: dict | None = None) -> dict:
+    """The check's ``"curves"`` from what the child sent: a list of rows ``{key: number}``, a row that
+    is no dict standing for an epoch without numbers; anything else counts as an empty history.
+    ``retrain`` (``{"seed", "first_accuracy"}``): these curves are of the check's second training."""
+    rows = rows[:MAX_EPOCHS] if type(rows) is list else []
+    columns = {key: [finite(row.get(key)) if type(row) is dict else None for row in rows] for key in KEYS}
+    curves = {
+        "epoch": list(range(1, len(rows) + 1)),
+        **columns,
+        "goal": float(goal),
+        "epochs": int(epochs),
+        "measured_accuracy": finite(measured),
+    }
+    if type(retrain) is dict and type(retrain.get("seed")) is int and finite(retrain.get("first_accuracy")) is not None:
+        curves["retrain"] = {"seed": retrain["seed"], "first_accuracy": finite(retrain["first_accuracy"])}
+    return curves
+
+
+def clean(data) -> dict | None:
+    """Curves read back from a file (a result document, a cache), checked as :func:`record` checks a child's; None if they are none."""
+    if type(data) is not dict or type(data.get("epoch")) is not list or finite(data.get("goal")) is None:
+        return None
+    columns = {key: data.get(key) if type(data.get(key)) is list else [] for key in KEYS}
+    rows = [{key: column[i] for key, column in columns.items() if i < len(column)} for i in range(len(data["epoch"]))]
+    epochs = data.get("epochs")
+    return record(rows, data["goal"], epochs if type(epochs) is int else len(rows), data.get("measured_accuracy"), data.get("retrain"))
+
+
+def of(doc: dict) -> dict | None:
+    """The curves a result document holds (in exercise 6's accuracy check), or None."""
+    for exercise in doc.get("exercises", []):
+        for item in exercise.get("checks", []):
+            if isinstance(item.get("data"), dict) and "curves" in item["data"]:
+                return clean(item["data"]["curves"])
+    return None
+
+
+def crossed(curves: dict) -> int | None:
+    """The first epoch whose accuracy in the history reached the goal."""
+    return next((epoch for epoch, value in zip(curves["epoch"], curves["accuracy"]) if value is not None and value >= curves["goal"]), None)
+
+
+def summary(curves: dict) -> str:
+    """One line: the epochs, the last accuracy in the history, where it crossed the goal, and the grader's own measure."""
+    known = [(epoch, value) for epoch, value in zip(curves["epoch"], curves["accuracy"]) if value is not None]
+    if known:
+        at, last = known[-1]
+        first = crossed(curves)
+        count = len(curves["epoch"])
+        if first is not None:
+            template = ngettext(
+                "Training curves: {count} epoch in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
+                "Training curves: {count} epochs in fit's history, {last} accuracy after epoch {at}; "
+                "the {goal} goal was first reached at epoch {crossed}.",
+                count,
+            )
+        else:
+            template = ngettext(
+                "Training curves: {count} epoch in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                "Training curves: {count} epochs in fit's history, {last} accuracy after epoch {at}; the {goal} goal was never reached.",
+                count,
+            )
+        # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
+        text = template.format(count=count, last=f"{last:.2f}%", at=at, goal=f"{curves['goal']:g}%", crossed=first)
+    else:
+        text = _(NO_HISTORY)
+    if curves["measured_accuracy"] is not None:
+        text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
+    if "retrain" in curves:
+        text += " " + _(RETRAINED).format(first=f"{curves['retrain']['first_accuracy']:.2f}%", seed=curves["retrain"]["seed"])
+    return text
+
+
+def write_picture(submission: Path, curves: dict, reference: dict | None) -> Path:
+    """Write ``<submission>/.grade/exercise6_curves.png`` and return its path; an OSError says why it could not."""
+    return own_files.write_bytes(submission, PICTURE_NAME, picture(curves, reference))  # never through a link
+
+
+def picture(curves: dict, reference: dict | None = None) -> bytes:
+    """The student's picture, a PNG of PICTURE pixels: accuracy per epoch against the goal and the
+    grader's measure, and the losses, each beside the reference run's (same seed) where there is one."""
+    with charts.figure(*PICTURE) as fig:
+        accuracy, loss = fig.subplots(1, 2)
+        _accuracy(accuracy, curves, reference, labels=True)
+        accuracy.set_title(_("accuracy on the test images"), loc="left")
+        accuracy.legend(fontsize=7, loc="lower right")
+        for key, colour in (("train_loss", charts.COLOURS["student"]), ("test_loss", charts.COLOURS["other"])):
+            yours, theirs = LOSS_LABELS[key]
+            loss.plot(curves["epoch"], _gaps(curves[key]), marker="o", ms=3, color=colour, label=_(yours))
+            if reference:
+                loss.plot(reference["epoch"], _gaps(reference[key]), **HALO, color=colour, label=_(theirs))
+        loss.set_title(_("loss"), loc="left")
+        loss.set_xlabel(_(EPOCH_LABEL))
+        loss.xaxis.get_major_locator().set_params(integer=True)
+        if curves["epoch"] or reference:
+            loss.legend(fontsize=7, loc="best")
+        return charts.png(fig)
+
+
+def sparkline(curves: dict, reference: dict | None) -> str:
+    """A student's accuracy per epoch for a row of the class report: a small inline SVG, written here rather
+    than drawn by matplotlib, as a sparkline has no axes to lay out (~0.1 ms and ~1 KB a row, against ~30 ms
+    and ~7 KB; a class of 200 draws 200). The picture's marks: the reference wide and pale, the goal dotted,
+    the grader's measure a star; from a little below the goal to 100, so that the rows of a class compare at
+    a glance, lower only for a row that falls lower. Its title holds the numbers, for a mouse over it."""
+    width, height, pad = SPARKLINE
+    theirs = reference or {"epoch": [], "accuracy": []}
+    values = [v for v in [*curves["accuracy"], curves["measured_accuracy"], *theirs["accuracy"]] if v is not None]
+    low = max(0.0, min([curves["goal"] - 5, *values]) - 1)
+    count = max(len(curves["epoch"]), len(theirs["epoch"]), curves["epochs"], 2)
+
+    def at(epoch: int, value: float) -> tuple[float, float]:
+        return pad + (width - 2 * pad) * (epoch - 1) / (count - 1), pad + (height - 2 * pad) * (100 - value) / (100 - low)
+
+    def lines(one: dict, style: str) -> list[str]:
+        """A polyline for each run of epochs with a value: a gap where the history held none."""
+        runs = [[]]
+        for epoch, value in zip(one["epoch"], one["accuracy"]):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append(at(epoch, value))
+        return [f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in run)}" {style}/>' for run in runs if run]
+
+    goal = at(1, curves["goal"])[1]
+    marks = [
+        f'<line x1="{pad}" x2="{width - pad}" y1="{goal:.1f}" y2="{goal:.1f}" stroke="{charts.COLOURS["goal"]}" stroke-dasharray="2 2"/>'
+    ]
+    marks += lines(theirs, f'stroke="{charts.COLOURS["reference"]}" {SPARK_HALO}')
+    marks += lines(curves, f'stroke="{charts.COLOURS["student"]}" stroke-width="1.5" fill="none"')
+    points = [at(epoch, value) for epoch, value in zip(curves["epoch"], curves["accuracy"]) if value is not None]
+    marks += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{charts.COLOURS["student"]}"/>' for x, y in points]
+    if curves["measured_accuracy"] is not None:
+        x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
+        star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
+        marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
+    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or _("no history")
+    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=f"{curves['goal']:g}%")
+    return (
+        f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>{html.escape(title, quote=False)}</title>{''.join(marks)}</svg>"
+    )
+
+
+def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
+    """Every student's accuracy per epoch on one chart, with the reference run and the goal: an inline SVG."""
+    with charts.figure(640, 260) as fig:
+        axes = fig.add_subplot()
+        for one in curves:
+            axes.plot(one["epoch"], _gaps(one["accuracy"]), color=charts.COLOURS["student"], alpha=0.6, lw=1)
+        if reference:
+            axes.plot(
+                reference["epoch"],
+                _gaps(reference["accuracy"]),
+                **HALO,
+                color=charts.COLOURS["reference"],
+                label=_(REFERENCE_LABEL),
+            )
+        goal = curves[0]["goal"] if curves else reference["goal"]
+        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{goal:g}%"))
+        title = ngettext(
+            "accuracy per epoch in fit's history, {count} student",
+            "accuracy per epoch in fit's history, {count} students",
+            len(curves),
+        )
+        axes.set_title(title.format(count=len(curves)), loc="left")
+        axes.set_xlabel(_(EPOCH_LABEL))
+        axes.set_ylabel(_(ACCURACY_LABEL))
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.legend(fontsize=7, loc="lower right")
+        return charts.svg(fig, name)
+
+
+def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
+    """Accuracy per epoch: the student's line over the reference's wide pale one, the goal dotted, the grader's measure a star."""
+    if reference:
+        axes.plot(reference["epoch"], _gaps(reference["accuracy"]), **HALO, color=charts.COLOURS["reference"], label=_(REFERENCE_LABEL))
+    axes.plot(curves["epoch"], _gaps(curves["accuracy"]), marker="o", ms=3, color=charts.COLOURS["student"], label=_("your fit's history"))
+    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{curves['goal']:g}%"))
+    if curves["measured_accuracy"] is not None:
+        at = len(curves["epoch"]) or curves["epochs"]
+        label = _("measured by the grader: {measured}").format(measured=f"{curves['measured_accuracy']:.2f}%")
+        axes.plot(
+            [at], [curves["measured_accuracy"]], marker="*", ms=10 if labels else 6, ls="", color=charts.COLOURS["student"], label=label
+        )
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    if labels:
+        axes.set_xlabel(_(EPOCH_LABEL))
+        axes.set_ylabel(_(ACCURACY_LABEL))
+
+
+def _gaps(values: list) -> list[float]:
+    """None as NaN, which matplotlib leaves as a gap in the line."""
+    return [math.nan if value is None else value for value in values]

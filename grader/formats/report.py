@@ -1,0 +1,101 @@
+"""Render a result document for people: per check a mark, the points, the message and the hint."""
+
+from __future__ import annotations
+
+import click
+
+from grader.formats import curves
+from grader.i18n import _, ngettext
+from grader.sandbox.layers import notes
+from grader.status import CheckStatus, ExerciseStatus, shown
+
+MARKS = {CheckStatus.PASSED: ("✓", "green"), CheckStatus.SKIPPED: ("-", "yellow")}
+
+
+def points(value: float) -> str:
+    """Points as people write them: 2, 1.5, 0.25, 0.3333333333333333 (never rounded away)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def render(doc: dict) -> str:
+    head = _("Submission {submission}  ·  seed {seed} (replay with --seed {seed})  ·  device {device}")
+    lines = [head.format(submission=doc["submission"], seed=doc["seed"], device=doc["device"])]
+    lines += [click.style(note, fg="yellow") for note in notes(doc)]  # a sandbox weaker than it should be, said at once
+    lines.append("")
+    for exercise in doc["exercises"]:
+        lines.append(click.style(f"{exercise['exercise']} — {_(exercise['title'])}", bold=True))
+        if exercise["status"] == ExerciseStatus.MISSING:
+            lines.append(click.style(_("  missing: no file for this exercise in the submission"), fg="red"))
+        said = exercise.get("message")  # its module does not import: why, once, and then each check's points alone
+        if said:
+            lines += [click.style("  " + line, fg="red") for line in said.splitlines()]
+        public, hidden = split(exercise["checks"])
+        for item in public:
+            lines += check_lines(item, brief=bool(said))
+        if hidden:  # the teacher's kit: the checks a student release leaves out, apart
+            lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
+            for item in hidden:
+                lines += check_lines(item, brief=bool(said))
+            said = _("  {score}/{most} points ({subtotals})")
+            score, most = points(exercise["score"]), points(exercise["max_score"])
+            lines.append(said.format(score=score, most=most, subtotals=subtotals(public, hidden)))
+        else:
+            lines.append(_("  {score}/{most} points").format(score=points(exercise["score"]), most=points(exercise["max_score"])))
+        lines.append("")
+    lines.append(click.style(total_line(doc), bold=True))
+    return "\n".join(lines)
+
+
+def split(checks: list[dict]) -> tuple[list[dict], list[dict]]:
+    """An exercise's public checks and the teacher's hidden ones (``"hidden"``: a document of the full kit)."""
+    return [c for c in checks if not c.get("hidden")], [c for c in checks if c.get("hidden")]
+
+
+def subtotals(public: list[dict], hidden: list[dict]) -> str:
+    def total(items, key):
+        return points(sum(c[key] for c in items))
+
+    return _("public checks {public_score}/{public_most}, hidden checks {hidden_score}/{hidden_most}").format(
+        public_score=total(public, "score"), public_most=total(public, "max_score"),
+        hidden_score=total(hidden, "score"), hidden_most=total(hidden, "max_score"),
+    )  # fmt: skip
+
+
+def total_line(doc: dict) -> str:
+    """The last line. A student release says what its score is not: the grade, which the teacher's checks give on fresh inputs."""
+    release = doc.get("release")
+    if release is not None:
+        score, most = points(doc["score"]), points(doc["max_score"])
+        if release["hidden_checks"]:
+            said = ngettext(
+                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more check ({hidden} points) that this copy does not have.",
+                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more checks ({hidden} points) that this copy does not have.",
+                release["hidden_checks"],
+            )
+            return said.format(score=score, most=most, count=release["hidden_checks"], hidden=points(release["hidden_points"]))
+        said = _("Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs.")
+        return said.format(score=score, most=most)
+    public, hidden = split([c for e in doc["exercises"] for c in e["checks"]])
+    score, most = points(doc["score"]), points(doc["max_score"])
+    if hidden:
+        return _("Total: {score}/{most} points ({subtotals})").format(score=score, most=most, subtotals=subtotals(public, hidden))
+    return _("Total: {score}/{most} points").format(score=score, most=most)
+
+
+def check_lines(item: dict, brief: bool = False) -> list[str]:
+    """A check's line, then (``brief``: not) its message and hint where it did not pass."""
+    mark, colour = MARKS.get(item["status"], ("✗", "red"))
+    label = "" if item["status"] in (CheckStatus.PASSED, CheckStatus.FAILED) else f" [{shown(item['status'])}]"
+    score = f"{points(item['score'])}/{points(item['max_score'])}"
+    lines = [click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}"]
+    if item["status"] != CheckStatus.PASSED and not brief:
+        lines.extend("      " + line for line in item["message"].splitlines())
+        if item["hint"] and item["status"] != CheckStatus.SKIPPED:
+            lines.append(click.style(_("      hint: {hint}").format(hint=item["hint"]), fg="cyan"))
+    trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
+    if trained is not None:  # exercise 6's accuracy check: what its training curves show
+        lines.append(f"      {curves.summary(trained)}")
+    return lines

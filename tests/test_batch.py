@@ -414,11 +414,11 @@ def test_a_rerun_under_jobs_regrades_a_student_whose_files_changed(graded, tmp_p
     root, reference, *_ = graded
     changed = tmp_path / "class"
     shutil.copytree(root, changed, symlinks=True)
-    write(changed / "ada" / f"{E2}.py", solution(E2, "def flatten_batch(images):\n    return images\n"))
+    write(changed / "ben" / f"{E2}.py", solution(E2, "def flatten_batch(images):\n    return images\n"))
     out, stderr = rerun(reference, changed, tmp_path, "--format", "json")
     assert "Grading 1 of 17 students (16 already graded" in stderr
-    ada = json.loads((out / "json" / "ada.json").read_text(encoding="utf-8"))
-    assert ada["score"] < 30
+    ben = json.loads((out / "json" / "ben.json").read_text(encoding="utf-8"))
+    assert ben["score"] < 30
 
 
 def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_path):

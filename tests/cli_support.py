@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 SEED = 4242
 SCALE = "0.3"  # every time limit times 0.3: the hanging check costs 3 s, not 10

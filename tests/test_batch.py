@@ -25,7 +25,7 @@ import pytest
 from grader import sandbox
 from grader.batch import gradebook
 from grader.formats.document import validate
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 pytestmark = pytest.mark.slow
 SEED = 4242

@@ -21,7 +21,7 @@ from grader.cli import options
 from grader.formats.document import validate
 from grader.judge import engine
 from tests.cli_support import grade_cli
-from tests.conftest import KIT, solution_with
+from tests.helpers import KIT, solution_with
 
 EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")
 CHECK_STATUSES = {"passed", "failed", "error", "timeout", "memory", "crashed", "skipped"}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KIT
+from tests.helpers import KIT
 from tests.test_batch import E1, E2, SEED, files, graded_before_the_kill, make_class, marked, results, solution, wait_until_gone, write
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[cluster]' to run the cluster tests")

@@ -9,7 +9,7 @@ import pytest
 
 from grader.sandbox import confine
 from tests import sandbox_targets as targets
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 needs_landlock = pytest.mark.skipif(not confine.available(), reason="this kernel has no Landlock (Linux 5.13+), so files cannot be hidden")
 SOLUTION = KIT / "solutions" / "exercise1_tensors.py"

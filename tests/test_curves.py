@@ -23,7 +23,7 @@ from grader.checking.results import Result, as_dict
 from grader.course import reference_run
 from grader.formats import curves
 from tests.cli_support import grade_cli
-from tests.conftest import KIT, solution_with
+from tests.helpers import KIT, solution_with
 from tests.mistakes import exercise6_training as exercise6_mistakes
 
 QUICK = exercise6_mistakes.QUICK  # 1 epoch against a 90% goal

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader import data
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 SOURCES = sorted((KIT / "data").glob("*.gz"))
 

@@ -11,7 +11,7 @@ from grader import registry, sandbox
 from grader.judge import engine, plugin
 from grader.settings import Settings
 from tests import sandbox_targets as targets
-from tests.conftest import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, checks, grade, solution_with, submission_from
 
 EX1, EX6 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise6_training")
 QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}  # as tests/test_variants.py: one epoch, a 90% goal

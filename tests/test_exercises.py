@@ -4,7 +4,7 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.conftest import KIT, grade
+from tests.helpers import KIT, grade
 
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
 

@@ -17,7 +17,7 @@ import torch
 from grader import registry
 from grader.judge import engine, expected
 from tests import mistakes
-from tests.conftest import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, checks, grade, solution_with, submission_from
 
 SEED = 2**31 + 7
 
@@ -81,16 +81,23 @@ def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
 
 
 @pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
-def test_a_mistake_scores_the_same_against_the_recording_as_live(tmp_path, monkeypatch, replays, exercise, mistake):
+def test_a_mistake_loses_points_on_its_check_and_scores_the_same_against_the_recording(tmp_path, monkeypatch, replays, exercise, mistake):
+    """Each realistic mistake is graded twice, and only here: live, as the teacher's kit grades, and by replay, as a
+    student release does (tests/test_release.py grades a few of them in a real release, cold)."""
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)
     folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
     live, internal = grade(folder, [exercise], seed=SEED)
     assert internal == 0
+    found = checks(live)
+    caught = [
+        name for name in mistake.catches if found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"]
+    ]
+    assert caught, f"none of {mistake.catches} lost points"
+    assert live["score"] < live["max_score"]
     again, internal = grade(folder, [exercise], seed=SEED, source=replays(exercise))
     assert internal == 0
     assert public(again) == public(live)
-    found = checks(live)
     if any(not found[f"{exercise.stem}::{name}"]["hidden"] for name in mistake.catches):
         assert again["score"] < again["max_score"]
     else:  # a mistake only a teacher's hidden check catches: the release cannot see it, the teacher's grade does

@@ -19,7 +19,7 @@ from grader.formats import github
 from grader.formats.common import failing_line, number
 from grader.status import NO_VALUE
 from tests.cli_support import SCALE, SEED, broken_submission, grade_cli, gradescope_schema, junit_schema, line_of
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 SUBMISSIONS = ("solutions", "stubs", "broken")
 DOCUMENTS = ("json", "junit", "github", "gradescope")

@@ -5,7 +5,7 @@ import pytest
 from grader import registry
 from grader.course.generate import stub_text
 from grader.regions import MarkerError, strip_solutions
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 
 @pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)

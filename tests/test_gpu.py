@@ -14,7 +14,7 @@ from grader import registry, sandbox
 from grader.checking import check_seed, cuda_available
 from grader.checks import test_exercise7_devices as devices_checks
 from grader.judge import engine, expected
-from tests.conftest import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, checks, grade, solution_with, submission_from
 
 CUDA_CHECKS = ("exercise7_devices::cuda_devices", "exercise7_devices::cuda_training")
 TRAINING, DEVICES = registry.resolve("training"), registry.resolve("devices")

@@ -21,7 +21,7 @@ import pytest
 
 from grader.course import gradescope_bundle
 from tests.cli_support import grade_cli, gradescope_schema
-from tests.conftest import EX1_POINTS, KIT, solution_with
+from tests.helpers import EX1_POINTS, KIT, solution_with
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from grader import cli, registry
 from grader.batch import copies, layouts
 from grader.batch.layouts import Entry
 from grader.student import history
-from tests.conftest import EX1_POINTS, KIT
+from tests.helpers import EX1_POINTS, KIT
 
 EX1, EX2, EX3 = registry.EXERCISES[:3]
 

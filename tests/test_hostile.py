@@ -25,7 +25,7 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.conftest import KIT, grade, solution_with
+from tests.helpers import KIT, grade, solution_with
 from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 
 EX1 = registry.by_stem("exercise1_tensors")

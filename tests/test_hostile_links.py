@@ -22,7 +22,7 @@ from grader import own_files, registry
 from grader.course import reference_run
 from grader.formats import curves
 from grader.student import history
-from tests.conftest import KIT, checks, grade
+from tests.helpers import KIT, checks, grade
 
 EX1 = registry.by_stem("exercise1_tensors")
 FAST = {"timeout_scale": 0.3, "memory": 512 << 20}

@@ -18,7 +18,7 @@ import pytest
 
 from grader import registry
 from grader.checking import budgets
-from tests.conftest import KIT, checks, grade, solution_with
+from tests.helpers import KIT, checks, grade, solution_with
 
 VALUES = Path(__file__).parent / "hostile" / "values"
 EX1 = registry.by_stem("exercise1_tensors")

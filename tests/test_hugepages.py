@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from grader.sandbox import hugepages
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 NO_COLLAPSE = "this kernel cannot collapse memory into huge pages (MADV_COLLAPSE needs Linux 6.1+ and THP not 'never')"
 

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from grader import i18n, registry
 from grader.checking import results
 from tests import mistakes
-from tests.conftest import KIT, grade, solution_with, submission_from
+from tests.helpers import KIT, grade, solution_with, submission_from
 
 LOCALE = Path(i18n.__file__).resolve().parent / "locale"
 PO = LOCALE / "ru" / "LC_MESSAGES" / "checks.po"

@@ -9,7 +9,7 @@ import pytest
 from grader import regions, registry
 from grader.judge.engine import collect
 from grader.jupyter import cells, kernel
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 EXERCISE = registry.EXERCISES[0]
 HINTS = {listed.name: listed.hint for listed in collect([EXERCISE])}

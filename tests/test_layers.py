@@ -16,7 +16,7 @@ import pytest
 
 from grader import MOVED
 from grader.course.release import TEACHER_ONLY
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 GRADER = KIT / "grader"
 BASE = {"grader", "errors", "i18n", "regions", "status", "registry", "settings", "data", "source", "own_files"}

@@ -92,7 +92,7 @@ def test_grading_stops_on_a_bad_goal_before_any_check(monkeypatch):
     """A DataError, which `grade` turns into its one-line usage error (exit code 2)."""
     from grader import registry
     from grader.data import DataError
-    from tests.conftest import KIT, grade
+    from tests.helpers import KIT, grade
 
     monkeypatch.setenv(EPOCHS_ENV, "many")
     with pytest.raises(DataError, match=EPOCHS_ENV):

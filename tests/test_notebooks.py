@@ -16,7 +16,7 @@ from grader import cli, i18n, regions, registry
 from grader.course import generate, notebooks
 from grader.judge.engine import collect
 from grader.jupyter import cells
-from tests.conftest import KIT
+from tests.helpers import KIT
 from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale, pseudo
 
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]

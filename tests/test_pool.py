@@ -13,7 +13,7 @@ from grader.batch import pool as pool_module
 from grader.batch.layouts import Entry
 from grader.batch.pool import Fatal, Pool
 from grader.settings import Settings
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 STEM = "exercise2_reshape"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 README = (KIT / "README.md").read_text(encoding="utf-8")
 CI = (KIT / ".ci" / "run").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 
 def stems(folder: str, prefix: str = "") -> set[str]:

@@ -25,7 +25,7 @@ import torch
 from grader import registry, sandbox
 from grader.sandbox import confine, layers, limits, mounts, parent
 from tests import sandbox_targets as targets
-from tests.conftest import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
+from tests.helpers import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
 
 HOSTILE = Path(__file__).parent / "hostile"
 EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")

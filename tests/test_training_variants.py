@@ -17,7 +17,7 @@ from grader import registry
 from grader.checking import check_seed, mnist_tensors, training
 from grader.data import ensure_mnist
 from grader.formats import curves
-from tests.conftest import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, checks, grade, solution_with, submission_from
 from tests.test_expected import SEED, recorded
 
 TRAINING = registry.by_stem("exercise6_training")

@@ -14,7 +14,7 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.conftest import KIT, grade
+from tests.helpers import KIT, grade
 
 VARIANTS = KIT / "tests" / "variants"
 TUTORIAL = VARIANTS / "tutorial"

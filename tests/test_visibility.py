@@ -13,7 +13,7 @@ from grader.batch import gradebook
 from grader.course import notebooks
 from grader.errors import UsageProblem
 from grader.formats import gradescope, visibility
-from tests.conftest import KIT, grade
+from tests.helpers import KIT, grade
 
 EX1 = registry.EXERCISES[0]
 DAY = datetime.date(2027, 1, 31)

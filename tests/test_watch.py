@@ -24,7 +24,7 @@ from grader.judge import engine
 from grader.student import history
 from grader.student.watch import Watch, compact
 from tests import sandbox_targets as targets
-from tests.conftest import EX1_POINTS, KIT, clean_up, new_marker, survivors
+from tests.helpers import EX1_POINTS, KIT, clean_up, new_marker, survivors
 
 EX1, EX2 = registry.EXERCISES[:2]
 FOOTER = "q quit"  # the last words of every screen on a terminal

@@ -25,7 +25,7 @@ from grader import registry, sandbox
 from grader.batch import copies, summary, webpage
 from grader.formats import curves
 from grader.judge import engine
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 pytestmark = pytest.mark.slow
 SEED = 4242

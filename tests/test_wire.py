@@ -14,7 +14,7 @@ from safetensors.torch import save as save_file
 
 from grader.sandbox import wire
 from grader.sandbox.blame import StudentMistake
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 
 class Custom:

@@ -23,7 +23,7 @@ import yaml
 
 from grader import formats
 from grader.cli import main, teaching
-from tests.conftest import EX1_POINTS, KIT, solution_with
+from tests.helpers import EX1_POINTS, KIT, solution_with
 
 WORKFLOW = KIT / ".github" / "workflows" / "grade.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.registry import CHECKS_DIR
-from tests.conftest import KIT
+from tests.helpers import KIT
 
 ESCAPES = Path(__file__).parent / "hostile" / "escapes"
 TARGETS_LINE = "TARGETS: dict = {}"

@@ -1,0 +1,85 @@
+"""What the kit's tests share besides fixtures: where the kit is, grading in this process, and hostile runs' traces.
+
+Fixtures live in conftest.py, which pytest loads itself; a test imports these helpers from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+from grader import registry, sandbox
+from grader.formats.document import validate
+from grader.judge import engine, listing
+from grader.sandbox import layers
+from grader.settings import Settings
+
+KIT = registry.KIT_ROOT
+EX1_POINTS = sum(c.points for c in listing.listed(registry.EXERCISES[:1]))  # full marks on exercise 1, hidden checks included
+
+
+def namespaces_here() -> bool:
+    """Whether this machine gives sandbox children namespaces (the tests' own sandbox says)."""
+    return layers.NAMESPACES in sandbox.isolation().held
+
+
+def grade(submission: Path, exercises=None, seed: int = 1234, source=None, **options) -> tuple[dict, int]:
+    """Grade in this process; every document the kit makes is held to the schema it ships.
+    ``source``: where the reference's answers come from (:mod:`grader.judge.expected`), by default the live reference."""
+    chosen = list(exercises or registry.EXERCISES)
+    doc, internal = engine.grade(Settings(submission=Path(submission), seed=seed, **options), chosen, source=source)
+    validate(doc)
+    return doc, internal
+
+
+def checks(doc: dict) -> dict[str, dict]:
+    """Every check of a document by 'stem::name'."""
+    return {f"{e['exercise']}::{c['name']}": c for e in doc["exercises"] for c in e["checks"]}
+
+
+def submission_from(tmp_path: Path, stem: str, source: str) -> Path:
+    folder = tmp_path / "submission"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{stem}.py").write_text(source, encoding="utf-8")
+    return folder
+
+
+def solution_with(stem: str, override: str) -> str:
+    """The reference solution with some definitions replaced: a realistic mistake."""
+    return (KIT / "solutions" / f"{stem}.py").read_text(encoding="utf-8") + "\n\n" + override
+
+
+def survivors(marker: str, settle: float = 0.5) -> list[int]:
+    """Live processes a hostile run started, as seen from outside its namespaces: exec'd ones carry
+    ``marker`` in their environment, forked ones took it as their name (``targets.name_process``)."""
+    time.sleep(settle)  # a forked child that escaped has long named itself by now
+    pids = set()
+    needle = f"HOSTILE_MARKER={marker}".encode()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if needle in (proc / "environ").read_bytes() or (proc / "comm").read_text().strip() == marker[:15]:
+                    pids.add(int(proc.name))
+    return sorted(pid for pid in pids if _alive(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def new_marker() -> str:
+    return f"gh{uuid.uuid4().hex[:12]}"  # short enough to be a whole process name
+
+
+def clean_up(marker: str) -> None:
+    for pid in survivors(marker, settle=0):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

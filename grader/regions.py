@@ -3,7 +3,7 @@
 A region becomes the stub's body, as nbgrader's ClearSolutions does: ``# YOUR CODE HERE`` and
 ``raise NotImplementedError()`` (:data:`STUB`). Why not nbgrader itself: ClearSolutions is a notebook
 preprocessor (it has no path for a .py file), its errors name neither the file nor the line, and it accepts a
-stray END. :func:`strip_solutions` is the same algorithm made strict; ``tests/test_notebooks.py`` proves that
+stray END. :func:`strip_solutions` is the same algorithm made strict; ``tests/course/test_notebooks.py`` proves that
 ClearSolutions, given the kit's stub, turns every solution file into exactly the same text.
 """
 

@@ -19,6 +19,7 @@ from grader.sandbox import layers
 from grader.settings import Settings
 
 KIT = registry.KIT_ROOT
+TESTS = Path(__file__).resolve().parent  # the kit's tests, and the hostile submissions and variants they grade
 EX1_POINTS = sum(c.points for c in listing.listed(registry.EXERCISES[:1]))  # full marks on exercise 1, hidden checks included
 
 

@@ -1,5 +1,5 @@
 """A pseudo-locale for the kit's tests: every translation is its message wrapped in MARKS, so a line that a person
-reads and that does not carry the marks was never translated (tests/test_i18n.py; the checks' tests import it too)."""
+reads and that does not carry the marks was never translated (tests/cli/test_i18n.py; the checks' tests import it too)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A canary raises where what it guards no longer works. The sandbox runs a probe's
 child before the student's module is loaded (a probe lists them in its ``canaries`` attribute), so
 that a torch release that breaks one makes the check the grader's internal error (exit 3), never a
 student's failure; run again after a failure, they tell a student's tampering apart. The kit's own
-tests run every canary here (``tests/test_canaries.py``), so such a release fails them first.
+tests run every canary here (``tests/checking/test_canaries.py``), so such a release fails them first.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
 @pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
 def test_a_mistake_loses_points_on_its_check_and_scores_the_same_against_the_recording(tmp_path, monkeypatch, replays, exercise, mistake):
     """Each realistic mistake is graded twice, and only here: live, as the teacher's kit grades, and by replay, as a
-    student release does (tests/test_release.py grades a few of them in a real release, cold)."""
+    student release does (tests/course/test_release.py grades a few of them in a real release, cold)."""
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)
     folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))

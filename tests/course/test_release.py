@@ -29,8 +29,8 @@ from grader.course import release
 from grader.judge import engine, expected
 from grader.sandbox import wire
 from tests import mistakes
+from tests.checking.test_variants import QUICK, TUTORIAL, written_in
 from tests.helpers import KIT, checks, grade, solution_with
-from tests.test_variants import QUICK, TUTORIAL, written_in
 
 SEEDS = (2**31 + 11, 2**31 + 12)
 MARKER_LINE = re.compile(rb"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
@@ -243,7 +243,7 @@ def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mni
 def smoke_mistakes() -> list:
     """A few mistakes to grade cold, with the release's own ``grade`` in its own venv: the first of exercises 1, 3, 4
     and 7 (a public check catches it) and one that only a hidden check catches. Every mistake is graded by replay,
-    as a release grades, in tests/test_expected.py; these show the installed release does the same."""
+    as a release grades, in tests/judge/test_expected.py; these show the installed release does the same."""
     chosen = [
         pytest.param(e, mistakes.of(e)[0], id=f"{e.name}-{mistakes.of(e)[0].name}") for e in registry.EXERCISES if e.number in (1, 3, 4, 7)
     ]

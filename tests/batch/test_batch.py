@@ -163,7 +163,7 @@ def graded_before_the_kill(out: Path) -> int:
 
 
 def files(out: Path) -> dict[str, str]:
-    """Every file a batch writes but those holding grading times: results.jsonl, batch.log, report.html (tests/test_webpage.py)."""
+    """Every file a batch writes but those holding grading times: results.jsonl, batch.log, report.html (tests/batch/test_webpage.py)."""
     return {
         str(p.relative_to(out)): p.read_text(encoding="utf-8")
         for p in sorted(out.rglob("*"))

@@ -45,7 +45,7 @@ def pseudo_locale(tmp_path, monkeypatch, english):
     return folder
 
 
-OURS = ("grader", "click")  # the checks' domain has its own proofs, tests/test_i18n_checks.py
+OURS = ("grader", "click")  # the checks' domain has its own proofs, tests/checking/test_i18n_checks.py
 
 
 def po(domain: str):

@@ -18,9 +18,9 @@ import pytest
 
 from grader import registry
 from grader.checking import budgets
-from tests.helpers import KIT, checks, grade, solution_with
+from tests.helpers import KIT, TESTS, checks, grade, solution_with
 
-VALUES = Path(__file__).parent / "hostile" / "values"
+VALUES = TESTS / "hostile" / "values"
 EX1 = registry.by_stem("exercise1_tensors")
 FAST = {"timeout_scale": 0.3, "memory": 512 << 20}
 LIMITS = ["--timeout-scale", "0.3", "--memory-limit", "512M"]

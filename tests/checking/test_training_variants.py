@@ -18,7 +18,7 @@ from grader.checking import check_seed, mnist_tensors, training
 from grader.data import ensure_mnist
 from grader.formats import curves
 from tests.helpers import KIT, checks, grade, solution_with, submission_from
-from tests.test_expected import SEED, recorded
+from tests.judge.test_expected import SEED, recorded
 
 TRAINING = registry.by_stem("exercise6_training")
 VARIANTS = sorted(folder.name for folder in (KIT / "tests" / "variants" / "training").iterdir() if folder.is_dir())

@@ -1,6 +1,6 @@
 """Is the reference run kept by everything it depends on, read back only when it matches, and stopped when cancelled?
 
-The real training is in tests/test_curves.py (``grade 6`` on the reference); here no MNIST is trained.
+The real training is in tests/formats/test_curves.py (``grade 6`` on the reference); here no MNIST is trained.
 """
 
 from __future__ import annotations

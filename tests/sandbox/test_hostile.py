@@ -25,7 +25,7 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.helpers import KIT, grade, solution_with
+from tests.helpers import KIT, TESTS, grade, solution_with
 from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 
 EX1 = registry.by_stem("exercise1_tensors")
@@ -428,7 +428,7 @@ def expected_rows(attacks) -> list[list[str]]:
     ]
 
 
-SHADOW = Path(__file__).parent / "hostile" / "shadow" / "json.py"
+SHADOW = TESTS / "hostile" / "shadow" / "json.py"
 SHADOWS = ("json.py", "click.py", "numpy.py", "torch.py", "socket.py", "multiprocessing.py", "grader/__init__.py")
 
 

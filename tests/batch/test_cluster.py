@@ -23,8 +23,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.batch.test_batch import (
+    E1,
+    E2,
+    SEED,
+    files,
+    graded_before_the_kill,
+    make_class,
+    marked,
+    results,
+    solution,
+    wait_until_gone,
+    write,
+)
 from tests.helpers import KIT
-from tests.test_batch import E1, E2, SEED, files, graded_before_the_kill, make_class, marked, results, solution, wait_until_gone, write
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[cluster]' to run the cluster tests")
 
@@ -183,7 +195,7 @@ POISONED = "import ctypes, time\nctypes.CDLL(None).prctl(15, {name!r}.encode(), 
 
 def kill_under(names: dict, mark: str, process: subprocess.Popen) -> None:
     """Until the batch ends, kill, above each named student's sandbox child, the process ``names`` picks: as a submission
-    would that killed its worker, which the sandbox keeps from it (tests/test_hostile.py)."""
+    would that killed its worker, which the sandbox keeps from it (tests/sandbox/test_hostile.py)."""
     while process.poll() is None:
         for name, pick in names.items():
             found = named(name, mark)

@@ -25,9 +25,9 @@ import torch
 from grader import registry, sandbox
 from grader.sandbox import confine, layers, limits, mounts, parent
 from tests import sandbox_targets as targets
-from tests.helpers import KIT, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
+from tests.helpers import KIT, TESTS, checks, clean_up, grade, namespaces_here, new_marker, solution_with, submission_from, survivors
 
-HOSTILE = Path(__file__).parent / "hostile"
+HOSTILE = TESTS / "hostile"
 EX1, EX2 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise2_reshape")
 FAST = {"timeout_scale": 0.2, "memory": 256 << 20}  # 2 s and 256 MiB per check keep this file quick
 

@@ -14,7 +14,7 @@ from tests import sandbox_targets as targets
 from tests.helpers import KIT, checks, grade, solution_with, submission_from
 
 EX1, EX6 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise6_training")
-QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}  # as tests/test_variants.py: one epoch, a 90% goal
+QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}  # as tests/checking/test_variants.py: one epoch, a 90% goal
 
 
 def test_a_cancelled_grading_stops_its_child_and_raises(tmp_path):

@@ -18,8 +18,8 @@ def visible(text: str) -> str:
     return CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def number(value: float) -> str:
-    """A score exactly as it is: 17, 0.5, 0.3333333333333333; never rounded to a few digits."""
+def points(value: float) -> str:
+    """Points as people write them and as they are: 17, 1.5, 0.3333333333333333; never rounded to a few digits."""
     value = float(value)
     return str(int(value)) if value.is_integer() else repr(value)
 

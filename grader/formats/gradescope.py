@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from grader.formats import visibility
-from grader.formats.common import checks, details, number
+from grader.formats.common import checks, details, points
 from grader.i18n import _
 from grader.status import CheckStatus, shown
 
@@ -36,7 +36,7 @@ def results(doc: dict, seconds: float | None = None) -> dict:
     said = _("{exercise}: {score}/{most} points ({status})")
     parts = []
     for e in doc["exercises"]:  # a module that does not import: why, once, under its exercise's line
-        parts.append(said.format(exercise=e["exercise"], score=number(e["score"]), most=number(e["max_score"]), status=shown(e["status"])))
+        parts.append(said.format(exercise=e["exercise"], score=points(e["score"]), most=points(e["max_score"]), status=shown(e["status"])))
         parts += [f"  {line}" for line in e.get("message", "").splitlines()]
     found = {
         "score": float(doc["score"]),
@@ -44,7 +44,7 @@ def results(doc: dict, seconds: float | None = None) -> dict:
             [
                 *parts,
                 _("Total: {score}/{most} points. Seed {seed}: replay locally with grade --seed {seed}.").format(
-                    score=number(doc["score"]), most=number(doc["max_score"]), seed=doc["seed"]
+                    score=points(doc["score"]), most=points(doc["max_score"]), seed=doc["seed"]
                 ),
             ]
         ),

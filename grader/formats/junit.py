@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from grader.formats.common import details, number, visible
+from grader.formats.common import details, points, visible
 from grader.i18n import _
 from grader.status import NO_VALUE, CheckStatus
 
@@ -40,11 +40,11 @@ def suite(exercise: dict) -> ET.Element:
     values = [
         ("title", exercise["title"]),
         ("status", exercise["status"]),
-        ("score", number(exercise["score"])),
-        ("max_score", number(exercise["max_score"])),
+        ("score", points(exercise["score"])),
+        ("max_score", points(exercise["max_score"])),
     ]
     for item in items:
-        values += [(f"score:{item['name']}", number(item["score"])), (f"max_score:{item['name']}", number(item["max_score"]))]
+        values += [(f"score:{item['name']}", points(item["score"])), (f"max_score:{item['name']}", points(item["max_score"]))]
     for name, value in values:
         ET.SubElement(properties, "property", name=name, value=visible(value))
     for item in items:
@@ -66,6 +66,6 @@ def case(stem: str, item: dict) -> ET.Element:
     first = (item["message"].splitlines() or [status])[0]
     outcome = ET.SubElement(element, tag, message=visible(first), type=status)
     outcome.text = visible(
-        details(item) + "\n" + _("points: {score}/{most}").format(score=number(item["score"]), most=number(item["max_score"]))
+        details(item) + "\n" + _("points: {score}/{most}").format(score=points(item["score"]), most=points(item["max_score"]))
     )
     return element

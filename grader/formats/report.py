@@ -5,17 +5,12 @@ from __future__ import annotations
 import click
 
 from grader.formats import curves
+from grader.formats.common import points
 from grader.i18n import _, ngettext
 from grader.sandbox.layers import notes
 from grader.status import CheckStatus, ExerciseStatus, shown
 
 MARKS = {CheckStatus.PASSED: ("✓", "green"), CheckStatus.SKIPPED: ("-", "yellow")}
-
-
-def points(value: float) -> str:
-    """Points as people write them: 2, 1.5, 0.25, 0.3333333333333333 (never rounded away)."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def render(doc: dict) -> str:

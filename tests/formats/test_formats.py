@@ -16,7 +16,7 @@ import pytest
 
 from grader import formats
 from grader.formats import github
-from grader.formats.common import failing_line, number
+from grader.formats.common import failing_line, points
 from grader.status import NO_VALUE
 from tests.cli_support import SCALE, SEED, broken_submission, grade_cli, gradescope_schema, junit_schema, line_of
 from tests.helpers import KIT
@@ -146,7 +146,7 @@ def test_github_commands_point_at_the_students_lines(runs, which):
     lines = result.stdout.splitlines()
     assert lines, result.stdout
     assert all(COMMAND.match(line) for line in lines), result.stdout  # nothing but workflow commands
-    assert lines[-1] == f"::notice title=Autograding::Points {number(doc['score'])}/{number(doc['max_score'])}"
+    assert lines[-1] == f"::notice title=Autograding::Points {points(doc['score'])}/{points(doc['max_score'])}"
     failing = [c for e in doc["exercises"] for c in e["checks"] if c["status"] != "passed"]
     assert len(lines) - 1 == min(len(failing), github.ANNOTATIONS)  # GitHub shows 10 of a kind: the 10th says how many more
     if len(failing) > github.ANNOTATIONS:
@@ -169,9 +169,9 @@ def test_github_commands_point_at_the_students_lines(runs, which):
         source = student.read_text(encoding="utf-8")  # past the 10th annotation, what one would point at still holds
         assert failing_line({"status": "failed", "name": "matmul_shape_error"}, source) == line_of(student, "def matmul(")
     text = summary.read_text(encoding="utf-8")
-    assert f"Autograding: {number(doc['score'])}/{number(doc['max_score'])} points" in text
+    assert f"Autograding: {points(doc['score'])}/{points(doc['max_score'])} points" in text
     for item in doc["exercises"][0]["checks"]:
-        assert f"| {item['name']} | {number(item['score'])}/{number(item['max_score'])} |" in text
+        assert f"| {item['name']} | {points(item['score'])}/{points(item['max_score'])} |" in text
 
 
 @pytest.mark.parametrize("which", SUBMISSIONS)

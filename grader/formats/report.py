@@ -80,12 +80,18 @@ def total_line(doc: dict) -> str:
     return _("Total: {score}/{most} points").format(score=score, most=most)
 
 
+def check_head(item: dict, colour: bool = True, marks: dict = MARKS) -> str:
+    """A check's own line, wherever one is drawn (the report, a notebook's check cell): its mark, its name, its status
+    where it is neither passed nor failed, and its points. ``marks``: the statuses not marked ✗."""
+    mark, fg = marks.get(item["status"], ("✗", "red"))
+    label = "" if item["status"] in (CheckStatus.PASSED, CheckStatus.FAILED) else f" [{shown(item['status'])}]"
+    said = f"{mark} {item['name']}{label}"
+    return f"{click.style(said, fg=fg) if colour else said}  {points(item['score'])}/{points(item['max_score'])}"
+
+
 def check_lines(item: dict, brief: bool = False) -> list[str]:
     """A check's line, then (``brief``: not) its message and hint where it did not pass."""
-    mark, colour = MARKS.get(item["status"], ("✗", "red"))
-    label = "" if item["status"] in (CheckStatus.PASSED, CheckStatus.FAILED) else f" [{shown(item['status'])}]"
-    score = f"{points(item['score'])}/{points(item['max_score'])}"
-    lines = [click.style(f"  {mark} {item['name']}{label}", fg=colour) + f"  {score}"]
+    lines = ["  " + check_head(item)]
     if item["status"] != CheckStatus.PASSED and not brief:
         lines.extend("      " + line for line in item["message"].splitlines())
         if item["hint"] and item["status"] != CheckStatus.SKIPPED:

@@ -39,15 +39,18 @@ from pathlib import Path
 
 from grader import i18n, registry
 from grader.formats import visibility
-from grader.formats.report import points
+from grader.formats.report import MARKS, check_head
 from grader.i18n import _
 from grader.jupyter.cells import Part, prelude, stub_layout
 from grader.sandbox.environment import COURSE_SECRET
-from grader.status import CheckStatus, shown
+from grader.status import CheckStatus
 
 DEVICE_ENV = "GRADER_DEVICE"
 AUTOGRADE_ENV = "NBGRADER_EXECUTION"  # nbgrader sets it to "autograde" while it autogrades
 _graded: dict[tuple[str, str], dict] = {}
+
+# In a notebook a skipped check is a failed cell too (nbgrader cannot leave a cell out of the total): only a pass is ✓.
+CELL_MARKS = {CheckStatus.PASSED: MARKS[CheckStatus.PASSED]}
 
 
 class CellFailed(AssertionError):
@@ -69,8 +72,7 @@ def check(stem: str, name: str, namespace: dict | None = None) -> float | None:
         raise LookupError(
             _("{stem} has no check named {name}: write this notebook again with `grade notebooks`").format(stem=stem, name=repr(name))
         )
-    label = "" if item["status"] in (CheckStatus.PASSED, CheckStatus.FAILED) else f" [{shown(item['status'])}]"
-    head = f"{'✓' if item['status'] == CheckStatus.PASSED else '✗'} {name}{label}  {points(item['score'])}/{points(item['max_score'])}"
+    head = check_head(item, colour=False, marks=CELL_MARKS)
     if item["status"] == CheckStatus.PASSED:
         print(head)
         return None

@@ -59,8 +59,12 @@ def read_bytes(submission: Path, name: str) -> bytes:
         return file.read()
 
 
-def write_bytes(submission: Path, name: str, data: bytes) -> Path:
-    """Replace the file's contents with ``data``; the path it has in the submission."""
-    with os.fdopen(open_file(submission, name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as file:
+def write_bytes(submission: Path, name: str, data: bytes, folder: str = FOLDER) -> Path:
+    """Replace the file with ``data`` at once, and return its path: written beside it, then renamed over it, so that a
+    reader never sees half of it and a link put in its place is replaced, never written through."""
+    temporary = f".{name}.{os.getpid()}.tmp"
+    with os.fdopen(open_file(submission, temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, folder), "wb") as file:
         file.write(data)
-    return Path(submission) / FOLDER / name
+    path = Path(submission) / folder / name
+    os.replace(path.with_name(temporary), path)
+    return path

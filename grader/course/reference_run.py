@@ -151,10 +151,6 @@ def write(cache: Path, new_key: str, found: dict) -> None:
     entries = [*entries, {"key": new_key, "curves": found}][-KEEP:]
     try:
         cache.parent.parent.mkdir(parents=True, exist_ok=True)
-        name = f".{cache.name}.{os.getpid()}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        with os.fdopen(own_files.open_file(cache.parent.parent, name, flags, folder=cache.parent.name), "wb") as file:
-            file.write(json.dumps(entries, indent=1).encode("utf-8"))
-        os.replace(cache.with_name(name), cache)  # a rename replaces a link; it never writes through one
+        own_files.write_bytes(cache.parent.parent, cache.name, json.dumps(entries, indent=1).encode("utf-8"), folder=cache.parent.name)
     except OSError:
         pass

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import KIT_PARENT
 from grader.errors import UsageProblem
 from grader.i18n import N_, _
 
-PACKAGE_DIR = Path(__file__).resolve().parent  # the grader package
-KIT_ROOT = PACKAGE_DIR.parent  # the kit: the folder that holds grader/, exercises/, solutions/ and data/
+KIT_ROOT = Path(KIT_PARENT)  # the kit: the folder that holds grader/, exercises/, solutions/ and data/
+PACKAGE_DIR = KIT_ROOT / "grader"  # the grader package
 CHECKS_DIR = PACKAGE_DIR / "checks"
 RECORDED_DIR = PACKAGE_DIR / "recorded"  # a student release's recorded answers and manifest (grade release writes them)
 MANIFEST = "manifest.json"

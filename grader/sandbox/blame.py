@@ -15,7 +15,9 @@ import traceback
 import types
 
 STUDENT, KIT = "student", "kit"
-GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the grader package: its frames are the kit's
+# The grader package, as its frames name their files: not resolved (registry.PACKAGE_DIR is), since a frame's file is
+# the path it was imported by, links and all.
+GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class StudentMistake(Exception):

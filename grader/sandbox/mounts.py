@@ -118,9 +118,9 @@ def installed_into(kit: str) -> bool:
 def kit_package() -> list[str]:
     """The kit's own package, which a child imports from where the zygote has not (a lazy import), entry by entry:
     never its checks (the hidden ones' source) nor the compiled files beside them."""
-    import grader
+    from grader.registry import PACKAGE_DIR
 
-    package = os.path.dirname(os.path.realpath(grader.__file__))
+    package = str(PACKAGE_DIR)
     return [os.path.join(package, name) for name in sorted(os.listdir(package)) if name not in KIT_SECRETS]
 
 

@@ -45,6 +45,7 @@ from grader.batch import cluster, packing  # after the skip: imports Dask
 from grader.batch.layouts import Entry
 from grader.judge import engine
 
+pytestmark = pytest.mark.slow  # Dask clusters, each started for its test
 OPTIONS = ["--exercises", "1,2", "--seed", str(SEED), "--timeout-scale", "0.5", "--memory-limit", "512M"]
 SLOW = ("gus", "hana", "kim")
 QUICK_CONNECT = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}
@@ -92,7 +93,6 @@ def reference(tmp_path_factory):
     return root, out
 
 
-@pytest.mark.slow
 def test_a_local_cluster_gives_the_same_records_and_files_as_jobs(reference, tmp_path):
     root, expected = reference
     out, mark = tmp_path / "grades", uuid.uuid4().hex
@@ -164,7 +164,6 @@ def dask_worker_above(pid: int) -> int:
 CLASS = ("amy", "bob", "cat", "dan", "eve", "sam")
 
 
-@pytest.mark.slow
 def test_a_worker_killed_while_it_grades_has_its_task_retried_and_every_student_recorded_once(tmp_path):
     name = f"gs{uuid.uuid4().hex[:12]}"
     root = tmp_path / "class"
@@ -205,7 +204,6 @@ def kill_under(names: dict, mark: str, process: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.slow
 def test_a_submission_that_kills_its_worker_every_time_is_a_grader_error_and_the_class_is_graded(tmp_path):
     root = tmp_path / "class"
     for name in ("amy", "bob", "cat"):
@@ -247,7 +245,6 @@ def test_a_submission_that_kills_its_worker_every_time_is_a_grader_error_and_the
     assert wait_until_gone(mark, 20) == []
 
 
-@pytest.mark.slow
 def test_a_driver_killed_after_some_records_resumes_with_only_the_missing_students(reference, tmp_path):
     root, expected = reference
     out, mark = tmp_path / "grades", uuid.uuid4().hex
@@ -271,7 +268,6 @@ def test_a_driver_killed_after_some_records_resumes_with_only_the_missing_studen
     assert wait_until_gone(mark, 20) == []
 
 
-@pytest.mark.slow
 def test_a_batch_on_a_running_scheduler_with_grade_worker_on_loopback(reference, tmp_path):
     root, expected = reference
     mark, address_file = uuid.uuid4().hex, tmp_path / "scheduler.json"
@@ -321,7 +317,6 @@ def test_a_batch_on_a_running_scheduler_with_grade_worker_on_loopback(reference,
     assert wait_until_gone(mark, 20) == []
 
 
-@pytest.mark.slow
 def test_ctrl_c_stops_the_driver_and_its_workers_quietly(tmp_path):
     root = tmp_path / "class"
     for name in ("amy", "bob", "cat", "dan"):
@@ -412,7 +407,6 @@ def test_without_dask_the_cluster_options_say_what_to_install(tmp_path):
         assert process.stderr.strip().endswith("); install it with pip install -e '.[cluster]'")
 
 
-@pytest.mark.slow
 def test_grade_batch_without_cluster_never_imports_dask(tmp_path):
     write(tmp_path / "class" / "amy" / f"{E2}.py", solution(E2))
     script = (

@@ -170,6 +170,7 @@ def test_exercise_titles_are_translated(russian):
 # ------------------------------------------------------------------ graded under the pseudo catalog
 
 
+@pytest.mark.slow  # grades the exercise and its mistakes
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, pseudo_russian, exercise):
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")  # exercise 6's training check: its message, not its accuracy
@@ -194,6 +195,7 @@ def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeyp
     assert seen >= min(len(mistakes.of(exercise)), 3), "the mistakes must make the checks speak"
 
 
+@pytest.mark.slow  # grades the exercise and its mistakes
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_no_english_sentence_in_russian(tmp_path, monkeypatch, russian, exercise):
     """The stub (whose failures the results layer words, but exercise 7's skips are the checks') and a few mistakes."""

@@ -25,6 +25,8 @@ from grader import formats
 from grader.cli import main, teaching
 from tests.helpers import EX1_POINTS, KIT, solution_with
 
+pytestmark = pytest.mark.slow  # the CI and Gradescope flows, each a fresh `grade` process
+
 WORKFLOW = KIT / ".github" / "workflows" / "grade.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 

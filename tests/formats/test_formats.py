@@ -21,6 +21,8 @@ from grader.status import NO_VALUE
 from tests.cli_support import SCALE, SEED, broken_submission, grade_cli, gradescope_schema, junit_schema, line_of
 from tests.helpers import KIT
 
+pytestmark = pytest.mark.slow  # each format by a cold `grade` in its own process
+
 SUBMISSIONS = ("solutions", "stubs", "broken")
 DOCUMENTS = ("json", "junit", "github", "gradescope")
 COMMAND = re.compile(r"^::(error|warning|notice)( [^:]*)?::(.*)$")

@@ -80,6 +80,7 @@ def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
     assert doc["max_score"] > 0
 
 
+@pytest.mark.slow  # every realistic mistake, graded twice
 @pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
 def test_a_mistake_loses_points_on_its_check_and_scores_the_same_against_the_recording(tmp_path, monkeypatch, replays, exercise, mistake):
     """Each realistic mistake is graded twice, and only here: live, as the teacher's kit grades, and by replay, as a

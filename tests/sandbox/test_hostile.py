@@ -28,6 +28,8 @@ from grader.judge import engine
 from tests.helpers import KIT, TESTS, grade, solution_with
 from tests.traps import ESCAPES, Evidence, Trap, attack_source, check_hashes, own_unix_sockets, solution_hashes
 
+pytestmark = pytest.mark.slow  # every escape, through grade, the CLI and a batch
+
 EX1 = registry.by_stem("exercise1_tensors")
 SEED = 4242
 FAST = {"timeout_scale": 0.2, "memory": 256 << 20}  # in this process: 2 s and 256 MiB a check
@@ -52,7 +54,7 @@ ON_THE_JUDGE = {"kill_judge"}
 SPARED = sorted(set(COSTS) - ON_THE_JUDGE)
 # student -> what replaces the reference solution's functions, and the checks that costs (ada's file is the trap's classmate)
 HONEST = {"ada": ("", ()), "kim": ("def make_vector(values):\n    return torch.tensor(values)\n", ("make_vector",)), "zoe": ("", ())}
-WHERE = ["grade", "cli", pytest.param("batch", marks=pytest.mark.slow)]
+WHERE = ["grade", "cli", "batch"]
 
 
 @dataclass
@@ -292,7 +294,6 @@ def test_does_grade_end_by_itself_and_exit_1_after_every_other_attack(runs):
     assert got.code == 1
 
 
-@pytest.mark.slow
 def test_can_a_student_kill_the_batch_or_its_workers(runs):
     """SIGKILL to the forkserver, the worker, the batch and every process of the run named grade: the batch must
     still grade everyone, exit 0 and write grades.csv, and a rerun of the same command must finish too."""
@@ -320,7 +321,6 @@ def test_can_a_student_read_a_classmates_submission(runs, where):
     assert "classmate" not in got.trap.leaked(got.text), f"{got.trap.classmate} was read: {secret_sources(got)}"
 
 
-@pytest.mark.slow
 def test_can_a_student_read_the_batchs_out_folder(runs):
     got = attempt(runs, "batch", "read_secrets")
     assert_costs_only_its_checks(got)
@@ -402,7 +402,6 @@ def test_does_grade_leave_litter_in_its_tmpdir(runs, where):
     assert got.evidence.tmp_left == [], f"the grader left {', '.join(got.evidence.tmp_left)} in its TMPDIR"
 
 
-@pytest.mark.slow
 def test_is_every_other_student_graded_in_full_and_does_a_rerun_finish(runs):
     batch = runs("batch")
     assert batch.code == 0, batch.failure
@@ -466,7 +465,6 @@ def test_does_grade_started_beside_a_json_py_import_only_the_kits_own_modules(tm
     assert doc["score"] == doc["max_score"], done.stderr[-2000:]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("workers", [["--jobs", "2"], ["--cluster", "local:1"]], ids=["jobs", "cluster"])
 def test_does_a_batch_started_in_a_students_folder_import_only_the_kits_own_modules(tmp_path, workers):
     """``grade batch`` started in a folder full of shadows, one student with them too: every student in full."""

@@ -98,6 +98,7 @@ def quit_cleanly(watch: pexpect.spawn) -> None:
 # ---------------------------------------------------------------- the proof the issue asks for
 
 
+@pytest.mark.slow  # a real grade watch in a terminal
 def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatch):
     monkeypatch.delenv(history.ENV)  # to read the history here, as the watch wrote it
     watch = spawn(submission)
@@ -120,6 +121,7 @@ def test_stubs_then_the_solution_then_next_hints_and_quit(submission, monkeypatc
     assert (standings[EX2.stem].last.score, standings[EX2.stem].last.max_score) == (0, EX2_POINTS)
 
 
+@pytest.mark.slow  # a real grade watch in a terminal
 def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission):
     watch = spawn(submission, "1")
     broken = solution(EX1).replace("def make_scalar(", "def make_scalar((", 1)
@@ -134,6 +136,7 @@ def test_a_syntax_error_shows_its_line_once_and_a_good_save_recovers(submission)
     quit_cleanly(watch)
 
 
+@pytest.mark.slow  # a real grade watch in a terminal
 def test_l_lists_the_course_r_regrades_and_ctrl_c_quits(submission):
     watch = spawn(submission, "2")
     watch.send("l")
@@ -152,6 +155,7 @@ def test_l_lists_the_course_r_regrades_and_ctrl_c_quits(submission):
     assert left_behind(watch.pid) == []
 
 
+@pytest.mark.slow  # a real grade watch in a terminal
 def test_without_a_terminal_it_regrades_on_save_and_reads_no_keys(submission):
     watch = PopenSpawn(
         [sys.executable, "-m", "grader.cli", "watch", "1", "--submission", str(submission)],

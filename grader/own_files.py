@@ -62,9 +62,11 @@ def read_bytes(submission: Path, name: str) -> bytes:
 def write_bytes(submission: Path, name: str, data: bytes, folder: str = FOLDER) -> Path:
     """Replace the file with ``data`` at once, and return its path: written beside it, then renamed over it, so that a
     reader never sees half of it and a link put in its place is replaced, never written through."""
+    path = Path(submission) / folder / name
+    if path.is_symlink():  # replacing it would be harmless, but the grader's own files are never links: said, as on a read
+        raise _said(OSError(errno.ELOOP, os.strerror(errno.ELOOP)), f"{folder}/{name}")
     temporary = f".{name}.{os.getpid()}.tmp"
     with os.fdopen(open_file(submission, temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, folder), "wb") as file:
         file.write(data)
-    path = Path(submission) / folder / name
     os.replace(path.with_name(temporary), path)
     return path

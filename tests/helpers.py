@@ -19,6 +19,7 @@ from grader.sandbox import layers
 from grader.settings import Settings
 
 KIT = registry.KIT_ROOT
+TRAINS = "exercise6_training"  # the exercise whose grading trains MNIST (6-10 s): slow, out of the fast lane
 TESTS = Path(__file__).resolve().parent  # the kit's tests, and the hostile submissions and variants they grade
 
 
@@ -91,3 +92,10 @@ def clean_up(marker: str) -> None:
     for pid in survivors(marker, settle=0):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def each_exercise() -> list:
+    """Every exercise as a pytest parameter named after it; the one whose grading trains MNIST is marked slow."""
+    import pytest
+
+    return [pytest.param(e, id=e.name, marks=pytest.mark.slow if e.stem == TRAINS else ()) for e in registry.EXERCISES]

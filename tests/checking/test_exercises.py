@@ -4,9 +4,9 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.helpers import KIT, grade
+from tests.helpers import KIT, each_exercise, grade
 
-EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
+EXERCISES = each_exercise()
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

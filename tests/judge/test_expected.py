@@ -17,7 +17,7 @@ import torch
 from grader import registry
 from grader.judge import engine, expected
 from tests import mistakes
-from tests.helpers import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, checks, each_exercise, grade, solution_with, submission_from
 
 SEED = 2**31 + 7
 
@@ -57,7 +57,7 @@ def replays(tmp_path_factory):
     return of
 
 
-EXERCISES = pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)
+EXERCISES = pytest.mark.parametrize("exercise", each_exercise())
 
 
 def public(doc) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -169,16 +170,34 @@ def _is_hidden(node: ast.stmt) -> bool:
 
 def pyproject() -> str:
     """The release's pyproject.toml: the kit's own version and dependencies, the grader package alone, its recorded
-    answers as package data."""
-    dist = metadata.distribution(DISTRIBUTION)
-    project = {"requires-python": dist.metadata["Requires-Python"], "dependencies": [r for r in dist.requires or [] if "extra ==" not in r]}
-    with contextlib.suppress(ImportError, OSError):  # the checkout's own pyproject where Python reads TOML (3.11+): never stale
+    answers as package data; the Jupyter stack only in its ``notebooks`` extra, since a student who grades ``.py`` files
+    needs none of it (the teacher's kit keeps it, for ``grade notebooks`` and nbgrader)."""
+    project = _kit_project()
+    jupyter = project["optional-dependencies"]["notebooks"]
+    needed = [r for r in project["dependencies"] if _name(r) not in {_name(j) for j in jupyter}]
+    text = (TEMPLATES / "pyproject.toml.in").read_text(encoding="utf-8")
+    for key, requirements in (("{dependencies}", needed), ("{notebooks}", jupyter)):
+        text = text.replace(key + "\n", "".join(f'    "{r}",\n' for r in requirements))
+    return text.replace("{version}", __version__).replace("{python}", project["requires-python"])
+
+
+def _kit_project() -> dict:
+    """The kit's ``[project]``: from the checkout's pyproject.toml where Python reads TOML (3.11+), never stale, else from
+    the installed metadata."""
+    with contextlib.suppress(ImportError, OSError):
         import tomllib
 
-        project = tomllib.loads((registry.KIT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    listed = "".join(f'    "{r}",\n' for r in project["dependencies"])
-    text = (TEMPLATES / "pyproject.toml.in").read_text(encoding="utf-8")
-    return text.replace("{version}", __version__).replace("{python}", project["requires-python"]).replace("{dependencies}\n", listed)
+        return tomllib.loads((registry.KIT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dist = metadata.distribution(DISTRIBUTION)
+    requires = dist.requires or []
+    plain = [r for r in requires if "extra ==" not in r]
+    notebooks = [r.split(";")[0].strip() for r in requires if r.replace("'", '"').endswith('extra == "notebooks"')]
+    return {"requires-python": dist.metadata["Requires-Python"], "dependencies": plain, "optional-dependencies": {"notebooks": notebooks}}
+
+
+def _name(requirement: str) -> str:
+    """A requirement's project name, as pip compares them: ``"nbgrader>=0.9"`` is ``"nbgrader"``."""
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
 def student_workflow() -> str:

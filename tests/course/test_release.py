@@ -31,6 +31,7 @@ from grader.sandbox import wire
 from tests import mistakes
 from tests.checking.test_variants import QUICK, TUTORIAL, written_in
 from tests.helpers import KIT, checks, grade, solution_with
+from tests.test_readme import VENV_LINE
 
 SEEDS = (2**31 + 11, 2**31 + 12)
 MARKER_LINE = re.compile(rb"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
@@ -149,6 +150,24 @@ def invoke(*args: str):
     return CliRunner().invoke(cli.main, list(args))
 
 
+def test_the_release_installs_no_jupyter_unless_its_notebooks_extra_is_asked_for():
+    """A student who grades .py files gets no nbgrader, notebook or kernel; ``pip install -e '.[notebooks]'`` adds them."""
+    tomllib = pytest.importorskip("tomllib", reason="Python reads TOML from 3.11 on")
+    written = tomllib.loads(release.pyproject())["project"]
+    kits = tomllib.loads((KIT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    jupyter = kits["optional-dependencies"]["notebooks"]
+    assert {"nbgrader>=0.9", "ipykernel>=6.0"} <= set(jupyter) <= set(kits["dependencies"])  # the teacher's kit keeps them
+    assert written["optional-dependencies"]["notebooks"] == jupyter
+    assert written["dependencies"] == [r for r in kits["dependencies"] if r not in jupyter]
+
+
+def test_the_releases_dependencies_are_the_same_read_from_the_installed_metadata(monkeypatch, tmp_path):
+    """Where the checkout's pyproject.toml cannot be read, the installed kit's metadata says the same."""
+    from_checkout = release.pyproject()
+    monkeypatch.setattr(registry, "KIT_ROOT", tmp_path)  # no pyproject.toml there
+    assert release.pyproject() == from_checkout
+
+
 def test_an_out_folder_that_is_not_empty_is_refused_unless_forced(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     result = invoke("release", str(tmp_path))
@@ -183,7 +202,7 @@ def venv(out, tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     site = next((folder / "lib").glob("python3*/site-packages"))
     (site / "zz-teachers-dependencies.pth").write_text(str(Path(torch.__file__).resolve().parent.parent) + "\n")
-    install = readme_commands(out)[0].split("&&")[0].split()
+    install = readme_commands(out)[1].split("&&")[0].split()
     assert install[:3] == ["pip", "install", "-e"]
     done = run(folder, [str(folder / "bin" / "python"), "-m", *install, "--no-index", "--no-build-isolation"], cwd=out)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -207,8 +226,9 @@ def grade_json(venv: Path, out: Path, *args: str) -> tuple[int, dict]:
     return done.returncode, json.loads(done.stdout)
 
 
-def test_the_readme_starts_with_the_same_two_commands_as_the_kits(out):
-    first, second = readme_commands(out)[:2]
+def test_the_readme_starts_with_the_same_two_commands_as_the_kits_in_a_venv(out):
+    venv, first, second = readme_commands(out)[:3]
+    assert venv == VENV_LINE
     assert first == "pip install -e . && grade exercise1"
     assert second == "pip install -e '.[test]' && pytest"
 
@@ -216,7 +236,7 @@ def test_the_readme_starts_with_the_same_two_commands_as_the_kits(out):
 def test_the_installed_release_is_the_release_and_its_stubs_score_nothing(venv, out):
     where = run(venv, ["python", "-c", "import grader; print(grader.__file__)"], cwd=venv)
     assert Path(where.stdout.strip()).is_relative_to(out)
-    done = run(venv, readme_commands(out)[0].split("&&")[1].split(), cwd=out)  # grade exercise1, as the README says
+    done = run(venv, readme_commands(out)[1].split("&&")[1].split(), cwd=out)  # grade exercise1, as the README says
     assert done.returncode == 1, done.stderr
     assert "Public checks: 0/" in done.stdout
     assert "the teacher's checks on fresh inputs" in done.stdout

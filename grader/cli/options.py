@@ -63,9 +63,11 @@ class Speaking:
     """A command whose help is in the chosen language: its own help and its options' are source strings, translated when shown."""
 
     def parse_args(self, ctx, args):
-        # Click handles eager options in the order they are typed, so `grade run --help --lang ru` would print the
-        # help before --lang is seen: the language is chosen first, from the arguments as typed.
-        if (asked := split_lang(args)[0]) is not None:
+        # Click handles eager options in the order they are typed, and a typed one before one left out: `grade --help`
+        # would print the help before the group's --lang (absent: GRADER_LANG, the locale) had chosen, and `grade run
+        # --help --lang ru` before --lang is seen. So the language is chosen first, from the arguments as typed and,
+        # for the group, from the environment.
+        if (asked := split_lang(args)[0]) is not None or ctx.parent is None:
             speak(ctx, None, asked)
         return super().parse_args(ctx, args)
 

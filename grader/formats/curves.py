@@ -20,7 +20,7 @@ from pathlib import Path
 
 from grader import own_files
 from grader.formats import charts
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, percent
 
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
@@ -117,13 +117,13 @@ def summary(curves: dict) -> str:
                 count,
             )
         # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
-        text = template.format(count=count, last=f"{last:.2f}%", at=at, goal=f"{curves['goal']:g}%", crossed=first)
+        text = template.format(count=count, last=percent(last), at=at, goal=percent(curves["goal"], None), crossed=first)
     else:
         text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
-        text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
+        text += " " + _(MEASURED).format(measured=percent(curves["measured_accuracy"]))
     if "retrain" in curves:
-        text += " " + _(RETRAINED).format(first=f"{curves['retrain']['first_accuracy']:.2f}%", seed=curves["retrain"]["seed"])
+        text += " " + _(RETRAINED).format(first=percent(curves["retrain"]["first_accuracy"]), seed=curves["retrain"]["seed"])
     return text
 
 
@@ -190,8 +190,8 @@ def sparkline(curves: dict, reference: dict | None) -> str:
         x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
         star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
         marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
-    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or _("no history")
-    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=f"{curves['goal']:g}%")
+    shown = "; ".join("–" if value is None else percent(value) for value in curves["accuracy"]) or _("no history")
+    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=percent(curves["goal"], None))
     return (
         f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{html.escape(title, quote=False)}</title>{''.join(marks)}</svg>"
@@ -213,7 +213,7 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
                 label=_(REFERENCE_LABEL),
             )
         goal = curves[0]["goal"] if curves else reference["goal"]
-        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{goal:g}%"))
+        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=percent(goal, None)))
         title = ngettext(
             "accuracy per epoch in fit's history, {count} student",
             "accuracy per epoch in fit's history, {count} students",
@@ -232,10 +232,10 @@ def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
     if reference:
         axes.plot(reference["epoch"], _gaps(reference["accuracy"]), **HALO, color=charts.COLOURS["reference"], label=_(REFERENCE_LABEL))
     axes.plot(curves["epoch"], _gaps(curves["accuracy"]), marker="o", ms=3, color=charts.COLOURS["student"], label=_("your fit's history"))
-    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{curves['goal']:g}%"))
+    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=percent(curves["goal"], None)))
     if curves["measured_accuracy"] is not None:
         at = len(curves["epoch"]) or curves["epochs"]
-        label = _("measured by the grader: {measured}").format(measured=f"{curves['measured_accuracy']:.2f}%")
+        label = _("measured by the grader: {measured}").format(measured=percent(curves["measured_accuracy"]))
         axes.plot(
             [at], [curves["measured_accuracy"]], marker="*", ms=10 if labels else 6, ls="", color=charts.COLOURS["student"], label=label
         )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from grader import registry
-from grader.formats.report import points
-from grader.i18n import _, ngettext, plural_of
+from grader import i18n, registry
+from grader.i18n import _, ngettext, number
 from grader.registry import Exercise
 from grader.student.history import Score, Standing
 
@@ -41,11 +40,11 @@ def totals(checks) -> dict[str, float]:
 
 def worth(total: float) -> str:
     """``(17 points)``: an exercise's points, in the plural form its number takes (a fraction takes the plural)."""
-    return ngettext("({points:g} point)", "({points:g} points)", plural_of(total)).format(points=total)
+    return f"({i18n.worth(total)})"
 
 
 def fraction(score: Score) -> str:
-    return f"{points(score.score)}/{points(score.max_score)}"
+    return f"{number(score.score)}/{number(score.max_score)}"
 
 
 def done(standings: dict[str, Standing]) -> list[Exercise]:

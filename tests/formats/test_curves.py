@@ -143,7 +143,7 @@ def test_a_sparkline_draws_each_run_of_epochs_and_names_its_numbers():
     line = curves.sparkline(found, reference)
     assert line.startswith('<svg class="sparkline"'), "the same page comes out the same"
     assert line == curves.sparkline(found, reference), "the same page comes out the same"
-    assert "<title>accuracy per epoch: 90.00%, 94.00%, –, 96.50%; goal 97%</title>" in line
+    assert "<title>accuracy per epoch: 90.00%; 94.00%; –; 96.50%; goal 97%</title>" in line
     assert line.count("<polyline") == 1 + 2, "the reference's line, and the student's in two runs around the epoch without a number"
     assert line.count("<circle") == 3
     assert line.count("<polygon") == 1

@@ -230,6 +230,11 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
     from grader.settings import Settings
 
     submission = (submission or registry.default_submission()).resolve()
+    if submission.is_file():  # the exercise's file itself, a common first try: say what to pass instead
+        raise click.BadParameter(
+            _("{file} is a file; pass the folder that holds it: --submission {folder}").format(file=submission, folder=submission.parent),
+            param_hint="'--submission'",
+        )
     if not submission.is_dir():
         raise click.BadParameter(
             _("folder {folder} does not exist; pass the folder with your exercises").format(folder=submission), param_hint="'--submission'"

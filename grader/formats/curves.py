@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from pathlib import Path
 
 from grader import own_files
 from grader.formats import charts
-from grader.i18n import N_, _, ngettext, percent
+from grader.i18n import N_, _, ngettext, number, percent
 
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
@@ -29,11 +30,22 @@ SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's cu
 SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
 PICTURE_NAME = "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
+SAMPLE, TEST_IMAGES = 1_000, 10_000  # the test images fit's evaluate is given (grader.checking.training), and all of them
+ROOM = (4.0, 2.0)  # points shown below and above the goal at least: 1,000 images' noise (±0.5) must not look like a collapse
 
 NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
 MEASURED = N_("The grader measured {measured} on the whole test set.")
+APART = N_(
+    "Your fit's history is what your evaluate measured on the {sample} test images the check gives fit, the grader's "
+    "measure is on all {test}: the two differ by the noise of {sample} images (about half a point), and the check scores "
+    "the grader's."
+)
+CAPTION = N_(
+    "Line: your evaluate on the {sample} test images the check gives fit, after each epoch. Star: the grader's measure of "
+    "the final weights on all {test} test images, which the check scores."
+)
 RETRAINED = N_("The first training measured {first}, within the noise below the goal, so fit was trained once more, with seed {seed}.")
 # The pictures' words; a percentage is a value, formatted before it goes in (see summary).
 REFERENCE_LABEL, GOAL_LABEL, EPOCH_LABEL, ACCURACY_LABEL = (
@@ -122,6 +134,8 @@ def summary(curves: dict) -> str:
         text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
         text += " " + _(MEASURED).format(measured=percent(curves["measured_accuracy"]))
+        if known and (known[-1][1] >= curves["goal"]) != (curves["measured_accuracy"] >= curves["goal"]):  # on either side of the goal
+            text += " " + _(APART).format(sample=number(SAMPLE), test=number(TEST_IMAGES))
     if "retrain" in curves:
         text += " " + _(RETRAINED).format(first=percent(curves["retrain"]["first_accuracy"]), seed=curves["retrain"]["seed"])
     return text
@@ -145,6 +159,8 @@ def picture(curves: dict, reference: dict | None = None) -> bytes:
             loss.plot(curves["epoch"], _gaps(curves[key]), marker="o", ms=3, color=colour, label=_(yours))
             if reference:
                 loss.plot(reference["epoch"], _gaps(reference[key]), **HALO, color=colour, label=_(theirs))
+        caption = textwrap.fill(_(CAPTION).format(sample=number(SAMPLE), test=number(TEST_IMAGES)), 120)  # what the line and the star are
+        fig.supxlabel(caption, fontsize=7, color="dimgray")
         loss.set_title(_("loss"), loc="left")
         loss.set_xlabel(_(EPOCH_LABEL))
         loss.xaxis.get_major_locator().set_params(integer=True)
@@ -223,6 +239,7 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
         axes.set_xlabel(_(EPOCH_LABEL))
         axes.set_ylabel(_(ACCURACY_LABEL))
         axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_ylim(*accuracy_range(goal, [v for one in [*curves, reference or {"accuracy": []}] for v in one["accuracy"]]))
         axes.legend(fontsize=7, loc="lower right")
         return charts.svg(fig, name)
 
@@ -240,9 +257,19 @@ def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
             [at], [curves["measured_accuracy"]], marker="*", ms=10 if labels else 6, ls="", color=charts.COLOURS["student"], label=label
         )
     axes.xaxis.get_major_locator().set_params(integer=True)
+    values = [*curves["accuracy"], curves["measured_accuracy"], *(reference["accuracy"] if reference else [])]
+    axes.set_ylim(*accuracy_range(curves["goal"], values))
     if labels:
         axes.set_xlabel(_(EPOCH_LABEL))
         axes.set_ylabel(_(ACCURACY_LABEL))
+
+
+def accuracy_range(goal: float, values: list) -> tuple[float, float]:
+    """The accuracy axis's limits: the goal with ROOM around it, widened to every value; not zoomed to the values
+    alone, where the noise of a correct fit (96.2 to 97.6 %) would fill the height and look like a collapse."""
+    known = [value for value in values if value is not None]
+    low, high = goal - ROOM[0], goal + ROOM[1]
+    return max(0.0, min([low, *known]) - 0.5), min(100.0, max([high, *known]) + 0.5)
 
 
 def _gaps(values: list) -> list[float]:

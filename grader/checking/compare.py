@@ -92,7 +92,8 @@ def expect_same(got, expected, call: str, atol: float = ATOL, rtol: float = RTOL
         if type(got) is not type(expected):
             fail(returned(call, describe(got), describe(expected)))
         if len(got) != len(expected):
-            fail(_("{call} returned {got} items; expected {want}").format(call=call, got=len(got), want=len(expected)))
+            said = ngettext("{call} returned {got} item; expected {want}", "{call} returned {got} items; expected {want}", len(got))
+            fail(said.format(call=call, got=len(got), want=len(expected)))
         for i, (g, e) in enumerate(zip(got, expected)):
             expect_same(g, e, f"{call}[{i}]", atol, rtol)
         return None

@@ -196,13 +196,18 @@ def generate_command(check_only):
             click.echo(_("out of date: {file} (run grade generate)").format(file=path))
         if stale:
             sys.exit(ExitCode.FAILED)
-        click.echo(_("{folder}: all {count} stubs match their solutions").format(folder=exercises, count=len(stems)))
+        said = ngettext("{folder}: the {count} stub matches its solution", "{folder}: all {count} stubs match their solutions", len(stems))
+        click.echo(said.format(folder=exercises, count=len(stems)))
         return
     exercises.mkdir(exist_ok=True)
     changed = generate.generate(solutions, exercises, stems)
     for path in changed:
         click.echo(_("wrote {file}").format(file=path))
-    said = _("{folder}: {written} of {count} stubs written, the others were up to date")
+    said = ngettext(
+        "{folder}: {written} of {count} stub written, the others were up to date",
+        "{folder}: {written} of {count} stubs written, the others were up to date",
+        len(stems),
+    )
     click.echo(said.format(folder=exercises, written=len(changed), count=len(stems)))
 
 

@@ -85,5 +85,7 @@ def following(standings: dict[str, Standing], current: Exercise) -> Exercise:
 def next_line(standings: dict[str, Standing]) -> str:
     exercise = first_to_do(standings)
     if exercise is None:
-        return _("next: nothing, all {count} exercises have full marks").format(count=len(registry.EXERCISES))
+        count = len(registry.EXERCISES)
+        said = ngettext("next: nothing, the {count} exercise has full marks", "next: nothing, all {count} exercises have full marks", count)
+        return said.format(count=count)
     return _("next: grade watch {number}").format(number=exercise.number)

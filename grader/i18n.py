@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import gettext
 import os
+from decimal import Decimal
 from pathlib import Path
+
+from babel import Locale, numbers
 
 from grader.errors import UsageProblem
 
@@ -94,6 +97,35 @@ def plural_of(number: float) -> int:
     """The ``n`` for :func:`ngettext` of a count that may be a fraction (points): a whole number is itself, and a fraction
     takes the form of 2, which is what English ("1.5 points") and Russian ("1,5 балла") say of one."""
     return int(number) if float(number).is_integer() else 2
+
+
+def number(value: float, places: int | None = None) -> str:
+    """``value`` as people of the current language write it (60,000 and 1.5; Russian «60 000» and «1,5»), by Babel's
+    CLDR data: the one home of a number that reaches a person. ``places``: the decimals shown (a mean, a time); None
+    shows it exact, never rounded, as the document keeps scores."""
+    if places is None:
+        return numbers.format_decimal(value, locale=_language, decimal_quantization=False)
+    return numbers.format_decimal(value, format="#,##0." + "0" * places if places else "#,##0", locale=_language)
+
+
+def percent(value: float, places: int | None = 2) -> str:
+    """``value`` percent (``91.45``) in the current language's style: 91.45% in English, «91,45 %» in Russian.
+    ``places``: the decimals shown; None shows as many as ``value`` has (a goal of ``97`` is «97 %»)."""
+    pattern = numbers.parse_pattern(Locale.parse(_language).percent_formats[None].pattern)
+    if places is not None:
+        pattern.frac_prec = (places, places)
+    return pattern.apply(Decimal(repr(float(value))) / 100, _language, decimal_quantization=places is not None)
+
+
+def worth(value: float) -> str:
+    """``1 point``, ``17 points``; Russian «1 балл», «2 балла», «1,5 балла»: points as a count, in its plural form."""
+    return ngettext("{points} point", "{points} points", plural_of(value)).format(points=number(value))
+
+
+def out_of(score: float, most: float) -> str:
+    """``12/17 points``; Russian «12 из 17 баллов»: a score and its maximum, the noun agreeing with the maximum."""
+    said = ngettext("{score}/{most} point", "{score}/{most} points", plural_of(most))
+    return said.format(score=number(score), most=number(most))
 
 
 def some_of(names: list[str], most: int) -> str:

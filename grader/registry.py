@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,19 @@ def resolve(word: str) -> Exercise:
         if key in exercise.words():
             return exercise
     choices = ", ".join(f"{e.number} ({e.name}, {e.topics[0]})" for e in EXERCISES)
+    if match := closest(key):
+        said = _("unknown exercise {word}: did you mean {match}? Choose one of {choices}, or 'all'")
+        raise UnknownExercise(said.format(word=repr(word), match=repr(match), choices=choices))
     raise UnknownExercise(_("unknown exercise {word}; choose one of {choices}, or 'all'").format(word=repr(word), choices=choices))
+
+
+def closest(word: str) -> str | None:
+    """The exercise's name, stem or topic that ``word`` most likely misspells (``tensor``: ``tensors``), by difflib's
+    ratio, as click suggests an option; None where none is close, or where the numbers differ (``exercise9`` is
+    not a typo of ``exercise1``)."""
+    names = sorted({w for e in EXERCISES for w in e.words() if not w.isdigit()})
+    digits = [c for c in word if c.isdigit()]
+    return next((m for m in difflib.get_close_matches(word, names, n=3, cutoff=0.75) if [c for c in m if c.isdigit()] == digits), None)
 
 
 def by_stem(stem: str) -> Exercise | None:

@@ -41,6 +41,16 @@ def test_unknown_word_lists_the_choices():
         registry.resolve("exercise99")
 
 
+@pytest.mark.parametrize(
+    ("word", "match"), [("tensor", "tensors"), ("autogard", "autograd"), ("exercse1", "exercise1"), ("exercise9", None), ("foo", None)]
+)
+def test_a_misspelt_exercise_gets_a_did_you_mean_but_another_number_does_not(word, match):
+    assert registry.closest(word) == match
+    with pytest.raises(registry.UnknownExercise) as raised:
+        registry.resolve(word)
+    assert ("did you mean" in str(raised.value)) == (match is not None)
+
+
 def test_check_modules_never_import_solutions_at_module_level():
     """The sandbox child imports check modules to find probes; the reference must not ride along."""
     for exercise in registry.EXERCISES:

@@ -22,8 +22,9 @@ from grader import formats, registry
 from grader.batch import records
 from grader.errors import UsageProblem
 from grader.formats import visibility
-from grader.formats.report import points, render
-from grader.i18n import _
+from grader.formats.common import points
+from grader.formats.report import render
+from grader.i18n import _, out_of
 from grader.settings import new_seed
 from grader.status import shown
 
@@ -173,13 +174,13 @@ def feedback(record: dict) -> str:
 def feedback_parts(record: dict) -> tuple[str, list[str], str]:
     """What a student reads: a title, their score (and why it could not be graded, if so), then ``grade``'s own report."""
     batch = record["batch"]
-    said = _("Score: {score}/{most} points · status {status} · seed {seed}")
+    said = _("Score: {score} · status {status} · seed {seed}")
     status = shown(batch["status"])
-    paragraphs = [said.format(score=points(record["score"]), most=points(record["max_score"]), status=status, seed=record["seed"])]
+    paragraphs = [said.format(score=out_of(record["score"], record["max_score"]), status=status, seed=record["seed"])]
     if batch["note"]:
         paragraphs.append(_("Note: {note}").format(note=batch["note"]))
     visible = visibility.for_students(records.document(record))
-    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(visible))
+    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(visible, for_students=True))
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:

@@ -20,8 +20,7 @@ import click
 from grader.batch import copies, gradebook, layouts, packing, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
-from grader.formats.report import points
-from grader.i18n import _, ngettext, some_of
+from grader.i18n import _, ngettext, number, some_of
 from grader.settings import Settings
 from grader.status import StudentStatus, shown
 
@@ -194,9 +193,9 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
     lines = [f"{exercise:<{width}}  {mean:>{mean_width}}  {most:>{most_width}}"]
     for stem, parts in rows:
         average = sum(p["score"] for p in parts) / len(parts)
-        lines.append(f"{stem:<{width}}  {average:>{mean_width}.2f}  {points(parts[0]['max_score']):>{most_width}}")
+        lines.append(f"{stem:<{width}}  {number(average, 2):>{mean_width}}  {number(parts[0]['max_score']):>{most_width}}")
     average = sum(r["score"] for r in records) / len(records)
-    lines.append(f"{total:<{width}}  {average:>{mean_width}.2f}  {points(records[0]['max_score']):>{most_width}}")
+    lines.append(f"{total:<{width}}  {number(average, 2):>{mean_width}}  {number(records[0]['max_score']):>{most_width}}")
     statuses = Counter(r["batch"]["status"] for r in records)
     if graded:
         said = ngettext(
@@ -217,7 +216,7 @@ def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jo
             count=len(records),
             graded=graded,
             time=_clock(seconds),
-            each=f"{seconds / max(graded, 1):.1f}",
+            each=number(seconds / max(graded, 1), 1),
             jobs=jobs,
             seed=records[0]["seed"],
         ),
@@ -260,7 +259,7 @@ class Progress:
     def step(self, record: dict) -> None:
         self.done += 1
         batch = record["batch"]
-        self._draw(f"{batch['student']}: {points(record['score'])}/{points(record['max_score'])} {shown(batch['status'])}")
+        self._draw(f"{batch['student']}: {number(record['score'])}/{number(record['max_score'])} {shown(batch['status'])}")
 
     def _draw(self, last: str) -> None:
         elapsed = time.monotonic() - self.began

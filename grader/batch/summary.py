@@ -10,8 +10,7 @@ import statistics
 from dataclasses import dataclass
 
 from grader.batch.copies import Group
-from grader.formats.report import points
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, number, percent, worth
 from grader.sandbox.layers import notes
 from grader.status import TROUBLE, CheckStatus, ExerciseStatus, shown
 
@@ -42,10 +41,10 @@ def render(records: list[dict], groups: list[Group]) -> str:
         _("# Batch summary"),
         "",
         ngettext(
-            "{count} student · seed {seeds} · exercises {exercises} · {most} points in all",
-            "{count} students · seed {seeds} · exercises {exercises} · {most} points in all",
+            "{count} student · seed {seeds} · exercises {exercises} · {points} in all",
+            "{count} students · seed {seeds} · exercises {exercises} · {points} in all",
             len(records),
-        ).format(count=len(records), seeds=", ".join(map(str, seeds)), exercises=", ".join(stems), most=points(records[0]["max_score"])),
+        ).format(count=len(records), seeds=", ".join(map(str, seeds)), exercises=", ".join(stems), points=worth(records[0]["max_score"])),
         "",
         _("Sandbox: {layers} (the layers of isolation that held for student code; see the README's sandbox section)").format(
             layers=", ".join(records[0].get("isolation") or [_("not recorded")])
@@ -57,11 +56,17 @@ def render(records: list[dict], groups: list[Group]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def band_headers() -> list[str]:
+    """The bands' column headers (:data:`BANDS` are their keys), percentages in the language's style: «< 25 %»."""
+    ranges = (f"{low}–{percent(high, 0)}" for low, high in ((25, 50), (50, 75), (75, 99)))
+    return [BANDS[0], "< " + percent(25, 0), *ranges, _(BANDS[-1])]
+
+
 def _distribution(records: list[dict], stems: list[str]) -> list[str]:
     lines = [
         _("## Scores per exercise"),
         "",
-        _("| exercise | max | mean | median | lowest | highest |") + " " + " | ".join(map(_, BANDS)) + " |",
+        _("| exercise | max | mean | median | lowest | highest |") + " " + " | ".join(band_headers()) + " |",
         "|---|---:|---:|---:|---:|---:|" + "---:|" * len(BANDS),
     ]
     rows = [(stem, [(p["score"], p["max_score"]) for r in records for p in r["exercises"] if p["exercise"] == stem]) for stem in stems]
@@ -71,8 +76,8 @@ def _distribution(records: list[dict], stems: list[str]) -> list[str]:
         maximum = max(m for _, m in pairs)
         bands = [sum(band(s, m) == b for s, m in pairs) for b in BANDS]
         lines.append(
-            f"| {name} | {points(maximum)} | {statistics.fmean(scores):.2f} | {points(statistics.median(scores))} | "
-            f"{points(min(scores))} | {points(max(scores))} | " + " | ".join(map(str, bands)) + " |"
+            f"| {name} | {number(maximum)} | {number(statistics.fmean(scores), 2)} | {number(statistics.median(scores))} | "
+            f"{number(min(scores))} | {number(max(scores))} | " + " | ".join(map(str, bands)) + " |"
         )
     lines += ["", _("The band columns count students by their share of the exercise's points.")]
     return lines
@@ -132,8 +137,8 @@ def _checks(records: list[dict]) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     for rate in pass_rates(records):
-        shown = "–" if rate.rate is None else f"{100 * rate.rate:.0f}%"
-        lines.append(f"| {rate.name} | {points(rate.points)} | {rate.passed}/{rate.handed_in} | {shown} | {other_outcomes(rate)} |")
+        shown = "–" if rate.rate is None else percent(100 * rate.rate, 0)
+        lines.append(f"| {rate.name} | {number(rate.points)} | {rate.passed}/{rate.handed_in} | {shown} | {other_outcomes(rate)} |")
     return lines
 
 
@@ -164,7 +169,7 @@ def _copies(groups: list[Group]) -> list[str]:
         return [*lines, _("None found.")]
     lines += [_("| exercise | students | how close |"), "|---|---|---|"]
     for group in groups:
-        close = _("identical") if group.identical else _("{percent} similar").format(percent=f"{100 * group.similarity:.0f}%")
+        close = _("identical") if group.identical else _("{percent} similar").format(percent=percent(100 * group.similarity, 0))
         lines.append(f"| {group.exercise} | {', '.join(map(_escape, group.students))} | {close} |")
     return lines
 

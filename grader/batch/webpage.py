@@ -23,8 +23,7 @@ from grader.batch import gradebook, summary
 from grader.batch.copies import Group
 from grader.formats import charts, curves
 from grader.formats.common import visible
-from grader.formats.report import points
-from grader.i18n import N_, _, ngettext, plural_of
+from grader.i18n import N_, _, ngettext, number, percent, worth
 from grader.status import shown
 
 REPORT = "report.html"
@@ -148,7 +147,7 @@ def _facts(records: list[dict], stems: list[str]) -> str:
         (_("seed"), ", ".join(str(seed) for seed in sorted({record["seed"] for record in records}))),
         (_("kit version"), grader.__version__),
         (_("exercises"), ", ".join(stems)),
-        (_("points"), points(records[0]["max_score"])),
+        (_("points"), number(records[0]["max_score"])),
         (_("isolation"), _isolation(records)),
         (_("time taken"), taken),
     ]
@@ -169,7 +168,7 @@ def _isolation(records: list[dict]) -> str:
 
 def _duration(seconds: float) -> str:
     if seconds < 60:
-        return _("{seconds} s").format(seconds=f"{seconds:.1f}")
+        return _("{seconds} s").format(seconds=number(seconds, 1))
     minutes = int(seconds // 60)
     if minutes >= 60:
         return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=f"{minutes % 60:02d}")
@@ -188,9 +187,7 @@ def _scores(records: list[dict], stems: list[str]) -> str:
 def _histogram(scores: list[float], maximum: float, of: str, name: str, label: str | None = None) -> str:
     """``of``: what the histogram counts (``total`` or a stem), kept as is in ``data-of``; ``label``: its name for people."""
     counts, edges = bins(scores, maximum)
-    most = points(maximum)
-    title = ngettext("{title} ({points} point)", "{title} ({points} points)", plural_of(maximum))
-    chart = charts.histogram(counts, edges, title.format(title=label or of, points=most), name)
+    chart = charts.histogram(counts, edges, f"{label or of} ({worth(maximum)})", name)
     return f'<figure class="histogram" data-of="{esc(of)}">{chart}</figure>'
 
 
@@ -198,9 +195,9 @@ def _checks(records: list[dict]) -> str:
     rows = []
     for rate in summary.pass_rates(records):
         share = 0.0 if rate.rate is None else 100 * rate.rate
-        shown = "–" if rate.rate is None else f"{share:.0f}%"
+        shown = "–" if rate.rate is None else percent(share, 0)
         rows.append(
-            f'<tr><td>{esc(rate.name)}</td><td class="num">{esc(points(rate.points))}</td>'
+            f'<tr><td>{esc(rate.name)}</td><td class="num">{esc(number(rate.points))}</td>'
             f'<td class="rate"><span class="bar"><span style="width: {share:.1f}%"></span></span>'
             f"{shown} ({rate.passed}/{rate.handed_in})</td>"
             f'<td>{esc(summary.other_outcomes(rate))}</td><td class="hint">{esc(rate.hint)}</td></tr>'
@@ -224,7 +221,7 @@ def _training(records: list[dict], reference: dict | None, problem: str) -> str:
     reached = sum(1 for one in found if one["measured_accuracy"] is not None and one["measured_accuracy"] >= one["goal"])
     if reference is not None and reference["measured_accuracy"] is not None:
         about = _("The wide grey line is the reference solution trained with the batch's seed, reaching {accuracy}.").format(
-            accuracy=f"{reference['measured_accuracy']:.2f}%"
+            accuracy=percent(reference["measured_accuracy"])
         )
     else:
         about = _("There is no reference curve: {problem}.").format(problem=problem or _("the reference run was not available"))
@@ -232,7 +229,7 @@ def _training(records: list[dict], reference: dict | None, problem: str) -> str:
         "{reached} of {count} student reached the {goal} goal, as measured by the grader.",
         "{reached} of {count} students reached the {goal} goal, as measured by the grader.",
         len(found),
-    ).format(reached=reached, count=len(found), goal=f"{found[0]['goal']:g}%")
+    ).format(reached=reached, count=len(found), goal=percent(found[0]["goal"], None))
     heading = _("Training curves (exercise 6)")
     return (
         f'<section id="training">\n<h2>{esc(heading)}</h2>\n'
@@ -266,14 +263,14 @@ def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str])
 
 def _score(part: dict) -> str:
     """``15/17``: a record's or an exercise's points."""
-    return esc(f"{points(part['score'])}/{points(part['max_score'])}")
+    return esc(f"{number(part['score'])}/{number(part['max_score'])}")
 
 
 def _curve_cell(record: dict, thumbnail: str) -> str:
     found = curves.of(record)
     if found is None or found["measured_accuracy"] is None:
         return thumbnail
-    said = _("{accuracy} measured by the grader").format(accuracy=f"{found['measured_accuracy']:.2f}%")
+    said = _("{accuracy} measured by the grader").format(accuracy=percent(found["measured_accuracy"]))
     return f'{thumbnail}<div class="measured">{esc(said)}</div>'
 
 
@@ -286,7 +283,7 @@ def _copies(records: list[dict], groups: list[Group]) -> str:
         return f'<section id="copies">\n<h2>{heading}</h2>\n{intro}\n<p>{esc(nothing)}</p>\n</section>'
     rows = []
     for group in groups:
-        close = _("identical") if group.identical else _("{percent} similar").format(percent=f"{100 * group.similarity:.0f}%")
+        close = _("identical") if group.identical else _("{percent} similar").format(percent=percent(100 * group.similarity, 0))
         names = ", ".join(f'<a href="#student-{row_of[s]}">{esc(s)}</a>' if s in row_of else esc(s) for s in group.students)
         rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{names}</td><td>{esc(close)}</td></tr>")
     head = _head(_cells(N_("| exercise | students | how close |")))

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, number
 
 ATOL = 1e-5
 RTOL = 1e-5
@@ -42,8 +42,8 @@ def describe(value) -> str:
     if isinstance(value, (list, tuple)) and type(value) is not torch.Size:
         count = len(value)
         return ngettext("a {kind} of {count} item", "a {kind} of {count} items", count).format(kind=type(value).__name__, count=count)
-    if value is None:
-        return "None"
+    if value is None or type(value) is torch.Size:  # its repr names its type already: not "Size torch.Size([3])"
+        return repr(value)
     return f"{type(value).__name__} {value!r}"
 
 
@@ -58,15 +58,15 @@ def expect_tensor(got, expected: torch.Tensor, call: str, atol: float = ATOL, rt
     if not bool(close.all()):
         index = tuple(int(i) for i in (~close).nonzero()[0])
         values = {"call": call, "got": f"{got[index].item():.6g}", "want": f"{expected[index].item():.6g}"}
-        values.update(count=int((~close).sum()), total=close.numel())
         if index:
-            where = f"[{', '.join(map(str, index))}]"
-            fail(
-                _("{call} has the wrong value at {where}: got {got}, expected {want} ({count} of {total} elements differ)").format(
-                    where=where, **values
-                )
+            where, total = f"[{', '.join(map(str, index))}]", close.numel()
+            said = ngettext(
+                "{call} has the wrong value at {where}: got {got}, expected {want} (wrong in {count} of {total} element)",
+                "{call} has the wrong value at {where}: got {got}, expected {want} (wrong in {count} of {total} elements)",
+                total,
             )
-        fail(_("{call} has the wrong value: got {got}, expected {want} ({count} of {total} elements differ)").format(**values))
+            fail(said.format(where=where, count=number(int((~close).sum())), total=number(total), **values))
+        fail(_("{call} has the wrong value: got {got}, expected {want}").format(**values))  # a 0-d tensor: its one element
 
 
 def expect_number(got, expected: float, call: str, atol: float = ATOL, rtol: float = RTOL) -> None:
@@ -92,7 +92,8 @@ def expect_same(got, expected, call: str, atol: float = ATOL, rtol: float = RTOL
         if type(got) is not type(expected):
             fail(returned(call, describe(got), describe(expected)))
         if len(got) != len(expected):
-            fail(_("{call} returned {got} items; expected {want}").format(call=call, got=len(got), want=len(expected)))
+            said = ngettext("{call} returned {got} item; expected {want}", "{call} returned {got} items; expected {want}", len(got))
+            fail(said.format(call=call, got=len(got), want=len(expected)))
         for i, (g, e) in enumerate(zip(got, expected)):
             expect_same(g, e, f"{call}[{i}]", atol, rtol)
         return None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.checking import budgets
 from grader.errors import InternalError
-from grader.i18n import _
+from grader.i18n import _, number
 from grader.sandbox import blame
 from grader.status import CheckStatus, RunStatus
 
@@ -121,7 +121,10 @@ def from_error(result: Result, error: BaseException, outer_limit: float) -> Resu
     elif isinstance(error, AssertionError):
         result.status, result.message = CheckStatus.FAILED, str(error) or _("the check failed")
     elif isinstance(error, CheckOverran):
-        result.status, result.message = CheckStatus.TIMEOUT, _("the check ran past {seconds:g} s").format(seconds=outer_limit)
+        result.status, result.message = (
+            CheckStatus.TIMEOUT,
+            _("the check ran past {seconds} s").format(seconds=number(round(outer_limit, 2))),
+        )
     else:
         result.status, result.internal = CheckStatus.ERROR, True
         result.message = _("internal error in the grader's check: {kind}: {problem}").format(kind=type(error).__name__, problem=error)

@@ -27,7 +27,7 @@ from grader.checking.probing import Trace, WatchedSGD, few_threads, plain_view, 
 from grader.checking.training import BATCH_SIZE, SHAPES, mnist_training, second_seed, trained_accuracy, tutorial_net
 from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
 from grader.formats import curves
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, number, percent
 
 preload_torch_dynamo()
 
@@ -606,22 +606,23 @@ def test_mnist_accuracy(student, seed, settings, device, mnist_root, data):
         second = trained["measured_accuracy"] = trained_accuracy(got["state"], epochs, device, mnist_root)
         accuracy = max(accuracy, second)  # the better of two trainings scores: a correct fit never fails on one unlucky seed
     if accuracy < threshold:
-        values = {"epochs": epochs, "device": device, "accuracy": f"{accuracy:.2f}", "threshold": f"{threshold:g}"}
+        values = {"epochs": epochs, "device": device, "accuracy": percent(accuracy), "threshold": percent(threshold, None)}
+        values.update(train=number(60_000), test=number(10_000))  # MNIST's own sizes, in the language's digits: «60 000»
         if got["epochs"] != epochs:
             fail(
                 ngettext(
-                    "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
-                    "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
+                    "after fit(MNISTClassifier(), all {train} training images, epochs={epochs}) on {device}, the model reached "
+                    "{accuracy} test accuracy (measured by the grader on all {test} test images); it needs {threshold}; "
                     "fit's history had {entries} entry",
-                    "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
-                    "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%; "
+                    "after fit(MNISTClassifier(), all {train} training images, epochs={epochs}) on {device}, the model reached "
+                    "{accuracy} test accuracy (measured by the grader on all {test} test images); it needs {threshold}; "
                     "fit's history had {entries} entries",
                     got["epochs"] or 0,
                 ).format(entries=got["epochs"], **values)
             )
         fail(
             _(
-                "after fit(MNISTClassifier(), all 60,000 training images, epochs={epochs}) on {device}, the model reached "
-                "{accuracy}% test accuracy (measured by the grader on all 10,000 test images); it needs {threshold}%"
+                "after fit(MNISTClassifier(), all {train} training images, epochs={epochs}) on {device}, the model reached "
+                "{accuracy} test accuracy (measured by the grader on all {test} test images); it needs {threshold}"
             ).format(**values)
         )

@@ -19,7 +19,7 @@ from grader.checking import check
 from grader.checking.compare import describe, expect_number, expect_same, fail, returned
 from grader.checking.probing import Trace, WatchedSGD, few_threads, plain_view, recording_load, replaced, state_of
 from grader.checks._helpers import preload_torch_dynamo, wrong_map_location
-from grader.i18n import N_, _
+from grader.i18n import N_, _, ngettext
 
 preload_torch_dynamo()
 
@@ -371,7 +371,8 @@ def expect_steps(got, expected, call, atol=1e-5):
         )
     losses, weights = expected
     if len(got["losses"]) != len(losses):
-        fail(_("{call} gave {got} losses; expected {want}").format(call=call, got=len(got["losses"]), want=len(losses)))
+        said = ngettext("{call} gave {got} loss; expected {want}", "{call} gave {got} losses; expected {want}", len(got["losses"]))
+        fail(said.format(call=call, got=len(got["losses"]), want=len(losses)))
     for index, (loss, value) in enumerate(zip(got["losses"], losses)):
         expect_number(loss, value, _("the loss from step {step} of {call}").format(step=index + 1, call=call), atol=atol)
     expect_same(got["state"], weights, _("the weights after {call}").format(call=call), atol=atol)

@@ -63,9 +63,11 @@ class Speaking:
     """A command whose help is in the chosen language: its own help and its options' are source strings, translated when shown."""
 
     def parse_args(self, ctx, args):
-        # Click handles eager options in the order they are typed, so `grade run --help --lang ru` would print the
-        # help before --lang is seen: the language is chosen first, from the arguments as typed.
-        if (asked := split_lang(args)[0]) is not None:
+        # Click handles eager options in the order they are typed, and a typed one before one left out: `grade --help`
+        # would print the help before the group's --lang (absent: GRADER_LANG, the locale) had chosen, and `grade run
+        # --help --lang ru` before --lang is seen. So the language is chosen first, from the arguments as typed and,
+        # for the group, from the environment.
+        if (asked := split_lang(args)[0]) is not None or ctx.parent is None:
             speak(ctx, None, asked)
         return super().parse_args(ctx, args)
 
@@ -228,6 +230,11 @@ def grading_settings(submission, seed, device, timeout_scale, memory, data_dir, 
     from grader.settings import Settings
 
     submission = (submission or registry.default_submission()).resolve()
+    if submission.is_file():  # the exercise's file itself, a common first try: say what to pass instead
+        raise click.BadParameter(
+            _("{file} is a file; pass the folder that holds it: --submission {folder}").format(file=submission, folder=submission.parent),
+            param_hint="'--submission'",
+        )
     if not submission.is_dir():
         raise click.BadParameter(
             _("folder {folder} does not exist; pass the folder with your exercises").format(folder=submission), param_hint="'--submission'"

@@ -15,7 +15,7 @@ from grader import formats, i18n, registry
 from grader.cli.options import SIZE, SpeakingCommand, grading_options, resolve_targets
 from grader.errors import ExitCode, UsageProblem
 from grader.formats import visibility
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, number
 
 
 @click.command(
@@ -196,13 +196,18 @@ def generate_command(check_only):
             click.echo(_("out of date: {file} (run grade generate)").format(file=path))
         if stale:
             sys.exit(ExitCode.FAILED)
-        click.echo(_("{folder}: all {count} stubs match their solutions").format(folder=exercises, count=len(stems)))
+        said = ngettext("{folder}: the {count} stub matches its solution", "{folder}: all {count} stubs match their solutions", len(stems))
+        click.echo(said.format(folder=exercises, count=len(stems)))
         return
     exercises.mkdir(exist_ok=True)
     changed = generate.generate(solutions, exercises, stems)
     for path in changed:
         click.echo(_("wrote {file}").format(file=path))
-    said = _("{folder}: {written} of {count} stubs written, the others were up to date")
+    said = ngettext(
+        "{folder}: {written} of {count} stub written, the others were up to date",
+        "{folder}: {written} of {count} stubs written, the others were up to date",
+        len(stems),
+    )
     click.echo(said.format(folder=exercises, written=len(changed), count=len(stems)))
 
 
@@ -252,13 +257,17 @@ def release_command(out, exercises, count, force):
     chosen = resolve_targets(exercises)
     made = release.write(out, chosen, count, force=force, progress=lambda line: click.echo(line, err=True))
     said = ngettext(
-        "Wrote {folder}: {count} exercise, public seeds {seeds}, {megabytes:.2f} MB of recorded answers. "
+        "Wrote {folder}: {count} exercise, public seeds {seeds}, {megabytes} MB of recorded answers. "
         "Give it to your students (a course repository, say).",
-        "Wrote {folder}: {count} exercises, public seeds {seeds}, {megabytes:.2f} MB of recorded answers. "
+        "Wrote {folder}: {count} exercises, public seeds {seeds}, {megabytes} MB of recorded answers. "
         "Give it to your students (a course repository, say).",
         len(chosen),
     )
-    click.echo(said.format(folder=made.folder, count=len(chosen), seeds=", ".join(map(str, made.seeds)), megabytes=made.answer_bytes / 1e6))
+    click.echo(
+        said.format(
+            folder=made.folder, count=len(chosen), seeds=", ".join(map(str, made.seeds)), megabytes=number(made.answer_bytes / 1e6, 2)
+        )
+    )
 
 
 COMMANDS = (gradescope_bundle_command, batch_command, worker_command, generate_command, notebooks_command, release_command)

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from grader import regions, registry
-from grader.i18n import N_, _, ngettext, plural_of
+from grader.i18n import N_, _, ngettext, number, plural_of
 from grader.jupyter.cells import DEFINITIONS, Layout, layout, prelude
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
@@ -84,7 +84,7 @@ def check_cell_source(stem: str, name: str, points: float, hidden: bool = False)
         )
     else:
         said = ngettext("The kit's check {name}, worth {points} point", "The kit's check {name}, worth {points} points", count)
-    comment = said.format(name=name, points=f"{points:g}")
+    comment = said.format(name=name, points=number(points))
     return f"# {comment}\nfrom grader.jupyter.kernel import check\n\n{call}"
 
 

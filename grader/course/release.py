@@ -27,7 +27,7 @@ from pathlib import Path
 from grader import __version__, registry
 from grader.course import generate
 from grader.errors import InternalError, UsageProblem
-from grader.i18n import _
+from grader.i18n import CLICK, _
 from grader.judge import engine, expected
 from grader.jupyter import cells
 from grader.settings import Settings, new_public_seed
@@ -123,7 +123,9 @@ def copy_kit(root: Path, exercises) -> None:
 
 def released_catalogs(package: Path) -> None:
     """Keep in the release's catalogs only the messages its own code says: a hidden check's texts (its hint, its
-    message) and the teacher's commands' leave with them. The templates (.pot) go; each .mo is compiled anew."""
+    message) and the teacher's commands' leave with them. The templates (.pot) go; each .mo is compiled anew.
+    Click's catalog stays whole: its messages are said by click's code, which the release installs, not by the kit's,
+    so a student's usage errors (``No such option``) speak the student's language too."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po, write_po
 
@@ -132,6 +134,8 @@ def released_catalogs(package: Path) -> None:
     for template in package.rglob("*.pot"):
         template.unlink()
     for po in package.rglob("*.po"):
+        if po.stem == CLICK:
+            continue
         with po.open("rb") as file:
             catalog = read_po(file)
         for message in list(catalog):

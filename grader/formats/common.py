@@ -7,6 +7,7 @@ from pathlib import Path
 
 from grader.i18n import _
 from grader.registry import module_path
+from grader.settings import PUBLIC_SEEDS_FROM
 from grader.status import CheckStatus, shown
 
 # XML 1.0 cannot hold these even escaped, and a terminal obeys them; a student's output may print them.
@@ -22,6 +23,15 @@ def points(value: float) -> str:
     """Points as people write them and as they are: 17, 1.5, 0.3333333333333333; never rounded to a few digits."""
     value = float(value)
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+def replay(doc: dict, for_students: bool = False) -> str:
+    """How to replay this grading, said so that it works where it is read. A student's own run replays with ``--seed``
+    in the kit that ran it; but what the teacher's kit writes for students (``grade batch``'s feedback, Gradescope)
+    carries a teacher's seed, below the public ones, which a student release refuses: there, it says who can replay it."""
+    if for_students and doc["seed"] < PUBLIC_SEEDS_FROM:
+        return _("the teacher's kit replays this grading with grade --seed {seed}; a student release has only its public seeds")
+    return _("replay with --seed {seed}")
 
 
 def checks(doc: dict):

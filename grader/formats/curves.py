@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from pathlib import Path
 
 from grader import own_files
 from grader.formats import charts
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, number, percent
 
 KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per epoch, besides "epoch"
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
@@ -29,11 +30,22 @@ SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's cu
 SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
 PICTURE_NAME = "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
+SAMPLE, TEST_IMAGES = 1_000, 10_000  # the test images fit's evaluate is given (grader.checking.training), and all of them
+ROOM = (4.0, 2.0)  # points shown below and above the goal at least: 1,000 images' noise (±0.5) must not look like a collapse
 
 NO_HISTORY = N_(
     "Training curves: fit's history held no accuracy per epoch (expected a list of dicts with 'accuracy'), so there is no curve."
 )
 MEASURED = N_("The grader measured {measured} on the whole test set.")
+APART = N_(
+    "Your fit's history is what your evaluate measured on the {sample} test images the check gives fit, the grader's "
+    "measure is on all {test}: the two differ by the noise of {sample} images (about half a point), and the check scores "
+    "the grader's."
+)
+CAPTION = N_(
+    "Line: your evaluate on the {sample} test images the check gives fit, after each epoch. Star: the grader's measure of "
+    "the final weights on all {test} test images, which the check scores."
+)
 RETRAINED = N_("The first training measured {first}, within the noise below the goal, so fit was trained once more, with seed {seed}.")
 # The pictures' words; a percentage is a value, formatted before it goes in (see summary).
 REFERENCE_LABEL, GOAL_LABEL, EPOCH_LABEL, ACCURACY_LABEL = (
@@ -117,13 +129,15 @@ def summary(curves: dict) -> str:
                 count,
             )
         # Percentages are values, formatted here: a "%" in a message would read as a printf placeholder to gettext's tools.
-        text = template.format(count=count, last=f"{last:.2f}%", at=at, goal=f"{curves['goal']:g}%", crossed=first)
+        text = template.format(count=count, last=percent(last), at=at, goal=percent(curves["goal"], None), crossed=first)
     else:
         text = _(NO_HISTORY)
     if curves["measured_accuracy"] is not None:
-        text += " " + _(MEASURED).format(measured=f"{curves['measured_accuracy']:.2f}%")
+        text += " " + _(MEASURED).format(measured=percent(curves["measured_accuracy"]))
+        if known and (known[-1][1] >= curves["goal"]) != (curves["measured_accuracy"] >= curves["goal"]):  # on either side of the goal
+            text += " " + _(APART).format(sample=number(SAMPLE), test=number(TEST_IMAGES))
     if "retrain" in curves:
-        text += " " + _(RETRAINED).format(first=f"{curves['retrain']['first_accuracy']:.2f}%", seed=curves["retrain"]["seed"])
+        text += " " + _(RETRAINED).format(first=percent(curves["retrain"]["first_accuracy"]), seed=curves["retrain"]["seed"])
     return text
 
 
@@ -145,6 +159,8 @@ def picture(curves: dict, reference: dict | None = None) -> bytes:
             loss.plot(curves["epoch"], _gaps(curves[key]), marker="o", ms=3, color=colour, label=_(yours))
             if reference:
                 loss.plot(reference["epoch"], _gaps(reference[key]), **HALO, color=colour, label=_(theirs))
+        caption = textwrap.fill(_(CAPTION).format(sample=number(SAMPLE), test=number(TEST_IMAGES)), 120)  # what the line and the star are
+        fig.supxlabel(caption, fontsize=7, color="dimgray")
         loss.set_title(_("loss"), loc="left")
         loss.set_xlabel(_(EPOCH_LABEL))
         loss.xaxis.get_major_locator().set_params(integer=True)
@@ -190,8 +206,8 @@ def sparkline(curves: dict, reference: dict | None) -> str:
         x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
         star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
         marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
-    shown = ", ".join("–" if value is None else f"{value:.2f}%" for value in curves["accuracy"]) or _("no history")
-    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=f"{curves['goal']:g}%")
+    shown = "; ".join("–" if value is None else percent(value) for value in curves["accuracy"]) or _("no history")
+    title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=percent(curves["goal"], None))
     return (
         f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{html.escape(title, quote=False)}</title>{''.join(marks)}</svg>"
@@ -213,7 +229,7 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
                 label=_(REFERENCE_LABEL),
             )
         goal = curves[0]["goal"] if curves else reference["goal"]
-        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{goal:g}%"))
+        axes.axhline(goal, ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=percent(goal, None)))
         title = ngettext(
             "accuracy per epoch in fit's history, {count} student",
             "accuracy per epoch in fit's history, {count} students",
@@ -223,6 +239,7 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
         axes.set_xlabel(_(EPOCH_LABEL))
         axes.set_ylabel(_(ACCURACY_LABEL))
         axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_ylim(*accuracy_range(goal, [v for one in [*curves, reference or {"accuracy": []}] for v in one["accuracy"]]))
         axes.legend(fontsize=7, loc="lower right")
         return charts.svg(fig, name)
 
@@ -232,17 +249,27 @@ def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
     if reference:
         axes.plot(reference["epoch"], _gaps(reference["accuracy"]), **HALO, color=charts.COLOURS["reference"], label=_(REFERENCE_LABEL))
     axes.plot(curves["epoch"], _gaps(curves["accuracy"]), marker="o", ms=3, color=charts.COLOURS["student"], label=_("your fit's history"))
-    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=f"{curves['goal']:g}%"))
+    axes.axhline(curves["goal"], ls=":", color=charts.COLOURS["goal"], label=_(GOAL_LABEL).format(goal=percent(curves["goal"], None)))
     if curves["measured_accuracy"] is not None:
         at = len(curves["epoch"]) or curves["epochs"]
-        label = _("measured by the grader: {measured}").format(measured=f"{curves['measured_accuracy']:.2f}%")
+        label = _("measured by the grader: {measured}").format(measured=percent(curves["measured_accuracy"]))
         axes.plot(
             [at], [curves["measured_accuracy"]], marker="*", ms=10 if labels else 6, ls="", color=charts.COLOURS["student"], label=label
         )
     axes.xaxis.get_major_locator().set_params(integer=True)
+    values = [*curves["accuracy"], curves["measured_accuracy"], *(reference["accuracy"] if reference else [])]
+    axes.set_ylim(*accuracy_range(curves["goal"], values))
     if labels:
         axes.set_xlabel(_(EPOCH_LABEL))
         axes.set_ylabel(_(ACCURACY_LABEL))
+
+
+def accuracy_range(goal: float, values: list) -> tuple[float, float]:
+    """The accuracy axis's limits: the goal with ROOM around it, widened to every value; not zoomed to the values
+    alone, where the noise of a correct fit (96.2 to 97.6 %) would fill the height and look like a collapse."""
+    known = [value for value in values if value is not None]
+    low, high = goal - ROOM[0], goal + ROOM[1]
+    return max(0.0, min([low, *known]) - 0.5), min(100.0, max([high, *known]) + 0.5)
 
 
 def _gaps(values: list) -> list[float]:

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from grader.formats.common import checks, details, failing_line, points, student_file, visible
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, number, out_of
 from grader.status import CheckStatus, ExerciseStatus, shown
 
 LIMIT = 4000  # characters of message per annotation; the summary and the JSON hold everything
@@ -46,17 +46,17 @@ def render(doc: dict, seconds: float | None = None) -> str:
         if exercise["status"] in (ExerciseStatus.MISSING, ExerciseStatus.ERROR) and items:
             # Every check failed the same way (no file, or it does not import): say it once.
             first = items[0]
-            said = _("{exercise}: {score}/{most} points ({status})")
-            title = said.format(exercise=exercise["exercise"], score=points(exercise["score"]), most=points(exercise["max_score"]),
-                                status=shown(exercise["status"]))  # fmt: skip
+            said = _("{exercise}: {score} ({status})")
+            score = out_of(exercise["score"], exercise["max_score"])
+            title = said.format(exercise=exercise["exercise"], score=score, status=shown(exercise["status"]))
             said = exercise.get("message") or details(first)  # the checks' hints are theirs, not the import's
             lines.append(command("error", _short(said), file=where, line=failing_line(first, source), title=title))
             continue
         for item in items:
             kind = "warning" if item["status"] == CheckStatus.SKIPPED else "error"  # GitHub's own commands
-            said = _("{exercise} {check}: {score}/{most} points ({status})")
-            score, most = points(item["score"]), points(item["max_score"])
-            title = said.format(exercise=exercise["exercise"], check=item["name"], score=score, most=most, status=shown(item["status"]))
+            said = _("{exercise} {check}: {score} ({status})")
+            score = out_of(item["score"], item["max_score"])
+            title = said.format(exercise=exercise["exercise"], check=item["name"], score=score, status=shown(item["status"]))
             lines.append(command(kind, _short(details(item)), file=where, line=failing_line(item, source), title=title))
     lines = _within_limits(lines)
     # Machine-read (GitHub Classroom's reporters parse "Points X/Y"): English in every language.
@@ -85,7 +85,7 @@ def summary(doc: dict) -> str:
     """The markdown table for ``$GITHUB_STEP_SUMMARY``, within GitHub's 1 MiB (each cell is cut to 300 characters, and a
     document's checks are bounded by :mod:`grader.checking.budgets`)."""
     rows = [
-        _("### Autograding: {score}/{most} points").format(score=points(doc["score"]), most=points(doc["max_score"])),
+        _("### Autograding: {score}").format(score=out_of(doc["score"], doc["max_score"])),
         "",
         _("Seed {seed} (replay with `grade --seed {seed}`) · device {device}").format(seed=doc["seed"], device=doc["device"]),
         "",
@@ -95,9 +95,9 @@ def summary(doc: dict) -> str:
     for exercise, item in checks(doc):
         icon = ICONS.get(item["status"], "❌")
         said = "" if item["status"] == CheckStatus.PASSED else f"**{shown(item['status'])}**: {_cell(details(item))}"
-        rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {points(item['score'])}/{points(item['max_score'])} | {said} |")
+        rows.append(f"| {icon} | {exercise['exercise']} | {item['name']} | {number(item['score'])}/{number(item['max_score'])} | {said} |")
     for exercise in doc["exercises"]:
-        total = f"{points(exercise['score'])}/{points(exercise['max_score'])}"
+        total = f"{number(exercise['score'])}/{number(exercise['max_score'])}"
         rows.append(
             _("| | **{exercise}** | **total** ({status}) | **{total}** | |").format(
                 exercise=exercise["exercise"], status=shown(exercise["status"]), total=total

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from grader.formats import visibility
-from grader.formats.common import checks, details, points
-from grader.i18n import _
+from grader.formats.common import checks, details, replay
+from grader.i18n import _, out_of
 from grader.status import CheckStatus, shown
 
 
@@ -33,18 +33,20 @@ def results(doc: dict, seconds: float | None = None) -> dict:
                 "extra_data": {"exercise": exercise["exercise"], "check": item["name"], "status": item["status"]},
             }
         )
-    said = _("{exercise}: {score}/{most} points ({status})")
+    said = _("{exercise}: {score} ({status})")
     parts = []
     for e in doc["exercises"]:  # a module that does not import: why, once, under its exercise's line
-        parts.append(said.format(exercise=e["exercise"], score=points(e["score"]), most=points(e["max_score"]), status=shown(e["status"])))
+        parts.append(said.format(exercise=e["exercise"], score=out_of(e["score"], e["max_score"]), status=shown(e["status"])))
         parts += [f"  {line}" for line in e.get("message", "").splitlines()]
     found = {
         "score": float(doc["score"]),
         "output": "\n".join(
             [
                 *parts,
-                _("Total: {score}/{most} points. Seed {seed}: replay locally with grade --seed {seed}.").format(
-                    score=points(doc["score"]), most=points(doc["max_score"]), seed=doc["seed"]
+                _("Total: {score}. Seed {seed}: {replay}.").format(
+                    score=out_of(doc["score"], doc["max_score"]),
+                    seed=doc["seed"],
+                    replay=replay(doc, for_students=True).format(seed=doc["seed"]),  # Gradescope's output is the student's
                 ),
             ]
         ),

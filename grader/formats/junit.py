@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.formats.common import details, points, visible
-from grader.i18n import _
+from grader.i18n import out_of
 from grader.status import NO_VALUE, CheckStatus
 
 
@@ -65,7 +65,5 @@ def case(stem: str, item: dict) -> ET.Element:
     tag = "error" if status in NO_VALUE else "failure"  # JUnit's own elements
     first = (item["message"].splitlines() or [status])[0]
     outcome = ET.SubElement(element, tag, message=visible(first), type=status)
-    outcome.text = visible(
-        details(item) + "\n" + _("points: {score}/{most}").format(score=points(item["score"]), most=points(item["max_score"]))
-    )
+    outcome.text = visible(details(item) + "\n" + out_of(item["score"], item["max_score"]))
     return element

@@ -5,17 +5,19 @@ from __future__ import annotations
 import click
 
 from grader.formats import curves
-from grader.formats.common import points
-from grader.i18n import _, ngettext
+from grader.formats.common import replay
+from grader.i18n import _, ngettext, number, out_of, worth
 from grader.sandbox.layers import notes
 from grader.status import CheckStatus, ExerciseStatus, shown
 
 MARKS = {CheckStatus.PASSED: ("✓", "green"), CheckStatus.SKIPPED: ("-", "yellow")}
 
 
-def render(doc: dict) -> str:
-    head = _("Submission {submission}  ·  seed {seed} (replay with --seed {seed})  ·  device {device}")
-    lines = [head.format(submission=doc["submission"], seed=doc["seed"], device=doc["device"])]
+def render(doc: dict, for_students: bool = False) -> str:
+    """``for_students``: what the teacher's kit writes for students to read (feedback), who replay in a release."""
+    head = _("Submission {submission}  ·  seed {seed} ({replay})  ·  device {device}")
+    said = replay(doc, for_students).format(seed=doc["seed"])
+    lines = [head.format(submission=doc["submission"], seed=doc["seed"], replay=said, device=doc["device"])]
     lines += [click.style(note, fg="yellow") for note in notes(doc)]  # a sandbox weaker than it should be, said at once
     lines.append("")
     for exercise in doc["exercises"]:
@@ -32,11 +34,9 @@ def render(doc: dict) -> str:
             lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
             for item in hidden:
                 lines += check_lines(item, brief=bool(said))
-            said = _("  {score}/{most} points ({subtotals})")
-            score, most = points(exercise["score"]), points(exercise["max_score"])
-            lines.append(said.format(score=score, most=most, subtotals=subtotals(public, hidden)))
+            lines.append(f"  {out_of(exercise['score'], exercise['max_score'])} ({subtotals(public, hidden)})")
         else:
-            lines.append(_("  {score}/{most} points").format(score=points(exercise["score"]), most=points(exercise["max_score"])))
+            lines.append("  " + out_of(exercise["score"], exercise["max_score"]))
         lines.append("")
     lines.append(click.style(total_line(doc), bold=True))
     return "\n".join(lines)
@@ -49,7 +49,7 @@ def split(checks: list[dict]) -> tuple[list[dict], list[dict]]:
 
 def subtotals(public: list[dict], hidden: list[dict]) -> str:
     def total(items, key):
-        return points(sum(c[key] for c in items))
+        return number(sum(c[key] for c in items))
 
     return _("public checks {public_score}/{public_most}, hidden checks {hidden_score}/{hidden_most}").format(
         public_score=total(public, "score"), public_most=total(public, "max_score"),
@@ -60,24 +60,22 @@ def subtotals(public: list[dict], hidden: list[dict]) -> str:
 def total_line(doc: dict) -> str:
     """The last line. A student release says what its score is not: the grade, which the teacher's checks give on fresh inputs."""
     release = doc.get("release")
+    score = out_of(doc["score"], doc["max_score"])
     if release is not None:
-        score, most = points(doc["score"]), points(doc["max_score"])
         if release["hidden_checks"]:
             said = ngettext(
-                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
-                "with {count} more check ({hidden} points) that this copy does not have.",
-                "Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs, "
-                "with {count} more checks ({hidden} points) that this copy does not have.",
+                "Public checks: {score}. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more check ({hidden}) that this copy does not have.",
+                "Public checks: {score}. The grade comes from the teacher's checks on fresh inputs, "
+                "with {count} more checks ({hidden}) that this copy does not have.",
                 release["hidden_checks"],
             )
-            return said.format(score=score, most=most, count=release["hidden_checks"], hidden=points(release["hidden_points"]))
-        said = _("Public checks: {score}/{most} points. The grade comes from the teacher's checks on fresh inputs.")
-        return said.format(score=score, most=most)
+            return said.format(score=score, count=release["hidden_checks"], hidden=worth(release["hidden_points"]))
+        return _("Public checks: {score}. The grade comes from the teacher's checks on fresh inputs.").format(score=score)
     public, hidden = split([c for e in doc["exercises"] for c in e["checks"]])
-    score, most = points(doc["score"]), points(doc["max_score"])
     if hidden:
-        return _("Total: {score}/{most} points ({subtotals})").format(score=score, most=most, subtotals=subtotals(public, hidden))
-    return _("Total: {score}/{most} points").format(score=score, most=most)
+        return _("Total: {score} ({subtotals})").format(score=score, subtotals=subtotals(public, hidden))
+    return _("Total: {score}").format(score=score)
 
 
 def check_head(item: dict, colour: bool = True, marks: dict = MARKS) -> str:
@@ -86,7 +84,7 @@ def check_head(item: dict, colour: bool = True, marks: dict = MARKS) -> str:
     mark, fg = marks.get(item["status"], ("✗", "red"))
     label = "" if item["status"] in (CheckStatus.PASSED, CheckStatus.FAILED) else f" [{shown(item['status'])}]"
     said = f"{mark} {item['name']}{label}"
-    return f"{click.style(said, fg=fg) if colour else said}  {points(item['score'])}/{points(item['max_score'])}"
+    return f"{click.style(said, fg=fg) if colour else said}  {number(item['score'])}/{number(item['max_score'])}"
 
 
 def check_lines(item: dict, brief: bool = False) -> list[str]:

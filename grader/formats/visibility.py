@@ -13,8 +13,7 @@ import datetime
 import os
 
 from grader.errors import UsageProblem
-from grader.formats.report import points
-from grader.i18n import _, ngettext, plural_of
+from grader.i18n import _, ngettext, number, plural_of
 
 ENV = "GRADER_REVEAL_AFTER"
 
@@ -45,13 +44,13 @@ def sealed_message(max_score: float, environ=os.environ) -> str:
             "A teacher's check, worth {points} points: what it tried and what came back are shown after {date}.",
             count,
         )
-        return said.format(points=points(max_score), date=date.isoformat())
+        return said.format(points=number(max_score), date=date.isoformat())
     said = ngettext(
         "A teacher's check, worth {points} point: what it tried and what came back are shown once your teacher reveals them.",
         "A teacher's check, worth {points} points: what it tried and what came back are shown once your teacher reveals them.",
         count,
     )
-    return said.format(points=points(max_score))
+    return said.format(points=number(max_score))
 
 
 def for_students(doc: dict, today: datetime.date | None = None, environ=os.environ) -> dict:

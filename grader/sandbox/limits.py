@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.i18n import number
 from grader.settings import DEFAULT_MEMORY, DEFAULT_TIMEOUT  # the defaults' one home
 
 GiB = 1 << 30
@@ -51,5 +52,5 @@ class Outcome:
 
 
 def size(n: int | None) -> str:
-    """A byte count as a message says it: 4 GiB, 256 MiB."""
-    return f"{n / GiB:g} GiB" if n and n >= GiB else f"{(n or 0) >> 20} MiB"
+    """A byte count as a message says it: 4 GiB, 256 MiB, 1.5 GiB (Russian «1,5 GiB»)."""
+    return f"{number(round(n / GiB, 2))} GiB" if n and n >= GiB else f"{number((n or 0) >> 20)} MiB"

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from grader.errors import InternalError
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, number
 from grader.sandbox import blame, frames, limits
 from grader.sandbox.child import IMPORTED, SETTLED, SETUP
 from grader.sandbox.limits import Outcome, size
@@ -144,7 +144,7 @@ def settle(watch: RunPipes, run_limits: limits.Limits) -> Outcome:
     if stopped == RunStatus.TIMEOUT:
         return Outcome(
             RunStatus.TIMEOUT,
-            error={"message": _("still running after {seconds:g} s, so it was stopped").format(seconds=run_limits.timeout)},
+            error={"message": _("still running after {seconds} s, so it was stopped").format(seconds=number(round(run_limits.timeout, 2)))},
         )
     if stopped == RunStatus.MEMORY:
         return Outcome(

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, number
 from grader.sandbox.blame import StudentMistake
 
 PLAIN_SCALARS = (bool, int, float, str, bytes, type(None), torch.dtype, torch.device)
@@ -59,8 +59,8 @@ def plain(value, where: str | None = None):
 def _plain(value, where: str, depth: int, count: list):
     count[0] += 1
     if count[0] > MAX_VALUES:
-        said = _("the result holds more than {count:,} values; return a tensor instead of so many numbers")
-        raise NotPlainData(said.format(count=MAX_VALUES))
+        said = _("the result holds more than {count} values; return a tensor instead of so many numbers")
+        raise NotPlainData(said.format(count=number(MAX_VALUES)))
     if depth > MAX_DEPTH:
         raise NotPlainData(_("{where} is nested more than {depth} deep").format(where=where, depth=MAX_DEPTH))
     kind = type(value)
@@ -105,8 +105,8 @@ def encode(value) -> bytes:
     tensors: dict[str, torch.Tensor] = {}
     structure = json.dumps(_tree(value, tensors), separators=(",", ":")).encode()
     if len(structure) > MAX_STRUCTURE:
-        said = _("the result is {size:,} bytes once written out, over {cap:,}; return large data as a tensor")
-        raise NotPlainData(said.format(size=len(structure), cap=MAX_STRUCTURE))
+        said = _("the result is {size} bytes once written out, over {cap}; return large data as a tensor")
+        raise NotPlainData(said.format(size=number(len(structure)), cap=number(MAX_STRUCTURE)))
     return MAGIC + LENGTH.pack(len(structure)) + structure + (save_tensors(tensors) if tensors else b"")
 
 
@@ -151,7 +151,7 @@ def decode(data: bytes):
     start = len(MAGIC) + LENGTH.size
     length = LENGTH.unpack_from(data, len(MAGIC))[0]
     if length > MAX_STRUCTURE or start + length > len(data):
-        raise BadResult(_("its result announces {size:,} bytes of structure, which it does not hold").format(size=length))
+        raise BadResult(_("its result announces {size} bytes of structure, which it does not hold").format(size=number(length)))
     try:
         tree = json.loads(data[start : start + length].decode("utf-8"))
     except RecursionError:
@@ -179,7 +179,7 @@ class _Reader:
     def read(self, node, depth: int):
         self.count += 1
         if self.count > MAX_VALUES:
-            raise BadResult(_("its result holds more than {count:,} values").format(count=MAX_VALUES))
+            raise BadResult(_("its result holds more than {count} values").format(count=number(MAX_VALUES)))
         if depth > MAX_DEPTH + 1:  # a tagged node is one level deeper than the value it holds
             raise BadResult(_("its result is nested more than {depth} deep").format(depth=MAX_DEPTH))
         kind = type(node)

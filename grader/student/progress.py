@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from grader import registry
-from grader.formats.report import points
-from grader.i18n import _, ngettext, plural_of
+from grader import i18n, registry
+from grader.i18n import _, ngettext, number
 from grader.registry import Exercise
 from grader.student.history import Score, Standing
 
@@ -41,11 +40,11 @@ def totals(checks) -> dict[str, float]:
 
 def worth(total: float) -> str:
     """``(17 points)``: an exercise's points, in the plural form its number takes (a fraction takes the plural)."""
-    return ngettext("({points:g} point)", "({points:g} points)", plural_of(total)).format(points=total)
+    return f"({i18n.worth(total)})"
 
 
 def fraction(score: Score) -> str:
-    return f"{points(score.score)}/{points(score.max_score)}"
+    return f"{number(score.score)}/{number(score.max_score)}"
 
 
 def done(standings: dict[str, Standing]) -> list[Exercise]:
@@ -86,5 +85,7 @@ def following(standings: dict[str, Standing], current: Exercise) -> Exercise:
 def next_line(standings: dict[str, Standing]) -> str:
     exercise = first_to_do(standings)
     if exercise is None:
-        return _("next: nothing, all {count} exercises have full marks").format(count=len(registry.EXERCISES))
+        count = len(registry.EXERCISES)
+        said = ngettext("next: nothing, the {count} exercise has full marks", "next: nothing, all {count} exercises have full marks", count)
+        return said.format(count=count)
     return _("next: grade watch {number}").format(number=exercise.number)

@@ -237,6 +237,11 @@ def test_syntax_error_is_shown_with_its_line(tmp_path):
         (["1", "--timeout-scale", "0"], "--timeout-scale"),
         (["1", "--memory-limit", "lots"], "'lots' is not a size; write it like 4G"),
         (["1", "--submission", "/no/such/folder"], "Invalid value for '--submission': folder /no/such/folder does not exist"),
+        (["tensor"], "unknown exercise 'tensor': did you mean 'tensors'?"),
+        (
+            ["1", "--submission", KIT / "exercises" / "exercise1_tensors.py"],
+            "exercise1_tensors.py is a file; pass the folder that holds it",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line(args, says):

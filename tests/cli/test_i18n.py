@@ -93,13 +93,34 @@ def test_the_shipped_catalog_is_compiled_from_the_current_po(domain):
 
 
 @pytest.mark.parametrize(
-    ("count", "form"), [(1, "балл)"), (2, "балла)"), (5, "баллов)"), (11, "баллов)"), (21, "балл)"), (24, "балла)"), (1.5, "балла)")]
+    ("count", "said"),
+    [(1, "1 балл"), (2, "2 балла"), (5, "5 баллов"), (11, "11 баллов"), (21, "21 балл"), (24, "24 балла"), (1.5, "1,5 балла")],
 )
-def test_points_take_russian_plural_forms(english, count, form):
+def test_points_take_russian_plural_forms(english, count, said):
     from grader.student.progress import worth
 
     i18n.use("ru")
-    assert worth(count) == f"({count} {form}"
+    assert worth(count) == f"({said})"
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", ["60,000", "1.5", "0.3333333333333333", "91.45%", "97%", "12/17 points", "0/1 point", "1 point", "2.5 points"]),
+        ("ru", ["60 000", "1,5", "0,3333333333333333", "91,45 %", "97 %", "12 из 17 баллов", "0 из 1 балла", "1 балл", "2,5 балла"]),
+    ],
+)
+def test_numbers_scores_and_percentages_are_written_in_the_language_s_style(english, language, said):
+    """Babel's CLDR data, with a no-break space where Russian groups digits and before its percent sign."""
+    i18n.use(language)
+    shown = [
+        i18n.number(60_000), i18n.number(1.5), i18n.number(1 / 3), i18n.percent(91.45), i18n.percent(97, None),
+        i18n.out_of(12, 17), i18n.out_of(0, 1), i18n.worth(1), i18n.worth(2.5),
+    ]  # fmt: skip
+    assert [text.replace("\u00a0", " ") for text in shown] == said
+
+
+ENGLISH_NUMBERS = re.compile(r"\d,\d{3}|\d\.\d+ ?%")  # 60,000 and 91.45%: English digits, which Russian writes «60 000», «91,45 %»
 
 
 def test_every_line_of_the_report_of_every_stub_is_translated(pseudo_locale):
@@ -187,10 +208,34 @@ def test_grade_1_in_russian(how):
     assert result.returncode == 1, result.stderr
     assert "Работа " in result.stdout
     assert "еще не реализовано" in result.stdout
-    assert "Итого баллов: 0/" in result.stdout
+    assert "Итого: 0 из " in result.stdout
+    assert re.search(r"^  0 из \d+ баллов", result.stdout, re.MULTILINE), result.stdout
     assert "Total:" not in result.stdout
+    assert not ENGLISH_NUMBERS.findall(result.stdout + result.stderr)
     assert "not implemented yet" not in result.stdout
     assert result.stderr.startswith("Проверяю exercise1")
+
+
+@pytest.mark.slow
+def test_grade_6_on_the_reference_in_russian_writes_numbers_the_russian_way():
+    """Exercise 6 trains MNIST: «60 000 обучающих изображений», «97,35 %», never 60,000 or 97.35%."""
+    result = grade("6", "--submission", "solutions", "--seed", "5", LANG="ru_RU.UTF-8")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Итого: " in result.stdout
+    assert "Кривые обучения" in result.stdout, result.stdout
+    assert not ENGLISH_NUMBERS.findall(result.stdout + result.stderr), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("env", [{"GRADER_LANG": "ru"}, {"LANG": "ru_RU.UTF-8"}], ids=["GRADER_LANG", "LANG"])
+def test_the_top_level_help_speaks_the_language_of_the_environment(env):
+    """The group's help is printed by --help, which click handles before the group's --lang (not typed) has chosen."""
+    result = grade("--help", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Использование: "), result.stdout
+    assert "[OPTIONS] COMMAND" in result.stdout  # the group's help, not grade run's
+    assert "Проверить упражнения по PyTorch" in result.stdout
+    assert "Show this message" not in result.stdout
+    assert grade("--help", **{**env, "GRADER_LANG": "en"}).stdout.startswith("Usage: ")
 
 
 def test_english_is_the_default_and_a_bad_language_is_one_line_exit_2():
@@ -231,9 +276,9 @@ def test_grade_batch_in_russian_writes_russian_feedback_and_summary(tmp_path):
     result = grade("batch", str(tmp_path / "sub"), "--out", str(tmp_path / "out"), "--exercises", "1", "--jobs", "1", "--lang", "ru")
     assert result.returncode == 0, result.stderr
     feedback = (tmp_path / "out" / "feedback" / "ada.md").read_text(encoding="utf-8")
-    assert feedback.startswith("# Отзыв для ada\n\nБаллы: 0/")
+    assert feedback.startswith("# Отзыв для ada\n\nРезультат: 0 из ")
     assert "еще не реализовано" in feedback
-    assert "Итого баллов: 0/" in feedback
+    assert "Итого: 0 из " in feedback
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith("# Сводка по группе\n\n2 студента · ")
     assert "## Проверки, начиная с самых трудных" in summary

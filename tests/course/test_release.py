@@ -247,6 +247,16 @@ def test_the_installed_release_is_the_release_and_its_stubs_score_nothing(venv, 
     assert doc["release"]["public_seeds"] == list(SEEDS)
 
 
+def test_the_release_s_usage_errors_and_help_speak_the_student_s_language(venv, out):
+    """Click's own catalog ships whole: a usage error is Russian under --lang ru, the top-level help under LANG."""
+    done = run(venv, ["grade", "1", "--no-such-option", "--lang", "ru"], cwd=out)
+    assert done.returncode == 2, done.stderr
+    assert "Неизвестный параметр '--no-such-option'" in done.stderr, done.stderr
+    assert "Использование: grade" in done.stderr, done.stderr
+    helped = run(venv, ["grade", "--help"], cwd=out, LANG="ru_RU.UTF-8", GRADER_LANG="")
+    assert helped.stdout.startswith("Использование: grade [OPTIONS] COMMAND"), helped.stdout
+
+
 def test_the_reference_solutions_copied_over_the_stubs_get_full_public_marks_mnist_included(venv, out, tmp_path):
     course = tmp_path / "course"
     shutil.copytree(out, course, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

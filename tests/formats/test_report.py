@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from grader.formats.report import points, render
+from grader.formats.common import points
+from grader.formats.report import render
 
 
 def test_points_are_written_as_people_write_them():
@@ -68,7 +69,23 @@ def test_render_shows_marks_points_messages_hints_and_totals():
         "  missing: no file for this exercise in the submission",
         "  - arange_float [skipped]  0/1",
         "      not run",
-        "  0/1 points",
+        "  0/1 point",  # the noun agrees with the maximum
         "",
         "Total: 1.5/5 points",
     ]
+
+
+def test_feedback_for_students_offers_a_replay_only_where_a_release_can_replay_it():
+    """A teacher's seed (below the public ones) is refused by a student release: feedback says who can replay it."""
+    from grader.formats import gradescope
+    from grader.settings import PUBLIC_SEEDS_FROM
+
+    head = click.unstyle(render(DOC, for_students=True)).splitlines()[0]
+    assert "replay with --seed" not in head
+    assert "the teacher's kit replays this grading with grade --seed 77" in head
+    said = gradescope.render(DOC)
+    assert "replay with" not in said
+    assert "the teacher's kit replays this grading with grade --seed 77" in said
+    public = {**DOC, "seed": PUBLIC_SEEDS_FROM + 5}
+    assert f"(replay with --seed {PUBLIC_SEEDS_FROM + 5})" in render(public, for_students=True)
+    assert f"replay with --seed {PUBLIC_SEEDS_FROM + 5}" in gradescope.render(public)

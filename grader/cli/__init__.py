@@ -143,7 +143,8 @@ main.params.append(lang_option())  # the group's --lang, as every command's (Def
 @grading_options
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
-def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent):
+@click.option("--hints", is_flag=True, help=N_("Show each failing check's full hint, not only its nudge (what to look at)."))
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent, hints):
     chosen = resolve_targets(exercises)
     policy.check(min_score, min_percent)
     from grader import sandbox
@@ -167,7 +168,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
     training = start_reference(settings, chosen)
     try:
         doc, internal = engine.grade(settings, chosen)
-        formats.emit(doc, fmt, seconds=time.monotonic() - began)
+        formats.emit(doc, fmt, seconds=time.monotonic() - began, hints=hints)
         if training is not None or registry.in_release():
             show_curves(doc, submission, training, err=fmt != "text")
     finally:

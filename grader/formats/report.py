@@ -1,6 +1,8 @@
-"""Render a result document for people: per check a mark, the points, the message and the hint."""
+"""Render a result document for people: per check a mark, the points, the message and the nudge (or the hint)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import click
 
@@ -13,7 +15,9 @@ from grader.status import CheckStatus, ExerciseStatus, shown
 MARKS = {CheckStatus.PASSED: ("✓", "green"), CheckStatus.SKIPPED: ("-", "yellow")}
 
 
-def render(doc: dict) -> str:
+def render(doc: dict, hints: bool | Collection[str] = False) -> str:
+    """The report; ``hints``: True shows every failing check's full hint, a collection the hints of the checks it names
+    (the watch's, after two failed saves), and the others show their nudge (:func:`hint_of`)."""
     head = _("Submission {submission}  ·  seed {seed} (replay with --seed {seed})  ·  device {device}")
     lines = [head.format(submission=doc["submission"], seed=doc["seed"], device=doc["device"])]
     lines += [click.style(note, fg="yellow") for note in notes(doc)]  # a sandbox weaker than it should be, said at once
@@ -27,11 +31,11 @@ def render(doc: dict) -> str:
             lines += [click.style("  " + line, fg="red") for line in said.splitlines()]
         public, hidden = split(exercise["checks"])
         for item in public:
-            lines += check_lines(item, brief=bool(said))
+            lines += check_lines(item, brief=bool(said), hints=hints)
         if hidden:  # the teacher's kit: the checks a student release leaves out, apart
             lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
             for item in hidden:
-                lines += check_lines(item, brief=bool(said))
+                lines += check_lines(item, brief=bool(said), hints=hints)
             said = _("  {score}/{most} points ({subtotals})")
             score, most = points(exercise["score"]), points(exercise["max_score"])
             lines.append(said.format(score=score, most=most, subtotals=subtotals(public, hidden)))
@@ -39,7 +43,25 @@ def render(doc: dict) -> str:
             lines.append(_("  {score}/{most} points").format(score=points(exercise["score"]), most=points(exercise["max_score"])))
         lines.append("")
     lines.append(click.style(total_line(doc), bold=True))
+    nudged = [e["exercise"].split("_")[0] for e in doc["exercises"] if any(shows_nudge(c, hints) for c in e["checks"])]
+    if nudged and hints is False:
+        lines.append(_("Stuck? grade {exercise} --hints shows the full hints.").format(exercise=nudged[0]))
     return "\n".join(lines)
+
+
+def shows_nudge(item: dict, hints: bool | Collection[str] = False) -> bool:
+    """Whether ``item``'s report line shows its nudge rather than its full hint: a nudge it has, not passed nor skipped,
+    and no hint asked for (a document from before nudges has none, and shows its hint)."""
+    if item["status"] in (CheckStatus.PASSED, CheckStatus.SKIPPED) or not item.get("nudge"):
+        return False
+    return not (hints is True or (hints is not False and item["name"] in hints))
+
+
+def hint_of(item: dict, hints: bool | Collection[str] = False) -> str:
+    """The hint line of a check that did not pass: its nudge first, its full hint when asked (``hints``)."""
+    if shows_nudge(item, hints):
+        return _("      nudge: {nudge}").format(nudge=item["nudge"])
+    return _("      hint: {hint}").format(hint=item["hint"])
 
 
 def split(checks: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -89,13 +111,13 @@ def check_head(item: dict, colour: bool = True, marks: dict = MARKS) -> str:
     return f"{click.style(said, fg=fg) if colour else said}  {points(item['score'])}/{points(item['max_score'])}"
 
 
-def check_lines(item: dict, brief: bool = False) -> list[str]:
-    """A check's line, then (``brief``: not) its message and hint where it did not pass."""
+def check_lines(item: dict, brief: bool = False, hints: bool | Collection[str] = False) -> list[str]:
+    """A check's line, then (``brief``: not) its message and its nudge or hint (:func:`hint_of`) where it did not pass."""
     lines = ["  " + check_head(item)]
     if item["status"] != CheckStatus.PASSED and not brief:
         lines.extend("      " + line for line in item["message"].splitlines())
         if item["hint"] and item["status"] != CheckStatus.SKIPPED:
-            lines.append(click.style(_("      hint: {hint}").format(hint=item["hint"]), fg="cyan"))
+            lines.append(click.style(hint_of(item, hints), fg="cyan"))
     trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
     if trained is not None:  # exercise 6's accuracy check: what its training curves show
         lines.append(f"      {curves.summary(trained)}")

@@ -7,7 +7,7 @@ the student's module, so nothing of one save survives into the next.
 
 Grading runs in the main thread (pytest-timeout's signal method needs it). Watchfiles' events, the
 keys (when stdin is a terminal) and Ctrl-C come from other threads into one queue; a save, ``n``,
-``r``, ``t`` or ``q`` also cancels the grading that is running, a training check's child included.
+``r``, ``s``, ``t`` or ``q`` also cancels the grading that is running, a training check's child included.
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ from grader.settings import Settings
 from grader.status import ANSWERED, CheckStatus
 from grader.student import history, progress
 
-KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "t": N_("train now"), "q": N_("quit")}
-CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading worthless
+KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "s": N_("new seed"), "t": N_("train now"),
+        "q": N_("quit")}  # fmt: skip
+CANCELLING = {"save", "n", "r", "s", "t", "q"}  # what makes the running grading worthless
+FAILED_SAVES = 2  # a check that failed on this many saves in a row shows its full hint, not its nudge
 STEP_MS = 20  # watchfiles yields a save once the folder has been quiet this long (an editor's save takes a few ms)
 
 
@@ -57,6 +59,10 @@ class Watch:
         self.cancel = threading.Event()  # the running grading's; a fresh one for each
         self.stop = threading.Event()
         self.train = False  # the student pressed t since the last save: the long checks run whatever the others did
+        # One seed until the student presses s: the numbers in the messages stay put from one save to the next.
+        self.seed = settings.seed if fixed_seed else expected.run_seed(None)
+        self.saved = False  # the grading running was asked for by a save
+        self.failed_saves: dict[str, int] = {}  # check -> on how many saves in a row it has failed
         self.doc: dict | None = None
         self.problem: str | None = None  # why the watch had to stop
         self.totals = progress.totals(engine.collect(registry.EXERCISES))
@@ -138,13 +144,17 @@ class Watch:
         if "q" in events:
             return False
         regrade = False
+        self.saved = "save" in events
         for event in events:
             if event == "n":
                 self.exercise, self.doc, self.train = progress.following(self.standings(), self.exercise), None, False
+                self.failed_saves = {}
             elif event == "save":
                 self.train = False
             elif event == "t":
                 self.train = True
+            elif event == "s":
+                self.seed = fresh_seed(self.seed)
             regrade = regrade or event in CANCELLING
         if regrade:
             self.grade()
@@ -157,9 +167,8 @@ class Watch:
 
     def grade(self) -> None:
         self.cancel = threading.Event()
-        seed = self.settings.seed if self.fixed_seed else expected.run_seed(None)
-        settings = dataclasses.replace(self.settings, seed=seed, defer_long=not self.train)
-        self.show([self.grading_line(seed)], clear=False)
+        settings = dataclasses.replace(self.settings, seed=self.seed, defer_long=not self.train)
+        self.show([self.grading_line(self.seed)], clear=False)
         began = time.monotonic()
         try:
             doc, internal = engine.grade(settings, [self.exercise], cancel=self.cancel)
@@ -178,7 +187,21 @@ class Watch:
             )
             notes.append(said.format(count=internal))
         self.doc = doc
+        if self.saved:
+            self.count_failures(doc)
         self.show([*self.report_lines(doc, time.monotonic() - began), *filter(None, notes), *self.footer()])
+
+    def count_failures(self, doc: dict) -> None:
+        """After a save: how many saves in a row each check has failed on (a pass, or a skip, starts it again)."""
+        for item in doc["exercises"][0]["checks"]:
+            if item["status"] in ANSWERED:
+                self.failed_saves.pop(item["name"], None)
+            else:
+                self.failed_saves[item["name"]] = self.failed_saves.get(item["name"], 0) + 1
+
+    def full_hints(self) -> set[str]:
+        """The checks whose report shows the full hint: those that failed on FAILED_SAVES saves in a row."""
+        return {name for name, count in self.failed_saves.items() if count >= FAILED_SAVES}
 
     # -- what the screen shows
     def show(self, lines: list[str], clear: bool = True) -> None:
@@ -209,7 +232,7 @@ class Watch:
             exercise=self.exercise.name, number=self.exercise.number, total=len(registry.EXERCISES), file=self.file(),
             time=time.strftime("%H:%M:%S"), seconds=f"{took:.2f}",
         )  # fmt: skip
-        lines = [head, "", *render(compact(doc)).splitlines(), ""]
+        lines = [head, "", *render(compact(doc), hints=self.full_hints()).splitlines(), ""]
         lines += self.long_lines(part)
         standings = self.standings()
         if history.score_of(part).full:
@@ -277,6 +300,15 @@ class Watch:
             said = (_("{exercise} has full marks on its public checks. Next: grade watch {number} ({title}).")
                     if public else _("{exercise} has full marks. Next: grade watch {number} ({title})."))  # fmt: skip
         return said.format(exercise=self.exercise.name, next=following.name, number=following.number, title=_(following.title))
+
+
+def fresh_seed(old: int) -> int:
+    """Another seed than ``old`` where there is one to draw (a release has only its public seeds)."""
+    for _attempt in range(10):
+        seed = expected.run_seed(None)
+        if seed != old:
+            return seed
+    return seed
 
 
 def candidates(submission: Path, exercise: Exercise) -> list[Path]:

@@ -286,6 +286,55 @@ def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monk
     assert graded == [EX1, EX2], "q quits at once"
 
 
+def test_the_seed_stays_across_saves_until_s_draws_another(submission, monkeypatch):
+    seeds = []
+
+    def graded(settings, exercises, cancel=None):
+        seeds.append(settings.seed)
+        raise engine.Cancelled()
+
+    monkeypatch.setattr(engine, "grade", graded)
+    watch = Watch(engine_settings(submission), EX1, fixed_seed=False, keys=False)
+    watch.grade()
+    for events in (["save"], ["save", "save"], ["r"], ["n"]):
+        watch.handle(events)
+    assert len(seeds) == 5
+    assert len(set(seeds)) == 1, "saves, r and n keep the seed"
+    watch.handle(["s"])
+    watch.handle(["save"])
+    assert seeds[5] != seeds[0], "s draws a new seed"
+    assert seeds[6] == seeds[5], "the next saves keep it"
+
+
+def test_a_check_that_failed_on_two_saves_in_a_row_shows_its_full_hint(submission, capsys):
+    nudge, hint = "nudge: A scalar is a tensor with no dimensions", "hint: torch.tensor(value, dtype=torch.float32) makes"
+    watch = quiet_watch(submission)
+    watch.grade()  # the first report: no save yet
+    watch.handle(["save"])
+    out = capsys.readouterr().out
+    assert nudge in out
+    assert hint not in out
+    watch.handle(["r"])  # a re-grade asked for is no save
+    assert hint not in capsys.readouterr().out
+    watch.handle(["save"])
+    out = capsys.readouterr().out
+    assert hint in out
+    assert nudge not in out
+    assert "nudge: A list of whole numbers" not in out, "every stub failed twice: every check shows its hint"
+    save(submission, EX1, solution(EX1).replace("def make_scalar(", "def make_scalar_unused(", 1) + MAKE_SCALAR_WRONG)
+    watch.handle(["save"])
+    assert hint in capsys.readouterr().out, "a third failed save keeps the hint"
+    watch.handle(["n"])
+    assert watch.failed_saves == {}, "another exercise starts counting afresh"
+
+
+MAKE_SCALAR_WRONG = """
+
+def make_scalar(value):
+    return torch.tensor([value])  # a vector of one, not a scalar: fails
+"""
+
+
 def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):
     save(submission, EX1, solution(EX1) + "\n\ndef make_scalar(value):\n    while True:\n        pass\n")  # later definitions win
     watch = quiet_watch(submission)

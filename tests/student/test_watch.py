@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import click
 import pexpect
 import pytest
 from pexpect.popen_spawn import PopenSpawn
@@ -47,7 +48,7 @@ def environment() -> dict:
     return {**env, "PYTHONPATH": str(KIT)}
 
 
-def spawn(submission: Path, *args: str) -> pexpect.spawn:
+def spawn(submission: Path, *args: str, dimensions: tuple[int, int] = (60, 200)) -> pexpect.spawn:
     watch = pexpect.spawn(
         sys.executable,
         ["-m", "grader.cli", "watch", *args, "--submission", str(submission)],
@@ -55,7 +56,7 @@ def spawn(submission: Path, *args: str) -> pexpect.spawn:
         env=environment(),
         encoding="utf-8",
         timeout=WAIT,
-        dimensions=(60, 200),
+        dimensions=dimensions,
     )
     watch.expect(FOOTER)
     return watch
@@ -142,7 +143,7 @@ def test_l_lists_the_course_r_regrades_and_ctrl_c_quits(submission):
     watch.send("l")
     watch.expect(rf"2  exercise2  reshape .* best 0/{EX2_POINTS:g} · last 0/{EX2_POINTS:g}")
     watch.expect(r"0 of 7 exercises have full marks")
-    watch.expect("next: grade watch 1")
+    watch.expect(r"next after exercise2: press n for exercise3")
     watch.expect(FOOTER)
     watch.send("r")
     watch.expect("Grading exercise2 with seed")
@@ -175,6 +176,43 @@ def test_without_a_terminal_it_regrades_on_save_and_reads_no_keys(submission):
     assert watch.wait() == 0
 
 
+CLEAR = "\x1b[2J"  # click.clear(): each report starts a fresh screen
+WRONG_SCALAR = """
+
+def make_scalar(value):
+    return torch.tensor(value, dtype=torch.float64)  # later definitions win: the wrong dtype
+"""
+
+
+def last_screen(watch: pexpect.spawn) -> list[str]:
+    """The rows of the last screen the watch drew, up to its footer, without colours."""
+    text = click.unstyle((watch.before + watch.after).split(CLEAR)[-1]).replace("\x1b[1;1H", "")
+    return text.replace("\r\n", "\n").split("\n")
+
+
+@pytest.mark.slow  # a real grade watch in a terminal
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (40, 120)])
+def test_the_screen_fits_the_terminal_and_shows_the_total_and_the_first_failing_check(submission, rows, columns):
+    watch = spawn(submission, "1", dimensions=(rows, columns))
+    shown = last_screen(watch)
+    assert len(shown) < rows, shown
+    assert max(map(len, shown)) <= columns, shown
+    assert any(line.startswith(NO_MARKS) for line in shown), "the exercise's total"
+    first = shown.index("  ✗ make_scalar  0/1")
+    assert shown[first + 1] == "      not implemented yet", "the first failing check and what came back"
+    save(submission, EX1, solution(EX1) + WRONG_SCALAR)
+    watch.expect(r"Total: 17/18 points.*" + FOOTER)  # the report after the save, whole
+    shown = last_screen(watch)
+    assert len(shown) < rows, shown
+    assert max(map(len, shown)) <= columns, shown
+    assert any(line.startswith("Total: 17/18 points") for line in shown)
+    first = shown.index("  ✗ make_scalar  0/1")
+    said = " ".join(line.strip() for line in shown[first + 1 : first + 3])
+    assert "returned dtype torch.float64; expected torch.float32" in said, "what was expected and what came back"
+    assert any("checks pass: make_vector" in line for line in shown), "one line for the passing checks"
+    quit_cleanly(watch)
+
+
 # ---------------------------------------------------------------- hostile saves
 
 FORK_BOMB = """
@@ -205,8 +243,8 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
     watch = spawn(submission, "1", "--timeout-scale", "0.5")
     try:
         save(submission, EX1, (KIT / "tests" / "hostile" / "loop_at_import.py").read_text(encoding="utf-8"))
+        watch.expect(NO_MARKS)  # the total first, then the failing check
         watch.expect(r"import \[timeout\]")
-        watch.expect(NO_MARKS)
         watch.expect(FOOTER)
         save(submission, EX1, hostile(FORK_BOMB, marker) + solution(EX1))
         watch.expect(r"import \[timeout\]")

@@ -200,6 +200,19 @@ def test_the_screen_fits_the_terminal_and_shows_the_total_and_the_first_failing_
     assert any(line.startswith(NO_MARKS) for line in shown), "the exercise's total"
     first = shown.index("  ✗ make_scalar  0/1")
     assert shown[first + 1] == "      not implemented yet", "the first failing check and what came back"
+    watch.send("\x1b[B")  # ↓: the next failing checks, without grading again
+    watch.expect(FOOTER)
+    shown = last_screen(watch)
+    assert "  ✗ make_scalar  0/1" not in shown
+    assert any(line.startswith("  1 more above, press ↑") for line in shown)
+    watch.setwinsize(rows + 10, columns + 20)  # a resize draws the report again, fitted to the new size
+    watch.expect(FOOTER)
+    wider = last_screen(watch)
+    assert len(wider) < rows + 10
+    assert max(map(len, wider)) <= columns + 20
+    assert sum(line.startswith("  ✗ ") for line in wider) > sum(line.startswith("  ✗ ") for line in shown)
+    watch.setwinsize(rows, columns)
+    watch.expect(FOOTER)
     save(submission, EX1, solution(EX1) + WRONG_SCALAR)
     watch.expect(r"Total: 17/18 points.*" + FOOTER)  # the report after the save, whole
     shown = last_screen(watch)

@@ -86,3 +86,11 @@ def test_a_list_too_long_is_cut_with_what_is_left_and_keeps_its_footer():
     assert len(shown) < 24
     assert shown[-3] == f"… {50 - (24 - 4)} more lines"
     assert shown[-2:] == FOOTER
+
+
+def test_a_missing_file_is_said_under_the_total():
+    missing = document([])
+    missing["exercises"][0]["status"] = "missing"
+    shown = plain(screen.layout(missing, HEAD, [], FOOTER, screen.Size(80, 24)))
+    assert shown[shown.index("Total: 0/0 points") + 1] == "  missing: no file for this exercise in the submission"
+    assert not [line for line in shown if "press ↓" in line]

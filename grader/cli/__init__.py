@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -268,7 +269,8 @@ def list_command(submission):
     from grader.student import history, progress
 
     totals = progress.totals(listed(registry.EXERCISES))
-    for line in progress.course_lines(totals, history.standings((submission or registry.default_submission()).resolve())):
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # a pipe gets whole titles
+    for line in progress.course_lines(totals, history.standings((submission or registry.default_submission()).resolve()), columns):
         click.echo(line)
 
 

@@ -12,11 +12,11 @@ BAR_WIDTH = 28
 COLUMNS = 80  # grade list and the watch's l fit a terminal this wide: a title too long for it is cut
 
 
-def course_lines(totals: dict[str, float], standings: dict[str, Standing], columns: int = COLUMNS,
+def course_lines(totals: dict[str, float], standings: dict[str, Standing], columns: int | None = COLUMNS,
                  watching: Exercise | None = None) -> list[str]:  # fmt: skip
-    """A line per exercise, fitted to ``columns``: its points from ``totals`` (by stem); with a history, instead, its best
-    and last scores alone (one total per line, so that two never disagree), then the bar and the next step
-    (``watching``: the exercise the watch shows, which is never the next)."""
+    """A line per exercise, fitted to ``columns`` (None: titles whole): its points from ``totals`` (by stem); with a
+    history, instead, its best and last scores alone (one total per line, so that two never disagree), then the bar
+    and the next step (``watching``: the exercise the watch shows, which is never the next)."""
     heads = [f"{e.number}  {e.name:<10} {e.topics[0]:<9} " for e in registry.EXERCISES]
     if not standings:
         tails = [worth(totals.get(e.stem, 0)) for e in registry.EXERCISES]
@@ -34,10 +34,12 @@ def course_lines(totals: dict[str, float], standings: dict[str, Standing], colum
     return [*lines, bar(standings), next_line(standings, watching)]
 
 
-def titles(heads: list[str], tails: list[str], columns: int) -> list[str]:
+def titles(heads: list[str], tails: list[str], columns: int | None) -> list[str]:
     """The exercises' titles, padded to one width so that what follows lines up, and cut with … where the line would not fit."""
     named = [_(e.title) for e in registry.EXERCISES]
-    width = min(max(map(len, named)), max(columns - max(map(len, heads)) - max(map(len, tails)) - 2, 8))
+    width = max(map(len, named))
+    if columns is not None:
+        width = min(width, max(columns - max(map(len, heads)) - max(map(len, tails)) - 2, 8))
     return [(title if len(title) <= width else title[: width - 1] + "…").ljust(width) for title in named]
 
 

@@ -22,12 +22,13 @@ def test_numbers_are_one_to_n_in_order():
     assert [e.number for e in registry.EXERCISES] == list(range(1, len(registry.EXERCISES) + 1))
 
 
-def test_every_check_has_points_and_a_hint():
+def test_every_check_has_points_a_hint_and_a_nudge():
     found = engine.collect(registry.EXERCISES)
     assert {stem for stem, *_ in found} == {e.stem for e in registry.EXERCISES}
-    for stem, name, points, hint, _ in found:
+    for stem, name, points, hint, _, nudge in found:
         assert points > 0, f"{stem}::{name} has no points"
         assert len(hint.strip()) > 10, f"{stem}::{name} has no real hint"
+        assert len(nudge.strip()) > 10, f"{stem}::{name} has no real nudge"
 
 
 @pytest.mark.parametrize("exercise", registry.EXERCISES, ids=lambda e: e.name)

@@ -180,7 +180,8 @@ def feedback_parts(record: dict) -> tuple[str, list[str], str]:
     if batch["note"]:
         paragraphs.append(_("Note: {note}").format(note=batch["note"]))
     visible = visibility.for_students(records.document(record))
-    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, click.unstyle(render(visible, for_students=True))
+    report = click.unstyle(render(visible, hints=True, for_students=True))  # the graded work's feedback: it has earned the full hints
+    return _("Feedback for {student}").format(student=batch["student"]), paragraphs, report
 
 
 def write_format(out: Path, record: dict, fmt: str) -> Path:

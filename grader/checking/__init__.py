@@ -27,9 +27,12 @@ from grader.status import CheckStatus, RunStatus
 HEAD_START_NICE = 5  # while a head-started child trains, the short children of other checks yield the CPU to it
 
 
-def check(points: float, hint: str, cuda: bool = False, hidden: bool = False):
+def check(points: float, hint: str, cuda: bool = False, hidden: bool = False, nudge: str = ""):
     """Mark a test as a graded check worth ``points``, with the hint a student sees when it fails.
 
+    ``nudge``: what a report shows first: what to look at, in words, with the tutorial's section, and no code of the
+    solution; the full ``hint`` comes on request (``grade N --hints``, ``h`` in the watch) or after two failed saves.
+    A check without one shows its hint at once, as before nudges existed.
     ``cuda``: on a CUDA run, the check's children train on the GPU, whose driver maps far more memory
     than it uses, so their address space is not capped (their resident memory still is).
     ``hidden``: a teacher's check, left out of the student release (``grade release``): other shapes, edge
@@ -37,7 +40,7 @@ def check(points: float, hint: str, cuda: bool = False, hidden: bool = False):
     """
     if not points > 0 or not hint.strip():
         raise ValueError(_("a check needs positive points and a hint"))
-    return pytest.mark.check(points=points, hint=hint, cuda=cuda, hidden=hidden)
+    return pytest.mark.check(points=points, hint=hint, nudge=nudge, cuda=cuda, hidden=hidden)
 
 
 def is_hidden(item) -> bool:

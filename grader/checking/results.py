@@ -83,6 +83,7 @@ class Result:
     hidden: bool = False  # a teacher's check, not in the student release
     internal: bool = field(default=False, repr=False)
     position: int = field(default=0, repr=False)  # in the check files, whatever order the checks ran in
+    nudge: str = ""  # what to look at, shown before the hint (:func:`grader.checking.check`)
 
 
 def failure(outcome, path: Path) -> StudentFailure:
@@ -141,7 +142,7 @@ def import_failed(result: Result, missing: bool = False) -> Result:
     document says why once, for the exercise (:func:`exercise_message`), not under every check; and it has no hint,
     since the check's own would be about code that never ran."""
     file = f"{result.exercise}.py"
-    result.message, result.output, result.hint = not_found(file) if missing else not_run(file), "", ""
+    result.message, result.output, result.hint, result.nudge = not_found(file) if missing else not_run(file), "", "", ""
     return result
 
 
@@ -152,13 +153,14 @@ def exercise_message(failed: StudentFailure) -> str:
 
 
 def as_dict(result: Result) -> dict:
-    """A check in the JSON document's shape, its hint in the chosen language (hints are source strings, marked with ``N_``);
+    """A check in the JSON document's shape, its hint and nudge in the chosen language (hints are source strings, marked with ``N_``);
     what the student's code printed joins the message."""
     data = asdict(result)
     data["hint"] = _(result.hint) if result.hint else result.hint
+    data["nudge"] = _(result.nudge) if result.nudge else result.nudge
     if result.status != CheckStatus.PASSED:
         data["message"] = with_output(result.message, result.output)
-    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "line", "hidden")}
+    entry = {key: data[key] for key in ("name", "score", "max_score", "status", "message", "hint", "nudge", "line", "hidden")}
     if result.data:
         entry["data"] = data["data"]
     return entry

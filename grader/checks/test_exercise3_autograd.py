@@ -127,7 +127,14 @@ def expect_autograd(watched: dict, steps: int, call: str) -> None:
 # ------------------------------------------------------------------ square_loss_grad
 
 
-@check(points=2, hint=N_("w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item()."))
+@check(
+    points=2,
+    hint=N_("w = torch.tensor(w, requires_grad=True); loss = (w * x - target) ** 2; loss.backward(); return w.grad.item()."),
+    nudge=N_(
+        "Make w a tensor that records its gradient, compute the loss from it, run the backward pass and read "
+        "w's gradient as a Python number. Tutorial: Autograd, gradients."
+    ),
+)
 def test_square_loss_grad(student, reference, rng):
     cases = [(1.0, 2.0, 6.0)] + [(rounded(rng, 3), rounded(rng, 2, 0.5), rounded(rng, 5)) for _ in range(3)]
     for (w, x, target), got in zip(cases, student.call_each("square_loss_grad", *cases)):
@@ -140,6 +147,10 @@ def test_square_loss_grad(student, reference, rng):
         "Let autograd find the derivative: call loss.backward() and read w.grad. "
         "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
         "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
+    ),
+    nudge=N_(
+        "The derivative must come from autograd, through a backward pass, not from a formula worked out by "
+        "hand. Tutorial: Autograd, the backward pass."
     ),
 )
 def test_square_loss_grad_uses_autograd(student, rng):
@@ -159,7 +170,14 @@ def descent_args(rng) -> tuple:
     return rounded(rng, 2), x, rounded(rng, 5, 1.0), lr, steps
 
 
-@check(points=1, hint=N_("With the defaults (w0=1, x=2, target=6, lr=0.1, steps=10) w approaches 3; the first loss is (1*2 - 6)**2 = 16."))
+@check(
+    points=1,
+    hint=N_("With the defaults (w0=1, x=2, target=6, lr=0.1, steps=10) w approaches 3; the first loss is (1*2 - 6)**2 = 16."),
+    nudge=N_(
+        "Run the tutorial's example with the default arguments: w should come close to the value that makes "
+        "the loss zero. Tutorial: Autograd, gradient descent by hand."
+    ),
+)
 def test_gradient_descent_tutorial(student, reference):
     expect_descent(student.call("gradient_descent"), reference.gradient_descent(), (1.0, 2.0, 6.0, 0.1, 10), "gradient_descent()")
 
@@ -170,6 +188,11 @@ def test_gradient_descent_tutorial(student, reference):
         "Per step: prediction, loss, losses.append(loss.item()), loss.backward(), "
         "`with torch.no_grad(): w -= lr * w.grad`, then w.grad.zero_(). Use every argument."
     ),
+    nudge=N_(
+        "Each step: the prediction, the loss, remember the loss, the backward pass, update w without "
+        "recording the update, then clear the gradient; use every argument. Tutorial: Autograd, gradient "
+        "descent by hand."
+    ),
 )
 def test_gradient_descent(student, reference, rng):
     cases = [descent_args(rng) for _ in range(2)]
@@ -179,7 +202,12 @@ def test_gradient_descent(student, reference, rng):
 
 
 @check(
-    points=1, hint=N_("for _ in range(steps) runs no step at all when steps is 0: w stays w0 and the list of losses is empty."), hidden=True
+    points=1,
+    hint=N_("for _ in range(steps) runs no step at all when steps is 0: w stays w0 and the list of losses is empty."),
+    hidden=True,
+    nudge=N_(
+        "With zero steps nothing happens: w stays where it started and no loss is recorded. Tutorial: Autograd, gradient descent by hand."
+    ),
 )
 def test_gradient_descent_no_steps(student, reference, rng):
     args = (*descent_args(rng)[:4], 0)
@@ -194,6 +222,7 @@ def test_gradient_descent_no_steps(student, reference, rng):
         "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
         "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
     ),
+    nudge=N_("Every step must take its gradient from a backward pass, not from a formula. Tutorial: Autograd, the backward pass."),
 )
 def test_gradient_descent_uses_autograd(student, rng):
     args = descent_args(rng)
@@ -219,6 +248,10 @@ def line_data(rng) -> tuple[torch.Tensor, torch.Tensor, str]:
         "w and b start at 0.0 with requires_grad=True; loss = ((w * xs + b - ys) ** 2).mean(); "
         "backward, update both under torch.no_grad(), zero both grads; return (w.item(), b.item())."
     ),
+    nudge=N_(
+        "Two parameters now, w and b, both starting at zero and recording their gradients; the loss is the "
+        "mean squared error. Tutorial: Autograd, fitting a line."
+    ),
 )
 def test_fit_line(student, reference, rng):
     xs, ys, what = line_data(rng)
@@ -230,6 +263,11 @@ def test_fit_line(student, reference, rng):
     hint=N_(
         "Use the lr and steps you are given, start w and b at exactly 0.0, take the mean (not the sum) "
         "of the squared errors, and zero both gradients every step."
+    ),
+    nudge=N_(
+        "Check the details: the learning rate and the number of steps you are given, the starting values, the"
+        " mean rather than the sum, and both gradients cleared every step. Tutorial: Autograd, fitting a "
+        "line."
     ),
 )
 def test_fit_line_few_steps(student, reference, rng):
@@ -246,6 +284,10 @@ def test_fit_line_few_steps(student, reference, rng):
         "Call loss.backward() in every step and update w and b yourself, without torch.optim. "
         "The grader sees only whether a backward pass ran during your call (loss.backward() or torch.autograd.grad): "
         "a correct hand-written formula gives the very same numbers, so the values alone cannot tell the two apart."
+    ),
+    nudge=N_(
+        "The gradients come from a backward pass in every step, and you write the updates yourself, without "
+        "an optimizer. Tutorial: Autograd, fitting a line."
     ),
 )
 def test_fit_line_uses_autograd(student, rng):

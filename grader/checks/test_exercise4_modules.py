@@ -149,6 +149,10 @@ def probe_predict(module, spec, state, x, seed):
         "In __init__, after super().__init__(): self.linear1 = nn.Linear(input_size, hidden_size), "
         "self.activation = nn.ReLU(), self.linear2 = nn.Linear(hidden_size, output_size)."
     ),
+    nudge=N_(
+        "In the constructor, call the parent class's constructor first, then create the layers as attributes "
+        "with the names the docstring gives. Tutorial: nn.Module, defining a network."
+    ),
 )
 def test_simple_network_structure(student, reference, rng):
     dims = sizes(rng, 3)
@@ -195,6 +199,10 @@ def simple_network_state(reference, rng) -> tuple[list[int], dict]:
         "forward(x) returns self.linear2(self.activation(self.linear1(x))): "
         "the activation sits between the two layers, never after the last one."
     ),
+    nudge=N_(
+        "The forward pass goes through the first layer, the activation, then the second layer, and nothing "
+        "comes after the last layer. Tutorial: nn.Module, the forward pass."
+    ),
 )
 def test_simple_network_forward(student, reference, rng):
     dims, state = simple_network_state(reference, rng)
@@ -209,6 +217,9 @@ def test_simple_network_forward(student, reference, rng):
         "(input_size,) gives (output_size,) and a (batch, steps, input_size) input gives (batch, steps, output_size)."
     ),
     hidden=True,
+    nudge=N_(
+        "A linear layer acts on the last dimension of any input: leave the input's shape as it is. Tutorial: nn.Module, linear layers."
+    ),
 )
 def test_simple_network_forward_other_shapes(student, reference, rng):
     dims, state = simple_network_state(reference, rng)
@@ -243,6 +254,9 @@ def expect_layers(got: dict, expected: dict, call: str) -> None:
         "nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(), nn.Dropout(dropout), "
         "nn.Linear(hidden_size, num_classes)): exactly these four, in this order, nothing after the last Linear."
     ),
+    nudge=N_(
+        "Four layers, in the order the docstring lists them, and nothing after the last linear layer. Tutorial: nn.Module, nn.Sequential."
+    ),
 )
 def test_build_mlp_structure(student, reference, rng):
     args = mlp_args(rng)
@@ -256,6 +270,7 @@ def test_build_mlp_structure(student, reference, rng):
     hint=N_(
         "The defaults are input_size=784, hidden_size=128, num_classes=10, dropout=0.2: 784*128 + 128 + 128*10 + 10 = 101,770 parameters."
     ),
+    nudge=N_("Compare your default arguments with those in the docstring. Tutorial: nn.Module, nn.Sequential."),
 )
 def test_build_mlp_defaults(student, reference):
     expected = reference.compute(probe_mlp_structure, ())
@@ -264,7 +279,14 @@ def test_build_mlp_defaults(student, reference):
     expect_same(got["parameters"], expected["parameters"], "the number of parameters of build_mlp()")
 
 
-@check(points=1, hint=N_("build_mlp must return a model whose output, in eval mode, is Linear -> ReLU -> Linear of its input."))
+@check(
+    points=1,
+    hint=N_("build_mlp must return a model whose output, in eval mode, is Linear -> ReLU -> Linear of its input."),
+    nudge=N_(
+        "In evaluation mode dropout does nothing, so the output must be linear, activation, linear of the "
+        "input. Tutorial: nn.Module, nn.Sequential."
+    ),
+)
 def test_build_mlp_forward(student, reference, rng):
     args = mlp_args(rng)
     shapes = reference.compute(mlp_linear_shapes, args)
@@ -319,6 +341,10 @@ def describe_spec(spec) -> str:
         "sum(p.numel() for p in model.parameters() if p.requires_grad): parameters only "
         "(not state_dict buffers such as BatchNorm's running_mean), as an int."
     ),
+    nudge=N_(
+        "Count the elements of the model's trainable parameters only, not its buffers, and return a whole "
+        "number. Tutorial: nn.Module, parameters."
+    ),
 )
 def test_count_parameters(student, reference, rng):
     mlp = [("linear", 784, 128, True, False), ("relu", False), ("linear", 128, 10, True, False)]
@@ -328,7 +354,11 @@ def test_count_parameters(student, reference, rng):
         expect_same(got, want, of_layers(spec))
 
 
-@check(points=1, hint=N_("Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones."))
+@check(
+    points=1,
+    hint=N_("Frozen parameters have requires_grad=False and are not trainable: count only p.requires_grad ones."),
+    nudge=N_("A frozen parameter requires no gradient: it is not trainable and is not counted. Tutorial: nn.Module, parameters."),
+)
 def test_count_parameters_frozen(student, reference, rng):
     spec = random_spec(rng, frozen=True)
     expected = reference.compute(probe_count, [spec])[0]
@@ -342,6 +372,7 @@ def test_count_parameters_frozen(student, reference, rng):
         "and the parameters the model holds itself, so count through it rather than through the layers."
     ),
     hidden=True,
+    nudge=N_("Ask the model itself for its parameters: it finds them in every nested submodule. Tutorial: nn.Module, parameters."),
 )
 def test_count_parameters_any_module(student, reference, rng):
     spec, scale = random_spec(rng, frozen=True), int(torch.randint(2, 30, (), generator=rng))
@@ -374,7 +405,14 @@ def expect_prediction(student, reference, seed, spec, state, x) -> None:
     expect_tensor(got["prediction"], expected, call)
 
 
-@check(points=2, hint=N_("model.eval() turns Dropout off; then `with torch.no_grad(): return model(x).argmax(dim=1)`."))
+@check(
+    points=2,
+    hint=N_("model.eval() turns Dropout off; then `with torch.no_grad(): return model(x).argmax(dim=1)`."),
+    nudge=N_(
+        "Switch the model to evaluation mode, run it without recording gradients, and take the most likely "
+        "class of each row. Tutorial: nn.Module, predictions."
+    ),
+)
 def test_predict(student, reference, rng, seed):
     expect_prediction(student, reference, seed, *predict_inputs(rng))
 
@@ -386,12 +424,19 @@ def test_predict(student, reference, rng, seed):
         "output and don't squeeze it."
     ),
     hidden=True,
+    nudge=N_(
+        "One class per row, even when the batch holds a single row: don't drop the batch dimension. Tutorial: nn.Module, predictions."
+    ),
 )
 def test_predict_one_row(student, reference, rng, seed):
     expect_prediction(student, reference, seed, *predict_inputs(rng, rows=1))
 
 
-@check(points=1, hint=N_("Call model.eval() and don't switch back to model.train() afterwards: predict leaves the model in eval mode."))
+@check(
+    points=1,
+    hint=N_("Call model.eval() and don't switch back to model.train() afterwards: predict leaves the model in eval mode."),
+    nudge=N_("After predicting, the model must still be in evaluation mode. Tutorial: nn.Module, training and evaluation modes."),
+)
 def test_predict_leaves_eval(student, rng, seed):
     got = student.run(probe_predict, *predict_inputs(rng), seed)
     still = got["training_after"]
@@ -411,7 +456,11 @@ def test_predict_leaves_eval(student, rng, seed):
         )
 
 
-@check(points=1, hint=N_("Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded."))
+@check(
+    points=1,
+    hint=N_("Run the model under `with torch.no_grad():` (or torch.inference_mode()), so no gradient is recorded."),
+    nudge=N_("Predictions need no gradients: run the model in a block that records none. Tutorial: Autograd, turning gradients off."),
+)
 def test_predict_no_grad(student, rng, seed):
     got = student.run(probe_predict, *predict_inputs(rng), seed)
     if not got["grad_enabled"]:

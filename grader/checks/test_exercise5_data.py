@@ -156,7 +156,12 @@ def expect_dataset(got: dict, call: str, length: int) -> None:
 
 
 @check(
-    points=2, hint=N_("Keep n in __init__; __len__ returns n; __getitem__(i) returns (torch.tensor(float(i)), torch.tensor(float(i * i))).")
+    points=2,
+    hint=N_("Keep n in __init__; __len__ returns n; __getitem__(i) returns (torch.tensor(float(i)), torch.tensor(float(i * i)))."),
+    nudge=N_(
+        "A dataset needs three things: remember n, report its length, and give item i as a pair of tensors. "
+        "Tutorial: Dataset and DataLoader, a dataset of your own."
+    ),
 )
 def test_squares_dataset(student, reference, rng):
     n = int(torch.randint(5, 200, (), generator=rng))
@@ -174,6 +179,10 @@ def test_squares_dataset(student, reference, rng):
     hint=N_(
         "Each item must be a tuple of two float32 tensors, so that a DataLoader stacks them into two "
         "batch tensors; Python floats would become float64."
+    ),
+    nudge=N_(
+        "Each item must be a pair of float32 tensors, so that a DataLoader stacks them into batches; plain "
+        "Python numbers would become float64. Tutorial: Dataset and DataLoader, batches."
     ),
 )
 def test_squares_dataset_batches(student, reference, rng):
@@ -194,6 +203,10 @@ def test_squares_dataset_batches(student, reference, rng):
     hint=N_(
         "transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]): "
         "ToTensor first (it scales to [0, 1]), then the tutorial's mean and std."
+    ),
+    nudge=N_(
+        "Two steps, in this order: turn the image into a tensor with values in [0, 1], then normalise it with"
+        " MNIST's mean and standard deviation. Tutorial: Dataset and DataLoader, transforms."
     ),
 )
 def test_mnist_transform(student, reference, rng):
@@ -220,6 +233,7 @@ def expect_transformed(student, reference, images, calls: list[str]) -> None:
         "PIL image's .size is (width, height), the other way round from a tensor's shape."
     ),
     hidden=True,
+    nudge=N_("The transform must work for an image of any size: don't write 28x28 into it. Tutorial: Dataset and DataLoader, transforms."),
 )
 def test_mnist_transform_any_size(student, reference, rng):
     height, width = (int(n) + 5 for n in torch.randperm(30, generator=rng)[:2])  # never square: 5..34 pixels, distinct
@@ -234,6 +248,10 @@ def test_mnist_transform_any_size(student, reference, rng):
     hint=N_(
         "datasets.MNIST(root=root, train=train, download=False, transform=mnist_transform()): "
         "train=True gives 60,000 images, train=False 10,000; each item is (a (1, 28, 28) tensor, an int label)."
+    ),
+    nudge=N_(
+        "Load MNIST from the folder you are given, never download it, and apply your transform; the train "
+        "flag picks the training or the test set. Tutorial: Dataset and DataLoader, MNIST."
     ),
 )
 def test_load_mnist(student, reference, rng, mnist_root):
@@ -279,6 +297,10 @@ def is_permutation(got: list, expected: list, ordered: bool = False) -> bool:
         "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=generator): "
         "pass every argument on, so the grader's generator decides the shuffled order."
     ),
+    nudge=N_(
+        "Pass every argument of make_loader on to the DataLoader, the generator included: it decides the "
+        "shuffled order. Tutorial: Dataset and DataLoader, the loader."
+    ),
 )
 def test_make_loader_shuffle(student, reference, rng, seed):
     n, batch_size = int(torch.randint(20, 60, (), generator=rng)), int(torch.randint(4, 11, (), generator=rng))
@@ -304,6 +326,7 @@ def test_make_loader_shuffle(student, reference, rng, seed):
         "a teacher's loader reads its batches in that many worker processes."
     ),
     hidden=True,
+    nudge=N_("The number of worker processes is an argument too: pass it on. Tutorial: Dataset and DataLoader, the loader."),
 )
 def test_make_loader_num_workers(student, reference, rng):
     n, num_workers = int(torch.randint(10, 40, (), generator=rng)), int(torch.randint(1, 5, (), generator=rng))
@@ -320,6 +343,10 @@ def test_make_loader_num_workers(student, reference, rng):
     hint=N_(
         "The defaults are batch_size=64 and shuffle=True; a DataLoader keeps the last, smaller batch "
         "(10,000 test images make 156 batches of 64 and one of 16)."
+    ),
+    nudge=N_(
+        "Look at the default batch size and shuffling in the docstring; the last batch may be smaller than "
+        "the others. Tutorial: Dataset and DataLoader, batches."
     ),
 )
 @pytest.mark.timeout(20)
@@ -353,6 +380,10 @@ def test_mnist_batches(student, reference, rng, seed, mnist_root):
         "pixels = images.float() / 255; return pixels.mean().item(), pixels.std().item(): "
         "torch's std divides by n - 1, and .item() gives Python floats."
     ),
+    nudge=N_(
+        "Scale the pixels to [0, 1] first, then take the mean and the standard deviation, as Python numbers. "
+        "Tutorial: Dataset and DataLoader, normalisation."
+    ),
 )
 def test_pixel_mean_std(student, reference, rng):
     images = torch.randint(0, 256, (int(torch.randint(2, 6, (), generator=rng)), 4, 4), generator=rng, dtype=torch.uint8)
@@ -369,6 +400,10 @@ def test_pixel_mean_std(student, reference, rng):
     hint=N_(
         "On all 60,000 MNIST training images (datasets.MNIST(...).data, uint8) the answer is about (0.1307, 0.3081); "
         "scale to [0, 1] before taking the mean and std."
+    ),
+    nudge=N_(
+        "On MNIST's training images the answer is the pair of numbers the transform normalises with; scale "
+        "the pixels before you measure. Tutorial: Dataset and DataLoader, normalisation."
     ),
 )
 @pytest.mark.timeout(20)

@@ -132,6 +132,10 @@ def expect_model(got, expected: dict, seed: int, shown: str) -> None:
         "self.flatten = nn.Flatten(); self.network = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), "
         "nn.Dropout(0.2), nn.Linear(128, 10)); forward returns self.network(self.flatten(x)), with no Softmax."
     ),
+    nudge=N_(
+        "The tutorial's model: flatten the image, then the layers the docstring lists, in order, and no "
+        "softmax at the end. Tutorial: Training on MNIST, the model."
+    ),
 )
 def test_model(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 8)
@@ -147,6 +151,7 @@ def test_model(student, reference, rng, seed):
         "a view with a fixed batch size, which break on a batch of one image."
     ),
     hidden=True,
+    nudge=N_("Flattening must keep the batch dimension, even for a batch of one image. Tutorial: Training on MNIST, the model."),
 )
 def test_model_on_one_image(student, reference, rng, seed):
     state, inputs = initial_state(rng), images(rng, 1)
@@ -215,6 +220,10 @@ def expect_epoch(got, expected: dict, call: str, batches: int) -> None:
         "model.train(); then per batch: optimizer.zero_grad(), outputs = model(inputs), "
         "loss = criterion(outputs, targets), loss.backward(), optimizer.step(); return the mean of loss.item()."
     ),
+    nudge=N_(
+        "One epoch: training mode, then for each batch the five steps of the training loop; return the mean "
+        "loss over the batches. Tutorial: Training on MNIST, the training loop."
+    ),
 )
 def test_train_epoch(student, reference, rng, seed):
     batches, lr = 3, 0.05
@@ -236,6 +245,10 @@ def test_train_epoch(student, reference, rng, seed):
         "also when the last batch is smaller: not a mean over samples, and no batch size written into the code."
     ),
     hidden=True,
+    nudge=N_(
+        "The mean is taken over batches, not samples, and must stay right when the last batch is smaller. "
+        "Tutorial: Training on MNIST, the training loop."
+    ),
 )
 def test_train_epoch_with_a_short_last_batch(student, reference, rng, seed):
     count, batch_size, lr = 100, 32, 0.1  # batches of 32, 32, 32 and 4
@@ -277,6 +290,10 @@ def evaluation(solution, state, inputs, targets, batch_size) -> tuple[float, flo
     hint=N_(
         "model.eval() and `with torch.no_grad():`; accuracy = 100 * correct / number of samples, "
         "with correct counted by (outputs.argmax(dim=1) == targets).sum().item()."
+    ),
+    nudge=N_(
+        "Evaluation mode and no gradients; count the correct predictions and give them as a percentage of all"
+        " samples. Tutorial: Training on MNIST, evaluation."
     ),
 )
 def test_evaluate(student, reference, rng):
@@ -327,6 +344,10 @@ def probe_checkpoint_contents(module, state, inputs, targets, epoch, loss):
     hint=N_(
         "torch.save({'model_state': model.state_dict(), 'optimizer_state': optimizer.state_dict(), "
         "'epoch': epoch, 'loss': loss}, path). Without the optimizer's state, Adam restarts from scratch on resume."
+    ),
+    nudge=N_(
+        "A checkpoint holds the model's state, the optimizer's state, the epoch and the loss, under the keys "
+        "the docstring names. Tutorial: Training on MNIST, checkpoints."
     ),
 )
 def test_checkpoint_contents(student, rng):
@@ -389,6 +410,10 @@ def probe_round_trip(module, state, other, inputs, targets, epoch, loss):
         "if optimizer is not None: optimizer.load_state_dict(checkpoint['optimizer_state']); "
         "return checkpoint['epoch'], checkpoint['loss']."
     ),
+    nudge=N_(
+        "Load onto the device you are given, restore the model and, when there is one, the optimizer, then "
+        "return the epoch and the loss. Tutorial: Training on MNIST, checkpoints."
+    ),
 )
 def test_checkpoint_round_trip(student, rng):
     state, other = initial_state(rng), initial_state(rng)
@@ -449,6 +474,10 @@ def probe_fit_history(module, state, train, test, seed):
         "For epoch in range(1, epochs + 1): train_epoch, then evaluate on test_loader, append "
         "{'epoch', 'train_loss', 'test_loss', 'accuracy'}; with a checkpoint_dir, create it "
         "(Path(...).mkdir(parents=True, exist_ok=True)) and save checkpoint_dir/last.pt each epoch."
+    ),
+    nudge=N_(
+        "Each epoch trains, evaluates and adds one entry with the keys the docstring names; with a checkpoint"
+        " folder, create it and save a checkpoint every epoch. Tutorial: Training on MNIST, the whole loop."
     ),
 )
 def test_fit_history(student, rng, seed):
@@ -513,6 +542,7 @@ def adam_epoch(solution, state, train, test, seed, lr) -> dict:
         "Adam(model.parameters()) alone always uses 1e-3, the default."
     ),
     hidden=True,
+    nudge=N_("The optimizer must use the learning rate fit is given, not its own default. Tutorial: Training on MNIST, the optimizer."),
 )
 def test_fit_learning_rate(student, reference, rng, seed):
     lr = 0.01
@@ -559,6 +589,10 @@ def probe_resume(module, state, other, train, test, seed):
         "With resume=True and checkpoint_dir/last.pt present: epoch, _ = load_checkpoint(path, model, optimizer, device) "
         "after creating the optimizer, then loop over range(epoch + 1, epochs + 1). Without a checkpoint, start at epoch 1."
     ),
+    nudge=N_(
+        "To resume from a saved checkpoint, load it after the optimizer is created and go on from the epoch "
+        "after the saved one. Tutorial: Training on MNIST, checkpoints."
+    ),
 )
 def test_resume(student, rng, seed, credit):
     state, other = initial_state(rng), initial_state(rng)
@@ -588,6 +622,11 @@ def test_resume(student, rng, seed, credit):
         "learning rate than Adam(lr=1e-3); inputs not moved to the device."
     ),
     cuda=True,
+    nudge=N_(
+        "When the accuracy falls short, look at what the loss function receives, the order of the loop's "
+        "steps, the model's mode and the optimizer's settings. Tutorial: Training on MNIST, the training "
+        "loop."
+    ),
 )
 @pytest.mark.timeout(mnist_tensors.training_limit())
 @pytest.mark.head_start.with_args(mnist_training)  # with_args: a lone function would be decorated, not passed

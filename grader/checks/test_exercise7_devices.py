@@ -64,7 +64,11 @@ def probe_pick_device(module):
     return {"with_gpu": plain_view(picked[True]), "without_gpu": plain_view(picked[False])}
 
 
-@check(points=2, hint=N_("return torch.device('cuda' if torch.cuda.is_available() else 'cpu'): ask torch every time, don't assume."))
+@check(
+    points=2,
+    hint=N_("return torch.device('cuda' if torch.cuda.is_available() else 'cpu'): ask torch every time, don't assume."),
+    nudge=N_("Ask torch every time whether a GPU is available, and pick the device from its answer. Tutorial: Devices, choosing a device."),
+)
 def test_pick_device(student):
     got = student.run(probe_pick_device)
     when = N_("pick_device() when torch.cuda.is_available() is {value}")
@@ -181,6 +185,10 @@ def moved_layout(solution, tensors, device, with_values: bool):
         "Tensors: obj.to(device). dict: {k: move_to(v, device) for k, v in obj.items()}; list: [...]; "
         "tuple: tuple(...) (not a list); anything else: return obj unchanged."
     ),
+    nudge=N_(
+        "Tensors move to the device; dicts, lists and tuples are rebuilt with their contents moved, a tuple "
+        "staying a tuple; anything else comes back as it is. Tutorial: Devices, moving data."
+    ),
 )
 def test_move_to(student, reference, rng):
     tensors = seeded_tensors(rng)
@@ -205,6 +213,10 @@ def probe_move_to_original(module, tensors):
         "assigning into obj: the caller's batch must stay where it was."
     ),
     hidden=True,
+    nudge=N_(
+        "Build new containers instead of changing the one you are given: the caller's batch must stay where "
+        "it was. Tutorial: Devices, moving data."
+    ),
 )
 def test_move_to_keeps_the_original(student, rng):
     tensors = seeded_tensors(rng)
@@ -228,7 +240,11 @@ def probe_model_device(module, state):
     return on_cpu, plain_view(module.model_device(model.to(META)))
 
 
-@check(points=1, hint=N_("next(model.parameters()).device: a model has no .device of its own, its parameters do."))
+@check(
+    points=1,
+    hint=N_("next(model.parameters()).device: a model has no .device of its own, its parameters do."),
+    nudge=N_("A model has no device of its own; its parameters do. Tutorial: Devices, where a model lives."),
+)
 def test_model_device(student, rng):
     on_cpu, on_meta = student.run(probe_model_device, random_state(rng))
     expect_device(on_cpu, torch.device("cpu"), _("model_device(a model on the CPU)"))
@@ -265,6 +281,10 @@ def probe_load_to_device(module, state, other):
     hint=N_(
         "state = torch.load(path, map_location=device); model.load_state_dict(state); return model.to(device). "
         "Without map_location, weights saved on a GPU fail to load on a machine without one."
+    ),
+    nudge=N_(
+        "Weights saved on a GPU load on a machine without one only if the loader is told where to put them; "
+        "then move the model itself. Tutorial: Devices, saving and loading."
     ),
 )
 def test_load_to_device(student, rng):
@@ -327,7 +347,13 @@ def probe_parallelize(module, state):
     return found
 
 
-@check(points=2, hint=N_("if torch.cuda.device_count() > 1: return nn.DataParallel(model); otherwise return model itself."))
+@check(
+    points=2,
+    hint=N_("if torch.cuda.device_count() > 1: return nn.DataParallel(model); otherwise return model itself."),
+    nudge=N_(
+        "Wrap the model for several GPUs only when there is more than one; otherwise return it as it is. Tutorial: Devices, several GPUs."
+    ),
+)
 def test_parallelize(student, rng):
     for case in student.run(probe_parallelize, random_state(rng)):
         call = _("parallelize(model) with torch.cuda.device_count() == {gpus}").format(gpus=case["gpus"])
@@ -384,6 +410,10 @@ def expect_steps(got, expected, call, atol=1e-5):
         "inputs, targets = move_to(batch, device); optimizer.zero_grad(); loss = criterion(model(inputs), targets); "
         "loss.backward(); optimizer.step(); return loss.item()."
     ),
+    nudge=N_(
+        "Move the batch to the device first, then take the usual training step and return the loss as a "
+        "Python number. Tutorial: Devices, training on a GPU."
+    ),
 )
 def test_train_step(student, reference, rng):
     state, batches, lr = random_state(rng), [batch(rng), batch(rng)], 0.1
@@ -403,6 +433,7 @@ def regression_batch(rng, count: int) -> tuple[torch.Tensor, torch.Tensor]:
         "then optimizer.step(); never a loss function or an optimizer of its own."
     ),
     hidden=True,
+    nudge=N_("Use the loss function and the optimizer you are given, whatever they are. Tutorial: Devices, training on a GPU."),
 )
 def test_train_step_with_another_loss(student, reference, rng):
     state, batches, lr = random_state(rng), [regression_batch(rng, 5) for _ in range(3)], 0.03
@@ -446,6 +477,10 @@ def probe_cuda_devices(module, state, tensors):
         "and parallelize wraps the model only with more than one GPU."
     ),
     cuda=True,
+    nudge=N_(
+        "On a GPU machine every function must give CUDA's answers: the device, where the model is, where the "
+        "data goes and how many GPUs there are. Tutorial: Devices, choosing a device."
+    ),
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_devices(student, reference, rng, device):
@@ -486,6 +521,10 @@ def probe_cuda_training(module, state, other, batches, lr):
         "map_location=device and model.to(device), so weights cross between a GPU and the CPU both ways."
     ),
     cuda=True,
+    nudge=N_(
+        "The batch must go to the model's device, and the weights must load between a GPU and the CPU both "
+        "ways. Tutorial: Devices, saving and loading."
+    ),
 )
 @pytest.mark.timeout(60)  # the child's first CUDA call starts the driver
 def test_cuda_training(student, reference, rng, device):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -143,7 +144,8 @@ main.params.append(lang_option())  # the group's --lang, as every command's (Def
 @grading_options
 @click.option("--min-score", type=float, help=MIN_SCORE_HELP)
 @click.option("--min-percent", type=float, help=MIN_PERCENT_HELP)
-def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent):
+@click.option("--hints", is_flag=True, help=N_("Show each failing check's full hint, not only its nudge (what to look at)."))
+def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory, data_dir, require, min_score, min_percent, hints):
     chosen = resolve_targets(exercises)
     policy.check(min_score, min_percent)
     from grader import sandbox
@@ -167,7 +169,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
     training = start_reference(settings, chosen)
     try:
         doc, internal = engine.grade(settings, chosen)
-        formats.emit(doc, fmt, seconds=time.monotonic() - began)
+        formats.emit(doc, fmt, seconds=time.monotonic() - began, hints=hints)
         if training is not None or registry.in_release():
             show_curves(doc, submission, training, err=fmt != "text")
     finally:
@@ -267,7 +269,8 @@ def list_command(submission):
     from grader.student import history, progress
 
     totals = progress.totals(listed(registry.EXERCISES))
-    for line in progress.course_lines(totals, history.standings((submission or registry.default_submission()).resolve())):
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # a pipe gets whole titles
+    for line in progress.course_lines(totals, history.standings((submission or registry.default_submission()).resolve()), columns):
         click.echo(line)
 
 

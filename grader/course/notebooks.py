@@ -112,7 +112,7 @@ def notebook(exercise: registry.Exercise, checks: list[tuple[str, str, float, st
             locked=True,
         )
     )
-    for _stem, name, points, _hint, hidden in checks:
+    for _stem, name, points, _hint, hidden, *_nudge in checks:
         cells.append(
             _cell(
                 nbformat.v4.new_code_cell,

@@ -60,14 +60,15 @@ def write(doc: dict, fmt: str, path: str | Path, seconds: float | None = None) -
     return path
 
 
-def emit(doc: dict, fmt: str, seconds: float | None = None) -> None:
-    """Print the document on stdout; ``github`` also appends its summary to ``$GITHUB_STEP_SUMMARY``."""
+def emit(doc: dict, fmt: str, seconds: float | None = None, hints: bool = False) -> None:
+    """Print the document on stdout; ``github`` also appends its summary to ``$GITHUB_STEP_SUMMARY``.
+    ``hints``: the text report shows the full hints, not the nudges (``grade N --hints``)."""
     if fmt == "text":
         import click
 
         from grader.formats.report import render as text
 
-        click.echo(text(doc))  # click keeps the colours on a terminal and drops them elsewhere
+        click.echo(text(doc, hints=hints))  # click keeps the colours on a terminal and drops them elsewhere
         return
     body = render(doc, fmt, seconds)
     sys.stdout.write(body if body.endswith("\n") else body + "\n")

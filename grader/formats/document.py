@@ -42,14 +42,17 @@ def build(submission: str, seed: int, device: str, parts: list[dict], isolation:
 def blank(submission: str, seed: int, device: str, catalog: list, exercises, message: str, isolation: dict) -> dict:
     """The document of a submission that could not be graded at all: every check of ``exercises`` failed with ``message``.
 
-    ``catalog`` lists every check as (stem, name, points, hint, hidden), as :func:`grader.judge.engine.collect` gives them.
+    ``catalog`` lists every check as (stem, name, points, hint, hidden, nudge), as :func:`grader.judge.engine.collect`
+    gives them.
     """
     parts = []
-    catalog = [(stem, name, points, _(hint) if hint else hint, hidden) for stem, name, points, hint, hidden in catalog]
+    # A row from before nudges has five values, and no nudge.
+    catalog = [(stem, name, points, _(hint) if hint else hint, hidden, _(nudge[0]) if nudge and nudge[0] else "")
+               for stem, name, points, hint, hidden, *nudge in catalog]  # fmt: skip
     for exercise in exercises:
         checks = [{"name": name, "score": 0.0, "max_score": float(points), "status": CheckStatus.FAILED, "message": message, "hint": hint,
-                   "line": None, "hidden": bool(hidden)}
-                  for stem, name, points, hint, hidden in catalog if stem == exercise.stem]  # fmt: skip
+                   "nudge": nudge, "line": None, "hidden": bool(hidden)}
+                  for stem, name, points, hint, hidden, nudge in catalog if stem == exercise.stem]  # fmt: skip
         parts.append(part(exercise.stem, _(exercise.title), ExerciseStatus.MISSING, checks))
     return build(submission, seed, device, parts, isolation)
 

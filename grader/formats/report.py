@@ -1,6 +1,8 @@
-"""Render a result document for people: per check a mark, the points, the message and the hint."""
+"""Render a result document for people: per check a mark, the points, the message and the nudge (or the hint)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import click
 
@@ -13,8 +15,10 @@ from grader.status import CheckStatus, ExerciseStatus, shown
 MARKS = {CheckStatus.PASSED: ("✓", "green"), CheckStatus.SKIPPED: ("-", "yellow")}
 
 
-def render(doc: dict, for_students: bool = False) -> str:
-    """``for_students``: what the teacher's kit writes for students to read (feedback), who replay in a release."""
+def render(doc: dict, hints: bool | Collection[str] = False, for_students: bool = False) -> str:
+    """The report; ``hints``: True shows every failing check's full hint, a collection the hints of the checks it names
+    (the watch's, after two failed saves), and the others show their nudge (:func:`hint_of`). ``for_students``: what the
+    teacher's kit writes for students to read (feedback), who replay in a release."""
     head = _("Submission {submission}  ·  seed {seed} ({replay})  ·  device {device}")
     said = replay(doc, for_students).format(seed=doc["seed"])
     lines = [head.format(submission=doc["submission"], seed=doc["seed"], replay=said, device=doc["device"])]
@@ -29,17 +33,35 @@ def render(doc: dict, for_students: bool = False) -> str:
             lines += [click.style("  " + line, fg="red") for line in said.splitlines()]
         public, hidden = split(exercise["checks"])
         for item in public:
-            lines += check_lines(item, brief=bool(said))
+            lines += check_lines(item, brief=bool(said), hints=hints)
         if hidden:  # the teacher's kit: the checks a student release leaves out, apart
             lines.append(click.style(_("  hidden checks (the teacher's, not in the student release):"), bold=True))
             for item in hidden:
-                lines += check_lines(item, brief=bool(said))
+                lines += check_lines(item, brief=bool(said), hints=hints)
             lines.append(f"  {out_of(exercise['score'], exercise['max_score'])} ({subtotals(public, hidden)})")
         else:
             lines.append("  " + out_of(exercise["score"], exercise["max_score"]))
         lines.append("")
     lines.append(click.style(total_line(doc), bold=True))
+    nudged = [e["exercise"].split("_")[0] for e in doc["exercises"] if any(shows_nudge(c, hints) for c in e["checks"])]
+    if nudged and hints is False:
+        lines.append(_("Stuck? grade {exercise} --hints shows the full hints.").format(exercise=nudged[0]))
     return "\n".join(lines)
+
+
+def shows_nudge(item: dict, hints: bool | Collection[str] = False) -> bool:
+    """Whether ``item``'s report line shows its nudge rather than its full hint: a nudge it has, not passed nor skipped,
+    and no hint asked for (a document from before nudges has none, and shows its hint)."""
+    if item["status"] in (CheckStatus.PASSED, CheckStatus.SKIPPED) or not item.get("nudge"):
+        return False
+    return not (hints is True or (hints is not False and item["name"] in hints))
+
+
+def hint_of(item: dict, hints: bool | Collection[str] = False) -> str:
+    """The hint line of a check that did not pass: its nudge first, its full hint when asked (``hints``)."""
+    if shows_nudge(item, hints):
+        return _("      nudge: {nudge}").format(nudge=item["nudge"])
+    return _("      hint: {hint}").format(hint=item["hint"])
 
 
 def split(checks: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -87,13 +109,13 @@ def check_head(item: dict, colour: bool = True, marks: dict = MARKS) -> str:
     return f"{click.style(said, fg=fg) if colour else said}  {number(item['score'])}/{number(item['max_score'])}"
 
 
-def check_lines(item: dict, brief: bool = False) -> list[str]:
-    """A check's line, then (``brief``: not) its message and hint where it did not pass."""
+def check_lines(item: dict, brief: bool = False, hints: bool | Collection[str] = False) -> list[str]:
+    """A check's line, then (``brief``: not) its message and its nudge or hint (:func:`hint_of`) where it did not pass."""
     lines = ["  " + check_head(item)]
     if item["status"] != CheckStatus.PASSED and not brief:
         lines.extend("      " + line for line in item["message"].splitlines())
         if item["hint"] and item["status"] != CheckStatus.SKIPPED:
-            lines.append(click.style(_("      hint: {hint}").format(hint=item["hint"]), fg="cyan"))
+            lines.append(click.style(hint_of(item, hints), fg="cyan"))
     trained = curves.clean(item["data"].get("curves")) if isinstance(item.get("data"), dict) else None
     if trained is not None:  # exercise 6's accuracy check: what its training curves show
         lines.append(f"      {curves.summary(trained)}")

@@ -54,7 +54,7 @@ def sealed_message(max_score: float, environ=os.environ) -> str:
 
 
 def for_students(doc: dict, today: datetime.date | None = None, environ=os.environ) -> dict:
-    """``doc`` as a student may read it: each hidden check's message, hint and line sealed until the reveal date."""
+    """``doc`` as a student may read it: each hidden check's message, hint, nudge and line sealed until the reveal date."""
     if revealed(today, environ) or not any(c.get("hidden") for e in doc.get("exercises", []) for c in e["checks"]):
         return doc
     shown = copy.deepcopy(doc)
@@ -62,5 +62,7 @@ def for_students(doc: dict, today: datetime.date | None = None, environ=os.envir
         for item in exercise["checks"]:
             if item.get("hidden"):
                 item.update(message=sealed_message(item["max_score"], environ), hint="", line=None)
+                if "nudge" in item:  # a document from before nudges has none to seal
+                    item["nudge"] = ""
                 item.pop("data", None)
     return shown

@@ -117,7 +117,7 @@ def collect(exercises) -> list[Listed]:
     for item in _collected(exercises):
         marker = item.get_closest_marker("check")
         kwargs = marker.kwargs if marker else {}
-        found.append(Listed(*_name(item), kwargs.get("points", 0), kwargs.get("hint", ""), bool(kwargs.get("hidden"))))
+        found.append(Listed.marked(*_name(item), kwargs))
     return found
 
 

@@ -1,7 +1,7 @@
 """Every check of the exercises with its points, read from the check files' source without importing them.
 
 ``grade list`` and ``grade --help`` must stay quick: importing a check file imports torch (about 2 s).
-A check's points, hint and ``hidden`` are literals in its ``@check(...)`` and its parameters in
+A check's points, hint, nudge and ``hidden`` are literals in its ``@check(...)`` and its parameters in
 ``@pytest.mark.parametrize``, so the source says everything :func:`grader.judge.engine.collect` does;
 a test keeps the two equal.
 """
@@ -22,6 +22,12 @@ class Listed(NamedTuple):
     points: float
     hint: str
     hidden: bool = False
+    nudge: str = ""  # last, so that a row written before nudges still makes a Listed
+
+    @classmethod
+    def marked(cls, stem: str, name: str, kwargs: dict) -> Listed:
+        """A check from the keywords of its ``@check``, whether read from the source or from pytest's marker."""
+        return cls(stem, name, kwargs.get("points", 0), kwargs.get("hint", ""), bool(kwargs.get("hidden")), kwargs.get("nudge", ""))
 
 
 def _call_name(node: ast.expr) -> str:
@@ -30,7 +36,7 @@ def _call_name(node: ast.expr) -> str:
 
 
 def _literal(node: ast.expr):
-    """A literal, or the message of ``N_("...")`` (a hint, marked for translation and kept in English here)."""
+    """A literal, or the message of ``N_("...")`` (a hint or a nudge, marked for translation and kept in English here)."""
     if isinstance(node, ast.Call) and _call_name(node) in ("N_", "_") and len(node.args) == 1:
         return _literal(node.args[0])
     return ast.literal_eval(node)
@@ -59,10 +65,10 @@ def of_file(stem: str, source: str) -> list[Listed]:
         marks = [d for d in node.decorator_list if isinstance(d, ast.Call) and _call_name(d) == "check"]
         if not marks:
             continue
-        kwargs = {k.arg: _literal(k.value) for k in marks[0].keywords if k.arg in ("points", "hint", "hidden")}
+        kwargs = {k.arg: _literal(k.value) for k in marks[0].keywords if k.arg in ("points", "hint", "hidden", "nudge")}
         for suffix in _variants(node.decorator_list):
             name = node.name.removeprefix("test_") + suffix
-            found.append(Listed(stem, name, kwargs.get("points", 0), kwargs.get("hint", ""), bool(kwargs.get("hidden"))))
+            found.append(Listed.marked(stem, name, kwargs))
     return found
 
 

@@ -39,7 +39,7 @@ class Grading:
 
     # -- configuration
     def pytest_configure(self, config):
-        config.addinivalue_line("markers", "check(points, hint, cuda=False, hidden=False): a graded check and what it is worth")
+        config.addinivalue_line("markers", "check(points, hint, cuda=False, hidden=False, nudge=''): a graded check and what it is worth")
         config.addinivalue_line("markers", "head_start(call): start call(settings, seed) -> (probe, args) when the run begins")
         for exercise in registry.EXERCISES:
             config.addinivalue_line("markers", f"{exercise.name}: the checks of {exercise.stem}")
@@ -210,9 +210,11 @@ class Grading:
     def _result(self, item, call, report) -> Result:
         marker = item.get_closest_marker("check")
         points = float(marker.kwargs["points"]) if marker else 0.0
-        hint = marker.kwargs["hint"] if marker else ""
+        hint, nudge = (marker.kwargs["hint"], marker.kwargs.get("nudge", "")) if marker else ("", "")
         position = item.stash.get(_POSITION, 0)
-        result = Result(_stem(item), item.name.removeprefix("test_"), 0.0, points, CheckStatus.PASSED, "", hint, position=position)
+        result = Result(
+            _stem(item), item.name.removeprefix("test_"), 0.0, points, CheckStatus.PASSED, "", hint, position=position, nudge=nudge
+        )
         result.hidden = is_hidden(item)
         funcargs = getattr(item, "funcargs", {})
         recorded = funcargs.get("data")

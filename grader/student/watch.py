@@ -7,7 +7,7 @@ the student's module, so nothing of one save survives into the next.
 
 Grading runs in the main thread (pytest-timeout's signal method needs it). Watchfiles' events, the
 keys (when stdin is a terminal) and Ctrl-C come from other threads into one queue; a save, ``n``,
-``r``, ``t`` or ``q`` also cancels the grading that is running, a training check's child included.
+``r``, ``s``, ``t`` or ``q`` also cancels the grading that is running, a training check's child included.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import dataclasses
 import os
 import queue
 import select
+import shutil
 import signal
 import sys
 import termios
@@ -31,16 +32,20 @@ import watchfiles
 from grader import registry, status
 from grader.data import DataError
 from grader.errors import UsageProblem
-from grader.formats.report import render
-from grader.i18n import N_, _, ngettext
+from grader.i18n import N_, _, ngettext, number
 from grader.judge import engine, expected
 from grader.registry import Exercise, find_module
+from grader.sandbox.layers import notes as layer_notes
 from grader.settings import Settings
 from grader.status import ANSWERED, CheckStatus
-from grader.student import history, progress
+from grader.student import history, progress, screen
 
-KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "t": N_("train now"), "q": N_("quit")}
-CANCELLING = {"save", "n", "r", "t", "q"}  # what makes the running grading worthless
+KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "s": N_("new seed"), "t": N_("train now"),
+        "q": N_("quit")}  # fmt: skip
+CANCELLING = {"save", "n", "r", "s", "t", "q"}  # what makes the running grading worthless
+FAILED_SAVES = 2  # a check that failed on this many saves in a row shows its full hint, not its nudge
+ARROWS = {"\x1b[A": "up", "\x1b[B": "down", "\x1bOA": "up", "\x1bOB": "down"}  # ↑ and ↓, in both cursor-key modes
+REDRAWING = {"up", "down", "resize"}  # what only draws the last report again, fitted anew
 STEP_MS = 20  # watchfiles yields a save once the folder has been quiet this long (an editor's save takes a few ms)
 
 
@@ -57,6 +62,12 @@ class Watch:
         self.cancel = threading.Event()  # the running grading's; a fresh one for each
         self.stop = threading.Event()
         self.train = False  # the student pressed t since the last save: the long checks run whatever the others did
+        # One seed until the student presses s: the numbers in the messages stay put from one save to the next.
+        self.seed = settings.seed if fixed_seed else expected.run_seed(None)
+        self.saved = False  # the grading running was asked for by a save
+        self.failed_saves: dict[str, int] = {}  # check -> on how many saves in a row it has failed
+        self.view: tuple[dict, list[str], list[str]] | None = None  # the last report: its document, head and notes
+        self.offset = 0  # the first failing check on the screen (↓ and ↑ move it)
         self.doc: dict | None = None
         self.problem: str | None = None  # why the watch had to stop
         self.totals = progress.totals(engine.collect(registry.EXERCISES))
@@ -92,7 +103,12 @@ class Watch:
             data = os.read(fd, 64)
             if not data:
                 return  # the terminal is gone
-            for char in data.decode("utf-8", "ignore").lower():
+            text = data.decode("utf-8", "ignore")
+            for sequence, event in ARROWS.items():
+                if sequence in text:
+                    self.post(event)
+                    text = text.replace(sequence, "")
+            for char in text.lower():
                 if char in KEYS:
                     self.post(char)
 
@@ -105,6 +121,7 @@ class Watch:
         if terminal is not None:
             threads.append(threading.Thread(target=self.read_keys, args=(terminal,), daemon=True))
         previous = signal.signal(signal.SIGINT, lambda *_: self.post("q"))
+        resized = signal.signal(signal.SIGWINCH, lambda *_: self.post("resize")) if terminal is not None else None
         try:
             with cbreak(terminal):
                 for thread in threads:
@@ -115,6 +132,8 @@ class Watch:
         finally:
             self.stop.set()
             signal.signal(signal.SIGINT, previous)
+            if resized is not None:
+                signal.signal(signal.SIGWINCH, resized)
             for thread in threads:
                 thread.join(2)
             if terminal is not None:
@@ -138,28 +157,36 @@ class Watch:
         if "q" in events:
             return False
         regrade = False
+        self.saved = "save" in events
         for event in events:
             if event == "n":
                 self.exercise, self.doc, self.train = progress.following(self.standings(), self.exercise), None, False
+                self.failed_saves = {}
             elif event == "save":
                 self.train = False
             elif event == "t":
                 self.train = True
+            elif event == "s":
+                self.seed = fresh_seed(self.seed)
             regrade = regrade or event in CANCELLING
         if regrade:
             self.grade()
+        elif REDRAWING.intersection(events) and self.view is not None:
+            self.offset += events.count("down") - events.count("up")
+            self.draw()
         for event in events:
             if event == "h":
-                self.show(self.hint_lines(), clear=False)
+                self.show(screen.fitted(self.hint_lines(), self.size(), self.footer()))
             elif event == "l":
-                self.show([*progress.course_lines(self.totals, self.standings()), *self.footer()], clear=False)
+                columns = min(self.size().columns, progress.COLUMNS)
+                listed = progress.course_lines(self.totals, self.standings(), columns, watching=self.exercise)
+                self.show(screen.fitted(listed, self.size(), self.footer()))
         return True
 
     def grade(self) -> None:
         self.cancel = threading.Event()
-        seed = self.settings.seed if self.fixed_seed else expected.run_seed(None)
-        settings = dataclasses.replace(self.settings, seed=seed, defer_long=not self.train)
-        self.show([self.grading_line(seed)], clear=False)
+        settings = dataclasses.replace(self.settings, seed=self.seed, defer_long=not self.train)
+        self.show([self.grading_line(self.seed)], clear=False)
         began = time.monotonic()
         try:
             doc, internal = engine.grade(settings, [self.exercise], cancel=self.cancel)
@@ -167,7 +194,8 @@ class Watch:
             return  # the event that cancelled it is in the queue: it says what comes next
         except (engine.GraderError, DataError) as exc:
             self.doc = None
-            self.show([_("{exercise} could not be graded: {problem}").format(exercise=self.exercise.name, problem=exc), *self.footer()])
+            said = _("{exercise} could not be graded: {problem}").format(exercise=self.exercise.name, problem=exc)
+            self.show(screen.fitted([said], self.size(), self.footer()))
             return
         notes = [history.record(self.settings.submission, doc, by="watch")]
         if internal:
@@ -178,7 +206,37 @@ class Watch:
             )
             notes.append(said.format(count=internal))
         self.doc = doc
-        self.show([*self.report_lines(doc, time.monotonic() - began), *filter(None, notes), *self.footer()])
+        if self.saved:
+            self.count_failures(doc)
+        self.view, self.offset = (doc, self.head_lines(time.monotonic() - began), [*self.note_lines(doc), *filter(None, notes)]), 0
+        self.draw()
+
+    def draw(self) -> None:
+        """The last report, fitted to the terminal as it is now (after a resize, or ↓ and ↑, too)."""
+        doc, head, notes = self.view
+        doc = compact(doc)
+        failing = sum(c["status"] not in ANSWERED for c in doc["exercises"][0]["checks"])
+        self.offset = max(0, min(self.offset, failing - 1))
+        self.show(screen.layout(doc, head, notes, self.footer(), self.size(), self.offset, self.full_hints()))
+
+    def size(self) -> screen.Size:
+        """The terminal's size, read at each drawing; without a terminal, nothing folds nor wraps (a log keeps whole lines)."""
+        if not sys.stdout.isatty():
+            return screen.Size(screen.UNBOUNDED)
+        columns, rows = shutil.get_terminal_size()
+        return screen.Size(columns, rows if self.keys else None)
+
+    def count_failures(self, doc: dict) -> None:
+        """After a save: how many saves in a row each check has failed on (a pass, or a skip, starts it again)."""
+        for item in doc["exercises"][0]["checks"]:
+            if item["status"] in ANSWERED:
+                self.failed_saves.pop(item["name"], None)
+            else:
+                self.failed_saves[item["name"]] = self.failed_saves.get(item["name"], 0) + 1
+
+    def full_hints(self) -> set[str]:
+        """The checks whose report shows the full hint: those that failed on FAILED_SAVES saves in a row."""
+        return {name for name, count in self.failed_saves.items() if count >= FAILED_SAVES}
 
     # -- what the screen shows
     def show(self, lines: list[str], clear: bool = True) -> None:
@@ -203,14 +261,17 @@ class Watch:
             said = _("Grading {exercise} with seed {seed}; {long} runs only if the other checks pass ...")
         return said.format(exercise=exercise, seed=seed, long=long)
 
-    def report_lines(self, doc: dict, took: float) -> list[str]:
-        part = doc["exercises"][0]
+    def head_lines(self, took: float) -> list[str]:
         head = _("grade watch · {exercise} ({number} of {total}) · {file} · graded at {time} in {seconds} s").format(
             exercise=self.exercise.name, number=self.exercise.number, total=len(registry.EXERCISES), file=self.file(),
-            time=time.strftime("%H:%M:%S"), seconds=f"{took:.2f}",
+            time=time.strftime("%H:%M:%S"), seconds=number(took, 2),
         )  # fmt: skip
-        lines = [head, "", *render(compact(doc)).splitlines(), ""]
-        lines += self.long_lines(part)
+        return [head, _("seed {seed}: the same inputs on every save until you press s").format(seed=self.seed)]
+
+    def note_lines(self, doc: dict) -> list[str]:
+        """What the report says besides the checks: a weaker sandbox, the long checks, full marks, the course's bar."""
+        part = doc["exercises"][0]
+        lines = [*layer_notes(doc), *self.long_lines(part)]
         standings = self.standings()
         if history.score_of(part).full:
             following = progress.following(standings, self.exercise)
@@ -240,29 +301,27 @@ class Watch:
 
     def hint_lines(self) -> list[str]:
         if self.doc is None:
-            return [_("{exercise} has no report yet: save {file} to grade it.").format(exercise=self.exercise.name, file=self.file()),
-                    *self.footer()]  # fmt: skip
+            return [_("{exercise} has no report yet: save {file} to grade it.").format(exercise=self.exercise.name, file=self.file())]
         part = compact(self.doc)["exercises"][0]
         if part["status"] == status.ExerciseStatus.MISSING:
-            return [_("There is no {file} in the submission yet: create it and save, and its checks run.").format(file=self.file()),
-                    *self.footer()]  # fmt: skip
+            return [_("There is no {file} in the submission yet: create it and save, and its checks run.").format(file=self.file())]
         failing = [c for c in part["checks"] if c["status"] not in ANSWERED and c["hint"]]
         if not failing:
             said = _("Every check of {exercise} that has run passes: there is no hint to show.")
-            return [said.format(exercise=self.exercise.name), *self.footer()]
+            return [said.format(exercise=self.exercise.name)]
         names: dict[str, list[str]] = {}  # hint -> the checks that give it (a parametrized check gives one hint for all)
         for check in failing:
             names.setdefault(check["hint"], []).append(check["name"])
         lines = [_("Hints for the checks of {exercise} that do not pass yet:").format(exercise=self.exercise.name)]
-        lines += [click.style(f"  {', '.join(found)}: {hint}", fg="cyan") for hint, found in names.items()]
-        return [*lines, *self.footer()]
+        lines += [f"  {', '.join(found)}: {hint}" for hint, found in names.items()]
+        return lines
 
     def footer(self) -> list[str]:
         if not self.keys:
             return [_("Watching {file}: save it to grade it again; Ctrl-C quits.").format(file=self.file())]
         keys = {k: _(v) for k, v in KEYS.items() if k != "t" or self.exercise.stem in self.long}
         watching = _("Watching {file}: save it to grade it again.").format(file=self.file())
-        return [watching, click.style("  ".join(f"{k} {v}" for k, v in keys.items()), bold=True)]
+        return [watching, "  ".join(f"{k} {v}" for k, v in keys.items())]
 
     def done_line(self, standings, following) -> str:
         """What full marks mean: in a student release, full marks on the public checks, and the grade is still to come."""
@@ -277,6 +336,15 @@ class Watch:
             said = (_("{exercise} has full marks on its public checks. Next: grade watch {number} ({title}).")
                     if public else _("{exercise} has full marks. Next: grade watch {number} ({title})."))  # fmt: skip
         return said.format(exercise=self.exercise.name, next=following.name, number=following.number, title=_(following.title))
+
+
+def fresh_seed(old: int) -> int:
+    """Another seed than ``old`` where there is one to draw (a release has only its public seeds)."""
+    for _attempt in range(10):
+        seed = expected.run_seed(None)
+        if seed != old:
+            return seed
+    return seed
 
 
 def candidates(submission: Path, exercise: Exercise) -> list[Path]:

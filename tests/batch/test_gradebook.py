@@ -109,6 +109,7 @@ def test_a_blank_document_fails_every_check_with_the_reason():
         "status": "failed",
         "message": "amy.zip is empty",
         "hint": "use @",
+        "nudge": "",  # a catalog row from before nudges has none
         "line": None,
         "hidden": True,
     }

@@ -73,7 +73,7 @@ def assert_document(doc: dict) -> None:
         assert part["status"] in ("graded", "missing", "error")
         assert registry.by_stem(part["exercise"]).title == part["title"]
         for check in part["checks"]:
-            assert set(check) - {"data"} == {"name", "score", "max_score", "status", "message", "hint", "line", "hidden"}
+            assert set(check) - {"data"} == {"name", "score", "max_score", "status", "message", "hint", "nudge", "line", "hidden"}
             assert type(check["hidden"]) is bool
             assert check["line"] is None or (check["status"] == "error" and type(check["line"]) is int)
             assert type(check["score"]) is float
@@ -115,7 +115,7 @@ def test_untouched_kit_exits_1_with_friendly_messages():
     assert result.exit_code == 1
     assert "not implemented yet" in result.stdout
     assert "Traceback" not in result.output
-    assert "hint:" in result.stdout
+    assert "nudge:" in result.stdout  # what to look at first; the full hint comes with --hints
     assert "Total: 0/" in result.stdout
 
 
@@ -135,7 +135,7 @@ def test_submission_may_hold_an_exercises_folder(tmp_path):
 
 
 def test_text_report_has_marks_points_messages_hints_and_totals(tmp_path):
-    result = grade("1", "--submission", submission(tmp_path, exercise1_tensors=WRONG_MATRIX), "--seed", 3)
+    result = grade("1", "--submission", submission(tmp_path, exercise1_tensors=WRONG_MATRIX), "--seed", 3, "--hints")
     assert result.exit_code == 1
     out = result.stdout
     assert "✓ make_scalar  1/1" in out

@@ -96,7 +96,7 @@ def test_feedback_holds_the_kits_messages_and_hints(course, checks):
         return html.unescape((course["root"] / "feedback" / student / STEM / f"{STEM}.html").read_text(encoding="utf-8"))
 
     diligent, idle = feedback("diligent"), feedback("idle")
-    for _, name, points, hint, hidden in checks:
+    for _, name, points, hint, hidden, _nudge in checks:
         assert f"✓ {name}  {points:g}/{points:g}" in diligent
         assert f"✗ {name}  0/{points:g}" in idle
         assert hint not in idle if hidden else hint in idle
@@ -108,6 +108,6 @@ def test_feedback_holds_the_kits_messages_and_hints(course, checks):
 def test_the_released_notebook_does_not_call_the_hidden_checks(course, checks):
     """nbgrader strips the hidden-tests region from the student's notebook; autograde puts it back (the gradebook's scores)."""
     released = "\n".join(c.source for c in course["released"].cells)
-    for _, name, _, _, hidden in checks:
+    for _, name, _, _, hidden, _nudge in checks:
         assert (f"check({STEM!r}, {name!r})" in released) is not hidden, name
     assert notebooks.HIDDEN_BEGIN not in released

@@ -41,7 +41,22 @@ def test_the_bar_counts_the_exercises_with_full_marks():
 
 def test_the_lines_without_a_history_are_grade_lists_plain_ones():
     totals = {e.stem: float(e.number) for e in EX}
-    assert progress.course_lines(totals, {})[2] == f"3  exercise3  autograd  {EX[2].title}  (3 points)"
+    shown = progress.course_lines(totals, {})
+    assert shown[2].startswith(f"3  exercise3  autograd  {EX[2].title}  ")
+    assert shown[2].endswith("  (3 points)")
+    assert max(map(len, shown)) <= progress.COLUMNS
+    assert len({line.index("(") for line in shown if line.endswith("points)")}) == 1, "the points line up"
+
+
+def test_the_list_fits_80_columns_shows_one_total_per_line_and_never_names_the_watched_exercise_next():
+    totals = {e.stem: 18.0 for e in EX}
+    shown = progress.course_lines(totals, standings(e1=(0, 17), e7=(0, 13)), watching=EX[0])
+    assert max(map(len, shown[:7])) <= 80
+    assert shown[6].endswith("best 0/13 · last 0/13")
+    assert "points" not in shown[6], "a graded exercise shows its scores, not a catalog total beside them"
+    assert shown[1].endswith("not graded yet")
+    assert shown[-1] == f"next after exercise1: press n for exercise2 ({EX[1].title})"
+    assert progress.course_lines(totals, standings(e1=(0, 17)))[-1] == "next: grade watch 1"
 
 
 def test_the_lines_with_a_history_end_with_the_next_step():

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import click
 import pexpect
 import pytest
 from pexpect.popen_spawn import PopenSpawn
@@ -47,7 +48,7 @@ def environment() -> dict:
     return {**env, "PYTHONPATH": str(KIT)}
 
 
-def spawn(submission: Path, *args: str) -> pexpect.spawn:
+def spawn(submission: Path, *args: str, dimensions: tuple[int, int] = (60, 200)) -> pexpect.spawn:
     watch = pexpect.spawn(
         sys.executable,
         ["-m", "grader.cli", "watch", *args, "--submission", str(submission)],
@@ -55,7 +56,7 @@ def spawn(submission: Path, *args: str) -> pexpect.spawn:
         env=environment(),
         encoding="utf-8",
         timeout=WAIT,
-        dimensions=(60, 200),
+        dimensions=dimensions,
     )
     watch.expect(FOOTER)
     return watch
@@ -142,7 +143,7 @@ def test_l_lists_the_course_r_regrades_and_ctrl_c_quits(submission):
     watch.send("l")
     watch.expect(rf"2  exercise2  reshape .* best 0/{EX2_POINTS:g} · last 0/{EX2_POINTS:g}")
     watch.expect(r"0 of 7 exercises have full marks")
-    watch.expect("next: grade watch 1")
+    watch.expect(r"next after exercise2: press n for exercise3")
     watch.expect(FOOTER)
     watch.send("r")
     watch.expect("Grading exercise2 with seed")
@@ -175,6 +176,56 @@ def test_without_a_terminal_it_regrades_on_save_and_reads_no_keys(submission):
     assert watch.wait() == 0
 
 
+CLEAR = "\x1b[2J"  # click.clear(): each report starts a fresh screen
+WRONG_SCALAR = """
+
+def make_scalar(value):
+    return torch.tensor(value, dtype=torch.float64)  # later definitions win: the wrong dtype
+"""
+
+
+def last_screen(watch: pexpect.spawn) -> list[str]:
+    """The rows of the last screen the watch drew, up to its footer, without colours."""
+    text = click.unstyle((watch.before + watch.after).split(CLEAR)[-1]).replace("\x1b[1;1H", "")
+    return text.replace("\r\n", "\n").split("\n")
+
+
+@pytest.mark.slow  # a real grade watch in a terminal
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (40, 120)])
+def test_the_screen_fits_the_terminal_and_shows_the_total_and_the_first_failing_check(submission, rows, columns):
+    watch = spawn(submission, "1", dimensions=(rows, columns))
+    shown = last_screen(watch)
+    assert len(shown) < rows, shown
+    assert max(map(len, shown)) <= columns, shown
+    assert any(line.startswith(NO_MARKS) for line in shown), "the exercise's total"
+    first = shown.index("  ✗ make_scalar  0/1")
+    assert shown[first + 1] == "      not implemented yet", "the first failing check and what came back"
+    watch.send("\x1b[B")  # ↓: the next failing checks, without grading again
+    watch.expect(FOOTER)
+    shown = last_screen(watch)
+    assert "  ✗ make_scalar  0/1" not in shown
+    assert any(line.startswith("  1 more above, press ↑") for line in shown)
+    watch.setwinsize(rows + 10, columns + 20)  # a resize draws the report again, fitted to the new size
+    watch.expect(FOOTER)
+    wider = last_screen(watch)
+    assert len(wider) < rows + 10
+    assert max(map(len, wider)) <= columns + 20
+    assert sum(line.startswith("  ✗ ") for line in wider) > sum(line.startswith("  ✗ ") for line in shown)
+    watch.setwinsize(rows, columns)
+    watch.expect(FOOTER)
+    save(submission, EX1, solution(EX1) + WRONG_SCALAR)
+    watch.expect(r"Total: 17/18 points.*" + FOOTER)  # the report after the save, whole
+    shown = last_screen(watch)
+    assert len(shown) < rows, shown
+    assert max(map(len, shown)) <= columns, shown
+    assert any(line.startswith("Total: 17/18 points") for line in shown)
+    first = shown.index("  ✗ make_scalar  0/1")
+    said = " ".join(line.strip() for line in shown[first + 1 : first + 3])
+    assert "returned dtype torch.float64; expected torch.float32" in said, "what was expected and what came back"
+    assert any("checks pass: make_vector" in line for line in shown), "one line for the passing checks"
+    quit_cleanly(watch)
+
+
 # ---------------------------------------------------------------- hostile saves
 
 FORK_BOMB = """
@@ -205,8 +256,8 @@ def test_a_loop_at_import_and_a_fork_bomb_cost_only_their_regrade(submission):
     watch = spawn(submission, "1", "--timeout-scale", "0.5")
     try:
         save(submission, EX1, (KIT / "tests" / "hostile" / "loop_at_import.py").read_text(encoding="utf-8"))
+        watch.expect(NO_MARKS)  # the total first, then the failing check
         watch.expect(r"import \[timeout\]")
-        watch.expect(NO_MARKS)
         watch.expect(FOOTER)
         save(submission, EX1, hostile(FORK_BOMB, marker) + solution(EX1))
         watch.expect(r"import \[timeout\]")
@@ -284,6 +335,55 @@ def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monk
     assert "Hints for the checks of exercise2 that do not pass yet:" in out
     assert watch.handle(["save", "q"]) is False, "q quits at once"
     assert graded == [EX1, EX2], "q quits at once"
+
+
+def test_the_seed_stays_across_saves_until_s_draws_another(submission, monkeypatch):
+    seeds = []
+
+    def graded(settings, exercises, cancel=None):
+        seeds.append(settings.seed)
+        raise engine.Cancelled()
+
+    monkeypatch.setattr(engine, "grade", graded)
+    watch = Watch(engine_settings(submission), EX1, fixed_seed=False, keys=False)
+    watch.grade()
+    for events in (["save"], ["save", "save"], ["r"], ["n"]):
+        watch.handle(events)
+    assert len(seeds) == 5
+    assert len(set(seeds)) == 1, "saves, r and n keep the seed"
+    watch.handle(["s"])
+    watch.handle(["save"])
+    assert seeds[5] != seeds[0], "s draws a new seed"
+    assert seeds[6] == seeds[5], "the next saves keep it"
+
+
+def test_a_check_that_failed_on_two_saves_in_a_row_shows_its_full_hint(submission, capsys):
+    nudge, hint = "nudge: A scalar is a tensor with no dimensions", "hint: torch.tensor(value, dtype=torch.float32) makes"
+    watch = quiet_watch(submission)
+    watch.grade()  # the first report: no save yet
+    watch.handle(["save"])
+    out = capsys.readouterr().out
+    assert nudge in out
+    assert hint not in out
+    watch.handle(["r"])  # a re-grade asked for is no save
+    assert hint not in capsys.readouterr().out
+    watch.handle(["save"])
+    out = capsys.readouterr().out
+    assert hint in out
+    assert nudge not in out
+    assert "nudge: A list of whole numbers" not in out, "every stub failed twice: every check shows its hint"
+    save(submission, EX1, solution(EX1).replace("def make_scalar(", "def make_scalar_unused(", 1) + MAKE_SCALAR_WRONG)
+    watch.handle(["save"])
+    assert hint in capsys.readouterr().out, "a third failed save keeps the hint"
+    watch.handle(["n"])
+    assert watch.failed_saves == {}, "another exercise starts counting afresh"
+
+
+MAKE_SCALAR_WRONG = """
+
+def make_scalar(value):
+    return torch.tensor([value])  # a vector of one, not a scalar: fails
+"""
 
 
 def test_a_save_cancels_the_grading_that_is_running(submission, monkeypatch):

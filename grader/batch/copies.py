@@ -3,9 +3,14 @@
 Code is compared as tokens, after dropping comments, docstrings and blank lines and renaming
 identifiers in the order they appear (attribute names such as ``torch.zeros`` are kept), so
 renaming variables or reformatting changes nothing. Only the student's own work counts: a
-function identical to the stub's or to the reference solution's proves nothing, because
+function identical to the stub's or to the reference solution's proves nothing between two students, because
 everyone starts from the stub and a correct one-line answer is often the same for everybody.
 A group is a flag for a person to look at; nothing is ever deducted.
+
+A function identical to the reference solution's is a finding of its own (:func:`reference_matches`): the
+commonest cheat, a leaked answer key, makes no group between students, since each copy matches the key rather
+than the others. Only functions whose body holds MIN_TOKENS tokens or more count, so that a one-line answer
+everyone writes alike is never flagged; a function the stub already holds as the reference does is no one's work.
 """
 
 from __future__ import annotations
@@ -111,6 +116,44 @@ def bases(stem: str, kit: Path = registry.KIT_ROOT) -> list[dict[str, list[str]]
         if path.is_file():
             found.append(units(path.read_text(encoding="utf-8")))
     return found
+
+
+@dataclass(frozen=True)
+class Match:
+    """A student's functions of one exercise that are the reference solution's, after :func:`normalise`."""
+
+    student: str
+    exercise: str
+    functions: tuple[str, ...]
+
+
+def body_size(tokens: list[str]) -> int:
+    """How many tokens a unit holds after its first line (a function's signature, which the stub gives everyone)."""
+    return len(tokens) - (tokens.index("\n") + 1 if "\n" in tokens else 0)
+
+
+def reference_matches(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Match]:
+    """Per student and exercise, the functions (and classes) identical to the reference solution's, by student."""
+    found = []
+    for stem in stems:
+        base = bases(stem)
+        if len(base) < 2:
+            continue  # no stub or no reference here (a release): nothing to match
+        stub, reference = base
+        telling = {
+            name: tokens
+            for name, tokens in reference.items()
+            if name != "<module>" and stub.get(name) != tokens and body_size(tokens) >= MIN_TOKENS
+        }
+        for student, files in sorted(sources.items()):
+            text = files.get(stem)
+            if text is None or len(text) > MAX_SOURCE:
+                continue
+            mine = units(text)
+            same = tuple(name for name, tokens in telling.items() if mine.get(name) == tokens)
+            if same:
+                found.append(Match(student, stem, same))
+    return sorted(found, key=lambda m: (m.student, m.exercise))
 
 
 def groups(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Group]:

@@ -135,7 +135,7 @@ def run(options: Options) -> int:
             reference.cancel()
         say(_("grade batch: {problem}").format(problem=exc))
         return exc.code
-    finish(book, layout, stems, options.formats, reference)
+    finish(book, layout, stems, options.formats, reference, run=(time.monotonic() - began, len(todo)))
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
     return ExitCode.INTERNAL if any(r["batch"]["status"] == StudentStatus.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
 
@@ -155,9 +155,17 @@ def start_reference(options: Options, seed: int, out: Path):
     return reference_run.Run(settings, out / reference_run.CACHE_NAME)
 
 
-def finish(book: gradebook.Gradebook, layout: layouts.ClassLayout, stems: list[str], formats: tuple[str, ...], reference=None) -> None:
+def finish(
+    book: gradebook.Gradebook,
+    layout: layouts.ClassLayout,
+    stems: list[str],
+    formats: tuple[str, ...],
+    reference=None,
+    run: tuple[float, int] | None = None,
+) -> None:
     """Fill in what an earlier, interrupted run may have left out, then write the CSV, the summary and the report page.
-    ``reference``: the reference run (:func:`start_reference`) whose curves the page shows."""
+    ``reference``: the reference run (:func:`start_reference`) whose curves the page shows; ``run``: this run's wall
+    time and how many students it graded."""
     for student, record in book.records.items():
         if not (book.path(gradebook.FEEDBACK) / f"{student}.md").exists():
             book.write_feedback(record)
@@ -173,12 +181,13 @@ def finish(book: gradebook.Gradebook, layout: layouts.ClassLayout, stems: list[s
             except layouts.BadInput:
                 continue
             sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
-    groups = copies.groups(sources, stems)
-    book.write_summary(summary.render(book.sorted_records(), groups))
+    groups, matches = copies.groups(sources, stems), copies.reference_matches(sources, stems)
+    book.write_summary(summary.render(book.sorted_records(), groups, matches))
     if reference is not None and not reference.ready():
         say(_("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ..."))
     found = reference.result() if reference is not None else None
-    webpage.write(book.out, book.sorted_records(), groups, found, reference.problem if reference is not None else "")
+    problem = reference.problem if reference is not None else ""
+    webpage.write(book.out, book.sorted_records(), groups, found, problem, matches, run)
 
 
 def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jobs: int) -> None:

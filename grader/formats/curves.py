@@ -227,6 +227,16 @@ def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:
         return charts.svg(fig, name)
 
 
+def student_chart(curves: dict, reference: dict | None, name: str) -> str:
+    """One student's accuracy per epoch with its axes, the goal and the reference run: an inline SVG for their feedback page."""
+    with charts.figure(560, 280) as fig:
+        axes = fig.add_subplot()
+        _accuracy(axes, curves, reference, labels=True)
+        axes.set_title(_("accuracy on the test images"), loc="left")
+        axes.legend(fontsize=7, loc="lower right")
+        return charts.svg(fig, name)
+
+
 def _accuracy(axes, curves: dict, reference: dict | None, labels: bool) -> None:
     """Accuracy per epoch: the student's line over the reference's wide pale one, the goal dotted, the grader's measure a star."""
     if reference:

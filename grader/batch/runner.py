@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.batch import copies, gradebook, layouts, packing, summary, webpage
+from grader.batch import changes, copies, gradebook, layouts, packing, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
 from grader.formats.report import points
@@ -38,6 +38,7 @@ class Options:
     jobs: int | None = None
     seed: int | None = None  # --seed; None: the one in --out, else a fresh one
     force: bool = False
+    dry_run: bool = False  # --dry-run: say who would be graded and why, grade no one
     formats: tuple[str, ...] = ()
     cluster: cluster.Spec | None = None  # --cluster: grade on Dask (grader.batch.cluster) instead of --jobs local workers
 
@@ -69,7 +70,7 @@ def run(options: Options) -> int:
         ensure_mnist(options.settings.data_dir)  # a DataError here is a usage error (exit 2), before any worker starts
     stems = [e.stem for e in options.exercises]
     book = gradebook.Gradebook(options.out)
-    seed = book.open(options.seed, stems, options.force)
+    seed = book.open(options.seed, stems, options.force, dry_run=options.dry_run)
     say(_("Layout: {layout}").format(layout=layout.describe()))
     if book.dropped:
         said = ngettext(
@@ -80,6 +81,9 @@ def run(options: Options) -> int:
         say(said.format(results=book.results, count=book.dropped))
     spec, total = options.cluster, len(layout.entries)
     todo = packing.pending(layout.entries, book.records, stems, seed)
+    reasons = regrading(book, todo, stems, seed, options)
+    if options.dry_run:
+        return dry_run(todo, reasons, options.out)
     if spec:
         from grader.batch import cluster
 
@@ -135,9 +139,58 @@ def run(options: Options) -> int:
             reference.cancel()
         say(_("grade batch: {problem}").format(problem=exc))
         return exc.code
+    record_changes(book, reasons)
     finish(book, layout, stems, options.formats, reference, run=(time.monotonic() - began, len(todo)))
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
     return ExitCode.INTERNAL if any(r["batch"]["status"] == StudentStatus.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
+
+
+def regrading(book: gradebook.Gradebook, todo: list[layouts.Entry], stems: list[str], seed: int, options: Options) -> dict[str, str]:
+    """Why each student graded before is graded again (student -> why). Unless ``--dry-run``, the gradebook as it was
+    is kept in history first, whenever a record is to be replaced, and only then does ``--force`` clear it."""
+    reasons = {
+        e.student: changes.why(book.previous[e.student], packing.key(packing.pack(e, stems), seed), options.force)
+        for e in todo
+        if e.student in book.previous
+    }
+    if options.dry_run:
+        return reasons
+    if reasons or (options.force and book.previous):
+        said = _("Kept the gradebook as it was before this run in {folder}")
+        say(said.format(folder=changes.keep(options.out, book.previous)))
+    if options.force:
+        book.reset()
+    return reasons
+
+
+def record_changes(book: gradebook.Gradebook, reasons: dict[str, str]) -> None:
+    """After a run that graded anyone again, ``changes.csv``: whose points or checks moved, from what to what, and why."""
+    if not reasons:
+        return
+    found = changes.compare(book.previous, book.records, reasons)
+    said = ngettext(
+        "{path}: {count} change in points or checks after regrading",
+        "{path}: {count} changes in points or checks after regrading",
+        len(found),
+    )
+    say(said.format(path=changes.write(book.out, found), count=len(found)))
+
+
+def dry_run(todo: list[layouts.Entry], reasons: dict[str, str], out: Path) -> int:
+    """``--dry-run``: who a run would grade, and why those graded before would be graded again, on stdout; no grading."""
+    first = [e.student for e in todo if e.student not in reasons]
+    lines = [
+        ngettext(
+            "Would grade {count} student: {first} for the first time, {again} again (nothing graded, {out} unchanged)",
+            "Would grade {count} students: {first} for the first time, {again} again (nothing graded, {out} unchanged)",
+            len(todo),
+        ).format(count=len(todo), first=len(first), again=len(reasons), out=out)
+    ]
+    lines += [f"  {student}: {why}" for student, why in sorted(reasons.items())]
+    if first:
+        lines.append(_("  for the first time: {names}").format(names=some_of(first, 10)))
+    click.echo("\n".join(lines))
+    return ExitCode.PASSED
 
 
 def start_reference(options: Options, seed: int, out: Path):

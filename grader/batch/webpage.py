@@ -19,7 +19,7 @@ from pathlib import Path
 
 import grader
 from grader import i18n
-from grader.batch import gradebook, summary
+from grader.batch import changes, gradebook, summary
 from grader.batch.copies import Group, Match
 from grader.batch.records import document
 from grader.formats import charts, curves, visibility
@@ -75,7 +75,8 @@ def write(
         student = record["batch"]["student"]
         gradebook.write_atomic(folder / f"{student}.html", feedback_page(record, reference))
     path = Path(out) / REPORT
-    gradebook.write_atomic(path, render(records, groups, thumbnails, reference, reference_problem, matches, run))
+    found = changes.read(out)
+    gradebook.write_atomic(path, render(records, groups, thumbnails, reference, reference_problem, matches, run, found))
     return path
 
 
@@ -87,6 +88,7 @@ def render(
     reference_problem: str,
     matches: list[Match] = (),
     run: tuple[float, int] | None = None,
+    regraded: list[changes.Change] = (),
 ) -> str:
     """The students first, after one line of class totals (a teacher's first question is how each is doing); then the
     batch's facts, the histograms, the checks, the curves, and the findings for a person to look at."""
@@ -104,6 +106,7 @@ def render(
         _scores(records, stems),
         _checks(records),
         _training(records, reference, reference_problem),
+        _changes(records, regraded),
         _reference(records, matches),
         _copies(records, groups),
     ]
@@ -382,6 +385,27 @@ def _curve_cell(record: dict, thumbnail: str) -> str:
         return thumbnail
     said = _("{accuracy} measured by the grader").format(accuracy=f"{found['measured_accuracy']:.2f}%")
     return f'{thumbnail}<div class="measured">{esc(said)}</div>'
+
+
+def _changes(records: list[dict], regraded: list[changes.Change]) -> str:
+    """The last regrade's changes.csv: whose points or checks moved, from what to what, and why."""
+    if not regraded:
+        return ""
+    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
+    rows = []
+    for c in regraded:
+        name = f'<a href="#student-{row_of[c.student]}">{esc(c.student)}</a>' if c.student in row_of else esc(c.student)
+        rows.append(
+            f'<tr><td>{name}</td><td>{esc(c.exercise)}</td><td class="num">{esc(c.old)} → {esc(c.new)}</td>'
+            f'<td class="note">{esc(c.checks)}</td><td>{esc(c.why)}</td></tr>'
+        )
+    heading, note = esc(_("Changes at the last regrade")), esc(_("From changes.csv; the gradebook before it is kept in history/."))
+    head = _head(_cells(N_("| student | exercise | old → new | checks whose outcome changed | why |")))
+    return (
+        f'<section id="changes">\n<h2>{heading}</h2>\n<p>{note}</p>\n<table class="changes">\n{head}\n'
+        + "\n".join(rows)
+        + "\n</table>\n</section>"
+    )
 
 
 def _reference(records: list[dict], matches: list[Match]) -> str:

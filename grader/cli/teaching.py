@@ -87,6 +87,11 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_afte
     help=N_("Regrade every student, replacing the results in --out (also when they are of another seed or exercise set)."),
 )
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help=N_("Say who would be graded, and why those graded before would be graded again; grade no one, write nothing."),
+)
+@click.option(
     "--format",
     "fmts",
     multiple=True,
@@ -94,7 +99,9 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_afte
     help=N_("Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written."),
 )
 @grading_options
-def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
+def batch_command(
+    submissions, out, jobs, cluster_text, words, seed, force, dry_run, fmts, device, timeout_scale, memory, data_dir, require
+):
     from grader.batch import runner
 
     chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
@@ -115,6 +122,7 @@ def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts
         jobs=jobs,
         seed=seed,
         force=force,
+        dry_run=dry_run,
         formats=tuple(dict.fromkeys(fmts)),
         cluster=spec,
     )

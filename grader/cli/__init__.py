@@ -42,7 +42,7 @@ STARTED = time.monotonic()  # the command's start: a format's grading time (Grad
 
 # What a student release answers, with a refusal, for the teacher's commands it has not (grader.cli.teaching is left
 # out of it); in the teacher's kit the commands come from that module itself (teacher_commands), and a test keeps both.
-RELEASE_REFUSES = ("batch", "worker", "gradescope-bundle", "generate", "notebooks", "release")
+RELEASE_REFUSES = ("batch", "export", "worker", "gradescope-bundle", "generate", "notebooks", "release")
 
 
 def teacher_commands() -> dict[str, click.Command]:

@@ -2,16 +2,16 @@
 
 The roster is the LMS's own gradebook export, read in its documented layout:
 
-- Canvas, "How do I export grades in the Gradebook?" and "How do I import grades in the Gradebook?" (Instructure's
-  Canvas Instructor Guide): a CSV whose header starts with ``Student, ID, SIS User ID, SIS Login ID`` (and, where the
-  account has them, ``Integration ID``), then ``Section``, then one column per assignment named ``Name (id)``, then
-  read-only score columns; its second row may be ``Points Possible``. The import takes the same layout back, the
-  students matched by ``ID``; a column without an ``(id)`` creates an assignment.
-- Moodle, "Grade export" and "Grade import" (MoodleDocs, docs.moodle.org/en/Grade_import): the plain-text export
-  has ``First name, Last name, ID number, Institution, Department, Email address`` (``Username`` where the site
-  exports it), a column per grade item (``Assignment: Name (Real)``) and ``Last downloaded from this course``. The
-  "Import from CSV" page takes the same layout; the teacher maps a user column ("Map from": Email address or ID
-  number, "Map to": useremail or useridnumber) and the grade column to the grade item.
+- Canvas (the Gradebook's Export, as https://ts.vcu.edu/askit/teaching-and-learning/canvas/faculty/grading-faculty/
+  gradebook-action-menu-faculty/ describes it: read-only score columns are ignored on upload): a CSV whose header
+  starts with ``Student, ID, SIS User ID, SIS Login ID`` (and, where the account has them, ``Integration ID``), then
+  ``Section``, then one column per assignment named ``Name (id)``, then the read-only scores; its second row may be
+  ``Points Possible``. The import takes the same layout back; a column without an ``(id)`` creates an assignment.
+- Moodle (https://docs.moodle.org/311/en/Grade_import: "the import file format is the same as the corresponding export
+  format"; the user is mapped from "Email Address" to ``useremail`` or "Id Number" to ``useridnumber``; the export
+  columns as in moodle/moodle's grade/export): ``First name, Last name, ID number, Institution, Department, Email
+  address`` (``Username`` where the site exports it), a column per grade item (``Assignment: Name (Real)``) and ``Last
+  downloaded from this course``.
 
 A batch student is matched by one field only (``--match``), exactly: an email address case-insensitively, every
 other field as it is. Nothing is guessed: a student with no match or with several, and a roster row without a

@@ -123,7 +123,7 @@ def feedback_page(record: dict, reference: dict | None = None) -> str:
     found = curves.of(doc)
     if found is not None:
         caption = html.escape(_("Accuracy per epoch in fit's history, against the goal."), quote=False)  # element text: ' may stay
-        body.append(f'<figure class="curve">{curves.student_chart(found, reference, "curve")}<figcaption>{caption}</figcaption></figure>')
+        body.append(f'<figure class="curve">{curves.student_chart(found, reference)}<figcaption>{caption}</figcaption></figure>')
     summary_text = esc(_("The same report as grade prints it"))
     body.append(f"<details><summary>{summary_text}</summary>\n<pre>{esc(text)}</pre>\n</details>")
     return _page(title, "\n".join(body))

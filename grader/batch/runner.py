@@ -234,7 +234,7 @@ def finish(
             except layouts.BadInput:
                 continue
             sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
-    groups, matches = copies.groups(sources, stems), copies.reference_matches(sources, stems)
+    groups, matches = copies.scan(sources, stems)
     book.write_summary(summary.render(book.sorted_records(), groups, matches))
     if reference is not None and not reference.ready():
         say(_("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ..."))

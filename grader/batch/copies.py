@@ -3,9 +3,14 @@
 Code is compared as tokens, after dropping comments, docstrings and blank lines and renaming
 identifiers in the order they appear (attribute names such as ``torch.zeros`` are kept), so
 renaming variables or reformatting changes nothing. Only the student's own work counts: a
-function identical to the stub's or to the reference solution's proves nothing, because
+function identical to the stub's or to the reference solution's proves nothing between two students, because
 everyone starts from the stub and a correct one-line answer is often the same for everybody.
 A group is a flag for a person to look at; nothing is ever deducted.
+
+A function identical to the reference solution's is a finding of its own (:func:`reference_matches`): the
+commonest cheat, a leaked answer key, makes no group between students, since each copy matches the key rather
+than the others. Only functions whose body holds MIN_TOKENS tokens or more count, so that a one-line answer
+everyone writes alike is never flagged; a function the stub already holds as the reference does is no one's work.
 """
 
 from __future__ import annotations
@@ -95,10 +100,11 @@ def _tokens(source: str) -> list[str]:
         return source.split()  # broken beyond tokens: compare the words
 
 
-def own_work(source: str, base: list[dict[str, list[str]]]) -> list[str]:
-    """The tokens of the units that differ from the same unit in every ``base`` (the stub, the reference)."""
+def own_work(source: str | dict[str, list[str]], base: list[dict[str, list[str]]]) -> list[str]:
+    """The tokens of the units (of ``source``, or its :func:`units`) that differ from the same unit in every ``base``
+    (the stub, the reference)."""
     kept = []
-    for name, tokens in sorted(units(source).items()):
+    for name, tokens in sorted((units(source) if isinstance(source, str) else source).items()):
         if all(b.get(name) != tokens for b in base) and tokens:
             kept += [f"§{name}", *tokens]
     return kept
@@ -113,20 +119,63 @@ def bases(stem: str, kit: Path = registry.KIT_ROOT) -> list[dict[str, list[str]]
     return found
 
 
-def groups(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Group]:
-    """Copy groups from ``sources[student][stem]`` (source text), exercise by exercise."""
-    found = []
+@dataclass(frozen=True)
+class Match:
+    """A student's functions of one exercise that are the reference solution's, after :func:`normalise`."""
+
+    student: str
+    exercise: str
+    functions: tuple[str, ...]
+
+
+def body_size(tokens: list[str]) -> int:
+    """How many tokens a unit holds after its first line (a function's signature, which the stub gives everyone)."""
+    return len(tokens) - (tokens.index("\n") + 1 if "\n" in tokens else 0)
+
+
+def scan(sources: dict[str, dict[str, str]], stems: list[str]) -> tuple[list[Group], list[Match]]:
+    """The copy groups and the matches with the reference from ``sources[student][stem]`` (source text), exercise by
+    exercise, each file cut into units once (it is most of the cost)."""
+    found, matches = [], []
     for stem in stems:
         base = bases(stem)
+        telling = _telling(base)
         work = {}
         for student, files in sorted(sources.items()):
             text = files.get(stem)
-            if text is not None and len(text) <= MAX_SOURCE:
-                tokens = own_work(text, base)
-                if len([t for t in tokens if not t.startswith("§")]) >= MIN_TOKENS:
-                    work[student] = tokens
+            if text is None or len(text) > MAX_SOURCE:
+                continue
+            mine = units(text)
+            same = tuple(name for name, tokens in telling.items() if mine.get(name) == tokens)
+            if same:
+                matches.append(Match(student, stem, same))
+            tokens = own_work(mine, base)
+            if len([t for t in tokens if not t.startswith("§")]) >= MIN_TOKENS:
+                work[student] = tokens
         found += _group(stem, work)
-    return found
+    return found, sorted(matches, key=lambda m: (m.student, m.exercise))
+
+
+def _telling(base: list[dict[str, list[str]]]) -> dict[str, list[str]]:
+    """The reference's units a copy of it is told by: not the stub's own, with a body of MIN_TOKENS tokens or more."""
+    if len(base) < 2:
+        return {}  # no stub or no reference here (a release): nothing to match
+    stub, reference = base
+    return {
+        name: tokens
+        for name, tokens in reference.items()
+        if name != "<module>" and stub.get(name) != tokens and body_size(tokens) >= MIN_TOKENS
+    }
+
+
+def reference_matches(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Match]:
+    """Per student and exercise, the functions (and classes) identical to the reference solution's, by student."""
+    return scan(sources, stems)[1]
+
+
+def groups(sources: dict[str, dict[str, str]], stems: list[str]) -> list[Group]:
+    """Copy groups from ``sources[student][stem]`` (source text), exercise by exercise."""
+    return scan(sources, stems)[0]
 
 
 def _similarity(a: list[str], b: list[str], count_a: Counter, count_b: Counter) -> float | None:

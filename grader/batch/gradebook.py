@@ -44,16 +44,21 @@ class Gradebook:
         self.out = Path(out)
         self.results = self.out / RESULTS
         self.records: dict[str, dict] = {}
+        self.previous: dict[str, dict] = {}  # the records before this run: what changes.csv compares against
         self.dropped = 0  # lines of results.jsonl that could not be read (a kill mid-write)
         self._csv_written, self._csv_took = 0.0, 0.0  # when grades.csv was last rewritten, and in how many seconds
 
     def path(self, name: str) -> Path:
         return self.out / name
 
-    def open(self, seed: int | None, stems: list[str], force: bool) -> int:
-        """Load what earlier runs graded and return the batch's seed; refuse a different batch unless ``force``."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.records = self._load()
+    def open(self, seed: int | None, stems: list[str], force: bool, dry_run: bool = False) -> int:
+        """Load what earlier runs graded and return the batch's seed; refuse a different batch unless ``force``, which
+        leaves no record to resume from (``self.previous`` keeps them; :meth:`reset` clears the files once they are kept
+        in history). ``dry_run``: read only, write nothing."""
+        if not dry_run:
+            self.out.mkdir(parents=True, exist_ok=True)
+        self.records = self._load(repair=not dry_run)
+        self.previous = dict(self.records)
         old = next(iter(self.records.values()), None)
         if old is not None and not force:
             old_stems = [part["exercise"] for part in old["exercises"]]
@@ -65,12 +70,12 @@ class Gradebook:
                 )
                 raise Refused(said.format(out=self.out, seed=old["seed"], exercises=words))
         if force:
-            self._reset()
+            self.records = {}
         if seed is None:
             seed = old["seed"] if old is not None else new_seed()
         return seed
 
-    def _load(self) -> dict[str, dict]:
+    def _load(self, repair: bool = True) -> dict[str, dict]:
         if not self.results.exists():
             return {}
         data = self.results.read_bytes()
@@ -85,7 +90,7 @@ class Gradebook:
                     end += len(line)
                 continue
             end += len(line)
-        if end < len(data) or (data and not data.endswith(b"\n")):
+        if repair and (end < len(data) or (data and not data.endswith(b"\n"))):
             with open(self.results, "r+b") as file:  # drop a half-written last line; end the last good one
                 file.truncate(end)
                 if end and not data[:end].endswith(b"\n"):
@@ -93,9 +98,8 @@ class Gradebook:
                     file.write(b"\n")
         return found
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
         """Start over: no student's old feedback or format file may outlive the regrading."""
-        self.records = {}
         self.results.write_bytes(b"")
         for old in [*self.path(FEEDBACK).glob("*.md"), *self.path(FEEDBACK).glob("*.html")]:  # .html: written by webpage
             old.unlink()
@@ -110,7 +114,7 @@ class Gradebook:
         self.write_feedback(record)
         for fmt in fmts:
             write_format(self.out, record, fmt)
-        self._append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        self._append(json_line(record).encode("utf-8"))
         self.records[student] = record
         if len(self.records) <= CSV_ALWAYS or time.monotonic() - self._csv_written >= CSV_SHARE * self._csv_took:
             self.write_csv()
@@ -132,26 +136,7 @@ class Gradebook:
 
     def write_csv(self) -> None:
         began = time.monotonic()
-        rows = self.sorted_records()
-        stems = [part["exercise"] for part in rows[0]["exercises"]] if rows else []
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["student", *stems, "total", "max", "status", "note", "seed"])
-        for record in rows:
-            scores = {part["exercise"]: points(part["score"]) for part in record["exercises"]}
-            batch = record["batch"]
-            writer.writerow(
-                [
-                    _cell(batch["student"]),
-                    *(scores.get(s, "") for s in stems),
-                    points(record["score"]),
-                    points(record["max_score"]),
-                    batch["status"],
-                    _cell(batch["note"]),
-                    record["seed"],
-                ]
-            )
-        write_atomic(self.path(GRADES), buffer.getvalue(), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
+        write_atomic(self.path(GRADES), csv_text(self.sorted_records()), encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
         self._csv_written = time.monotonic()
         self._csv_took = self._csv_written - began
 
@@ -162,6 +147,34 @@ class Gradebook:
 
     def write_summary(self, text: str) -> None:
         write_atomic(self.path(SUMMARY), text)
+
+
+def json_line(record: dict) -> str:
+    """A record as its line of results.jsonl."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def csv_text(rows: list[dict]) -> str:
+    """grades.csv of ``rows`` (records in order): a row per student, a score per exercise, total, max, status, note, seed."""
+    stems = [part["exercise"] for part in rows[0]["exercises"]] if rows else []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *stems, "total", "max", "status", "note", "seed"])
+    for record in rows:
+        scores = {part["exercise"]: points(part["score"]) for part in record["exercises"]}
+        batch = record["batch"]
+        writer.writerow(
+            [
+                cell(batch["student"]),
+                *(scores.get(s, "") for s in stems),
+                points(record["score"]),
+                points(record["max_score"]),
+                batch["status"],
+                cell(batch["note"]),
+                record["seed"],
+            ]
+        )
+    return buffer.getvalue()
 
 
 def feedback(record: dict) -> str:
@@ -196,7 +209,7 @@ def format_path(out: Path, student: str, fmt: str) -> Path:
     return Path(out) / fmt / f"{student}{formats.FORMATS[fmt].suffix}"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """A spreadsheet must not run a cell as a formula: a leading = + - @ gets a quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.batch import copies, gradebook, layouts, packing, summary, webpage
+from grader.batch import changes, copies, gradebook, layouts, packing, summary, webpage
 from grader.batch.pool import Fatal, Pool
 from grader.errors import ExitCode
 from grader.i18n import _, ngettext, number, some_of
@@ -37,6 +37,7 @@ class Options:
     jobs: int | None = None
     seed: int | None = None  # --seed; None: the one in --out, else a fresh one
     force: bool = False
+    dry_run: bool = False  # --dry-run: say who would be graded and why, grade no one
     formats: tuple[str, ...] = ()
     cluster: cluster.Spec | None = None  # --cluster: grade on Dask (grader.batch.cluster) instead of --jobs local workers
 
@@ -68,7 +69,7 @@ def run(options: Options) -> int:
         ensure_mnist(options.settings.data_dir)  # a DataError here is a usage error (exit 2), before any worker starts
     stems = [e.stem for e in options.exercises]
     book = gradebook.Gradebook(options.out)
-    seed = book.open(options.seed, stems, options.force)
+    seed = book.open(options.seed, stems, options.force, dry_run=options.dry_run)
     say(_("Layout: {layout}").format(layout=layout.describe()))
     if book.dropped:
         said = ngettext(
@@ -79,6 +80,9 @@ def run(options: Options) -> int:
         say(said.format(results=book.results, count=book.dropped))
     spec, total = options.cluster, len(layout.entries)
     todo = packing.pending(layout.entries, book.records, stems, seed)
+    reasons = regrading(book, todo, stems, seed, options)
+    if options.dry_run:
+        return dry_run(todo, reasons, options.out)
     if spec:
         from grader.batch import cluster
 
@@ -134,9 +138,58 @@ def run(options: Options) -> int:
             reference.cancel()
         say(_("grade batch: {problem}").format(problem=exc))
         return exc.code
-    finish(book, layout, stems, options.formats, reference)
+    record_changes(book, reasons)
+    finish(book, layout, stems, options.formats, reference, run=(time.monotonic() - began, len(todo)))
     report(book, options.out, len(todo), time.monotonic() - began, jobs)
     return ExitCode.INTERNAL if any(r["batch"]["status"] == StudentStatus.GRADER_ERROR for r in book.records.values()) else ExitCode.PASSED
+
+
+def regrading(book: gradebook.Gradebook, todo: list[layouts.Entry], stems: list[str], seed: int, options: Options) -> dict[str, str]:
+    """Why each student graded before is graded again (student -> why). Unless ``--dry-run``, the gradebook as it was
+    is kept in history first, whenever a record is to be replaced, and only then does ``--force`` clear it."""
+    reasons = {
+        e.student: changes.why(book.previous[e.student], packing.key(packing.pack(e, stems), seed), options.force)
+        for e in todo
+        if e.student in book.previous
+    }
+    if options.dry_run:
+        return reasons
+    if reasons or (options.force and book.previous):
+        said = _("Kept the gradebook as it was before this run in {folder}")
+        say(said.format(folder=changes.keep(options.out, book.previous)))
+    if options.force:
+        book.reset()
+    return reasons
+
+
+def record_changes(book: gradebook.Gradebook, reasons: dict[str, str]) -> None:
+    """After a run that graded anyone again, ``changes.csv``: whose points or checks moved, from what to what, and why."""
+    if not reasons:
+        return
+    found = changes.compare(book.previous, book.records, reasons)
+    said = ngettext(
+        "{path}: {count} change in points or checks after regrading",
+        "{path}: {count} changes in points or checks after regrading",
+        len(found),
+    )
+    say(said.format(path=changes.write(book.out, found), count=len(found)))
+
+
+def dry_run(todo: list[layouts.Entry], reasons: dict[str, str], out: Path) -> int:
+    """``--dry-run``: who a run would grade, and why those graded before would be graded again, on stdout; no grading."""
+    first = [e.student for e in todo if e.student not in reasons]
+    lines = [
+        ngettext(
+            "Would grade {count} student: {first} for the first time, {again} again (nothing graded, {out} unchanged)",
+            "Would grade {count} students: {first} for the first time, {again} again (nothing graded, {out} unchanged)",
+            len(todo),
+        ).format(count=len(todo), first=len(first), again=len(reasons), out=out)
+    ]
+    lines += [f"  {student}: {why}" for student, why in sorted(reasons.items())]
+    if first:
+        lines.append(_("  for the first time: {names}").format(names=some_of(first, 10)))
+    click.echo("\n".join(lines))
+    return ExitCode.PASSED
 
 
 def start_reference(options: Options, seed: int, out: Path):
@@ -154,9 +207,17 @@ def start_reference(options: Options, seed: int, out: Path):
     return reference_run.Run(settings, out / reference_run.CACHE_NAME)
 
 
-def finish(book: gradebook.Gradebook, layout: layouts.ClassLayout, stems: list[str], formats: tuple[str, ...], reference=None) -> None:
+def finish(
+    book: gradebook.Gradebook,
+    layout: layouts.ClassLayout,
+    stems: list[str],
+    formats: tuple[str, ...],
+    reference=None,
+    run: tuple[float, int] | None = None,
+) -> None:
     """Fill in what an earlier, interrupted run may have left out, then write the CSV, the summary and the report page.
-    ``reference``: the reference run (:func:`start_reference`) whose curves the page shows."""
+    ``reference``: the reference run (:func:`start_reference`) whose curves the page shows; ``run``: this run's wall
+    time and how many students it graded."""
     for student, record in book.records.items():
         if not (book.path(gradebook.FEEDBACK) / f"{student}.md").exists():
             book.write_feedback(record)
@@ -172,12 +233,13 @@ def finish(book: gradebook.Gradebook, layout: layouts.ClassLayout, stems: list[s
             except layouts.BadInput:
                 continue
             sources[entry.student] = {stem: data.decode("utf-8", "replace") for stem, data in found.items()}
-    groups = copies.groups(sources, stems)
-    book.write_summary(summary.render(book.sorted_records(), groups))
+    groups, matches = copies.scan(sources, stems)
+    book.write_summary(summary.render(book.sorted_records(), groups, matches))
     if reference is not None and not reference.ready():
         say(_("Waiting for the reference run of exercise 6, whose training curves report.html draws beside the students' ..."))
     found = reference.result() if reference is not None else None
-    webpage.write(book.out, book.sorted_records(), groups, found, reference.problem if reference is not None else "")
+    problem = reference.problem if reference is not None else ""
+    webpage.write(book.out, book.sorted_records(), groups, found, problem, matches, run)
 
 
 def report(book: gradebook.Gradebook, out: Path, graded: int, seconds: float, jobs: int) -> None:

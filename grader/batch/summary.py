@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from grader.batch.copies import Group
+from grader.batch.copies import Group, Match
 from grader.i18n import N_, _, ngettext, number, percent, worth
 from grader.sandbox.layers import notes
 from grader.status import TROUBLE, CheckStatus, ExerciseStatus, shown
@@ -20,6 +20,11 @@ COPIES_NOTE = N_(
     "Flagged for a person to look at; nothing was deducted. Code is compared after dropping comments, "
     "docstrings and layout and renaming identifiers; functions identical to the stub or to the reference "
     "solution are left out, since matching on them proves nothing."
+)
+REFERENCE_NOTE = N_(
+    "Functions identical to the reference solution after the same normalisation (a leaked answer key, copied as it is "
+    "or renamed). Short functions that anyone might write alike are left out. A flag for a person to look at; nothing "
+    "was deducted."
 )
 
 
@@ -32,7 +37,7 @@ def band(score: float, maximum: float) -> str:
     return BANDS[1 + min(int(share * 4), 3)]
 
 
-def render(records: list[dict], groups: list[Group]) -> str:
+def render(records: list[dict], groups: list[Group], matches: list[Match] = ()) -> str:
     if not records:
         return _("# Batch summary") + "\n\n" + _("No student has been graded yet.") + "\n"
     stems = [part["exercise"] for part in records[0]["exercises"]]
@@ -52,7 +57,8 @@ def render(records: list[dict], groups: list[Group]) -> str:
         *notes(records[0]),
         "",
     ]
-    lines += [*_distribution(records, stems), "", *_checks(records), "", *_troubled(records), "", *_copies(groups)]
+    lines += [*_distribution(records, stems), "", *_checks(records), "", *_troubled(records), ""]
+    lines += [*_reference(matches), "", *_copies(groups)]
     return "\n".join(lines) + "\n"
 
 
@@ -156,6 +162,20 @@ def _troubled(records: list[dict]) -> list[str]:
 
 def _has_trouble(record: dict) -> bool:
     return any(item["status"] in TROUBLE for part in record["exercises"] for item in part["checks"])
+
+
+def functions_of(match: Match) -> str:
+    """``exercise1_tensors: matmul, matmul_by_hand``: one exercise's functions that match the reference."""
+    return f"{match.exercise}: {', '.join(match.functions)}"
+
+
+def _reference(matches: list[Match]) -> list[str]:
+    lines = [_("## Matches the reference solution"), "", _(REFERENCE_NOTE), ""]
+    if not matches:
+        return [*lines, _("None found.")]
+    lines += [_("| student | exercise | functions |"), "|---|---|---|"]
+    lines += [f"| {_escape(m.student)} | {m.exercise} | {', '.join(m.functions)} |" for m in matches]
+    return lines
 
 
 def _copies(groups: list[Group]) -> list[str]:

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import grader
 from grader import i18n
-from grader.batch import gradebook, summary
-from grader.batch.copies import Group
-from grader.formats import charts, curves
+from grader.batch import changes, gradebook, summary
+from grader.batch.copies import Group, Match
+from grader.batch.records import document
+from grader.formats import charts, curves, visibility
 from grader.formats.common import visible
+from grader.formats.report import MARKS, split
 from grader.i18n import N_, _, ngettext, number, percent, worth
 from grader.status import shown
 
@@ -41,13 +43,29 @@ td.rate { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .hint { color: #555; font-size: 12px; max-width: 520px; }
 .status-graded { color: #1a7f37; } .status-missing { color: #9a6700; } .trouble { color: #cf222e; font-weight: 600; }
 .measured { font-size: 12px; color: #555; }
-.note { font-size: 12px; color: #555; max-width: 360px; overflow-wrap: anywhere; }
+.note { font-size: 13px; color: #444; min-width: 22em; max-width: 40em; overflow-wrap: break-word; }
+.note div + div { margin-top: 2px; }
+.flag { color: #8250df; font-weight: 600; }
+.totals { font-size: 15px; margin: 4px 0 12px; }
+details.order { margin: 8px 0; } details.order summary { cursor: pointer; color: #0969da; }
 pre { background: #f6f8fa; padding: 12px; overflow-x: auto; white-space: pre-wrap; }
+table.checks td.message { max-width: 48em; overflow-wrap: break-word; white-space: pre-wrap; }
+table.checks .said { color: #555; font-size: 13px; margin-top: 4px; }
+td.mark { white-space: nowrap; } .passed { color: #1a7f37; } .failed { color: #cf222e; }
 """
 
 
-def write(out: Path, records: list[dict], groups: list[Group], reference: dict | None = None, reference_problem: str = "") -> Path:
-    """Write ``out/report.html`` and every student's ``feedback/<student>.html``; return the report's path."""
+def write(
+    out: Path,
+    records: list[dict],
+    groups: list[Group],
+    reference: dict | None = None,
+    reference_problem: str = "",
+    matches: list[Match] = (),
+    run: tuple[float, int] | None = None,
+) -> Path:
+    """Write ``out/report.html`` and every student's ``feedback/<student>.html``; return the report's path.
+    ``matches``: the functions identical to the reference solution; ``run``: this run's wall time and students graded."""
     thumbnails = {
         record["batch"]["student"]: curves.sparkline(found, reference) for record in records if (found := curves.of(record)) is not None
     }
@@ -55,13 +73,25 @@ def write(out: Path, records: list[dict], groups: list[Group], reference: dict |
     folder.mkdir(parents=True, exist_ok=True)
     for record in records:
         student = record["batch"]["student"]
-        gradebook.write_atomic(folder / f"{student}.html", feedback_page(record, thumbnails.get(student, "")))
+        gradebook.write_atomic(folder / f"{student}.html", feedback_page(record, reference))
     path = Path(out) / REPORT
-    gradebook.write_atomic(path, render(records, groups, thumbnails, reference, reference_problem))
+    found = changes.read(out)
+    gradebook.write_atomic(path, render(records, groups, thumbnails, reference, reference_problem, matches, run, found))
     return path
 
 
-def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str], reference: dict | None, reference_problem: str) -> str:
+def render(
+    records: list[dict],
+    groups: list[Group],
+    thumbnails: dict[str, str],
+    reference: dict | None,
+    reference_problem: str,
+    matches: list[Match] = (),
+    run: tuple[float, int] | None = None,
+    regraded: list[changes.Change] = (),
+) -> str:
+    """The students first, after one line of class totals (a teacher's first question is how each is doing); then the
+    batch's facts, the histograms, the checks, the curves, and the findings for a person to look at."""
     title = _("Class report")
     if not records:
         nobody = _("No student has been graded yet.")
@@ -70,25 +100,58 @@ def render(records: list[dict], groups: list[Group], thumbnails: dict[str, str],
     heading = ngettext("Class report: {count} student", "Class report: {count} students", len(records))
     body = [
         f"<h1>{esc(heading.format(count=len(records)))}</h1>",
-        _facts(records, stems),
+        _totals(records, matches),
+        _students(records, stems, thumbnails, matches),
+        _facts(records, stems, run),
         _scores(records, stems),
         _checks(records),
         _training(records, reference, reference_problem),
-        _students(records, stems, thumbnails),
+        _changes(records, regraded),
+        _reference(records, matches),
         _copies(records, groups),
     ]
     return _page(title, "\n".join(part for part in body if part))
 
 
-def feedback_page(record: dict, thumbnail: str = "") -> str:
-    """A student's feedback as HTML: the same parts as ``feedback/<student>.md``, and their training curve if there is one."""
+def feedback_page(record: dict, reference: dict | None = None) -> str:
+    """A student's feedback as HTML: the same parts as ``feedback/<student>.md``, each exercise's checks as a table (✓ or
+    ✗ and a word, never colour alone), their training curve with its axes and the goal, and ``grade``'s text report."""
     title, paragraphs, text = gradebook.feedback_parts(record)
     body = [f"<h1>{esc(title)}</h1>", *(f"<p>{esc(paragraph)}</p>" for paragraph in paragraphs)]
-    if thumbnail:
+    doc = visibility.for_students(document(record))  # hidden checks sealed, as in the .md
+    body += [_exercise_table(part) for part in doc["exercises"]]
+    found = curves.of(doc)
+    if found is not None:
         caption = html.escape(_("Accuracy per epoch in fit's history, against the goal."), quote=False)  # element text: ' may stay
-        body.append(f'<figure class="curve">{thumbnail}<figcaption>{caption}</figcaption></figure>')
-    body.append(f"<pre>{esc(text)}</pre>")
+        body.append(f'<figure class="curve">{curves.student_chart(found, reference)}<figcaption>{caption}</figcaption></figure>')
+    summary_text = esc(_("The same report as grade prints it"))
+    body.append(f"<details><summary>{summary_text}</summary>\n<pre>{esc(text)}</pre>\n</details>")
     return _page(title, "\n".join(body))
+
+
+def _exercise_table(part: dict) -> str:
+    """One exercise of a student's feedback: its title and points, why it was not graded if so, then a row per check."""
+    heading = f"{part['exercise']} — {_(part['title'])}" if part.get("title") else part["exercise"]
+    lines = [f"<h2>{esc(heading)} <small>{_score(part)}</small></h2>"]
+    if part.get("message"):
+        lines.append(f'<p class="trouble">{esc(part["message"])}</p>')
+    public, hidden = split(part["checks"])
+    rows = []
+    for item in [*public, *hidden]:
+        mark = MARKS.get(item["status"], ("✗", ""))[0]
+        tone = "passed" if item["status"] == "passed" else "failed" if mark == "✗" else ""
+        said = [f"<div>{esc(item['message'])}</div>"] if item.get("message") and item["status"] != "passed" else []
+        if item.get("hint") and item["status"] != "passed":
+            said.append(f'<div class="said">{esc(_("hint: {hint}").format(hint=item["hint"]))}</div>')
+        name = item["name"] + (" " + _("(hidden)") if item.get("hidden") else "")
+        rows.append(
+            f'<tr><td>{esc(name)}</td><td class="mark {tone}">{esc(mark)} {esc(shown(item["status"]))}</td>'
+            f'<td class="num">{_score(item)}</td><td class="message">{"".join(said)}</td></tr>'
+        )
+    head = _head(_cells(N_("| check | result | points | what happened, and a hint |")))
+    if rows:
+        lines.append(f'<table class="checks">\n{head}\n' + "\n".join(rows) + "\n</table>")
+    return "\n".join(lines)
 
 
 def esc(text) -> str:
@@ -139,17 +202,36 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _facts(records: list[dict], stems: list[str]) -> str:
+def _totals(records: list[dict], matches: list[Match]) -> str:
+    """One line of class totals: the mean total, how many have full marks, the statuses, the flags."""
+    most = records[0]["max_score"]
+    mean = sum(r["score"] for r in records) / len(records)
+    full = sum(1 for r in records if r["score"] >= most)
+    statuses = Counter(r["batch"]["status"] for r in records)
+    said = _("Mean {mean} of {most} points · {full} with full marks · {statuses}").format(
+        mean=number(mean, 2), most=number(most), full=full, statuses=", ".join(f"{n} {shown(s)}" for s, n in statuses.most_common())
+    )
+    flagged = len({m.student for m in matches})
+    if flagged:
+        said += " · " + ngettext(
+            "{count} student matches the reference solution", "{count} students match the reference solution", flagged
+        ).format(count=flagged)
+    return f'<p class="totals">{esc(said)}</p>'
+
+
+def _facts(records: list[dict], stems: list[str], run: tuple[float, int] | None = None) -> str:
     seconds = sum(record["batch"].get("seconds", 0.0) for record in records)
-    taken = _("{total} of grading in all, {each} a student on average")
+    taken = _("{total} in all, the students' gradings added up ({each} a student on average)")
     taken = taken.format(total=_duration(seconds), each=_duration(seconds / len(records)))
+    wall = [(_("wall time"), _("{time} for this run, which graded {count}").format(time=_duration(run[0]), count=run[1]))] if run else []
     facts = [
         (_("seed"), ", ".join(str(seed) for seed in sorted({record["seed"] for record in records}))),
         (_("kit version"), grader.__version__),
         (_("exercises"), ", ".join(stems)),
         (_("points"), number(records[0]["max_score"])),
         (_("isolation"), _isolation(records)),
-        (_("time taken"), taken),
+        (_("grading time"), taken),
+        *wall,
     ]
     return '<dl class="facts">' + "".join(f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in facts) + "</dl>"
 
@@ -238,9 +320,12 @@ def _training(records: list[dict], reference: dict | None, problem: str) -> str:
     )
 
 
-def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str]) -> str:
+def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str], matches: list[Match] = ()) -> str:
     first, *last = _cells(N_("| student (feedback) | total | status | note |"))
     head = _head([first, *stems, *last, *([_("training")] if thumbnails else [])])
+    flagged: dict[str, list[Match]] = {}
+    for match in matches:
+        flagged.setdefault(match.student, []).append(match)
     rows = []
     for index, record in enumerate(records):
         batch = record["batch"]
@@ -253,12 +338,38 @@ def _students(records: list[dict], stems: list[str], thumbnails: dict[str, str])
         curve = f"<td>{_curve_cell(record, thumbnails.get(student, ''))}</td>" if thumbnails else ""
         rows.append(
             f'<tr id="student-{index}"><td>{links}</td>{cells}<td class="num">{_score(record)}</td>'
-            f'<td class="{status}">{esc(shown(batch["status"]))}</td><td class="note">{esc(batch["note"])}</td>{curve}</tr>'
+            f'<td class="{status}">{esc(shown(batch["status"]))}</td>'
+            f'<td class="note">{_note(batch["note"], flagged.get(student, []))}</td>{curve}</tr>'
         )
     heading = _("Students")
     return (
-        f'<section id="students">\n<h2>{esc(heading)}</h2>\n<table class="students">\n{head}\n' + "\n".join(rows) + "\n</table>\n</section>"
+        f'<section id="students">\n<h2>{esc(heading)}</h2>\n<table class="students">\n{head}\n'
+        + "\n".join(rows)
+        + "\n</table>\n"
+        + _by_total(records)
+        + "\n</section>"
     )
+
+
+def _note(note: str, matches: list[Match]) -> str:
+    """A student's note a part a line (the parts a record's note joins with ``; ``), then what matches the reference."""
+    parts = [f"<div>{esc(part)}</div>" for part in note.split("; ") if part]
+    said = _("matches the reference solution: {functions}")
+    parts += [f'<div class="flag">{esc(said.format(functions=summary.functions_of(m)))}</div>' for m in matches]
+    return "".join(parts)
+
+
+def _by_total(records: list[dict]) -> str:
+    """The class sorted by total, lowest first, folded: a second order with no script."""
+    ordered = sorted(enumerate(records), key=lambda pair: (pair[1]["score"], pair[1]["batch"]["student"]))
+    rows = [
+        f'<tr><td><a href="#student-{index}">{esc(record["batch"]["student"])}</a></td><td class="num">{_score(record)}</td>'
+        f"<td>{esc(shown(record['batch']['status']))}</td></tr>"
+        for index, record in ordered
+    ]
+    said = esc(_("The same students by total, lowest first"))
+    head = _head(_cells(N_("| student | total | status |")))
+    return f'<details class="order"><summary>{said}</summary>\n<table>\n{head}\n' + "\n".join(rows) + "\n</table>\n</details>"
 
 
 def _score(part: dict) -> str:
@@ -272,6 +383,45 @@ def _curve_cell(record: dict, thumbnail: str) -> str:
         return thumbnail
     said = _("{accuracy} measured by the grader").format(accuracy=percent(found["measured_accuracy"]))
     return f'{thumbnail}<div class="measured">{esc(said)}</div>'
+
+
+def _changes(records: list[dict], regraded: list[changes.Change]) -> str:
+    """The last regrade's changes.csv: whose points or checks moved, from what to what, and why."""
+    if not regraded:
+        return ""
+    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
+    rows = []
+    for c in regraded:
+        name = f'<a href="#student-{row_of[c.student]}">{esc(c.student)}</a>' if c.student in row_of else esc(c.student)
+        rows.append(
+            f'<tr><td>{name}</td><td>{esc(c.exercise)}</td><td class="num">{esc(c.old)} → {esc(c.new)}</td>'
+            f'<td class="note">{esc(c.checks)}</td><td>{esc(c.why)}</td></tr>'
+        )
+    heading, note = esc(_("Changes at the last regrade")), esc(_("From changes.csv; the gradebook before it is kept in history/."))
+    head = _head(_cells(N_("| student | exercise | old → new | checks whose outcome changed | why |")))
+    return (
+        f'<section id="changes">\n<h2>{heading}</h2>\n<p>{note}</p>\n<table class="changes">\n{head}\n'
+        + "\n".join(rows)
+        + "\n</table>\n</section>"
+    )
+
+
+def _reference(records: list[dict], matches: list[Match]) -> str:
+    """The students whose functions are the reference solution's, linked to their rows: a flag, never a deduction."""
+    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
+    heading, note = esc(_("Matches the reference solution")), esc(_(summary.REFERENCE_NOTE))
+    if not matches:
+        return f'<section id="reference">\n<h2>{heading}</h2>\n<p>{note}</p>\n<p>{esc(_("None found."))}</p>\n</section>'
+    rows = []
+    for m in matches:
+        name = f'<a href="#student-{row_of[m.student]}">{esc(m.student)}</a>' if m.student in row_of else esc(m.student)
+        rows.append(f"<tr><td>{name}</td><td>{esc(m.exercise)}</td><td>{esc(', '.join(m.functions))}</td></tr>")
+    head = _head(_cells(N_("| student | exercise | functions |")))
+    return (
+        f'<section id="reference">\n<h2>{heading}</h2>\n<p>{note}</p>\n<table class="reference">\n{head}\n'
+        + "\n".join(rows)
+        + "\n</table>\n</section>"
+    )
 
 
 def _copies(records: list[dict], groups: list[Group]) -> str:

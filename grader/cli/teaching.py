@@ -1,4 +1,4 @@
-"""The teacher's commands of ``grade``: batch, worker, gradescope-bundle, generate, notebooks and release.
+"""The teacher's commands of ``grade``: batch, export, worker, gradescope-bundle, generate, notebooks and release.
 
 The ``grade`` group adds :data:`COMMANDS` when one of them is asked for (:class:`grader.cli.DefaultToRun`), and a
 student release has neither this module nor what it drives (``grade release`` leaves them out).
@@ -87,6 +87,11 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_afte
     help=N_("Regrade every student, replacing the results in --out (also when they are of another seed or exercise set)."),
 )
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help=N_("Say who would be graded, and why those graded before would be graded again; grade no one, write nothing."),
+)
+@click.option(
     "--format",
     "fmts",
     multiple=True,
@@ -94,7 +99,9 @@ def gradescope_bundle_command(out, exercises, timeout_scale, memory, reveal_afte
     help=N_("Also write OUT/FORMAT/<student> files in this format; repeatable. results.jsonl is always written."),
 )
 @grading_options
-def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts, device, timeout_scale, memory, data_dir, require):
+def batch_command(
+    submissions, out, jobs, cluster_text, words, seed, force, dry_run, fmts, device, timeout_scale, memory, data_dir, require
+):
     from grader.batch import runner
 
     chosen = resolve_targets(tuple(w for w in words.split(",") if w.strip()))
@@ -115,10 +122,52 @@ def batch_command(submissions, out, jobs, cluster_text, words, seed, force, fmts
         jobs=jobs,
         seed=seed,
         force=force,
+        dry_run=dry_run,
         formats=tuple(dict.fromkeys(fmts)),
         cluster=spec,
     )
     sys.exit(runner.run(options))
+
+
+@click.command(
+    "export",
+    cls=SpeakingCommand,
+    help=N_("Teacher: turn GRADES (grade batch's grades.csv or its --out) into the file Canvas or Moodle imports."),
+)
+@click.argument("grades", type=click.Path(exists=True, path_type=Path))
+@click.option("--lms", type=click.Choice(["canvas", "moodle"]), required=True, help=N_("The LMS whose gradebook export --roster is."))
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help=N_("The LMS's own gradebook export (CSV), as downloaded: its students are matched to the batch's."),
+)
+@click.option("--column", required=True, help=N_("The grade column to fill, as the LMS names it (a new name creates one)."))
+@click.option(
+    "--match",
+    help=N_(
+        "The roster field that holds the batch's student ids: login, email, sis (Canvas: id too). "
+        "[default: the first of login, email and sis that matches every student]"
+    ),
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_("Where to write the import file. [default: <lms>-import.csv beside GRADES]"),
+)
+def export_command(grades, lms, roster, column, match, out):
+    from grader.batch import lms as platforms
+
+    done = platforms.export(grades, lms, roster, column, match, out)
+    for line in done.problems:
+        click.echo(line, err=True)
+    said = ngettext(
+        "{path}: {count} grade in {column}, students matched by {field}; import it into {lms} as it is",
+        "{path}: {count} grades in {column}, students matched by {field}; import it into {lms} as it is",
+        done.filled,
+    )
+    click.echo(said.format(path=done.path, count=done.filled, column=column, field=done.field, lms=lms.title()))
+    sys.exit(ExitCode.FAILED if done.problems else ExitCode.PASSED)
 
 
 def parse_cluster(text: str, hint: str, local: bool = True):
@@ -270,4 +319,12 @@ def release_command(out, exercises, count, force):
     )
 
 
-COMMANDS = (gradescope_bundle_command, batch_command, worker_command, generate_command, notebooks_command, release_command)
+COMMANDS = (
+    gradescope_bundle_command,
+    batch_command,
+    export_command,
+    worker_command,
+    generate_command,
+    notebooks_command,
+    release_command,
+)

@@ -24,9 +24,9 @@ from pathlib import Path
 from grader import regions, registry
 from grader.i18n import N_, _, ngettext, number, plural_of
 from grader.jupyter.cells import DEFINITIONS, Layout, layout, prelude
+from grader.jupyter.kernel import seal
 
 SCHEMA_VERSION = 3  # nbgrader's cell metadata schema
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"  # nbgrader strips these regions on release
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 CONFIG = """\
 # Written by `grade notebooks` only when this file was missing: edit it freely.
@@ -72,16 +72,15 @@ def _signature(node: ast.stmt) -> str:
 
 
 def check_cell_source(stem: str, name: str, points: float, hidden: bool = False) -> str:
-    """An autograder cell; a teacher's hidden check sits in nbgrader's hidden-tests region, which the released notebook
-    leaves out and autograde puts back, so that students see neither its name's call nor its inputs."""
-    call = f"check({stem!r}, {name!r})"
-    if hidden:
-        call = f"{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}"
+    """An autograder cell. A teacher's hidden check is called by its seal (:func:`grader.jupyter.kernel.seal`), not by
+    its name, so that students see neither its name nor its inputs; in a release, which has no hidden checks, the cell
+    only says that the teacher's grade runs it. Not nbgrader's hidden-tests region: nbgrader 0.9 keeps the checksum of
+    such a cell from before it strips the region, so every autograde warned that each hidden check's cell had changed
+    (jupyter/nbgrader#1961) when nothing had."""
+    call = f"check({stem!r}, sealed={seal(stem, name)!r})" if hidden else f"check({stem!r}, {name!r})"
     count = plural_of(points)
     if hidden:
-        said = ngettext(
-            "The teacher's hidden check {name}, worth {points} point", "The teacher's hidden check {name}, worth {points} points", count
-        )
+        said = ngettext("The teacher's hidden check, worth {points} point", "The teacher's hidden check, worth {points} points", count)
     else:
         said = ngettext("The kit's check {name}, worth {points} point", "The kit's check {name}, worth {points} points", count)
     comment = said.format(name=name, points=number(points))

@@ -150,7 +150,7 @@ def released_catalogs(package: Path) -> None:
 
 def without_hidden_checks(source: str, name: str = "<checks>") -> str:
     """A check file's text without its hidden checks (``@check(..., hidden=True)``): each such function goes, from its
-    first decorator to its last line, and the blank lines after it, as nbgrader's ``BEGIN HIDDEN TESTS`` regions go."""
+    first decorator to its last line, and the blank lines after it, as nbgrader's ``BEGIN HIDDEN TESTS`` regions would."""
     tree = ast.parse(source, filename=name)
     lines = source.splitlines(keepends=True)
     for node in sorted((n for n in tree.body if _is_hidden(n)), key=lambda n: n.lineno, reverse=True):

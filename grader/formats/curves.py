@@ -27,6 +27,8 @@ KEYS = ("train_loss", "test_loss", "accuracy")  # what fit's history holds per e
 MAX_EPOCHS = 100  # as many as mnist_tensors.goal allows
 PICTURE = (800, 360)  # pixels of the picture ``grade 6`` writes
 SPARKLINE = (200, 48, 6)  # width, height and margin in pixels of a student's curve in the class report
+CHART = (680, 260, 10)  # the same for the curve with its axes on a student's feedback page
+LEGEND = 240  # pixels right of a framed chart's plot for what each mark is
 SPARK_HALO = 'stroke-width="5" stroke-opacity="0.3" stroke-linecap="round" stroke-linejoin="round" fill="none"'  # HALO in SVG
 HALO = {"lw": 5, "alpha": 0.3, "solid_capstyle": "round"}  # a reference line: wide and pale, so that a student's line on it shows both
 PICTURE_NAME = "exercise6_curves.png"  # in the submission: <submission>/.grade/exercise6_curves.png
@@ -175,14 +177,27 @@ def sparkline(curves: dict, reference: dict | None) -> str:
     and ~7 KB; a class of 200 draws 200). The picture's marks: the reference wide and pale, the goal dotted,
     the grader's measure a star; from a little below the goal to 100, so that the rows of a class compare at
     a glance, lower only for a row that falls lower. Its title holds the numbers, for a mouse over it."""
-    width, height, pad = SPARKLINE
+    return _svg(curves, reference, SPARKLINE, "sparkline", framed=False)
+
+
+def student_chart(curves: dict, reference: dict | None) -> str:
+    """A student's accuracy per epoch for their feedback page, with its axes (epochs, percent), the goal and the
+    reference run named: the sparkline's inline SVG, larger and framed. Written here, not drawn by matplotlib, for the
+    sparkline's reason: every run of a batch writes every student's page again (matplotlib took ~400 ms a chart here)."""
+    return _svg(curves, reference, CHART, "curve", framed=True)
+
+
+def _svg(curves: dict, reference: dict | None, size: tuple[int, int, int], kind: str, framed: bool) -> str:
+    width, height, pad = size
+    left, bottom = (pad + 40, pad + 30) if framed else (pad, pad)  # room for the ticks' labels and the axes' names
+    right = width - pad - (LEGEND if framed else 0)
     theirs = reference or {"epoch": [], "accuracy": []}
     values = [v for v in [*curves["accuracy"], curves["measured_accuracy"], *theirs["accuracy"]] if v is not None]
     low = max(0.0, min([curves["goal"] - 5, *values]) - 1)
     count = max(len(curves["epoch"]), len(theirs["epoch"]), curves["epochs"], 2)
 
     def at(epoch: int, value: float) -> tuple[float, float]:
-        return pad + (width - 2 * pad) * (epoch - 1) / (count - 1), pad + (height - 2 * pad) * (100 - value) / (100 - low)
+        return left + (right - left) * (epoch - 1) / (count - 1), pad + (height - pad - bottom) * (100 - value) / (100 - low)
 
     def lines(one: dict, style: str) -> list[str]:
         """A polyline for each run of epochs with a value: a gap where the history held none."""
@@ -195,23 +210,67 @@ def sparkline(curves: dict, reference: dict | None) -> str:
         return [f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in run)}" {style}/>' for run in runs if run]
 
     goal = at(1, curves["goal"])[1]
-    marks = [
-        f'<line x1="{pad}" x2="{width - pad}" y1="{goal:.1f}" y2="{goal:.1f}" stroke="{charts.COLOURS["goal"]}" stroke-dasharray="2 2"/>'
-    ]
+    marks = _frame(at, low, count, right, height, pad, left, bottom) if framed else []
+    marks.append(
+        f'<line x1="{left}" x2="{right}" y1="{goal:.1f}" y2="{goal:.1f}" stroke="{charts.COLOURS["goal"]}" stroke-dasharray="2 2"/>'
+    )
     marks += lines(theirs, f'stroke="{charts.COLOURS["reference"]}" {SPARK_HALO}')
     marks += lines(curves, f'stroke="{charts.COLOURS["student"]}" stroke-width="1.5" fill="none"')
     points = [at(epoch, value) for epoch, value in zip(curves["epoch"], curves["accuracy"]) if value is not None]
-    marks += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{charts.COLOURS["student"]}"/>' for x, y in points]
+    marks += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{2.6 if framed else 1.8}" fill="{charts.COLOURS["student"]}"/>' for x, y in points]
     if curves["measured_accuracy"] is not None:
         x, y = at(len(curves["epoch"]) or curves["epochs"], curves["measured_accuracy"])
         star = [(x + r * math.sin(i * math.pi / 5), y - r * math.cos(i * math.pi / 5)) for i, r in zip(range(10), [4.5, 2] * 5)]
         marks.append(f'<polygon points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in star)}" fill="{charts.COLOURS["student"]}"/>')
+    if framed:
+        marks += _legend(curves, reference, right + 16, pad)
     shown = "; ".join("–" if value is None else percent(value) for value in curves["accuracy"]) or _("no history")
     title = _("accuracy per epoch: {values}; goal {goal}").format(values=shown, goal=percent(curves["goal"], None))
     return (
-        f'<svg class="sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{html.escape(title, quote=False)}</title>{''.join(marks)}</svg>"
     )
+
+
+def _frame(at, low: float, count: int, right: int, height: int, pad: int, left: int, bottom: int) -> list[str]:
+    """The axes: a tick and a label per epoch and per few percent, and each axis's name."""
+    text = 'font-size="11" font-family="sans-serif" fill="#333"'
+    base = height - bottom
+    marks = [f'<path d="M{left},{pad} V{base} H{right}" stroke="#555" fill="none"/>']
+    step = 10 if 100 - low > 40 else 5 if 100 - low > 15 else 1
+    for value in range(math.ceil(low / step) * step, 101, step):
+        y = at(1, value)[1]
+        marks.append(f'<line x1="{left - 4}" x2="{left}" y1="{y:.1f}" y2="{y:.1f}" stroke="#555"/>')
+        marks.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {text}>{value}</text>')
+    for epoch in range(1, count + 1):
+        x = at(epoch, 100)[0]
+        marks.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}" stroke="#555"/>')
+        marks.append(f'<text x="{x:.1f}" y="{base + 16}" text-anchor="middle" {text}>{epoch}</text>')
+    epoch_name, accuracy_name = html.escape(_(EPOCH_LABEL)), html.escape(_(ACCURACY_LABEL))
+    marks.append(f'<text x="{(left + right) / 2:.1f}" y="{height - 4}" text-anchor="middle" {text}>{epoch_name}</text>')
+    middle = (pad + base) / 2
+    turned = f'transform="rotate(-90 12 {middle:.1f})"'
+    marks.append(f'<text x="12" y="{middle:.1f}" {turned} text-anchor="middle" {text}>{accuracy_name}</text>')
+    return marks
+
+
+def _legend(curves: dict, reference: dict | None, x: int, top: int) -> list[str]:
+    """What each mark is, in words, right of the plot from ``x``."""
+    rows = [(f'stroke="{charts.COLOURS["student"]}" stroke-width="1.5"', _("your fit's history"))]
+    rows.append((f'stroke="{charts.COLOURS["goal"]}" stroke-dasharray="2 2"', _(GOAL_LABEL).format(goal=percent(curves["goal"], None))))
+    if reference:
+        rows.append((f'stroke="{charts.COLOURS["reference"]}" stroke-width="5" stroke-opacity="0.3"', _(REFERENCE_LABEL)))
+    if curves["measured_accuracy"] is not None:
+        rows.append(("", _("measured by the grader: {measured}").format(measured=percent(curves["measured_accuracy"]))))
+    marks = []
+    for index, (style, label) in enumerate(rows):
+        y = top + 8 + 16 * index
+        if style:
+            marks.append(f'<line x1="{x}" x2="{x + 22}" y1="{y}" y2="{y}" {style}/>')
+        else:
+            marks.append(f'<text x="{x + 11}" y="{y + 5}" text-anchor="middle" font-size="13" fill="{charts.COLOURS["student"]}">★</text>')
+        marks.append(f'<text x="{x + 28}" y="{y + 4}" font-size="11" font-family="sans-serif" fill="#333">{html.escape(label)}</text>')
+    return marks
 
 
 def class_chart(curves: list[dict], reference: dict | None, name: str) -> str:

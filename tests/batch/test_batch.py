@@ -9,6 +9,7 @@ mid-way with SIGKILL to its process group, then resumed, must end with exactly t
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -327,7 +328,7 @@ def test_summary_shows_distribution_hardest_checks_troubled_students_and_copies(
         f"| {E1}::zeros_matrix | 1 | 8/11 | 73% | 2 failed, 1 error |",
         f"| {E1}::make_matrix | 1 | 9/11 | 82% | 1 crashed, 1 error |",
     ]
-    troubled = text.split("## Students with errors or timeouts")[1].split("## Possible copies")[0]
+    troubled = text.split("## Students with errors or timeouts")[1].split("## Matches the reference solution")[0]
     assert [line.split(" | ")[0].strip("| ") for line in troubled.splitlines() if line.startswith("| ") and "student" not in line] == [
         "eve",
         "finn",
@@ -415,10 +416,33 @@ def test_a_rerun_under_jobs_regrades_a_student_whose_files_changed(graded, tmp_p
     changed = tmp_path / "class"
     shutil.copytree(root, changed, symlinks=True)
     write(changed / "ben" / f"{E2}.py", solution(E2, "def flatten_batch(images):\n    return images\n"))
+    dry = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "batch", str(changed), "--out", str(reference), "--dry-run", *OPTIONS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[:2] == [
+        f"Would grade 1 student: 0 for the first time, 1 again (nothing graded, {reference} unchanged)",
+        "  ben: files changed",
+    ]
+    assert not (reference / "history").exists()
     out, stderr = rerun(reference, changed, tmp_path, "--format", "json")
     assert "Grading 1 of 17 students (16 already graded" in stderr
     ben = json.loads((out / "json" / "ben.json").read_text(encoding="utf-8"))
     assert ben["score"] < 30
+    [kept] = (out / "history").iterdir()
+    assert (kept / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes(), "the gradebook before the regrade"
+    rows = list(csv.reader(io.StringIO((out / "changes.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["student", "exercise", "old", "new", "checks", "why"]
+    moved = [row for row in rows[1:] if row[1] == E2]
+    assert [row[:3] for row in moved] == [["ben", E2, "12/12"]]
+    assert "flatten_batch[NHW]: passed → failed" in moved[0][4].split("; ")
+    assert moved[0][5] == "files changed"
+    assert [row[:3] for row in rows[1:] if row[1] == "total"] == [["ben", "total", "30/30"]]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.index('<section id="changes">') > page.index('<table class="students">')
 
 
 def test_a_rerun_says_which_graded_students_are_gone_and_keeps_them(graded, tmp_path):

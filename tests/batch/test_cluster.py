@@ -114,6 +114,28 @@ def test_a_local_cluster_gives_the_same_records_and_files_as_jobs(reference, tmp
     assert lines_per_student(out) == Counter({r["batch"]["student"]: 1 for r in results(expected)})
 
 
+def test_a_rerun_on_the_cluster_regrades_a_student_whose_files_changed_and_lists_the_change(reference, tmp_path):
+    root, expected = reference
+    changed = tmp_path / "class"
+    shutil.copytree(root, changed, symlinks=True)
+    stem = "exercise2_reshape"
+    source = (registry.KIT_ROOT / "solutions" / f"{stem}.py").read_text(encoding="utf-8")
+    (changed / "ben" / f"{stem}.py").write_text(source + "\n\ndef flatten_batch(images):\n    return images\n", encoding="utf-8")
+    out = tmp_path / "grades"
+    out.mkdir()
+    shutil.copy(expected / "results.jsonl", out)
+    process = batch(changed, out, "--cluster", "local:2")
+    _stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    assert "Grading 1 of 14 students (13 already graded" in stderr
+    [kept] = (out / "history").iterdir()
+    assert (kept / "grades.csv").read_bytes() == (expected / "grades.csv").read_bytes()
+    rows = (out / "changes.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[-1].startswith("ben,total,30/30,")
+    assert rows[-1].endswith(",files changed")
+    assert any(row.startswith(f"ben,{stem},12/12,") and row.endswith(",files changed") for row in rows)
+
+
 SLEEPER = """
 import ctypes, time
 

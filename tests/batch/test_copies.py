@@ -83,3 +83,56 @@ def test_files_that_do_not_parse_are_still_compared():
     assert copies.units(broken).keys() == {"<module>"}
     [group] = copies.groups({"amy": {STEM: broken}, "bob": {STEM: broken.replace("x", "y")}}, [STEM])
     assert group.identical
+
+
+# ---------------------------------------------------------------- copies of the reference solution
+
+HONEST = """
+def matmul(a, b):
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} do not chain")
+    return torch.matmul(a, b)
+""" + OWN.replace("total = 0.0", "total = torch.tensor(0.0)")
+
+
+RENAMED_KEY = """
+def matmul_by_hand(left: Tensor, right: Tensor) -> Tensor:
+    # row times column
+    n, _m = left.shape
+
+    width = right.shape[1]
+    out = torch.zeros(n, width, dtype=left.dtype)
+    for r in range(n):
+        for c in range(width):
+            out[r, c] = (left[r, :] * right[:, c]).sum()   # one cell
+    return out
+"""
+
+
+def renamed_reference() -> str:
+    """The reference with matmul_by_hand renamed, recommented and laid out anew (the last definition wins, as in Python)."""
+    return SOLUTION + RENAMED_KEY
+
+
+def test_verbatim_and_renamed_copies_of_the_reference_are_flagged_per_function_and_honest_work_is_not():
+    sources = {
+        "amy": {STEM: SOLUTION},
+        "bob": {STEM: SOLUTION},
+        "cat": {STEM: renamed_reference()},
+        "dan": {STEM: STUB + HONEST},
+        "eve": {STEM: STUB},
+    }
+    found = copies.reference_matches(sources, [STEM])
+    assert [(m.student, m.exercise, m.functions) for m in found] == [
+        ("amy", STEM, ("matmul", "matmul_by_hand")),
+        ("bob", STEM, ("matmul", "matmul_by_hand")),
+        ("cat", STEM, ("matmul", "matmul_by_hand")),
+    ]
+    assert copies.units(RENAMED_KEY)["matmul_by_hand"] == copies.bases(STEM)[1]["matmul_by_hand"]
+    assert copies.groups(sources, [STEM]) == [], "copies of the key match the key, not each other"
+
+
+def test_a_one_line_answer_everyone_writes_alike_is_never_flagged():
+    short = STUB + "\n\ndef elementwise_sum(a: Tensor, b: Tensor) -> Tensor:\n    return a + b\n"
+    assert copies.units(short)["elementwise_sum"] == copies.bases(STEM)[1]["elementwise_sum"]
+    assert copies.reference_matches({"amy": {STEM: short}}, [STEM]) == []

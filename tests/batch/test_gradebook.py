@@ -175,6 +175,9 @@ def test_another_seed_or_exercise_set_is_refused_and_force_starts_over(tmp_path)
     forced = Gradebook(tmp_path)
     assert forced.open(6, STEMS[:1], force=True) == 6
     assert forced.records == {}
+    assert list(forced.previous) == ["amy"], "kept for history/ and changes.csv until the reset"
+    assert (tmp_path / gradebook.RESULTS).read_bytes() != b""
+    forced.reset()
     assert (tmp_path / gradebook.RESULTS).read_bytes() == b""
     assert list((tmp_path / gradebook.FEEDBACK).iterdir()) == []
     assert list((tmp_path / "json").iterdir()) == list((tmp_path / "junit").iterdir()) == []

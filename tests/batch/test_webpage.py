@@ -33,6 +33,11 @@ E1, E2, E6 = "exercise1_tensors", "exercise2_reshape", "exercise6_training"
 EVIL = "<img src=x onerror=alert(1)>eve & \"co\" 'x'"  # a folder's name is a student's id: it must come out as text
 VOID = {"meta", "br", "img", "hr", "input", "link", "col", "wbr", "source"}
 PARTIAL = "\n\ndef make_vector(values):\n    listed = list(values)\n    result = torch.tensor(listed)\n    return result\n"
+RENAMED = (  # the reference's matmul_by_hand, renamed and laid out anew
+    "\n\ndef matmul_by_hand(left: Tensor, right: Tensor) -> Tensor:\n    # rows by columns\n    n, _m = left.shape\n\n"
+    "    width = right.shape[1]\n    out = torch.zeros(n, width, dtype=left.dtype)\n    for r in range(n):\n"
+    "        for c in range(width):\n            out[r, c] = (left[r, :] * right[:, c]).sum()\n    return out\n"
+)
 COPY = "\n\ndef make_vector(xs):\n    copied = list(xs)\n    out = torch.tensor(copied)  # mine\n    return out\n"
 WINDOW = (1280, 2400)
 
@@ -82,6 +87,7 @@ def graded(tmp_path_factory):
         "cleo": {E1: solution(E1, PARTIAL), E2: solution(E2)},
         "dan": {E1: solution(E1, COPY)},
         EVIL: {E1: (KIT / "exercises" / f"{E1}.py").read_text(encoding="utf-8")},
+        "ren": {E1: solution(E1, RENAMED)},
     }
     for student, files in sources.items():
         for stem, text in files.items():
@@ -110,8 +116,10 @@ def test_the_batch_writes_the_page_and_says_where(graded):
     assert f"seed{SEED}" in facts
     assert "kit version0.1.0" in facts
     assert f"isolation{', '.join(sandbox.isolation().held)}" in facts  # the batch's workers run on this machine too
-    assert "time taken" in facts
-    assert "of grading in all" in facts
+    assert "grading time" in facts
+    assert "the students' gradings added up" in facts
+    assert "wall time" in facts
+    assert "for this run, which graded 5" in facts
 
 
 def test_it_has_a_histogram_per_exercise_and_the_pass_rate_bars_hardest_first(graded):
@@ -127,7 +135,7 @@ def test_it_has_a_histogram_per_exercise_and_the_pass_rate_bars_hardest_first(gr
     names = [row.split("<td>")[1].split("</td>")[0] for row in table.split("<tr>")[2:]]
     assert names == [rate.name for rate in rates]
     assert names[0] == f"{E1}::make_vector"
-    assert "width: 25.0%" in table.split("</tr>")[1], "make_vector: 1 of the 4 students who handed it in"
+    assert "width: 40.0%" in table.split("</tr>")[1], "make_vector: 2 of the 5 students who handed it in"
     assert all(rate.hint and webpage.esc(rate.hint) in table for rate in rates)
 
 
@@ -171,9 +179,56 @@ def test_a_rerun_writes_the_page_again_from_the_results(graded, tmp_path):
     shutil.copy(out / "results.jsonl", again)
     done = subprocess.run([*command[:6], str(again), *command[7:]], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "Grading 0 of 4 students" in done.stderr
-    assert (again / "report.html").read_text(encoding="utf-8") == (out / "report.html").read_text(encoding="utf-8")
+    assert "Grading 0 of 5 students" in done.stderr
+    assert without_wall_time(again / "report.html") == without_wall_time(out / "report.html")
     assert sorted(p.name for p in (again / "feedback").iterdir()) == sorted(p.name for p in (out / "feedback").iterdir())
+
+
+def without_wall_time(path: Path) -> str:
+    """The page less its wall time, the one thing of a run rather than of its results."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index("<dt>wall time</dt>")
+    return text[:start] + text[text.index("</dd>", start) :]
+
+
+def test_the_students_come_first_after_one_line_of_totals(graded):
+    out, _stdout, students, _command = graded
+    text = (out / "report.html").read_text(encoding="utf-8")
+    page = Page(text)
+    assert text.index('<table class="students">') < text.index('<table class="pass-rates">')
+    assert text.index('<p class="totals">') < text.index('<table class="students">')
+    assert page.all("p", **{"class": "totals"})
+    totals = text.split('<p class="totals">')[1].split("</p>")[0]
+    assert totals.startswith("Mean ")
+    assert "of 30 points" in totals
+    order = text.split('<details class="order">')[1].split("</details>")[0]
+    assert order.count("<tr>") == len(students) + 1, "a header and a row per student, lowest total first"
+
+
+def test_copies_of_the_reference_are_flagged_in_the_page_the_rows_and_the_summary(graded):
+    out, _stdout, students, _command = graded
+    text = (out / "report.html").read_text(encoding="utf-8")
+    section = text.split('<section id="reference">')[1].split("</section>")[0]
+    flagged = [row.split('">')[1].split("</a>")[0] for row in section.split("<tr><td><a href=")[1:]]
+    assert flagged == ["ada", "ada", "cleo", "cleo", "dan", "ren"], "ada and cleo hand in E1 and E2 verbatim, ren renamed"
+    assert f"<td>{E1}</td><td>matmul, matmul_by_hand</td>" in section.split("ren</a>")[1], "matmul verbatim, matmul_by_hand renamed"
+    row = text.split(f'<tr id="student-{students.index("ren")}">')[1].split("</tr>")[0]
+    assert f'<div class="flag">matches the reference solution: {E1}: matmul, matmul_by_hand</div>' in row
+    evil = text.split('<tr id="student-0">')[1].split("</tr>")[0]
+    assert "flag" not in evil, "the stub is no one's copy"
+    summary_md = (out / "summary.md").read_text(encoding="utf-8")
+    assert f"| ren | {E1} | matmul, matmul_by_hand |" in summary_md
+    assert f"| ada | {E1} | matmul, matmul_by_hand |" in summary_md
+
+
+def test_the_feedback_page_shows_the_checks_as_a_table_with_marks_and_words(graded):
+    out, *_ = graded
+    page = Page((out / "feedback" / "cleo.html").read_text(encoding="utf-8"))
+    assert page.all("table", **{"class": "checks"})
+    text = "".join(page.text)
+    assert "✗ failed" in text, "a mark and a word, never colour alone"
+    assert "✓ passed" in text
+    assert "hint: " in text
 
 
 # ---------------------------------------------------------------- exercise 6's curves in the page

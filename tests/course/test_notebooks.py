@@ -15,7 +15,7 @@ from nbgrader.preprocessors import ClearSolutions
 from grader import cli, i18n, regions, registry
 from grader.course import generate, notebooks
 from grader.judge.engine import collect
-from grader.jupyter import cells
+from grader.jupyter import cells, kernel
 from tests.helpers import KIT
 from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale, pseudo
 
@@ -82,9 +82,12 @@ def test_notebook_has_task_text_solution_cells_and_one_graded_cell_per_check(exe
     assert all(doc in task.source for doc in docs if doc)
     graded = [(c, m) for c, m in zip(nb.cells, meta) if m["grade"]]
     assert [(m["points"], m["locked"], m["solution"]) for _, m in graded] == [(c.points, True, False) for c in checks]
-    calls = [f"check({exercise.stem!r}, {c.name!r})" for c in checks]
-    ends = [[notebooks.HIDDEN_BEGIN, call, notebooks.HIDDEN_END] if c.hidden else [call] for c, call in zip(checks, calls)]
-    assert [c.source.splitlines()[-len(end) :] for (c, _), end in zip(graded, ends)] == ends  # a hidden check: nbgrader's region
+    calls = [
+        f"check({exercise.stem!r}, sealed={kernel.seal(exercise.stem, c.name)!r})" if c.hidden else f"check({exercise.stem!r}, {c.name!r})"
+        for c in checks
+    ]
+    assert [c.source.splitlines()[-1] for c, _ in graded] == calls  # a hidden check by its seal: no nbgrader region (#1961)
+    assert not any("HIDDEN TESTS" in c.source for c, _ in graded)
     solutions = [c for c, m in zip(nb.cells, meta) if m["solution"]]
     assert solutions
     assert all(regions.BEGIN in c.source and not m["locked"] for c, m in zip(nb.cells, meta) if m["solution"])
@@ -104,8 +107,9 @@ def test_the_notebooks_own_texts_are_in_the_language_of_grade_notebooks(tmp_path
     own = [task.splitlines()[0], notebooks.HOW_TO, heading, *graded]  # the kit's words; the docstrings are the exercise's own
     assert all(line in task for line in own[:2]), "Russian in English"
     assert not any(re.search("[А-яЁё]", text) for text in own), "Russian in English"
-    whose = {True: "The teacher's hidden check", False: "The kit's check"}
-    assert graded == [f"# {whose[c.hidden]} {c.name}, worth {c.points:g} point{'s' * (c.points != 1)}" for c in checks]
+    whose = {True: "The teacher's hidden check,", False: "The kit's check {name},"}
+    said = [whose[c.hidden].format(name=c.name) for c in checks]
+    assert graded == [f"# {who} worth {c.points:g} point{'s' * (c.points != 1)}" for who, c in zip(said, checks)]
 
     templates = tmp_path / "templates"
     templates.mkdir()

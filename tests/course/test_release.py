@@ -317,6 +317,7 @@ for name in ("make_scalar", "make_vector"):
         print("passed", name)
     except kernel.CellFailed:
         print("failed", name)
+kernel.check(sys.argv[3], namespace=vars(cells), sealed=kernel.seal(sys.argv[3], "make_vector_empty"))  # a hidden check's cell
 """
 
 
@@ -341,6 +342,7 @@ def test_a_notebook_with_wrong_cells_beside_a_correct_exercises_file_fails_in_th
     lines = done.stdout.splitlines()
     assert Path(lines[0]).is_relative_to(out)
     assert [line for line in lines if line.startswith(("passed ", "failed "))] == ["failed make_scalar", "passed make_vector"]
+    assert lines[-1] == "A teacher's hidden check: it is run when the teacher grades this notebook.", "a release has no hidden checks"
 
 
 @pytest.mark.parametrize("exercise", written_in(TUTORIAL), ids=lambda e: e.name)

@@ -8,6 +8,7 @@ first one's cached reference run, so MNIST is trained in full only twice, at the
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -162,6 +163,19 @@ def test_a_sparkline_draws_each_run_of_epochs_and_names_its_numbers():
     assert line.count("<polygon") == 1
     assert 'id="' not in line, "a page holds a sparkline per student: none may bring an id"
     assert "no history" in curves.sparkline(curves.record(None, 97.0, 5), None)
+
+
+def test_a_feedback_pages_curve_has_its_axes_the_goal_and_a_legend_in_words():
+    rows = [{"accuracy": 90.0}, {"accuracy": 94.0}, {"accuracy": 96.5}]
+    found, reference = curves.record(rows, 97.0, 3, 96.4), curves.record([{"accuracy": a} for a in (95, 96, 97.5)], 97.0, 3)
+    chart = curves.student_chart(found, reference)
+    assert chart.startswith('<svg class="curve"')
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", chart)]
+    assert texts[:2] == ["89", "90"], "the accuracy axis a tick a percent, from a point below the lowest accuracy"
+    assert {"1", "2", "3", "epoch", "accuracy (%)"} <= set(texts), "a tick per epoch and each axis named"
+    assert {"your fit's history", "goal 97%", "measured by the grader: 96.40%"} <= set(texts), "every mark said in words"
+    assert chart.count("<polyline") == 2
+    assert 'id="' not in chart
 
 
 # ---------------------------------------------------------------- grade 6 and grade 1

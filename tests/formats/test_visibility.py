@@ -13,6 +13,7 @@ from grader.batch import gradebook
 from grader.course import notebooks
 from grader.errors import UsageProblem
 from grader.formats import gradescope, visibility
+from grader.jupyter import kernel
 from tests.helpers import KIT, grade
 
 EX1 = registry.EXERCISES[0]
@@ -75,8 +76,8 @@ def test_gradescope_and_batch_feedback_seal_them(stubs, monkeypatch):
     assert not any(item["hint"] in text for item in hidden_checks(stubs))
 
 
-def test_a_hidden_checks_notebook_cell_is_an_nbgrader_hidden_tests_region():
+def test_a_hidden_checks_notebook_cell_names_it_only_by_its_seal():
     source = notebooks.check_cell_source(EX1.stem, "make_vector_empty", 1, hidden=True)
-    lines = source.splitlines()
-    assert lines[-3:] == [notebooks.HIDDEN_BEGIN, f"check({EX1.stem!r}, 'make_vector_empty')", notebooks.HIDDEN_END]
-    assert notebooks.HIDDEN_BEGIN not in notebooks.check_cell_source(EX1.stem, "make_vector", 1)
+    assert "make_vector_empty" not in source
+    assert source.splitlines()[-1] == f"check({EX1.stem!r}, sealed={kernel.seal(EX1.stem, 'make_vector_empty')!r})"
+    assert notebooks.check_cell_source(EX1.stem, "make_vector", 1).splitlines()[-1] == f"check({EX1.stem!r}, 'make_vector')"

@@ -132,6 +132,21 @@ def test_an_unknown_check_asks_for_a_fresh_notebook(monkeypatch):
         kernel.check(EXERCISE.stem, "gone", {})
 
 
+def test_a_hidden_check_is_called_by_its_seal(monkeypatch, capsys):
+    """The full kit finds the hidden check whose seal the cell names; a release, which has none, says the teacher runs it."""
+    failed = {"name": "make_vector_empty", "score": 0.0, "max_score": 1.0, "status": "failed", "message": "wrong", "hint": "h"}
+    monkeypatch.setattr(kernel, "grade_source", lambda stem, source: {"exercises": [{"checks": [failed]}]})
+    with pytest.raises(kernel.CellFailed, match="make_vector_empty"):
+        kernel.check(EXERCISE.stem, namespace={}, sealed=kernel.seal(EXERCISE.stem, "make_vector_empty"))
+    with pytest.raises(LookupError, match="no check named"):
+        kernel.check(EXERCISE.stem, namespace={}, sealed="0" * 16)  # the full kit never passes a seal it cannot match
+    monkeypatch.setattr(kernel, "grade_source", lambda stem, source: {"exercises": [{"checks": []}]})
+    monkeypatch.setattr(kernel.registry, "in_release", lambda: True)
+    capsys.readouterr()
+    assert kernel.check(EXERCISE.stem, namespace={}, sealed=kernel.seal(EXERCISE.stem, "make_vector_empty")) is None
+    assert capsys.readouterr().out == "A teacher's hidden check: it is run when the teacher grades this notebook.\n"
+
+
 def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):
     with kernel._quiet():
         os.write(2, b"zygote noise\n")

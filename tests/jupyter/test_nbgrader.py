@@ -19,6 +19,7 @@ from grader import regions, registry
 from grader.course import notebooks
 from grader.formats import visibility
 from grader.judge.engine import collect
+from grader.jupyter import kernel
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.timeout(900)]
 
@@ -65,9 +66,9 @@ def course(tmp_path_factory):
         folder = root / "submitted" / student / STEM
         folder.mkdir(parents=True)
         nbformat.write(handed_in, folder / f"{STEM}.ipynb")
-    nbgrader(root, "autograde", STEM)
+    graded = nbgrader(root, "autograde", STEM)
     nbgrader(root, "generate_feedback", STEM)
-    return {"root": root, "source": source, "released": released}
+    return {"root": root, "source": source, "released": released, "autograde": graded.stdout + graded.stderr}
 
 
 def test_released_notebook_has_the_stubs_not_the_solutions(course):
@@ -87,7 +88,7 @@ def test_gradebook_scores_match_the_kits_points(course, checks, student, full):
         submission = gradebook.find_submission(STEM, student)
         grades = {g.name: (g.score, g.max_score) for g in submission.notebooks[0].grades}
         total = (submission.score, submission.max_score)
-    assert grades == {f"check_{name}": (points if full else 0.0, points) for _, name, points, _, _ in checks}
+    assert grades == {f"check_{c.name}": (c.points if full else 0.0, c.points) for c in checks}
     assert total == ((sum(c.points for c in checks) if full else 0.0), sum(c.points for c in checks))
 
 
@@ -105,9 +106,17 @@ def test_feedback_holds_the_kits_messages_and_hints(course, checks):
     assert idle.count(visibility.sealed_message(1)) == sum(1 for c in checks if c.hidden and c.points == 1) > 0
 
 
-def test_the_released_notebook_does_not_call_the_hidden_checks(course, checks):
-    """nbgrader strips the hidden-tests region from the student's notebook; autograde puts it back (the gradebook's scores)."""
+def test_the_released_notebook_does_not_name_the_hidden_checks(course, checks):
+    """A hidden check's cell calls it by its seal: the student's notebook names neither it nor its inputs."""
     released = "\n".join(c.source for c in course["released"].cells)
     for _, name, _, _, hidden, _nudge in checks:
         assert (f"check({STEM!r}, {name!r})" in released) is not hidden, name
-    assert notebooks.HIDDEN_BEGIN not in released
+        assert (f"sealed={kernel.seal(STEM, name)!r}" in released) is hidden, name
+    assert "HIDDEN TESTS" not in released
+
+
+def test_autograde_warns_of_nothing_the_kit_did(course):
+    """No "Attribute 'checksum' for cell ... has changed!" (jupyter/nbgrader#1961): no cell of the kit's has a region
+    that generate_assignment strips after it saved the cell's checksum."""
+    warned = [line for line in course["autograde"].splitlines() if "has changed" in line or "checksum" in line.lower()]
+    assert warned == []

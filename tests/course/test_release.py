@@ -165,7 +165,7 @@ def test_the_releases_dependencies_are_the_same_read_from_the_installed_metadata
     """Where the checkout's pyproject.toml cannot be read, the installed kit's metadata says the same."""
     from_checkout = release.pyproject()
     monkeypatch.setattr(registry, "KIT_ROOT", tmp_path)  # no pyproject.toml there
-    assert release.pyproject() == from_checkout
+    assert release.pyproject() == from_checkout, "the installed metadata is older than pyproject.toml: pip install -e . again"
 
 
 def test_an_out_folder_that_is_not_empty_is_refused_unless_forced(tmp_path):

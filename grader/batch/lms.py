@@ -25,6 +25,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.batch import gradebook
 from grader.errors import UsageProblem
 from grader.i18n import _
 
@@ -78,7 +79,7 @@ def read_grades(path: Path) -> dict[str, dict[str, str]]:
     """grades.csv (or the --out folder holding it) as student -> row; the quote that kept a cell from a formula is dropped."""
     path = Path(path)
     if path.is_dir():
-        path = path / "grades.csv"
+        path = path / gradebook.GRADES
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -187,7 +188,7 @@ def _write(path: Path, roster: Roster, header: list[str], column: str, values: d
     for index, row in enumerate(roster.rows):
         writer.writerow([values[index] if name == column and index in values else _cell(roster.header, row, name, "") for name in header])
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+    gradebook.write_atomic(Path(path), buffer.getvalue())
 
 
 def _cell(header: list[str], row: list[str], name: str, default: str) -> str:

@@ -389,54 +389,44 @@ def _changes(records: list[dict], regraded: list[changes.Change]) -> str:
     """The last regrade's changes.csv: whose points or checks moved, from what to what, and why."""
     if not regraded:
         return ""
-    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
-    rows = []
-    for c in regraded:
-        name = f'<a href="#student-{row_of[c.student]}">{esc(c.student)}</a>' if c.student in row_of else esc(c.student)
-        rows.append(
-            f'<tr><td>{name}</td><td>{esc(c.exercise)}</td><td class="num">{esc(c.old)} → {esc(c.new)}</td>'
-            f'<td class="note">{esc(c.checks)}</td><td>{esc(c.why)}</td></tr>'
-        )
-    heading, note = esc(_("Changes at the last regrade")), esc(_("From changes.csv; the gradebook before it is kept in history/."))
-    head = _head(_cells(N_("| student | exercise | old → new | checks whose outcome changed | why |")))
-    return (
-        f'<section id="changes">\n<h2>{heading}</h2>\n<p>{note}</p>\n<table class="changes">\n{head}\n'
-        + "\n".join(rows)
-        + "\n</table>\n</section>"
-    )
+    link = _linker(records)
+    rows = [
+        f'<tr><td>{link(c.student)}</td><td>{esc(c.exercise)}</td><td class="num">{esc(c.old)} → {esc(c.new)}</td>'
+        f'<td class="note">{esc(c.checks)}</td><td>{esc(c.why)}</td></tr>'
+        for c in regraded
+    ]
+    note = esc(_("From changes.csv; the gradebook before it is kept in history/."))
+    head = N_("| student | exercise | old → new | checks whose outcome changed | why |")
+    return _section("changes", _("Changes at the last regrade"), note, head, rows)
 
 
 def _reference(records: list[dict], matches: list[Match]) -> str:
     """The students whose functions are the reference solution's, linked to their rows: a flag, never a deduction."""
-    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
-    heading, note = esc(_("Matches the reference solution")), esc(_(summary.REFERENCE_NOTE))
-    if not matches:
-        return f'<section id="reference">\n<h2>{heading}</h2>\n<p>{note}</p>\n<p>{esc(_("None found."))}</p>\n</section>'
-    rows = []
-    for m in matches:
-        name = f'<a href="#student-{row_of[m.student]}">{esc(m.student)}</a>' if m.student in row_of else esc(m.student)
-        rows.append(f"<tr><td>{name}</td><td>{esc(m.exercise)}</td><td>{esc(', '.join(m.functions))}</td></tr>")
-    head = _head(_cells(N_("| student | exercise | functions |")))
-    return (
-        f'<section id="reference">\n<h2>{heading}</h2>\n<p>{note}</p>\n<table class="reference">\n{head}\n'
-        + "\n".join(rows)
-        + "\n</table>\n</section>"
-    )
+    link = _linker(records)
+    rows = [f"<tr><td>{link(m.student)}</td><td>{esc(m.exercise)}</td><td>{esc(', '.join(m.functions))}</td></tr>" for m in matches]
+    head = N_("| student | exercise | functions |")
+    return _section("reference", _("Matches the reference solution"), esc(_(summary.REFERENCE_NOTE)), head, rows)
 
 
 def _copies(records: list[dict], groups: list[Group]) -> str:
-    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
-    note, heading = _(summary.COPIES_NOTE), esc(_("Possible copies"))
-    intro = f"<p>{esc(note)}</p>"
-    if not groups:
-        nothing = _("None found.")
-        return f'<section id="copies">\n<h2>{heading}</h2>\n{intro}\n<p>{esc(nothing)}</p>\n</section>'
+    link = _linker(records)
     rows = []
     for group in groups:
         close = _("identical") if group.identical else _("{percent} similar").format(percent=percent(100 * group.similarity, 0))
-        names = ", ".join(f'<a href="#student-{row_of[s]}">{esc(s)}</a>' if s in row_of else esc(s) for s in group.students)
-        rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{names}</td><td>{esc(close)}</td></tr>")
-    head = _head(_cells(N_("| exercise | students | how close |")))
-    return (
-        f'<section id="copies">\n<h2>{heading}</h2>\n{intro}\n<table class="copies">\n{head}\n' + "\n".join(rows) + "\n</table>\n</section>"
-    )
+        rows.append(f"<tr><td>{esc(group.exercise)}</td><td>{', '.join(link(s) for s in group.students)}</td><td>{esc(close)}</td></tr>")
+    head = N_("| exercise | students | how close |")
+    return _section("copies", _("Possible copies"), esc(_(summary.COPIES_NOTE)), head, rows)
+
+
+def _linker(records: list[dict]):
+    """A student's name, linked to their row of the student table where they have one."""
+    row_of = {record["batch"]["student"]: index for index, record in enumerate(records)}
+    return lambda student: f'<a href="#student-{row_of[student]}">{esc(student)}</a>' if student in row_of else esc(student)
+
+
+def _section(key: str, heading: str, note: str, head: str, rows: list[str]) -> str:
+    """A section of the page: its heading, its note (HTML), and its table of ``rows`` under ``head``, or "None found."."""
+    top = f'<section id="{key}">\n<h2>{esc(heading)}</h2>\n<p>{note}</p>\n'
+    if not rows:
+        return top + f"<p>{esc(_('None found.'))}</p>\n</section>"
+    return top + f'<table class="{key}">\n{_head(_cells(head))}\n' + "\n".join(rows) + "\n</table>\n</section>"

@@ -44,7 +44,9 @@ def submission(tmp_path) -> Path:
 
 
 def environment() -> dict:
-    env = {k: v for k, v in os.environ.items() if k != history.ENV}  # the watch keeps its history in tmp_path
+    """The test's environment, less the history switch (the watch keeps its history in tmp_path) and COLUMNS and LINES:
+    pytest-xdist's workers set them to 80x24, and shutil.get_terminal_size reads them before the terminal's own size."""
+    env = {k: v for k, v in os.environ.items() if k not in (history.ENV, "COLUMNS", "LINES")}
     return {**env, "PYTHONPATH": str(KIT)}
 
 

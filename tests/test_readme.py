@@ -25,7 +25,7 @@ def test_the_readme_starts_with_a_venv_then_installing_and_grading_then_installi
     assert venv == VENV_LINE
     assert first == "pip install -e . && grade exercise1"
     assert second.startswith("pip install -e '.[test]' && ")
-    assert second.endswith("pytest")
+    assert second.endswith("pytest -n auto")
 
 
 def test_ci_runs_the_readmes_venv_and_test_commands_as_written():

@@ -1,0 +1,52 @@
+"""What the progress tests run in a child: a probe that reports as the training probe does, and student code that
+forges frames of its own on the result pipe. Module-level functions, so that the child imports them by reference."""
+
+import os
+import struct
+
+from grader.sandbox import progress
+
+TAG = b"progress1"
+
+
+def reports(module, steps, value):
+    """A kit probe: each of ``steps`` (epoch, epochs, fraction) reported unthrottled, then ``value``."""
+    for epoch, epochs, fraction in steps:
+        progress.report(epoch, epochs, fraction, every=0)
+    return value
+
+
+def _result_pipes() -> list[int]:
+    """The result pipe, found where the kit keeps it (student code can import the kit's modules too). Not every pipe
+    the child holds: it also holds its own status pipe, whose first four bytes would end the run as a crash at once."""
+    return [progress._channel]
+
+
+def _frame(data: bytes) -> bytes:
+    return struct.pack("!Q", len(data)) + data
+
+
+def forges(module, bodies, value):
+    """Student code: each of ``bodies`` written as a frame straight to the result pipe, then ``value`` returned."""
+    for fd in _result_pipes():
+        for body in bodies:
+            os.write(fd, _frame(body))
+    return value
+
+
+def forges_then_exits(module, bodies):
+    """Student code: frames that start as progress does, then an end before any result."""
+    forges(module, bodies, None)
+    os._exit(0)
+
+
+def floods(module, count, value):
+    """Student code: ``count`` well-formed progress frames as fast as the pipe takes them, then ``value``."""
+    frame = _frame(TAG + struct.pack("!HHH", 1, 5, 50))
+    chunk = frame * 1000
+    for fd in _result_pipes():
+        for _ in range(count // 1000):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+    return value

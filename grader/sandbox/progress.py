@@ -90,12 +90,13 @@ def open_channel(fd: int) -> None:
     _channel, _sent = fd, float("-inf")
 
 
-def report(epoch: int, epochs: int, fraction: float, every: float = CHILD_EVERY) -> None:
+def report(epoch: int, epochs: int, fraction: float, every: float | None = None) -> None:
     """Tell the judge: ``epoch`` of ``epochs``, ``fraction`` of it done; dropped when the last frame is younger than
-    ``every`` seconds, or outside a child. Touches no random state, so a training reported on trains the same."""
+    ``every`` seconds (:data:`CHILD_EVERY`), or outside a child. Touches no random state, so a training reported on
+    trains the same."""
     global _sent
     now = time.monotonic()
-    if _channel is None or now - _sent < every:
+    if _channel is None or now - _sent < (CHILD_EVERY if every is None else every):
         return
     _sent = now
     epochs = max(1, min(int(epochs), MAX_EPOCHS))

@@ -35,8 +35,17 @@ class Ticker:
         self.stream, self.lock, self.drawn = stream, threading.Lock(), False
 
     def __call__(self, progress: Progress) -> None:
-        text = one_line(line(progress), max(shutil.get_terminal_size().columns - 1, 1))  # the last cell would wrap
+        text = one_line(line(progress), max(self.columns() - 1, 1))  # a character in the last cell would wrap the row
         self._write(ERASE + text, drawn=True)
+
+    def columns(self) -> int:
+        """The width of the terminal drawn on, asked of its own descriptor: while checks run, the process's stdout
+        is pytest's capture file, and ``shutil.get_terminal_size`` would guess 80."""
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):  # no descriptor (a test's stream), or not a terminal after all
+            columns = 0
+        return columns or shutil.get_terminal_size().columns  # 0: a terminal that does not know its size
 
     def clear(self) -> None:
         if self.drawn:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import struct
+import termios
 
 import pytest
 
@@ -62,6 +65,15 @@ def test_a_ticker_draws_on_a_copy_of_the_terminal_and_takes_its_row_back():
         os.dup2(os.open(os.devnull, os.O_WRONLY), other)  # the stream's own descriptor is pointed elsewhere
         drawn(Progress(3, 5, 60))
     assert os.read(main, 1024).decode("utf-8").endswith(f"{ERASE}training: epoch 3/5 · 60%{ERASE}")
+    os.close(main)
+
+
+def test_the_width_is_the_terminals_own_whatever_stdout_is_meanwhile():
+    main, other = os.openpty()
+    fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 15, 0, 0))  # 15 columns
+    with os.fdopen(other, "w", encoding="utf-8") as terminal, ticker.on_terminal(terminal) as drawn:
+        drawn(Progress(3, 5, 60))
+    assert os.read(main, 1024).decode("utf-8").startswith(f"{ERASE}training: epo…{ERASE}")  # 14 cells, the last left free
     os.close(main)
 
 

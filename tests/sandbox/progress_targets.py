@@ -40,10 +40,11 @@ def forges_then_exits(module, bodies):
     os._exit(0)
 
 
-def floods(module, count, value):
-    """Student code: ``count`` well-formed progress frames as fast as the pipe takes them, then ``value``."""
-    frame = _frame(TAG + struct.pack("!HHH", 1, 5, 50))
-    chunk = frame * 1000
+def floods(module, count, value, changing=False):
+    """Student code: ``count`` well-formed progress frames as fast as the pipe takes them, then ``value``;
+    ``changing``: each says another percent, so that each is news."""
+    percents = range(101) if changing else [50]
+    chunk = b"".join(_frame(TAG + struct.pack("!HHH", 1, 5, percents[i % len(percents)])) for i in range(1000))
     for fd in _result_pipes():
         for _ in range(count // 1000):
             view = memoryview(chunk)

@@ -45,3 +45,10 @@ def test_a_flood_costs_a_few_reports_a_second():
     assert (outcome.status, outcome.value) == (RunStatus.OK, "flooded")
     assert set(seen) <= {Progress(1, 5, 50)}
     assert len(seen) <= 1  # the same progress again is no news
+
+
+def test_a_flood_of_news_is_handed_on_a_few_times_a_second_at_most():
+    seen = []
+    outcome = sandbox.run(targets.floods, 300_000, "flooded", True, progress=seen.append)
+    assert (outcome.status, outcome.value) == (RunStatus.OK, "flooded")
+    assert 1 <= len(seen) <= outcome.seconds / progress.JUDGE_EVERY + 1

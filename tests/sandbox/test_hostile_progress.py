@@ -10,7 +10,7 @@ from grader import sandbox
 from grader.sandbox import progress, wire
 from grader.sandbox.progress import Progress
 from grader.status import RunStatus
-from tests.sandbox import progress_targets as targets
+from tests.sandbox import pipe_targets as targets
 
 FORGED = [
     progress.TAG,  # no body

@@ -10,7 +10,7 @@ from grader import sandbox
 from grader.sandbox import frames, progress
 from grader.sandbox.progress import Latest, Progress
 from grader.status import RunStatus
-from tests.sandbox import progress_targets as targets
+from tests.sandbox import pipe_targets as targets
 
 
 @pytest.mark.parametrize("value", [Progress(1, 1, 0), Progress(2, 5, 45), Progress(100, 100, 100), Progress(1, 1000, 99)])

@@ -1,8 +1,10 @@
-"""What the progress tests run in a child: a probe that reports as the training probe does, and student code that
-forges frames of its own on the result pipe. Module-level functions, so that the child imports them by reference."""
+"""What the tests of a child's pipes run in it: a probe that reports progress as the training probe does, and student
+code that forges frames on the result pipe or a wait status. Module-level functions, so the child imports them by name."""
 
+import contextlib
 import os
 import struct
+import time
 
 from grader.sandbox import progress
 
@@ -51,3 +53,16 @@ def floods(module, count, value, changing=False):
             while view:
                 view = view[os.write(fd, view) :]
     return value
+
+
+def forges_status(module, status: int, count: int):
+    """Student code: a wait status of its own choosing, ``count`` times, on every pipe it holds but the result pipe
+    (where the zygote writes a child's status, were it one of them), then a wait to be killed."""
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            fd = int(name)
+            if fd > 2 and fd != progress._channel and os.readlink(f"/proc/self/fd/{name}").startswith("pipe:"):
+                os.set_blocking(fd, False)
+                with contextlib.suppress(BlockingIOError):
+                    os.write(fd, struct.pack("!i", status) * count)
+    time.sleep(30)

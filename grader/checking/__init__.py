@@ -94,8 +94,9 @@ class Student:
     """One exercise of the submission, reachable only through the sandbox."""
 
     def __init__(self, path: Path, settings: Settings, budget: float, cuda: bool = False, imports: dict | None = None,
-                 cancel: threading.Event | None = None):  # fmt: skip
+                 cancel: threading.Event | None = None, progress=None):  # fmt: skip
         self.path, self.settings = path, settings
+        self.progress = progress  # the run's: called with a training child's progress as it runs (sandbox.run)
         self.budget = budget
         self.cancel = cancel  # the run's: setting it (from another thread) stops this student's children
         self.cuda = cuda  # the check trains on CUDA: its children watch memory use but cannot cap the address space
@@ -108,7 +109,8 @@ class Student:
         """RunStatus ``probe(student_module, *args)`` in a child and return its plain-data result."""
         nice = HEAD_START_NICE if HeadStart.live else 0
         limits = self.limits(self.budget - self._spent, nice)
-        return self._settle(sandbox.run(probe, *args, module=self.path, limits=limits, cancel=self.cancel, reads=self.reads()), probe, args)
+        outcome = sandbox.run(probe, *args, module=self.path, limits=limits, cancel=self.cancel, reads=self.reads(), progress=self.progress)
+        return self._settle(outcome, probe, args)
 
     def run_head_start(self, call, seed: int):
         """RunStatus the child ``call(settings, seed) -> (probe, args)`` names: the one started as the run began, if the run
@@ -192,8 +194,9 @@ class HeadStart:
     def _run(self, student: Student, probe, args: tuple) -> None:
         try:
             self._result = sandbox.run(
-                probe, *args, module=student.path, limits=student.limits(student.budget), cancel=self._cancel, reads=student.reads()
-            )
+                probe, *args, module=student.path, limits=student.limits(student.budget), cancel=self._cancel, reads=student.reads(),
+                progress=student.progress,
+            )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a grader bug: the check reports it as an internal error
             self._result = exc
         finally:

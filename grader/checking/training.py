@@ -39,9 +39,10 @@ def probe_fit_mnist(module, root, epochs, seed, device, threads):
     train_images, train_labels = mnist_tensors.load(root, train=True)
     test_images, test_labels = mnist_tensors.load(root, train=False)
     # The student's own evaluate sees a small slice of the test set; the score is computed by the grader.
+    # The training loader tells the judge each epoch's progress, which the student's screen shows as it trains.
     history = module.fit(
         model,
-        mnist_tensors.batch_loader(train_images, train_labels, BATCH_SIZE, shuffle=True, seed=seed),
+        mnist_tensors.batch_loader(train_images, train_labels, BATCH_SIZE, shuffle=True, seed=seed, epochs=epochs),
         mnist_tensors.batch_loader(test_images[:1000], test_labels[:1000], 1000),
         epochs=epochs,
         device=device,

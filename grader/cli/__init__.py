@@ -155,7 +155,7 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
     # The zygote imports torch in its own process while this one imports pytest and the checks.
     sandbox.start(preload=("grader.judge.plugin", *(e.check_module for e in chosen)))
     from grader.judge import engine  # imported here so that `grade list` and usage errors stay fast
-    from grader.student import history  # imported here so that `grade list` and usage errors stay fast
+    from grader.student import history, ticker  # imported here so that `grade list` and usage errors stay fast
 
     settings = grading_settings(submission, seed, device, timeout_scale, memory, data_dir, require)
     submission = settings.submission
@@ -169,7 +169,8 @@ def run_command(exercises, submission, fmt, seed, device, timeout_scale, memory,
         )
     training = start_reference(settings, chosen)
     try:
-        doc, internal = engine.grade(settings, chosen)
+        with ticker.on_terminal(sys.stderr if fmt == "text" else None) as ticking:  # a training check's epochs, as it runs
+            doc, internal = engine.grade(settings, chosen, progress=ticking)
         formats.emit(doc, fmt, seconds=time.monotonic() - STARTED, hints=hints)
         if training is not None or registry.in_release():
             show_curves(doc, submission, training, err=fmt != "text")

@@ -60,11 +60,14 @@ def warm_up(exercises, huge_pages: bool = False, fork: bool = False, hide=()) ->
     sandbox.start(preload=("grader.judge.plugin", *(e.check_module for e in exercises)), fork=fork, hide=hide, huge_pages=huge_pages)
 
 
-def grade(settings: Settings, exercises, cancel: threading.Event | None = None, source: expected.Source | None = None) -> tuple[dict, int]:
+def grade(settings: Settings, exercises, cancel: threading.Event | None = None, source: expected.Source | None = None,
+          progress=None) -> tuple[dict, int]:  # fmt: skip
     """Grade ``exercises`` of ``settings.submission``: the document ``grade --format json`` prints,
     and how many checks broke inside the grader itself. Setting ``cancel`` from another thread
     stops the running child and the checks after it, and raises :class:`Cancelled` here.
-    ``source``: where the reference's answers come from (:mod:`grader.judge.expected`; by default this kit's own)."""
+    ``source``: where the reference's answers come from (:mod:`grader.judge.expected`; by default this kit's own).
+    ``progress``: called with the latest :class:`grader.sandbox.progress.Progress` of a training check as it runs,
+    a few times a second at most, from the thread that runs its child (another than this one for a head start)."""
     exercises = list(exercises)
     warm_up(exercises)
     for exercise in exercises:  # torch and the checks, here, while the zygote imports them too: not one after the other
@@ -77,7 +80,7 @@ def grade(settings: Settings, exercises, cancel: threading.Event | None = None, 
 
         ensure_mnist(settings.data_dir)  # a missing or corrupt file stops here with a DataError, before any check
         goal()  # and so does a bad GRADER_MNIST_EPOCHS or GRADER_MNIST_THRESHOLD
-    plugin = Grading(settings, cancel, source)
+    plugin = Grading(settings, cancel, source, progress)
     args = [str(e.check_file) for e in exercises] + [
         *PYTEST_ARGS,
         "--timeout-method=signal",

@@ -28,8 +28,9 @@ GRACE = 10.0  # the outer pytest-timeout guard waits this long past a check's ow
 class Grading:
     """The plugin object of one grading run; it holds the run's settings and results."""
 
-    def __init__(self, settings: Settings, cancel: threading.Event | None = None, source: expected.Source | None = None):
+    def __init__(self, settings: Settings, cancel: threading.Event | None = None, source: expected.Source | None = None, progress=None):
         self.options = settings
+        self.progress = progress  # called with a training child's progress as it runs (engine.grade)
         self.source = source or expected.source(settings.seed)  # the reference's answers: live, recorded or replayed
         self.cancel = cancel  # set from another thread: the running child stops and no further check starts
         self.results: list[Result] = []
@@ -76,7 +77,8 @@ class Grading:
             if marker and path is not None and not self.collect_errors and not self.options.defer_long and self._readable(item, path):
                 call = marker.args[0]
                 probe, args = call(self.options, self._seed(item))
-                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports, cancel=self.cancel)
+                student = Student(path, self.options, item.stash[_BUDGET], cuda=self._cuda(item), imports=self.imports, cancel=self.cancel,
+                                  progress=self.progress)  # fmt: skip
                 self.head_starts[item.nodeid] = HeadStart(student, probe, args, token=call)
 
     def pytest_sessionfinish(self):
@@ -129,8 +131,9 @@ class Grading:
         if self.imports.get(stem) is not None:
             raise self.imports[stem]
         student = Student(
-            path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports, cancel=self.cancel
-        )
+            path, self.options, request.node.stash[_BUDGET], cuda=self._cuda(request.node), imports=self.imports, cancel=self.cancel,
+            progress=self.progress,
+        )  # fmt: skip
         student.head_start = self.head_starts.get(request.node.nodeid)
         return student
 

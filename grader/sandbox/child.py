@@ -10,7 +10,8 @@ root itself. Only then does it load the student's module.
 Everything the child sends the grader is a frame on its result pipe: ``IMPORTED`` once the student's
 module has loaded, then :mod:`grader.sandbox.wire` bytes (JSON and safetensors, no pickle) of
 ``{"status": ..., "value"/"error": ...}``. ``SETTLED`` goes first, once the sandbox is built: a
-``SETUP`` status after it can only be student code's forgery.
+``SETUP`` status after it can only be student code's forgery. A long probe may send :mod:`.progress` frames
+between the two, which the judge shows and never takes for the result.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ except ImportError:  # NumPy is optional to torch
 
 from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
-from grader.sandbox import blame, confine, frames, mounts
+from grader.sandbox import blame, confine, frames, mounts, progress
 from grader.sandbox.limits import FILE_CAP, MESSAGE_BUDGET, NAME_BUDGET, PROCESS_CAP, TRACEBACK_BUDGET, Limits
 from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
 from grader.status import RunStatus
@@ -262,6 +263,7 @@ def _run(result_w: int, target, args, module_path: str | None):
     from grader.sandbox import wire
 
     frames.send(result_w, SETTLED)
+    progress.open_channel(result_w)  # a probe's progress frames (a training's epochs) go to the judge as it runs
     same_random_state()
     save = wire.encode  # taken before student code runs, though a forgery only hurts its author
     canaries = getattr(target, "canaries", ())

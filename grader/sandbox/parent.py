@@ -26,6 +26,7 @@ from grader.sandbox import environment, layers, sweep, syscalls
 from grader.sandbox.child import BLOCKED_PACKAGES
 from grader.sandbox.frames import send
 from grader.sandbox.limits import Limits, Outcome
+from grader.sandbox.progress import Latest
 from grader.sandbox.watcher import RunPipes, SandboxError, settle
 from grader.sandbox.workers import WORKER_MARK
 
@@ -149,7 +150,7 @@ class Sandbox:
     # -- runs
 
     def run(self, target, *args, module=None, limits: Limits | None = None, workdir=None, cancel: threading.Event | None = None,
-            reads=()) -> Outcome:  # fmt: skip
+            reads=(), progress=None) -> Outcome:  # fmt: skip
         """Call ``target(student_module, *args)`` in a fresh child and return how it went.
 
         ``target`` must be importable by reference (a module-level function). ``module`` is the
@@ -179,7 +180,8 @@ class Sandbox:
             began = time.monotonic()
             self._active.add(child.pid)
             self._make_spare_soon()
-            watch = RunPipes(child.result_r, child.out_r, child.err_r, child.status_r, limits.output)
+            latest = Latest(progress) if progress is not None else None
+            watch = RunPipes(child.result_r, child.out_r, child.err_r, child.status_r, limits.output, latest=latest)
             try:
                 watch.until_done(child.pid, limits, began, cancel)
             finally:

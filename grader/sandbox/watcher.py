@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from grader.errors import InternalError
 from grader.i18n import _, ngettext, number
-from grader.sandbox import blame, frames, limits
+from grader.sandbox import blame, frames, limits, progress
 from grader.sandbox.child import IMPORTED, SETTLED, SETUP
 from grader.sandbox.limits import Outcome, size
 from grader.status import RunStatus
@@ -61,6 +61,7 @@ class RunPipes:
     imported: bool = False
     settled: bool = False  # the child said its sandbox was built: a SETUP status after this is student code's forgery
     status: int | None = None  # the wait status, once the zygote has reaped the child
+    latest: progress.Latest | None = None  # where the child's progress frames go; None: they are dropped
     stdout: Capped = field(init=False)
     stderr: Capped = field(init=False)
 
@@ -80,6 +81,8 @@ class RunPipes:
                 self.stopped = RunStatus.TIMEOUT
                 break
             self.read(min(left, TICK))
+            if self.latest is not None:
+                self.latest.hand_on()
             if cancel is not None and cancel.is_set():
                 self.stopped = "cancelled"
             elif run_limits.memory and self.result is None:
@@ -115,7 +118,10 @@ class RunPipes:
             self.stopped = "too big"
             return
         for frame in self.frames.frames:
-            if frame == SETTLED and not self.settled:
+            if progress.is_progress(frame):  # never a result, whatever follows its tag
+                if self.latest is not None:
+                    self.latest.offer(frame)
+            elif frame == SETTLED and not self.settled:
                 self.settled = True
             elif frame == IMPORTED and not self.imported:
                 self.imported = True

@@ -267,8 +267,13 @@ class Zygote:
         for fd in fds:  # received without close-on-exec: no exec'd process (an init, a student's subprocess) may hold them
             os.set_inheritable(fd, False)
         task_r, result_w, out_w, err_w, status_w = fds
+
+        def run():
+            os.close(status_w)  # the zygote's alone: a child that held it could forge its own wait status
+            child.main(task_r, result_w, out_w, err_w, self.context)
+
         try:
-            pid, init = self.spawn(lambda: child.main(task_r, result_w, out_w, err_w, self.context), keep=-1)
+            pid, init = self.spawn(run, keep=-1)
         except OSError as exc:
             os.close(status_w)
             self.control.sendmsg([f"error {exc}".encode()])

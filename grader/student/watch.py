@@ -38,7 +38,7 @@ from grader.registry import Exercise, find_module
 from grader.sandbox.layers import notes as layer_notes
 from grader.settings import Settings
 from grader.status import ANSWERED, CheckStatus
-from grader.student import history, progress, screen
+from grader.student import history, progress, screen, ticker
 
 KEYS = {"h": N_("hints"), "l": N_("list"), "n": N_("next"), "r": N_("re-grade"), "s": N_("new seed"), "t": N_("train now"),
         "q": N_("quit")}  # fmt: skip
@@ -189,7 +189,8 @@ class Watch:
         self.show([self.grading_line(self.seed)], clear=False)
         began = time.monotonic()
         try:
-            doc, internal = engine.grade(settings, [self.exercise], cancel=self.cancel)
+            with ticker.on_terminal(sys.stdout) as training:  # a training check's epochs, on the row below, as it runs
+                doc, internal = engine.grade(settings, [self.exercise], cancel=self.cancel, progress=training)
         except engine.Cancelled:
             return  # the event that cancelled it is in the queue: it says what comes next
         except (engine.GraderError, DataError) as exc:

@@ -289,7 +289,7 @@ def test_a_check_that_breaks_is_an_internal_error_exit_3(monkeypatch):
 
 
 def test_checks_that_cannot_run_exit_3(monkeypatch):
-    def cannot(settings, chosen):
+    def cannot(settings, chosen, progress=None):
         raise engine.GraderError("the checks could not run: collection failed")
 
     monkeypatch.setattr(engine, "grade", cannot)
@@ -377,7 +377,7 @@ def test_real_unexpected_exception_exits_3():
     """The console script's own entry point turns any exception of the grader into exit 3."""
     code = (
         "import sys; from grader import cli, engine\n"
-        "def boom(settings, chosen): raise KeyError('boom')\n"
+        "def boom(settings, chosen, progress=None): raise KeyError('boom')\n"
         "engine.grade = boom\n"
         "sys.argv = ['grade', '1', '--submission', 'solutions']\n"
         "cli.entry()\n"

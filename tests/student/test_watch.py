@@ -325,7 +325,9 @@ def test_nothing_of_the_students_module_is_imported_by_the_watch(submission, cap
 def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monkeypatch):
     graded = []
     real = engine.grade
-    monkeypatch.setattr(engine, "grade", lambda settings, exercises, cancel=None: graded.append(exercises[0]) or real(settings, exercises))
+    monkeypatch.setattr(
+        engine, "grade", lambda settings, exercises, cancel=None, progress=None: graded.append(exercises[0]) or real(settings, exercises)
+    )
     watch = quiet_watch(submission)
     assert watch.handle(["save", "save", "save"]) is True
     assert graded == [EX1]
@@ -342,7 +344,7 @@ def test_saves_in_a_row_make_one_regrade_and_n_moves_on(submission, capsys, monk
 def test_the_seed_stays_across_saves_until_s_draws_another(submission, monkeypatch):
     seeds = []
 
-    def graded(settings, exercises, cancel=None):
+    def graded(settings, exercises, cancel=None, progress=None):
         seeds.append(settings.seed)
         raise engine.Cancelled()
 

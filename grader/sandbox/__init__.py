@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from grader.sandbox.layers import Isolation
     from grader.sandbox.limits import Outcome
     from grader.sandbox.parent import Sandbox
+    from grader.sandbox.portable import PortableSandbox
 
 # Each public name and its module, imported when first asked for: a caller that needs only the layers' names (the
 # report) or the limits (the command line's options) must not pay for the machinery that starts children.
@@ -46,7 +47,7 @@ def __getattr__(name: str):
 _current: Sandbox | None = None
 
 
-def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> Sandbox:
+def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> Sandbox | PortableSandbox:
     """Start this process's sandbox now, its zygote importing torch and ``preload``; later calls change nothing.
 
     ``fork`` forks the zygote from this process instead, once it has imported those (~5 s of CPU saved
@@ -56,13 +57,21 @@ def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> 
     """
     global _current
     if _current is None:
-        from grader.sandbox.parent import Sandbox
+        from grader.sandbox import choice
 
-        _current = Sandbox(preload, fork=fork, hide=hide, huge_pages=huge_pages).start()
+        runner, why = choice.chosen()
+        if runner == choice.PORTABLE:  # no fork, no Linux layers: a spawned worker (fork, hide and huge pages mean nothing there)
+            from grader.sandbox.portable import PortableSandbox
+
+            _current = PortableSandbox(preload, why).start()
+        else:
+            from grader.sandbox.parent import Sandbox
+
+            _current = Sandbox(preload, fork=fork, hide=hide, huge_pages=huge_pages).start()
     return _current
 
 
-def current() -> Sandbox:
+def current() -> Sandbox | PortableSandbox:
     return _current if _current is not None else start()
 
 

@@ -7,6 +7,10 @@ This package is the one place in the kit that starts processes. One module per j
 cleans up where there are no namespaces, :mod:`.parent` holds the state (:class:`Sandbox`),
 :mod:`.layers` says which layers held, and :mod:`.workers` starts the batch's trusted workers.
 
+Where those Linux layers are missing (macOS, Windows, no ``os.fork``), :mod:`.choice` picks the portable runner
+instead: :mod:`.portable` keeps the limits of workers that :mod:`.spawned` runs, spawned rather than forked, each
+running tasks one after another over the same wire. ``GRADER_SANDBOX`` (``linux`` or ``portable``) asks for one.
+
 Nothing a child does reaches the caller except the bytes it sends, which :mod:`.wire` reads as JSON
 and safetensors: no pickle. :mod:`.blame` tells, in the child, whose frame raised.
 

@@ -30,7 +30,7 @@ from grader.sandbox.limits import Limits, Outcome
 from grader.sandbox.watcher import RunPipes, SandboxError, settle
 from grader.sandbox.workers import WORKER_MARK
 
-MARK = "GRADER_SANDBOX"  # in the environment of a spawned zygote, so of every child and all they start
+MARK = "GRADER_SANDBOX_MARK"  # in the environment of a spawned zygote, so of every child and all they start
 READY_TIMEOUT = 600.0  # the zygote imports torch and the checks first: seconds on a loaded machine
 
 

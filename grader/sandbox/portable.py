@@ -210,6 +210,8 @@ class Worker:
                     watch.stopped = RunStatus.MEMORY
         watch.seconds = time.monotonic() - began
         self.serves = watch.result is not None and watch.stopped is None and self._next(VERDICT_TIMEOUT) == AGAIN
+        if self.serves and self.started_any():  # a process the task started outlives it: it goes, with the worker
+            self.serves = False
         if not self.serves:
             self.kill()
             watch.status = wait_status(self.process.returncode)
@@ -224,6 +226,12 @@ class Worker:
         except psutil.Error:
             return 0
         return info.rss - getattr(info, "shared", 0)
+
+    def started_any(self) -> bool:
+        try:
+            return bool(psutil.Process(self.process.pid).children())
+        except psutil.Error:
+            return False
 
     def kill(self) -> None:
         """Kill the worker and every process below it or in its session, then reap it."""

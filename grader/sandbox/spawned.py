@@ -40,6 +40,7 @@ def serve(config: dict) -> None:
     for name in config.get("preload", []):
         importlib.import_module(name)
     child.before_children()  # the reference solutions forgotten and refused, torch's names noted
+    sys.dont_write_bytecode = True  # no __pycache__ in the student's folder: a Linux child cannot write there either
     frames.send(result_w, READY)
     while True:
         data = frames.receive(task_r)

@@ -111,12 +111,13 @@ class _State:
         self.torch = self.torch_state()
         self.cwd = os.getcwd()
 
-    def students(self, module, folders: list[str]) -> bool:
-        """Whether ``module`` came from the student's folder or from outside the trusted path. A module of torch's
-        that the task imported first stays: imported again, its classes would no longer be the ones torch holds."""
+    def students(self, name: str, module, folders: list[str]) -> bool:
+        """Whether ``module`` came from the student's folder or from outside the trusted path, or was made in code
+        outside a package loaded before. A module of torch's that the task imported first stays: imported again,
+        its classes would no longer be the ones torch holds."""
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
-            return False
+            return name.partition(".")[0] not in self.modules
         file = os.path.realpath(file)
         inside = lambda folder: file.startswith(os.path.join(os.path.realpath(folder), ""))  # noqa: E731
         return any(inside(folder) for folder in folders) or not any(inside(entry) for entry in self.path)
@@ -136,7 +137,7 @@ class _State:
         import torch
 
         for name in set(sys.modules) - self.modules:  # the student's modules: fresh next time (the next save's)
-            if self.students(sys.modules[name], [f for f in (folder, workdir) if f]):
+            if self.students(name, sys.modules[name], [f for f in (folder, workdir) if f]):
                 del sys.modules[name]
         sys.path[:] = self.path
         os.environ.clear()

@@ -219,6 +219,10 @@ def test_a_students_modules_are_fresh_in_each_task(bare, tmp_path):
     assert bare.run(targets.student_function, "answer", module=module).value == 1
     (tmp_path / "helper.py").write_text("ANSWER = 22\n")
     assert bare.run(targets.student_function, "answer", module=module).value == 22
+    module.write_text("import sys, types\n\nsys.modules['made'] = types.SimpleNamespace(ANSWER=3)\n\n\ndef answer():\n    return 3\n")
+    assert bare.run(targets.student_function, "answer", module=module).value == 3
+    module.write_text("def answer():\n    import made\n\n    return made.ANSWER\n")
+    assert bare.run(targets.student_function, "answer", module=module).status == "raised", "a module made in code stays in its task"
 
 
 # ---------------------------------------------------------------- grading: the same scores as the Linux sandbox

@@ -281,16 +281,21 @@ def test_the_watch_regrades_on_the_portable_runner(graded_portably, tmp_path, ca
 
 # ---------------------------------------------------------------- without fork in any process of the kit
 
-NO_FORK = """import os
+NO_FORK = """import os, sys
 for _name in ("fork", "forkpty", "pidfd_open", "unshare"):  # os.register_at_fork stays: torch calls it everywhere but Windows
     if hasattr(os, _name):
         delattr(os, _name)
+# Nor the Linux sandbox's own modules, nor the POSIX modules Windows lacks: the portable path must import none of them
+for _name in ("grader.sandbox.zygote", "grader.sandbox.parent", "grader.sandbox.sweep", "grader.sandbox.hugepages",
+              "grader.sandbox.workers", "termios", "tty", "fcntl"):
+    sys.modules[_name] = None
 """
 
 
 @pytest.fixture(scope="module")
 def forkless_python(tmp_path_factory) -> str:
-    """A venv on the kit's own packages whose every process (``python -I`` ones too) starts without os.fork and its kin."""
+    """A venv on the kit's own packages whose every process (``python -I`` ones too) starts without os.fork and its kin,
+    and cannot import the Linux sandbox's modules or the POSIX ones Windows lacks."""
     venv = tmp_path_factory.mktemp("forkless") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -303,7 +308,7 @@ def forkless_python(tmp_path_factory) -> str:
 
 
 @pytest.mark.slow  # a whole grade in a fresh venv
-def test_without_fork_in_any_process_grade_1_gets_full_marks_on_the_portable_runner(forkless_python, tmp_path):
+def test_without_fork_or_linux_modules_in_any_process_grade_1_gets_full_marks_on_the_portable_runner(forkless_python, tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
     probe = "\n\nimport os as _os\nassert not hasattr(_os, 'fork'), 'the worker has os.fork'\n"  # the worker's, not the judge's

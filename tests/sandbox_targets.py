@@ -380,3 +380,9 @@ def default_dtype(module, dtype):
 
 def has_fork(module):
     return hasattr(os, "fork")
+
+
+def announce_then_hang(module, path):
+    """Write ``path`` (the test's sign that the task runs), then never return."""
+    Path(path).write_text("running")
+    hang(module)

@@ -22,10 +22,12 @@ import pickle
 import sys
 import tempfile
 import threading
+import time
 
 from grader.sandbox import child, frames
 
 READY, AGAIN, RETIRE = b"ready", b"again", b"retire"
+ORPHAN_CHECK = 1.0  # seconds between looks at whether the runner is still there
 
 
 def serve(config: dict) -> None:
@@ -37,6 +39,7 @@ def serve(config: dict) -> None:
     own_err = os.dup(2)  # the worker's own failures reach the runner's terminal; a task's go to its file
     _speak()
     _no_core_files()
+    threading.Thread(target=_end_with_runner, args=(os.getppid(),), daemon=True).start()
     for name in config.get("preload", []):
         importlib.import_module(name)
     child.before_children()  # the reference solutions forgotten and refused, torch's names noted
@@ -50,6 +53,17 @@ def serve(config: dict) -> None:
         again = run_task(result_w, place, call, own_err)
         frames.send(result_w, AGAIN if again else RETIRE)
         if not again:
+            os._exit(0)
+
+
+def _end_with_runner(runner: int) -> None:
+    """End once the runner has: an orphan would run a task that hangs forever (the zygote has PR_SET_PDEATHSIG for it).
+    Idle, a worker ends sooner, when its stdin closes."""
+    import psutil
+
+    while True:
+        time.sleep(ORPHAN_CHECK)
+        if os.getppid() != runner or not psutil.pid_exists(runner):  # reparented (POSIX), or gone (Windows keeps the ppid)
             os._exit(0)
 
 

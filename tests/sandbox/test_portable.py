@@ -16,8 +16,10 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from grader import i18n, registry, sandbox
@@ -223,6 +225,40 @@ def test_a_students_modules_are_fresh_in_each_task(bare, tmp_path):
     assert bare.run(targets.student_function, "answer", module=module).value == 3
     module.write_text("def answer():\n    import made\n\n    return made.ANSWER\n")
     assert bare.run(targets.student_function, "answer", module=module).status == "raised", "a module made in code stays in its task"
+
+
+JUDGE = """
+import sys
+from grader.sandbox import Limits
+from grader.sandbox.portable import PortableSandbox
+from tests import sandbox_targets as targets
+
+box = PortableSandbox(why="tests").start()
+print(box._idle[0].process.pid, flush=True)
+box.run(targets.announce_then_hang, sys.argv[1], limits=Limits(timeout=600))
+"""
+
+
+@pytest.mark.slow  # a judge of its own, killed mid-task
+def test_a_worker_whose_judge_died_mid_task_ends_too(tmp_path):
+    """The zygote dies with its grader (PR_SET_PDEATHSIG); a worker left running a task that hangs must end as well."""
+    running = tmp_path / "running"
+    env = {**os.environ, "PYTHONPATH": str(KIT)}
+    judge = subprocess.Popen([sys.executable, "-c", JUDGE, str(running)], cwd=KIT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        worker = psutil.Process(int(judge.stdout.readline()))
+        deadline = time.monotonic() + 300
+        while not running.exists():  # the worker writes it once the task has started
+            assert time.monotonic() < deadline, "the task never started"
+            time.sleep(0.1)
+    finally:
+        judge.kill()
+        judge.wait()
+    try:
+        worker.wait(timeout=30)
+    except psutil.TimeoutExpired:
+        worker.kill()  # an orphan this test made: not left running on a shared machine
+        raise
 
 
 # ---------------------------------------------------------------- grading: the same scores as the Linux sandbox

@@ -6,10 +6,10 @@ processes do it at once: each file is written under a lock, to a temporary name,
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 from grader import registry
@@ -57,7 +57,7 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
         try:
             raw.mkdir(parents=True, exist_ok=True)
             with open(raw / ".lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+                _lock(lock)
                 if not _stamped(target):
                     _unpack(source, target, md5)
         except PermissionError as exc:
@@ -99,3 +99,15 @@ def _unpack(source: Path, target: Path, md5: str) -> None:
         )
     os.replace(partial, target)
     target.with_name(target.name + ".verified").write_text(str(target.stat().st_size))
+
+
+def _lock(file) -> None:
+    """Hold ``file`` exclusively until it is closed, so two gradings never unpack one file at once (Windows has no flock)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(file.fileno(), msvcrt.LK_LOCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(file, fcntl.LOCK_EX)

@@ -357,3 +357,32 @@ def _read_one(path: str):
 def picky_probe(module):
     """A probe that trusts the module too far: it raises in the kit's own frame only where ``LABEL`` is odd."""
     return {"ok": 1}[getattr(module, "LABEL", "ok")]
+
+
+def fork_bomb(module, marker):
+    """A shell that starts two copies of itself eight levels deep (511 processes, each ending as ``sleep 30``), then
+    waits forever: bounded on a machine others share, even where nothing contains it (tests/hostile/escapes)."""
+    bomb = 'bomb() { if [ "$1" -gt 0 ]; then bomb $(($1 - 1)) & bomb $(($1 - 1)) & fi; exec sleep 30; }; bomb 8'
+    with contextlib.suppress(OSError):
+        subprocess.Popen(["/bin/sh", "-c", bomb], env={**os.environ, "HOSTILE_MARKER": marker})
+    hang(module)
+
+
+def default_dtype(module, dtype):
+    """Set torch's default dtype (a change of global state a worker must not carry to the next task); the one before."""
+    import torch
+
+    before = str(torch.get_default_dtype())
+    if dtype:
+        torch.set_default_dtype(getattr(torch, dtype))
+    return before
+
+
+def has_fork(module):
+    return hasattr(os, "fork")
+
+
+def announce_then_hang(module, path):
+    """Write ``path`` (the test's sign that the task runs), then never return."""
+    Path(path).write_text("running")
+    hang(module)

@@ -14,6 +14,10 @@ from grader.checking.probing import counts_backward_passes
 
 def torch_says_when_memory_ran_out() -> None:
     """torch's message for a CPU allocation that failed, which the sandbox tells a memory bomb by"""
+    import sys
+
+    if sys.platform != "linux":  # no RLIMIT_AS to trip there (macOS ignores it): the portable runner's watchdog tells memory
+        return
     import resource
 
     import torch

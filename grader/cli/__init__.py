@@ -297,7 +297,8 @@ def watch_command(exercise, submission, seed, device, timeout_scale, memory, dat
     from grader.student import watch
 
     start = named or watch.start_on(settings.submission)
-    watch.Watch(settings, start, fixed_seed=seed is not None, keys=sys.stdin.isatty()).run()
+    keys = sys.stdin.isatty() and sys.platform != "win32"  # a Windows console has no termios: Ctrl-C alone, no keys
+    watch.Watch(settings, start, fixed_seed=seed is not None, keys=keys).run()
 
 
 def entry():

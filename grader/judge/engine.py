@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import threading
 
 import pytest
@@ -83,7 +84,8 @@ def grade(settings: Settings, exercises, cancel: threading.Event | None = None, 
     plugin = Grading(settings, cancel, source, progress)
     args = [str(e.check_file) for e in exercises] + [
         *PYTEST_ARGS,
-        "--timeout-method=signal",
+        # Windows has no SIGALRM: there a hang in this process ends it (pytest-timeout's thread method), a kit fault
+        "--timeout-method=" + ("signal" if hasattr(signal, "SIGALRM") else "thread"),
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]

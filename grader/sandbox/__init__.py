@@ -7,6 +7,10 @@ This package is the one place in the kit that starts processes. One module per j
 cleans up where there are no namespaces, :mod:`.parent` holds the state (:class:`Sandbox`),
 :mod:`.layers` says which layers held, and :mod:`.workers` starts the batch's trusted workers.
 
+Where those Linux layers are missing (macOS, Windows, no ``os.fork``), :mod:`.choice` picks the portable runner
+instead: :mod:`.portable` keeps the limits of workers that :mod:`.spawned` runs, spawned rather than forked, each
+running tasks one after another over the same wire. ``GRADER_SANDBOX`` (``linux`` or ``portable``) asks for one.
+
 Nothing a child does reaches the caller except the bytes it sends, which :mod:`.wire` reads as JSON
 and safetensors: no pickle. :mod:`.blame` tells, in the child, whose frame raised.
 
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from grader.sandbox.layers import Isolation
     from grader.sandbox.limits import Outcome
     from grader.sandbox.parent import Sandbox
+    from grader.sandbox.portable import PortableSandbox
 
 # Each public name and its module, imported when first asked for: a caller that needs only the layers' names (the
 # report) or the limits (the command line's options) must not pay for the machinery that starts children.
@@ -46,7 +51,7 @@ def __getattr__(name: str):
 _current: Sandbox | None = None
 
 
-def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> Sandbox:
+def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> Sandbox | PortableSandbox:
     """Start this process's sandbox now, its zygote importing torch and ``preload``; later calls change nothing.
 
     ``fork`` forks the zygote from this process instead, once it has imported those (~5 s of CPU saved
@@ -56,13 +61,21 @@ def start(preload=(), fork: bool = False, hide=(), huge_pages: bool = False) -> 
     """
     global _current
     if _current is None:
-        from grader.sandbox.parent import Sandbox
+        from grader.sandbox import choice
 
-        _current = Sandbox(preload, fork=fork, hide=hide, huge_pages=huge_pages).start()
+        runner, why = choice.chosen()
+        if runner == choice.PORTABLE:  # no fork, no Linux layers: a spawned worker (fork, hide and huge pages mean nothing there)
+            from grader.sandbox.portable import PortableSandbox
+
+            _current = PortableSandbox(preload, why).start()
+        else:
+            from grader.sandbox.parent import Sandbox
+
+            _current = Sandbox(preload, fork=fork, hide=hide, huge_pages=huge_pages).start()
     return _current
 
 
-def current() -> Sandbox:
+def current() -> Sandbox | PortableSandbox:
     return _current if _current is not None else start()
 
 

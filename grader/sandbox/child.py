@@ -23,7 +23,6 @@ import inspect
 import multiprocessing
 import os
 import pickle
-import resource
 import signal
 import sys
 import tempfile
@@ -38,10 +37,15 @@ except ImportError:  # NumPy is optional to torch
 
 from grader.i18n import _
 from grader.registry import REFERENCE_PACKAGE
-from grader.sandbox import blame, confine, frames, mounts, progress
+from grader.sandbox import blame, frames, progress
 from grader.sandbox.limits import FILE_CAP, MESSAGE_BUDGET, NAME_BUDGET, PROCESS_CAP, TRACEBACK_BUDGET, Limits
-from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
 from grader.status import RunStatus
+
+if sys.platform == "linux":  # the layers a child builds: Linux calls; the portable runner uses only how a task runs (answer)
+    import resource
+
+    from grader.sandbox import confine, mounts
+    from grader.sandbox.syscalls import CLONE_NEWIPC, CLONE_NEWNS, die_with_parent, drop_capabilities, unshare
 
 BLOCKED_PACKAGES = (REFERENCE_PACKAGE,)
 IMPORTED = b"imported"  # sent ahead of the result once the student's module is loaded (a result starts wire.MAGIC)
@@ -259,7 +263,13 @@ def same_random_state() -> None:
 
 
 def _run(result_w: int, target, args, module_path: str | None):
-    """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it."""
+    """Run the task and send its answer; never returns."""
+    _finish(result_w, *answer(result_w, target, args, module_path))
+
+
+def answer(result_w: int, target, args, module_path: str | None) -> tuple:
+    """Check the probe's canaries, load the student's module, call the probe; whose fault a failure is goes with it.
+    Returns what :func:`_finish` sends: the encoder, the payload and the module's path (the portable runner sends it too)."""
     from grader.sandbox import wire
 
     frames.send(result_w, SETTLED)
@@ -271,14 +281,14 @@ def _run(result_w: int, target, args, module_path: str | None):
         for canary in canaries:  # before any student code: a failure here is the kit's alone
             canary()
     except BaseException as exc:  # noqa: BLE001 - reported as the grader's own failure
-        _finish(result_w, save, describe(exc, None, blame.KIT))
+        return save, describe(exc, None, blame.KIT), None
     try:
         module = None
         if module_path:
             module = _load(module_path)
             frames.send(result_w, IMPORTED)
     except BaseException as exc:  # noqa: BLE001 - whatever a module does at import is the student's
-        _finish(result_w, save, describe(exc, module_path, blame.STUDENT))
+        return save, describe(exc, module_path, blame.STUDENT), None
     try:
         payload = {"status": RunStatus.OK.value, "value": wire.plain(target(module, *args))}
     except BaseException as exc:  # noqa: BLE001 - every way student code fails is data
@@ -288,7 +298,7 @@ def _run(result_w: int, target, args, module_path: str | None):
         payload = describe(exc, module_path, blame.STUDENT if asked else whose)
         if asked:
             payload["error"]["asked"] = asked
-    _finish(result_w, save, payload, module_path)
+    return save, payload, module_path
 
 
 def _whose(exc: BaseException, module_path: str | None, target, canaries) -> str:
@@ -324,23 +334,28 @@ def _kit_files(target) -> set[str]:
 
 
 def _finish(result_w: int, save, payload: dict, module_path: str | None = None):
-    """Send ``payload`` as the result and end; never returns. A value the wire cannot write (too large) is the student's
-    failure, named without the kit's frames."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    try:
-        data = save(payload)
-    except BaseException as exc:  # noqa: BLE001 - a value the wire cannot write is the student's too
-        try:
-            data = save(describe(exc, module_path, blame.STUDENT))
-        except BaseException:  # noqa: BLE001 - a hostile exception describe cannot make plain: the judge says so
-            data = b""
+    """Send ``payload`` as the result and end; never returns."""
+    data = encoded(save, payload, module_path)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # the output ends here, so the grader need not wait for this process to exit to read it
     os.dup2(quiet, 2)
     frames.send(result_w, data)
     os._exit(0)
+
+
+def encoded(save, payload: dict, module_path: str | None = None) -> bytes:
+    """``payload``'s bytes, the output flushed first. A value the wire cannot write (too large) is the student's
+    failure, named without the kit's frames."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        return save(payload)
+    except BaseException as exc:  # noqa: BLE001 - a value the wire cannot write is the student's too
+        try:
+            return save(describe(exc, module_path, blame.STUDENT))
+        except BaseException:  # noqa: BLE001 - a hostile exception describe cannot make plain: the judge says so
+            return b""
 
 
 def _send_quietly(result_w: int, payload: dict) -> None:

@@ -14,10 +14,13 @@ import sys
 import grader
 
 KEEP = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "TMPDIR", "PYTHONPATH", "PYTHONHASHSEED",
-        "VIRTUAL_ENV", "LD_LIBRARY_PATH")  # fmt: skip
+        "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+        # Windows: Python and torch fail to start without the first three (upper case: os.environ's on Windows)
+        "SYSTEMROOT", "WINDIR", "TEMP", "TMP", "USERPROFILE", "LOCALAPPDATA", "APPDATA", "PATHEXT", "COMSPEC")  # fmt: skip
 KEEP_PREFIXES = ("LC_", "GRADER_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "TORCH_", "PYTORCH_")
 COURSE_SECRET = "GRADER_COURSE_SECRET"  # what a teacher derives each student's seed from (grader.jupyter.kernel)
 SECRETS = (COURSE_SECRET,)  # kept from every process the sandbox starts, though their names start with GRADER_
+PRELOAD = ("torch", "grader.sandbox.wire", "grader.sandbox.child")  # what every zygote or portable worker imports first
 
 
 def clean(**extra: str) -> dict[str, str]:

@@ -13,7 +13,8 @@ from grader.errors import UsageProblem
 from grader.i18n import N_, _
 
 NAMESPACES, LANDLOCK, RLIMITS, UID = "namespaces", "landlock", "rlimits", "uid"
-LAYERS = (NAMESPACES, LANDLOCK, RLIMITS, UID)
+LAYERS = (NAMESPACES, LANDLOCK, RLIMITS, UID)  # the Linux sandbox's, each of which --require-isolation can ask for
+PROCESS = "process"  # the portable runner's one layer: student code in a process of its own, killed at its limits
 REQUIRE_ENV = "GRADER_REQUIRE_ISOLATION"
 NO_NAMESPACES_ENV = "GRADER_NO_NAMESPACES"  # "1": use the fallback layers, as on a machine that refuses namespaces
 
@@ -70,8 +71,14 @@ def parse(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
+PORTABLE_NOTE = N_("sandbox: portable runner, so this is local feedback; the official grade runs on Linux with every layer of the sandbox")
+
+
 def notes(doc: dict) -> list[str]:
-    """One line per missing layer of a result document, for people: the layer, why, and what it means."""
+    """One line per missing layer of a result document, for people: the layer, why, and what it means; one line in all
+    for the portable runner, whose missing layers are the point of it."""
+    if PROCESS in (doc.get("isolation") or ()):
+        return [_(PORTABLE_NOTE)]
     return [
         _("sandbox: no {layer} here ({why}), so {meaning}").format(layer=layer, why=why, meaning=_(MEANING.get(layer, NOT_HELD)))
         for layer, why in (doc.get("isolation_missing") or {}).items()

@@ -24,15 +24,15 @@ import time
 from grader.i18n import _
 from grader.sandbox import environment, layers, sweep, syscalls
 from grader.sandbox.child import BLOCKED_PACKAGES
+from grader.sandbox.environment import PRELOAD
 from grader.sandbox.frames import send
 from grader.sandbox.limits import Limits, Outcome
 from grader.sandbox.progress import Latest
 from grader.sandbox.watcher import RunPipes, SandboxError, settle
 from grader.sandbox.workers import WORKER_MARK
 
-MARK = "GRADER_SANDBOX"  # in the environment of a spawned zygote, so of every child and all they start
+MARK = "GRADER_SANDBOX_MARK"  # in the environment of a spawned zygote, so of every child and all they start
 READY_TIMEOUT = 600.0  # the zygote imports torch and the checks first: seconds on a loaded machine
-PRELOAD = ("torch", "grader.sandbox.wire", "grader.sandbox.child")
 
 
 class Sandbox:

@@ -20,10 +20,8 @@ import select
 import shutil
 import signal
 import sys
-import termios
 import threading
 import time
-import tty
 from pathlib import Path
 
 import click
@@ -121,7 +119,9 @@ class Watch:
         if terminal is not None:
             threads.append(threading.Thread(target=self.read_keys, args=(terminal,), daemon=True))
         previous = signal.signal(signal.SIGINT, lambda *_: self.post("q"))
-        resized = signal.signal(signal.SIGWINCH, lambda *_: self.post("resize")) if terminal is not None else None
+        # Windows has no SIGWINCH: the screen is redrawn at its size on the next event instead
+        winch = getattr(signal, "SIGWINCH", None)
+        resized = signal.signal(winch, lambda *_: self.post("resize")) if terminal is not None and winch is not None else None
         try:
             with cbreak(terminal):
                 for thread in threads:
@@ -133,7 +133,7 @@ class Watch:
             self.stop.set()
             signal.signal(signal.SIGINT, previous)
             if resized is not None:
-                signal.signal(signal.SIGWINCH, resized)
+                signal.signal(winch, resized)
             for thread in threads:
                 thread.join(2)
             if terminal is not None:
@@ -380,6 +380,9 @@ def cbreak(fd: int | None):
     if fd is None:
         yield
         return
+    import termios  # POSIX terminals only: a watch with keys (stdin a terminal) on Windows has none, and no fd here
+    import tty
+
     saved = termios.tcgetattr(fd)
     tty.setcbreak(fd)
     try:

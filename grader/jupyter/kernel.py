@@ -42,6 +42,7 @@ from grader.formats import visibility
 from grader.formats.report import MARKS, check_head
 from grader.i18n import _
 from grader.jupyter.cells import Part, prelude, stub_layout
+from grader.sandbox import layers
 from grader.sandbox.environment import COURSE_SECRET
 from grader.status import CheckStatus
 
@@ -177,6 +178,8 @@ def grade_source(stem: str, source: str) -> dict:
             doc, _internal = engine.grade(settings, [exercise])
         _graded[key] = doc
         print(whose.format(exercise=exercise.name, device=doc["device"], seed=doc["seed"]))
+        for note in layers.notes(doc):  # a sandbox weaker than the full one, said as the report says it (Colab, say)
+            print(note)
     return _graded[key]
 
 

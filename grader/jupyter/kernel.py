@@ -9,7 +9,8 @@ holds the student's own work beside the notebook. The kit's engine grades that m
 
 The first check cell grades the whole exercise once and the others read its result: one engine
 run per check would repeat the collection and the imports. The result is kept per module text,
-so running an edited solution cell again grades again.
+so running an edited solution cell again grades again. That cell prints the grading's seed and,
+as the report does, a line for each sandbox layer that did not hold (a kernel in Colab, say).
 
 nbgrader turns a check cell's outcome into points: full points when it ends quietly, a partial
 grade when it shows a number, none when it raises or writes to stderr. So a passed check prints
@@ -42,6 +43,7 @@ from grader.formats import visibility
 from grader.formats.report import MARKS, check_head
 from grader.i18n import _
 from grader.jupyter.cells import Part, prelude, stub_layout
+from grader.sandbox import layers
 from grader.sandbox.environment import COURSE_SECRET
 from grader.status import CheckStatus
 
@@ -177,6 +179,8 @@ def grade_source(stem: str, source: str) -> dict:
             doc, _internal = engine.grade(settings, [exercise])
         _graded[key] = doc
         print(whose.format(exercise=exercise.name, device=doc["device"], seed=doc["seed"]))
+        for note in layers.notes(doc):  # a sandbox weaker than the full one, said as the report says it (Colab, say)
+            print(note)
     return _graded[key]
 
 

@@ -7,8 +7,10 @@ import warnings
 import pytest
 
 from grader import regions, registry
+from grader.judge import engine
 from grader.judge.engine import collect
 from grader.jupyter import cells, kernel
+from grader.sandbox import layers
 from tests.helpers import KIT
 
 EXERCISE = registry.EXERCISES[0]
@@ -145,6 +147,19 @@ def test_a_hidden_check_is_called_by_its_seal(monkeypatch, capsys):
     capsys.readouterr()
     assert kernel.check(EXERCISE.stem, namespace={}, sealed=kernel.seal(EXERCISE.stem, "make_vector_empty")) is None
     assert capsys.readouterr().out == "A teacher's hidden check: it is run when the teacher grades this notebook.\n"
+
+
+def test_a_grading_says_which_sandbox_layers_did_not_hold(monkeypatch, capsys):
+    """As the report does: a kernel in Colab, say, may run where namespaces are refused (tests/jupyter/test_colab.py)."""
+    missing = {layers.NAMESPACES: "turned off (GRADER_NO_NAMESPACES=1)", layers.UID: "not root"}
+    doc = {"device": "cpu", "seed": 7, "exercises": [], "isolation": [layers.LANDLOCK], "isolation_missing": missing}
+    monkeypatch.setattr(engine, "warm_up", lambda exercises: None)
+    monkeypatch.setattr(engine, "grade", lambda settings, exercises: (doc, None))
+    assert kernel.grade_source(EXERCISE.stem, "# graded where two layers did not hold\n") is doc
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("(graded this notebook's code for exercise1 on cpu with seed ")
+    assert printed[1:] == layers.notes(doc)
+    assert len(printed) == 3
 
 
 def test_quiet_keeps_warnings_and_file_descriptor_2_off_stderr(capfd):

@@ -166,7 +166,7 @@ def test_all_and_nothing_grade_every_exercise(monkeypatch):
     monkeypatch.setattr(
         engine,
         "grade",
-        lambda settings, chosen: (
+        lambda settings, chosen, progress=None: (
             seen.append([e.stem for e in chosen])
             or ({"schema": 1, "submission": "", "seed": 0, "device": "cpu", "score": 0.0, "max_score": 0.0, "exercises": []}, 0)
         ),

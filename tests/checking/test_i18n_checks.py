@@ -1,6 +1,6 @@
 """Do the exercises' texts (the ``checks`` domain) all go through the catalog, and does Russian cover every one of them?
 
-A pseudo catalog, built here, marks the literal text of every message (``{call}⟦ returned ⟧{got}``): a check's
+A pseudo catalog (tests/i18n_tools.py) marks the literal text of every message (``{call}⟦ returned ⟧{got}``): a check's
 message graded under it may hold unmarked text only where a value, code or a path was put in. English prose
 outside the marks is a sentence built outside the catalog.
 """
@@ -21,6 +21,7 @@ from grader import i18n, registry
 from grader.checking import results
 from tests import mistakes
 from tests.helpers import KIT, grade, solution_with, submission_from
+from tests.i18n_tools import PROSE, from_a_check, speaking_marked_checks, unmarked_wording
 
 LOCALE = Path(i18n.__file__).resolve().parent / "locale"
 PO = LOCALE / "ru" / "LC_MESSAGES" / "checks.po"
@@ -28,10 +29,6 @@ MO = PO.with_suffix(".mo")
 SOURCES = [*sorted((KIT / "grader" / "checks").glob("*.py")), *sorted((KIT / "grader" / "checking").glob("*.py"))]
 SOURCES.append(KIT / "grader" / "registry.py")  # the exercises' titles
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
-OPEN, CLOSE = "⟦", "⟧"
-PROSE = re.compile(r"\b[A-Za-z]+(?: (?:[A-Za-z]+|\d+)){2,}\b")  # three words in a row, numbers among them: English text
-# Sentences the results layer (grader/checking/results.py) builds around a child's failure, not a check.
-RESULTS_LAYER = ("not implemented yet", "your code raised", "could not import", "the check ran past", "internal error")
 EXERCISES = [pytest.param(e, id=e.name) for e in registry.EXERCISES]
 
 
@@ -57,66 +54,11 @@ def fields(text: str) -> list[str]:
     return sorted(f"{name}!{conv}:{spec}" for _, name, spec, conv in parsed if name is not None and re.fullmatch(r"\w*", name))
 
 
-def pseudo(text: str) -> str:
-    """``text`` with each literal stretch marked and each placeholder left as it is."""
-    try:
-        parts = list(string.Formatter().parse(text))
-    except ValueError:
-        return OPEN + text + CLOSE
-    if any(name is not None and not re.fullmatch(r"\w*", name) for _, name, _, _ in parts):
-        return OPEN + text + CLOSE  # its braces are code (a dict in a hint), never filled in
-    out = []
-    for literal, name, spec, conv in parts:
-        if literal.strip():
-            out.append(OPEN + literal.replace("{", "{{").replace("}", "}}") + CLOSE)
-        else:
-            out.append(literal)
-        if name is not None:
-            out.append("{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}")
-    return "".join(out)
-
-
-@pytest.fixture
-def pseudo_russian(tmp_path, monkeypatch):
-    """i18n speaking "ru" from a pseudo ``checks`` catalog of every msgid in the Russian one; English again afterwards."""
-    marked = catalog()
-    for message in marked:
-        if message.id:
-            forms = ids(message)
-            message.string = tuple(pseudo(forms[min(i, len(forms) - 1)]) for i in range(3)) if len(forms) > 1 else pseudo(forms[0])
-    folder = tmp_path / "locale" / "ru" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "checks.mo").open("wb") as f:
-        write_mo(f, marked)
-    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locale")
-    i18n.use("ru")
-    yield
-    i18n.use(i18n.SOURCE)
-
-
 @pytest.fixture
 def russian():
     i18n.use("ru")
     yield
     i18n.use(i18n.SOURCE)
-
-
-def unmarked(text: str) -> str:
-    """What is left of ``text`` once every marked stretch (marks nest: a call described inside a message) is cut out."""
-    out, depth = [], 0
-    for char in text:
-        depth += (char == OPEN) - (char == CLOSE)
-        if depth == 0 and char != CLOSE:
-            out.append(char)
-    return "".join(out)
-
-
-def from_a_check(check: dict) -> str | None:
-    """The message a check itself built (not the results layer's), without what the student's code printed."""
-    message = check["message"].split("\n" + i18n._("--- your code printed ---") + "\n")[0]  # the separator, in the run's language
-    if check["status"] not in ("failed", "skipped") or not message or message.lstrip(OPEN).startswith(RESULTS_LAYER):
-        return None
-    return message
 
 
 # ------------------------------------------------------------------ the catalog
@@ -170,29 +112,20 @@ def test_exercise_titles_are_translated(russian):
 # ------------------------------------------------------------------ graded under the pseudo catalog
 
 
-@pytest.mark.slow  # grades the exercise and its mistakes
+@pytest.mark.slow  # grades the exercise, its stub and a mistake
 @pytest.mark.parametrize("exercise", EXERCISES)
-def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, pseudo_russian, exercise):
+def test_every_check_message_and_hint_goes_through_the_catalog(tmp_path, monkeypatch, exercise):
+    """The stubs and the first realistic mistake here; every other mistake's wording is checked where it is graded
+    (tests/judge/test_expected.py), so that no mistake is graded twice for it."""
     monkeypatch.setenv("GRADER_MNIST_EPOCHS", "1")  # exercise 6's training check: its message, not its accuracy
-    graded = [grade(KIT / "exercises", [exercise])]
-    for index, mistake in enumerate(mistakes.of(exercise)):
-        (tmp_path / str(index)).mkdir()
-        folder = submission_from(tmp_path / str(index), exercise.stem, solution_with(exercise.stem, mistake.code))
-        graded.append(grade(folder, [exercise], seed=99))
-    assert [internal for _doc, internal in graded] == [0] * len(graded), "a check broke while wording its message"
-    docs = [doc for doc, _internal in graded]
-    seen, leaks = 0, []
-    for doc in docs:
-        for check in doc["exercises"][0]["checks"]:
-            assert OPEN in i18n._(check["hint"]), f"{check['name']}: the hint is not in the catalog (N_ it)"
-            message = from_a_check(check)
-            if message is not None:
-                seen += 1
-                left = unmarked(message)
-                if message.count(OPEN) == 0 or PROSE.search(left):
-                    leaks.append((check["name"], message))
-    assert leaks == []
-    assert seen >= min(len(mistakes.of(exercise)), 3), "the mistakes must make the checks speak"
+    mistake = mistakes.of(exercise)[0]
+    folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
+    with speaking_marked_checks(tmp_path / "locale"):
+        graded = [grade(KIT / "exercises", [exercise]), grade(folder, [exercise], seed=99)]
+        worded = [unmarked_wording(doc) for doc, _internal in graded]
+    assert [internal for _doc, internal in graded] == [0, 0], "a check broke while wording its message"
+    assert [leak for _seen, leaks in worded for leak in leaks] == []
+    assert sum(seen for seen, _leaks in worded) >= 1, "the mistake must make a check speak"
 
 
 @pytest.mark.slow  # grades the exercise and its mistakes

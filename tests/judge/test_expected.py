@@ -18,6 +18,7 @@ from grader import registry
 from grader.judge import engine, expected
 from tests import mistakes
 from tests.helpers import KIT, checks, each_exercise, grade, solution_with, submission_from
+from tests.i18n_tools import speaking_marked_checks, unmarked_wording
 
 SEED = 2**31 + 7
 
@@ -84,12 +85,16 @@ def test_the_stubs_get_nothing_from_the_recording(replays, exercise):
 @pytest.mark.parametrize(("exercise", "mistake"), mistakes.every(registry.EXERCISES))
 def test_a_mistake_loses_points_on_its_check_and_scores_the_same_against_the_recording(tmp_path, monkeypatch, replays, exercise, mistake):
     """Each realistic mistake is graded twice, and only here: live, as the teacher's kit grades, and by replay, as a
-    student release does (tests/course/test_release.py grades a few of them in a real release, cold)."""
+    student release does (tests/course/test_release.py grades a few of them in a real release, cold). The live grading
+    speaks a pseudo catalog, so that its messages show any sentence built outside the catalog (tests/i18n_tools.py)."""
     for name, value in mistake.env.items():
         monkeypatch.setenv(name, value)
     folder = submission_from(tmp_path, exercise.stem, solution_with(exercise.stem, mistake.code))
-    live, internal = grade(folder, [exercise], seed=SEED)
+    with speaking_marked_checks(tmp_path / "locale"):  # its messages, read for prose built outside the catalog
+        live, internal = grade(folder, [exercise], seed=SEED)
+        _seen, leaks = unmarked_wording(live)  # in the run's language: what the student's code printed is cut off
     assert internal == 0
+    assert leaks == [], "a check's message holds English built outside the catalog"
     found = checks(live)
     caught = [
         name for name in mistake.catches if found[f"{exercise.stem}::{name}"]["score"] < found[f"{exercise.stem}::{name}"]["max_score"]

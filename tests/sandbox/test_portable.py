@@ -26,10 +26,13 @@ from grader import i18n, registry, sandbox
 from grader.errors import UsageProblem
 from grader.sandbox import choice, layers
 from grader.sandbox.portable import PortableSandbox
+from grader.sandbox.progress import Progress
+from grader.status import RunStatus
 from tests import mistakes
 from tests import sandbox_targets as targets
 from tests.cli_support import grade_cli
 from tests.helpers import EX1_POINTS, KIT, TRAINS, clean_up, grade, new_marker, solution_with, survivors
+from tests.sandbox import pipe_targets
 
 EVERY_CHECK = ("grader.judge.plugin", *(e.check_module for e in registry.EXERCISES))
 PORTABLE = {choice.ENV: choice.PORTABLE}
@@ -359,3 +362,14 @@ def test_without_fork_or_linux_modules_in_any_process_grade_1_gets_full_marks_on
     assert doc["score"] == doc["max_score"] == EX1_POINTS
     assert doc["isolation"] == ["process"]
     assert doc["isolation_missing"][layers.NAMESPACES] == "portable runner: this Python has no os.fork"
+
+
+def test_progress_crosses_from_a_worker_beside_its_result_and_is_never_taken_for_it(bare):
+    """The training probe's epochs reach the judge on the portable runner too, and a progress frame is no answer."""
+    seen = []
+    steps = [(1, 3, 0.0), (2, 3, 0.5), (3, 3, 0.99)]
+    outcome = bare.run(pipe_targets.reports, steps, "trained", progress=seen.append)
+    assert (outcome.status, outcome.value) == (RunStatus.OK, "trained")
+    assert seen
+    assert set(seen) <= {Progress(1, 3, 0), Progress(2, 3, 50), Progress(3, 3, 99)}
+    assert bare.run(pipe_targets.reports, steps, "again").value == "again"  # without a callback: dropped

@@ -32,11 +32,10 @@ import psutil
 
 from grader.i18n import _
 from grader.sandbox import environment, frames, layers
-from grader.sandbox.child import IMPORTED, SETTLED
 from grader.sandbox.limits import RESULT_CAP, Limits, Outcome
-from grader.sandbox.progress import Latest, is_progress
+from grader.sandbox.progress import Latest
 from grader.sandbox.spawned import AGAIN, READY
-from grader.sandbox.watcher import TICK, Capped, SandboxError, settle
+from grader.sandbox.watcher import TICK, Capped, SandboxError, settle, take_frame
 from grader.status import RunStatus
 
 READY_TIMEOUT = 600.0  # a worker imports torch and the checks first: seconds on a loaded laptop
@@ -290,15 +289,8 @@ class _Watch:
             self.ended = True
         elif item is TOO_BIG:
             self.stopped = "too big"
-        elif is_progress(item):  # never a result, whatever follows its tag
-            if self.latest is not None:
-                self.latest.offer(item)
-        elif item == SETTLED and not self.settled:
-            self.settled = True
-        elif item == IMPORTED and not self.imported:
-            self.imported = True
         else:
-            self.result = item
+            take_frame(self, item)
 
 
 class Spill:

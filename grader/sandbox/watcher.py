@@ -118,15 +118,7 @@ class RunPipes:
             self.stopped = "too big"
             return
         for frame in self.frames.frames:
-            if progress.is_progress(frame):  # never a result, whatever follows its tag
-                if self.latest is not None:
-                    self.latest.offer(frame)
-            elif frame == SETTLED and not self.settled:
-                self.settled = True
-            elif frame == IMPORTED and not self.imported:
-                self.imported = True
-            else:
-                self.result = frame
+            take_frame(self, frame)
         self.frames.frames.clear()
 
     def drain(self, seconds: float) -> None:
@@ -142,6 +134,20 @@ class RunPipes:
 
     def close(self) -> None:
         self.selector.close()
+
+
+def take_frame(run, frame: bytes) -> None:
+    """One frame of a child's result pipe, read into ``run`` (a :class:`RunPipes`, or the portable runner's watch): progress,
+    then the marks that the sandbox was built and the module imported, each once; anything else is the result."""
+    if progress.is_progress(frame):  # never a result, whatever follows its tag
+        if run.latest is not None:
+            run.latest.offer(frame)
+    elif frame == SETTLED and not run.settled:
+        run.settled = True
+    elif frame == IMPORTED and not run.imported:
+        run.imported = True
+    else:
+        run.result = frame
 
 
 def settle(watch: RunPipes, run_limits: limits.Limits) -> Outcome:

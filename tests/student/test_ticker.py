@@ -35,7 +35,8 @@ class Terminal(io.StringIO):
 
 
 def test_each_report_redraws_the_same_row_and_clear_takes_it_back(monkeypatch):
-    monkeypatch.setattr(ticker.shutil, "get_terminal_size", lambda: os.terminal_size((80, 24)))
+    # COLUMNS, not a patched shutil.get_terminal_size: that is the process's own, and pytest's reporter calls it too.
+    monkeypatch.setenv("COLUMNS", "80")
     screen = Terminal()
     drawn = Ticker(screen)
     drawn(Progress(1, 5, 0))
@@ -46,7 +47,7 @@ def test_each_report_redraws_the_same_row_and_clear_takes_it_back(monkeypatch):
 
 
 def test_a_narrow_terminal_gets_the_line_cut_not_wrapped(monkeypatch):
-    monkeypatch.setattr(ticker.shutil, "get_terminal_size", lambda: os.terminal_size((12, 24)))
+    monkeypatch.setenv("COLUMNS", "12")
     screen = Terminal()
     Ticker(screen)(Progress(2, 5, 45))
     assert screen.getvalue() == ERASE + "training: …"

@@ -17,12 +17,11 @@ from grader import registry
 from grader.checking import check_seed, mnist_tensors, training
 from grader.data import ensure_mnist
 from grader.formats import curves
-from tests.helpers import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, QUICK_TRAINING, checks, grade, solution_with, submission_from
 from tests.judge.test_expected import SEED, recorded
 
 TRAINING = registry.by_stem("exercise6_training")
 VARIANTS = sorted(folder.name for folder in (KIT / "tests" / "variants" / "training").iterdir() if folder.is_dir())
-QUICK = {mnist_tensors.EPOCHS_ENV: "1", mnist_tensors.THRESHOLD_ENV: "90"}
 # The reference lost 2 points with 8 of the seeds 101-110 while the judge computed on 2 threads and the child on 1.
 REFERENCE_SEEDS = [101, 102, 103]
 
@@ -31,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def quick(monkeypatch):
-    for name, value in QUICK.items():
+    for name, value in QUICK_TRAINING.items():
         monkeypatch.setenv(name, value)
 
 

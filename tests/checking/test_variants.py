@@ -14,12 +14,11 @@ import pytest
 
 from grader import registry
 from grader.judge import engine
-from tests.helpers import KIT, grade
+from tests.helpers import KIT, QUICK_TRAINING, grade
 
 VARIANTS = KIT / "tests" / "variants"
 TUTORIAL = VARIANTS / "tutorial"
 TUTORIAL_SEEDS = (5, 2024)
-QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}
 
 
 def written_in(folder):
@@ -27,7 +26,7 @@ def written_in(folder):
 
 
 def expect_full_marks(folder, exercise, seed: int, monkeypatch) -> None:
-    for name, value in QUICK.items():
+    for name, value in QUICK_TRAINING.items():
         monkeypatch.setenv(name, value)
     doc, internal = grade(folder, [exercise], seed=seed)
     part = doc["exercises"][0]

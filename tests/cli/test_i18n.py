@@ -22,6 +22,7 @@ from grader.formats.document import validate
 from grader.judge import engine
 from grader.sandbox import environment
 from grader.settings import Settings
+from tests.helpers import QUICK_TRAINING
 from tests.i18n_tools import CLOSE, LANGUAGE, OPEN, build_pseudo_locale
 
 KIT = registry.KIT_ROOT
@@ -218,8 +219,9 @@ def test_grade_1_in_russian(how):
 
 @pytest.mark.slow
 def test_grade_6_on_the_reference_in_russian_writes_numbers_the_russian_way():
-    """Exercise 6 trains MNIST: «60 000 обучающих изображений», «97,35 %», never 60,000 or 97.35%."""
-    result = grade("6", "--submission", "solutions", "--seed", "5", LANG="ru_RU.UTF-8")
+    """Exercise 6 trains MNIST: «60 000 обучающих изображений», «95,35 %», never 60,000 or 95.35%. One epoch against
+    a 90% goal: the subject is how the numbers are written, not the default training (tests/checking grades that)."""
+    result = grade("6", "--submission", "solutions", "--seed", "5", LANG="ru_RU.UTF-8", **QUICK_TRAINING)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Итого: " in result.stdout
     assert "Кривые обучения" in result.stdout, result.stdout

@@ -29,8 +29,8 @@ from grader.course import release
 from grader.judge import engine, expected
 from grader.sandbox import wire
 from tests import mistakes
-from tests.checking.test_variants import QUICK, TUTORIAL, written_in
-from tests.helpers import KIT, checks, grade, solution_with
+from tests.checking.test_variants import TUTORIAL, written_in
+from tests.helpers import KIT, QUICK_TRAINING, checks, grade, solution_with
 from tests.test_readme import VENV_LINE
 
 SEEDS = (2**31 + 11, 2**31 + 12)
@@ -348,7 +348,7 @@ def test_the_tutorials_code_gets_full_public_marks_in_the_release_at_every_publi
     """Every exercise the tutorial writes, in one cold ``grade`` per seed: a start of the release's own, not one each."""
     names = [e.name for e in written_in(TUTORIAL)]
     assert len(names) >= 4  # exercises 3 to 6
-    done = run(venv, ["grade", *names, "--submission", str(TUTORIAL), "--seed", str(seed), "--format", "json"], cwd=out, **QUICK)
+    done = run(venv, ["grade", *names, "--submission", str(TUTORIAL), "--seed", str(seed), "--format", "json"], cwd=out, **QUICK_TRAINING)
     doc = json.loads(done.stdout)
     assert sorted(e["exercise"] for e in doc["exercises"]) == sorted(e.stem for e in written_in(TUTORIAL))
     lost = [f"{name}: {c['message']}" for name, c in checks(doc).items() if c["status"] not in ("passed", "skipped")]

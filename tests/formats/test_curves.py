@@ -24,10 +24,9 @@ from grader.checking.results import Result, as_dict
 from grader.course import reference_run
 from grader.formats import curves
 from tests.cli_support import grade_cli
-from tests.helpers import KIT, solution_with
+from tests.helpers import KIT, QUICK_TRAINING, solution_with
 from tests.mistakes import exercise6_training as exercise6_mistakes
 
-QUICK = exercise6_mistakes.QUICK  # 1 epoch against a 90% goal
 STEM = "exercise6_training"
 ONE_BATCH = next(m.code for m in exercise6_mistakes.MISTAKES if m.name == "training loop stops after one batch")  # ~1 s of training
 ROW = {"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}
@@ -187,7 +186,7 @@ def graded_reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reference") / "submission"
     folder.mkdir()
     shutil.copy(KIT / "solutions" / f"{STEM}.py", folder)
-    done = grade_cli("6", "--submission", str(folder), "--seed", "11", "--format", "json", env=QUICK)
+    done = grade_cli("6", "--submission", str(folder), "--seed", "11", "--format", "json", env=QUICK_TRAINING)
     return folder, done.returncode, json.loads(done.stdout), done.stderr
 
 
@@ -238,7 +237,7 @@ def test_a_wrong_submission_shows_its_lower_accuracy_in_the_text_report(graded_r
     (folder / f"{STEM}.py").write_text(solution_with(STEM, ONE_BATCH), encoding="utf-8")
     (folder / ".grade").mkdir()
     shutil.copy(graded_reference[0] / ".grade" / reference_run.CACHE_NAME, folder / ".grade")  # the same seed: no second reference run
-    done = grade_cli("6", "--submission", str(folder), "--seed", "11", env=QUICK)
+    done = grade_cli("6", "--submission", str(folder), "--seed", "11", env=QUICK_TRAINING)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
     mnist = lines.index(next(line for line in lines if "mnist_accuracy" in line))

@@ -11,10 +11,9 @@ from grader import registry, sandbox
 from grader.judge import engine, plugin
 from grader.settings import Settings
 from tests import sandbox_targets as targets
-from tests.helpers import KIT, checks, grade, solution_with, submission_from
+from tests.helpers import KIT, QUICK_TRAINING, checks, grade, solution_with, submission_from
 
 EX1, EX6 = registry.by_stem("exercise1_tensors"), registry.by_stem("exercise6_training")
-QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}  # as tests/checking/test_variants.py: one epoch, a 90% goal
 
 
 def test_a_cancelled_grading_stops_its_child_and_raises(tmp_path):
@@ -54,7 +53,7 @@ def test_without_deferring_the_stubs_fail_the_long_check_as_before():
 
 @pytest.mark.slow
 def test_a_deferred_long_check_runs_once_the_others_pass(monkeypatch):
-    for name, value in QUICK.items():
+    for name, value in QUICK_TRAINING.items():
         monkeypatch.setenv(name, value)
     doc, internal = grade(KIT / "solutions", [EX6], defer_long=True)
     assert checks(doc)[f"{EX6.stem}::mnist_accuracy"]["status"] == "passed"

@@ -3,9 +3,8 @@ the others train 1 epoch against a 90% goal (the reference reaches about 95% in 
 kit's CI spends seconds, not minutes, on MNIST. The last three pass every public check and are
 caught by a teacher's hidden one alone."""
 
+from tests.helpers import QUICK_TRAINING as QUICK
 from tests.mistakes import Mistake
-
-QUICK = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}
 
 MISTAKES = [
     Mistake(

@@ -11,14 +11,11 @@ import pexpect
 import pytest
 
 from grader import registry
-from grader.checking import mnist_tensors
-from tests.helpers import KIT
+from tests.helpers import KIT, QUICK_TRAINING
 from tests.student.test_watch import FOOTER, WAIT, environment, quit_cleanly, save, solution
 
 TRAINING = registry.by_stem("exercise6_training")
 PROGRESS = r"training: epoch 1/1 · \d+%"
-# One epoch, and a goal it reaches, so that the check trains once (~3 s) and the test sees its progress.
-QUICK = {mnist_tensors.EPOCHS_ENV: "1", mnist_tensors.THRESHOLD_ENV: "50"}
 
 
 @pytest.fixture
@@ -32,7 +29,7 @@ def submission(tmp_path) -> Path:
 
 def spawn(*args: str) -> pexpect.spawn:
     return pexpect.spawn(
-        sys.executable, ["-m", "grader.cli", *args], cwd=str(KIT), env={**environment(), **QUICK}, encoding="utf-8", timeout=WAIT,
+        sys.executable, ["-m", "grader.cli", *args], cwd=str(KIT), env={**environment(), **QUICK_TRAINING}, encoding="utf-8", timeout=WAIT,
         dimensions=(24, 80),
     )  # fmt: skip
 

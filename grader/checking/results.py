@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.checking import budgets
 from grader.errors import InternalError
 from grader.i18n import _, number
-from grader.sandbox import blame
+from grader.sandbox import blame, wire
 from grader.status import CheckStatus, RunStatus
 
 
@@ -27,6 +27,12 @@ def raised(kind: str, message: str, line: int | None = None, file: str = "") -> 
     if line:
         return _("your code raised {kind} at line {line} of {file}: {message}").format(kind=kind, line=line, file=file, message=message)
     return _("your code raised {kind}: {message}").format(kind=kind, message=message)
+
+
+def not_plain(message: str) -> str:
+    """What a student reads when their code returned a value that cannot cross back to the judge (``message`` says
+    what and where): the sandbox refused it, and nothing of theirs raised."""
+    return _("your code returned a value the grader cannot take: {message}").format(message=message)
 
 
 def not_imported(file: str, message: str) -> str:
@@ -100,6 +106,8 @@ def failure(outcome, path: Path) -> StudentFailure:
         kind, message = error.get("type", "Exception"), error.get("message", "")
         if kind == "NotImplementedError":
             return StudentFailure(CheckStatus.FAILED, not_implemented(message), outcome.output)
+        if kind == wire.NotPlainData.__name__:
+            return StudentFailure(CheckStatus.ERROR, not_plain(message), outcome.output)
         text = raised(kind, message, error.get("line"), path.name)
         if error.get("traceback"):
             text += "\n" + error["traceback"].rstrip()

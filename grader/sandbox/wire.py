@@ -2,7 +2,7 @@
 
 The child may be hostile, and may write any bytes it likes to its result pipe, so the trusted side
 parses only formats with no code in them: JSON, with a tagged node for each type JSON lacks, and
-tensors by name in one safetensors blob. Only tensors (dense, strided), numbers, strings, bytes,
+tensors by name in one safetensors blob. Only tensors (dense, strided), numbers (NumPy's become Python's), strings, bytes,
 None, torch.Size, dtypes, devices and lists, tuples and dicts of these cross, within a depth, a
 count of values and a size; :func:`decode` refuses anything else as :class:`BadResult`, the
 student's failure.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import sys
 
 import torch
 from safetensors.torch import load as load_tensors
@@ -66,6 +67,8 @@ def _plain(value, where: str, depth: int, count: list):
     kind = type(value)
     if kind in PLAIN_SCALARS:
         return value
+    if kind in _numpy_numbers():
+        return sys.modules["numpy"].generic.item(value)  # numpy's own method: the type is exact, so it holds no override
     if kind is torch.Size:
         return torch.Size(tuple(int(n) for n in value))
     if isinstance(value, torch.Tensor):
@@ -81,6 +84,17 @@ def _plain(value, where: str, depth: int, count: list):
         return out
     said = _("{where} is a {kind}, not plain data (a tensor, a number, a string, or a list, tuple or dict of these)")
     raise NotPlainData(said.format(where=where, kind=f"{kind.__module__}.{kind.__qualname__}"))
+
+
+def _numpy_numbers() -> tuple[type, ...]:
+    """NumPy's bool, integer and float scalar types, which cross as the Python number they hold: ``np.prod(shape)`` or
+    ``np.mean(losses)`` is the right number (``np.float64`` is even a float), and an honest answer loses nothing for it.
+    Empty where the child never imported NumPy, so that it is not imported for this."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return ()
+    return (numpy.bool_, numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.uint8, numpy.uint16, numpy.uint32,
+            numpy.uint64, numpy.float16, numpy.float32, numpy.float64)  # fmt: skip
 
 
 def _tensor(value: torch.Tensor, where: str) -> torch.Tensor:

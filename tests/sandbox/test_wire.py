@@ -59,6 +59,17 @@ def test_non_plain_object_is_refused_naming_where():
     assert "Custom, not plain data" in message
 
 
+def test_numpy_numbers_cross_as_the_python_numbers_they_hold_and_other_numpy_values_do_not():
+    import numpy as np
+
+    out = wire.decode(wire.encode(wire.plain([np.float64(0.25), np.int64(101_770), np.bool_(True), np.float32(0.1), np.uint8(7)])))
+    assert [type(v) for v in out] == [float, int, bool, float, int]
+    assert out == [0.25, 101_770, True, float(np.float32(0.1)), 7]
+    for value in (np.arange(3), np.str_("s"), np.complex128(1j), np.datetime64("2026-12-06")):
+        with pytest.raises(wire.NotPlainData, match=f"is a numpy.{type(value).__qualname__}, not plain data"):
+            wire.plain(value)
+
+
 def test_where_can_be_named_by_the_caller():
     with pytest.raises(wire.NotPlainData, match=r"^model\(x\)\[0\] is a builtins.set"):
         wire.plain([{1}], "model(x)")

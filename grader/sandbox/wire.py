@@ -67,8 +67,6 @@ def _plain(value, where: str, depth: int, count: list):
     kind = type(value)
     if kind in PLAIN_SCALARS:
         return value
-    if kind in _numpy_numbers():
-        return sys.modules["numpy"].generic.item(value)  # numpy's own method: the type is exact, so it holds no override
     if kind is torch.Size:
         return torch.Size(tuple(int(n) for n in value))
     if isinstance(value, torch.Tensor):
@@ -82,6 +80,8 @@ def _plain(value, where: str, depth: int, count: list):
                 raise NotPlainData(_("{where} has a key of type {kind}; use str or int keys").format(where=where, kind=type(key).__name__))
             out[key] = _plain(item, f"{where}[{key!r}]", depth + 1, count)
         return out
+    if kind in _numpy_numbers():  # last: asked only of what would be refused
+        return sys.modules["numpy"].generic.item(value)  # numpy's own method: the type is exact, so it holds no override
     said = _("{where} is a {kind}, not plain data (a tensor, a number, a string, or a list, tuple or dict of these)")
     raise NotPlainData(said.format(where=where, kind=f"{kind.__module__}.{kind.__qualname__}"))
 

@@ -11,10 +11,14 @@ import json
 import time
 
 import pytest
+import torch
 
+from grader.checking import training
 from grader.course import reference_run
+from grader.data import ensure_mnist
 from grader.formats import curves
 from grader.settings import Settings
+from tests.helpers import QUICK_TRAINING
 
 CURVES = curves.record([{"train_loss": 0.3, "test_loss": 0.2, "accuracy": 95.0}], 97.0, 1, 95.2)
 
@@ -80,3 +84,29 @@ def test_a_cancelled_run_stops_at_once_and_says_why(tmp_path):
     assert run.result() is None
     assert "stopped" in run.problem
     assert not cache.exists(), "nothing of a cancelled run is kept"
+
+
+def test_measuring_a_state_draws_nothing_from_the_processs_random_state():
+    """The reference run measures its weights in a thread of the judge, while a check in the main thread seeds the
+    process's random state and runs the reference's dropout: a draw in between changes the check's expected values."""
+    state = training.tutorial_net().state_dict()
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+    accuracy = training.measured_accuracy(state, str(ensure_mnist()))
+    assert torch.equal(torch.get_rng_state(), before)
+    assert accuracy == training.measured_accuracy(state, str(ensure_mnist())), "the same weights measure the same"
+    assert 0 <= accuracy <= 100
+
+
+@pytest.mark.slow  # a reference training of one epoch
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the checks' marks, imported outside a grading
+def test_the_whole_reference_run_leaves_the_judges_random_state_as_it_was(tmp_path, monkeypatch):
+    for name, value in QUICK_TRAINING.items():
+        monkeypatch.setenv(name, value)
+    importlib.import_module(reference_run.CHECK_MODULE)
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+    found = reference_run.train(settings(tmp_path))
+    assert torch.equal(torch.get_rng_state(), before)
+    assert found["epochs"] == 1
+    assert found["measured_accuracy"] >= 90

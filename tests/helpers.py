@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from grader import registry, sandbox
+from grader.checking import mnist_tensors
 from grader.formats.document import validate
 from grader.judge import engine, listing
 from grader.sandbox import layers
@@ -22,7 +23,7 @@ KIT = registry.KIT_ROOT
 TRAINS = "exercise6_training"  # the exercise whose grading trains MNIST (6-10 s): slow, out of the fast lane
 # One epoch against a 90% goal (the reference reaches about 95% in one): a training check that trains once, in about
 # 3 s, for the tests whose subject is not the default 5 epochs and 97% (tests/checking/test_exercises.py grades those).
-QUICK_TRAINING = {"GRADER_MNIST_EPOCHS": "1", "GRADER_MNIST_THRESHOLD": "90"}
+QUICK_TRAINING = {mnist_tensors.EPOCHS_ENV: "1", mnist_tensors.THRESHOLD_ENV: "90"}
 TESTS = Path(__file__).resolve().parent  # the kit's tests, and the hostile submissions and variants they grade
 
 

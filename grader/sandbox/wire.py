@@ -2,9 +2,9 @@
 
 The child may be hostile, and may write any bytes it likes to its result pipe, so the trusted side
 parses only formats with no code in them: JSON, with a tagged node for each type JSON lacks, and
-tensors by name in one safetensors blob. Only tensors (dense, strided), numbers (NumPy's become Python's), strings, bytes,
-None, torch.Size, dtypes, devices and lists, tuples and dicts of these cross, within a depth, a
-count of values and a size; :func:`decode` refuses anything else as :class:`BadResult`, the
+tensors by name in one safetensors blob. Only tensors (dense, strided), numbers (NumPy's become
+Python's), strings, bytes, None, torch.Size, dtypes, devices and lists, tuples and dicts of these
+cross, within a depth, a count of values and a size; :func:`decode` refuses anything else as :class:`BadResult`, the
 student's failure.
 
 A frame is ``MAGIC``, 8 bytes of big-endian length, that much JSON, then the safetensors bytes.

@@ -92,9 +92,10 @@ def test_measuring_a_state_draws_nothing_from_the_processs_random_state():
     state = training.tutorial_net().state_dict()
     torch.manual_seed(7)
     before = torch.get_rng_state()
-    accuracy = training.measured_accuracy(state, str(ensure_mnist()))
+    root = str(ensure_mnist())
+    accuracy = training.measured_accuracy(state, root)
     assert torch.equal(torch.get_rng_state(), before)
-    assert accuracy == training.measured_accuracy(state, str(ensure_mnist())), "the same weights measure the same"
+    assert accuracy == training.measured_accuracy(state, root), "the same weights measure the same"
     assert 0 <= accuracy <= 100
 
 
